@@ -1,0 +1,79 @@
+package dev.metering.stream;
+
+import dev.metering.config.Env;
+import dev.metering.config.KafkaSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * metering-stream settings, read once from the environment and validated at start-up.
+ *
+ * @param kafka cluster and topic layout
+ * @param applicationId {@code METERING_APPLICATION_ID}: Kafka Streams application id
+ * @param stateDir {@code METERING_STATE_DIR}: where RocksDB stores live
+ * @param processingGuarantee {@code METERING_PROCESSING_GUARANTEE}: exactly_once_v2 or at_least_once
+ * @param streamThreads {@code METERING_STREAM_THREADS}
+ * @param futureTolerance {@code METERING_FUTURE_TOLERANCE}: how far ahead of the wall clock an event time may be
+ * @param lateGrace {@code METERING_LATE_GRACE}: how late an event may arrive and still be counted
+ * @param dedupWindow {@code METERING_DEDUP_WINDOW}: how long an event_id is remembered
+ * @param pricingFile {@code METERING_PRICING_FILE}: a pricing JSON file replacing the bundled one
+ * @param spikeFactor {@code METERING_SPIKE_FACTOR}: a day is a spike above factor x the same weekday a week before
+ * @param spikeMinBaselineTokens {@code METERING_SPIKE_MIN_BASELINE_TOKENS}: smaller baselines never spike
+ * @param hourlyRetention {@code METERING_HOURLY_RETENTION}: how long hourly buckets are queryable
+ * @param dailyRetention {@code METERING_DAILY_RETENTION}: how long daily buckets are queryable
+ * @param rocksDbMemoryBytes {@code METERING_ROCKSDB_MEMORY_MB}: block cache and write buffers of all stores together
+ */
+public record MeteringConfig(
+    KafkaSettings kafka,
+    String applicationId,
+    Path stateDir,
+    String processingGuarantee,
+    int streamThreads,
+    Duration futureTolerance,
+    Duration lateGrace,
+    Duration dedupWindow,
+    Optional<Path> pricingFile,
+    double spikeFactor,
+    long spikeMinBaselineTokens,
+    Duration hourlyRetention,
+    Duration dailyRetention,
+    long rocksDbMemoryBytes) {
+
+  public MeteringConfig {
+    Objects.requireNonNull(kafka, "kafka");
+    Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(stateDir, "stateDir");
+    Objects.requireNonNull(processingGuarantee, "processingGuarantee");
+    Objects.requireNonNull(futureTolerance, "futureTolerance");
+    Objects.requireNonNull(lateGrace, "lateGrace");
+    Objects.requireNonNull(dedupWindow, "dedupWindow");
+    Objects.requireNonNull(pricingFile, "pricingFile");
+    Objects.requireNonNull(hourlyRetention, "hourlyRetention");
+    Objects.requireNonNull(dailyRetention, "dailyRetention");
+  }
+
+  public static MeteringConfig from(Env env) {
+    String guarantee = env.string("METERING_PROCESSING_GUARANTEE", "exactly_once_v2");
+    if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
+      throw new dev.metering.config.InvalidConfigException(
+          "METERING_PROCESSING_GUARANTEE", guarantee, "exactly_once_v2 or at_least_once");
+    }
+    return new MeteringConfig(
+        KafkaSettings.from(env),
+        env.string("METERING_APPLICATION_ID", "metering-stream"),
+        Path.of(env.string("METERING_STATE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "metering-stream").toString())),
+        guarantee,
+        env.intInRange("METERING_STREAM_THREADS", 1, 1, 64),
+        env.duration("METERING_FUTURE_TOLERANCE", Duration.ofMinutes(5), Duration.ZERO),
+        env.duration("METERING_LATE_GRACE", Duration.ofDays(3), Duration.ZERO),
+        env.duration("METERING_DEDUP_WINDOW", Duration.ofDays(7), Duration.ofMinutes(1)),
+        Optional.ofNullable(env.string("METERING_PRICING_FILE", null)).map(Path::of),
+        env.doubleAtLeast("METERING_SPIKE_FACTOR", 3.0, 1.0),
+        env.longInRange("METERING_SPIKE_MIN_BASELINE_TOKENS", 1_000, 0, Long.MAX_VALUE),
+        env.duration("METERING_HOURLY_RETENTION", Duration.ofDays(35), Duration.ofDays(2)),
+        env.duration("METERING_DAILY_RETENTION", Duration.ofDays(400), Duration.ofDays(15)),
+        env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024);
+  }
+}

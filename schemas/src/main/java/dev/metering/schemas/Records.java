@@ -1,0 +1,24 @@
+package dev.metering.schemas;
+
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.Notification;
+import dev.metering.records.UsageEvent;
+import dev.metering.records.UsageSpike;
+import java.util.List;
+import org.apache.avro.Schema;
+
+/** The record types of the design contract, in one list. */
+final class Records {
+
+  static final List<Schema> CURRENT_SCHEMAS = List.of(
+      UsageEvent.getClassSchema(), ApiKey.getClassSchema(), AlertRule.getClassSchema(),
+      LimitEvent.getClassSchema(), UsageSpike.getClassSchema(), KeyStatus.getClassSchema(),
+      Notification.getClassSchema(), AuditRecord.getClassSchema());
+
+  private Records() {
+  }
+}

@@ -1,0 +1,199 @@
+package dev.metering.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitEventKind;
+import dev.metering.records.Notification;
+import dev.metering.records.NotificationChannel;
+import dev.metering.records.UsageEvent;
+import dev.metering.records.UsageSpike;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class AvroSerdeTest {
+
+  static Stream<SpecificRecord> everyRecord() {
+    return Stream.of(
+        UsageEvent.newBuilder()
+            .setEventId("evt-1").setOrgId("org-1").setApiKeyId("key-1").setModel("claude-sonnet-4")
+            .setInputTokens(120).setOutputTokens(80).setCacheCreationInputTokens(10)
+            .setCacheReadInputTokens(5).setTimestamp(1_764_000_000_000L).setGatewayId("gw-1")
+            .setRequestId("req-1").build(),
+        ApiKey.newBuilder()
+            .setId("key-1").setOrgId("org-1").setName("ci").setDescription("for CI")
+            .setKeyPrefix("sk-mtr-ab").setSecretHash("00ff").setPermissions(List.of("messages:write"))
+            .setMaxTokensPerMonth(1_000_000L).setHardLimit(true).setStatus(ApiKeyStatus.ACTIVE)
+            .setCreatedAt(1L).setCreatedBy("admin@example.com").setUpdatedAt(2L)
+            .setRotatedFrom("key-0").setExpiresAt(3L).build(),
+        AlertRule.newBuilder()
+            .setId("rule-1").setOrgId("org-1").setName("80%").setApiKeyId("key-1")
+            .setThresholdPercent(80).setNotificationEmail("ops@example.com")
+            .setWebhookUrl("https://hooks.example.com/x").setCreatedBy("admin@example.com")
+            .setCreatedAt(1L).build(),
+        LimitEvent.newBuilder()
+            .setKind(LimitEventKind.THRESHOLD_CROSSED).setOrgId("org-1").setApiKeyId("key-1")
+            .setPeriod("2026-11").setUsedTokens(800).setLimitTokens(1000).setPercent(80.0)
+            .setRuleId("rule-1").setThresholdPercent(80).setHardLimit(false)
+            .setTriggeringEventId("evt-9").setDetectedAt(5L).build(),
+        UsageSpike.newBuilder()
+            .setOrgId("org-1").setApiKeyId(null).setDay("2026-11-28").setTokens(3001)
+            .setBaselineDay("2026-11-21").setBaselineTokens(1000).setRatio(3.001).setDetectedAt(6L).build(),
+        KeyStatus.newBuilder()
+            .setApiKeyId("key-1").setOrgId("org-1").setState(KeyState.SUSPENDED)
+            .setReason("monthly limit reached").setSuspendedUntil(7L).setUpdatedAt(8L).build(),
+        Notification.newBuilder()
+            .setId("n-1").setOrgId("org-1").setApiKeyId("key-1").setChannel(NotificationChannel.WEBHOOK)
+            .setTarget("https://hooks.example.com/x").setSubject("limit").setBody("{}")
+            .setCause("limit_breached:key-1:2026-11").setCreatedAt(9L).build(),
+        AuditRecord.newBuilder()
+            .setId("a-1").setOrgId("org-1").setTimestamp(10L).setEventType("key_created")
+            .setActor("admin@example.com").setApiKeyId("key-1").setDescription("created key ci")
+            .setDetails(Map.of("name", "ci")).build());
+  }
+
+  @ParameterizedTest
+  @MethodSource("everyRecord")
+  @SuppressWarnings("unchecked")
+  <T extends SpecificRecord> void shouldRoundTripEveryRecord(T record) {
+    AvroSerde<T> serde = RecordSerdes.forType((Class<T>) record.getClass());
+
+    byte[] bytes = serde.serialize("t", record);
+    T read = serde.deserialize("t", bytes);
+
+    assertEquals(record, read);
+    assertEquals((byte) 0xC3, bytes[0], "single-object encoding marker");
+    assertEquals((byte) 0x01, bytes[1], "single-object encoding version");
+  }
+
+  @Test
+  void shouldPassTombstonesThrough() {
+    AvroSerde<ApiKey> serde = RecordSerdes.apiKey();
+
+    assertNull(serde.serialize("api-keys", null));
+    assertNull(serde.deserialize("api-keys", null));
+  }
+
+  @Test
+  void shouldReadUsageEventWrittenWithReleasedV1Schema() throws IOException {
+    Schema v1 = SchemaHistory.released().versionsOf(UsageEvent.getClassSchema().getFullName()).stream()
+        .filter(s -> s.getField("request_id") == null)
+        .findFirst().orElseThrow();
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("event_id", "evt-old");
+    old.put("org_id", "org-1");
+    old.put("api_key_id", "key-1");
+    old.put("model", "claude-haiku");
+    old.put("input_tokens", 7L);
+    old.put("output_tokens", 3L);
+    old.put("cache_creation_input_tokens", 0L);
+    old.put("cache_read_input_tokens", 1L);
+    old.put("timestamp", 1_700_000_000_000L);
+    old.put("gateway_id", "gw-old");
+    byte[] bytes = toBytes(new BinaryMessageEncoder<>(GenericData.get(), v1).encode(old));
+
+    UsageEvent read = RecordSerdes.usageEvent().deserialize("usage-events", bytes);
+
+    assertEquals("evt-old", read.getEventId());
+    assertEquals(7L, read.getInputTokens());
+    assertEquals("gw-old", read.getGatewayId());
+    assertNull(read.getRequestId(), "field added in v2 takes its default");
+  }
+
+  @Test
+  void shouldReadEveryReleasedVersionWithTheCurrentSchema() {
+    for (Schema current : Records.CURRENT_SCHEMAS) {
+      for (Schema released : SchemaHistory.released().versionsOf(current.getFullName())) {
+        var result = SchemaCompatibility.checkReaderWriterCompatibility(current, released).getType();
+        assertEquals(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE, result,
+            current.getFullName() + " cannot read a released version");
+      }
+    }
+  }
+
+  @Test
+  void shouldRejectUnknownFingerprintNamingTheCause() {
+    byte[] bytes = RecordSerdes.usageEvent().serialize("usage-events", (UsageEvent) everyRecord().findFirst().orElseThrow());
+    // bytes 2..9 hold the writer schema's fingerprint; change it to one no version has
+    bytes[2] ^= (byte) 0xFF;
+
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> RecordSerdes.usageEvent().deserialize("usage-events", bytes));
+
+    assertTrue(e.getMessage().contains("unknown schema fingerprint"), e.getMessage());
+    assertTrue(e.getMessage().contains("usage-events"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectBytesThatAreNotSingleObjectEncoding() {
+    byte[] bytes = "{\"event_id\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> RecordSerdes.usageEvent().deserialize("usage-events", bytes));
+
+    assertTrue(e.getMessage().contains("corrupt bytes"), e.getMessage());
+    assertTrue(e.getMessage().contains("not Avro single-object encoding"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectTruncatedBody() {
+    byte[] full = RecordSerdes.usageEvent().serialize("usage-events", (UsageEvent) everyRecord().findFirst().orElseThrow());
+    byte[] truncated = Arrays.copyOf(full, full.length - 6);
+
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> RecordSerdes.usageEvent().deserialize("usage-events", truncated));
+
+    assertTrue(e.getMessage().contains("does not match its schema"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectTrailingBytes() {
+    byte[] full = RecordSerdes.usageEvent().serialize("usage-events", (UsageEvent) everyRecord().findFirst().orElseThrow());
+    byte[] padded = Arrays.copyOf(full, full.length + 3);
+
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> RecordSerdes.usageEvent().deserialize("usage-events", padded));
+
+    assertTrue(e.getMessage().contains("3 trailing bytes"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectARecordOfAnotherType() {
+    byte[] apiKeyBytes = RecordSerdes.apiKey().serialize("api-keys", (ApiKey) everyRecord().skip(1).findFirst().orElseThrow());
+
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> RecordSerdes.usageEvent().deserialize("usage-events", apiKeyBytes));
+
+    assertTrue(e.getMessage().contains("UsageEvent"), e.getMessage());
+  }
+
+  private static byte[] toBytes(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+}
