@@ -1,0 +1,183 @@
+package dev.metering.stream;
+
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.UsageEvent;
+import dev.metering.records.state.AlertRuleSet;
+import dev.metering.records.state.MonthState;
+import dev.metering.records.state.UsageTotals;
+import dev.metering.schemas.RecordSerdes;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.ingest.DecodedUsage;
+import dev.metering.stream.ingest.DecodedUsageSerde;
+import dev.metering.stream.ingest.EventTimeExtractor;
+import dev.metering.stream.ingest.IngestOutcome;
+import dev.metering.stream.ingest.IngestProcessor;
+import dev.metering.stream.ingest.UsageValidation;
+import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.limits.LimitRecheckProcessor;
+import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgUsageProcessor;
+import dev.metering.stream.usage.Periods;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * The metering topology, built from its configuration alone:
+ * <pre>
+ * usage-events -> ingest (decode, validate, dedup, count) -+-> usage-events-dlq
+ *                                                          +-> per key: hour, day, month -> limit-events, spike-events
+ *                                                          +-> by org_id -> per org: hour, day -> spike-events
+ * api-keys (table) ---------> recheck the key's month -> limit-events
+ * alert-rules (by api_key_id) -> recheck the key's month -> limit-events
+ * </pre>
+ */
+public final class MeteringTopology {
+
+  /** Alert rules by rule id, the table the per-key aggregation is built from. */
+  public static final String RULES_BY_ID_STORE = "alert-rules-by-id";
+
+  private MeteringTopology() {
+  }
+
+  public static Topology build(MeteringConfig config, PriceBook prices) {
+    StreamsBuilder builder = new StreamsBuilder();
+    addStores(builder, config);
+
+    KStream<String, DecodedUsage> raw = builder.stream(Topics.USAGE_EVENTS.name(),
+        Consumed.with(Serdes.String(), DecodedUsageSerde.serde())
+            .withTimestampExtractor(new EventTimeExtractor(config.futureTolerance()))
+            .withName("usage-events-source"));
+
+    UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
+    Map<String, KStream<String, IngestOutcome>> outcomes = raw
+        .process(() -> new IngestProcessor(validation, config.dedupWindow()), Named.as("ingest"),
+            IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE)
+        .split(Named.as("ingest-"))
+        .branch((key, outcome) -> outcome instanceof IngestOutcome.Rejected, Branched.as("rejected"))
+        .defaultBranch(Branched.as("accepted"));
+
+    outcomes.get("ingest-rejected")
+        .map((key, outcome) -> KeyValue.pair(
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8), ((IngestOutcome.Rejected) outcome).raw()),
+            Named.as("dead-letter"))
+        .to(Topics.USAGE_EVENTS_DLQ.name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
+            .withName("usage-events-dlq-sink"));
+
+    KStream<String, UsageEvent> accepted = outcomes.get("ingest-accepted")
+        .mapValues(outcome -> ((IngestOutcome.Accepted) outcome).event(), Named.as("accepted"));
+
+    KTable<String, ApiKey> apiKeys = builder.table(Topics.API_KEYS.name(),
+        Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
+        Materialized.<String, ApiKey, KeyValueStore<Bytes, byte[]>>as(KeyLimits.API_KEYS_STORE)
+            .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
+
+    Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
+    KTable<String, AlertRuleSet> rulesByKey = builder.table(Topics.ALERT_RULES.name(),
+            Consumed.with(Topics.ALERT_RULES.keySerde(), ruleSerde).withName("alert-rules-source"),
+            Materialized.<String, AlertRule, KeyValueStore<Bytes, byte[]>>as(RULES_BY_ID_STORE)
+                .withKeySerde(Serdes.String()).withValueSerde(ruleSerde))
+        .groupBy((ruleId, rule) -> KeyValue.pair(rule.getApiKeyId(), rule),
+            Grouped.with("alert-rules-by-key", Serdes.String(), ruleSerde))
+        .aggregate(
+            () -> new AlertRuleSet(new HashMap<>()),
+            (apiKeyId, rule, set) -> {
+              set.getRules().put(rule.getId(), rule);
+              return set;
+            },
+            (apiKeyId, rule, set) -> {
+              set.getRules().remove(rule.getId());
+              return set;
+            },
+            Named.as("alert-rules-by-key-aggregate"),
+            Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(KeyLimits.RULES_BY_KEY_STORE)
+                .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
+
+    accepted
+        .process(() -> new KeyUsageProcessor(prices, config.spikeFactor(), config.spikeMinBaselineTokens()),
+            Named.as("meter-keys"),
+            KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE,
+            KeyLimits.MONTH_STORE, KeyLimits.API_KEYS_STORE, KeyLimits.RULES_BY_KEY_STORE)
+        .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
+
+    String[] limitStores = {KeyLimits.MONTH_STORE, KeyLimits.API_KEYS_STORE, KeyLimits.RULES_BY_KEY_STORE};
+    Produced<String, dev.metering.records.LimitEvent> limitEvents =
+        Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde());
+    apiKeys.toStream(Named.as("api-key-changes"))
+        .process(LimitRecheckProcessor<ApiKey>::new, Named.as("recheck-on-key-change"), limitStores)
+        .to(Topics.LIMIT_EVENTS.name(), limitEvents.withName("key-change-limit-events-sink"));
+    rulesByKey.toStream(Named.as("alert-rule-changes"))
+        .process(LimitRecheckProcessor<AlertRuleSet>::new, Named.as("recheck-on-rule-change"), limitStores)
+        .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(),
+            Topics.LIMIT_EVENTS.valueSerde()).withName("rule-change-limit-events-sink"));
+
+    accepted
+        .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
+        .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org"))
+        .process(() -> new OrgUsageProcessor(prices, config.spikeFactor(), config.spikeMinBaselineTokens()),
+            Named.as("meter-orgs"),
+            OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE)
+        .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
+            .withName("org-spike-events-sink"));
+
+    return builder.build();
+  }
+
+  private static void addStores(StreamsBuilder builder, MeteringConfig config) {
+    Serde<UsageTotals> totals = RecordSerdes.forType(UsageTotals.class);
+    // Spike flags only matter while their day can still change: late events are accepted for the grace period.
+    Duration spikeFlagRetention = config.lateGrace().plus(Duration.ofDays(2));
+
+    builder.addStateStore(windowStore(IngestProcessor.DEDUP_STORE, config.dedupWindow(), Duration.ofMillis(1),
+        Serdes.Long()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(IngestProcessor.COUNTERS_STORE), Serdes.String(), Serdes.Long())
+        .withCachingEnabled());
+
+    builder.addStateStore(windowStore(KeyUsageProcessor.HOURLY_STORE, config.hourlyRetention(),
+        Duration.ofMillis(Periods.HOUR_MILLIS), totals));
+    builder.addStateStore(windowStore(KeyUsageProcessor.DAILY_STORE, config.dailyRetention(),
+        Duration.ofMillis(Periods.DAY_MILLIS), totals));
+    builder.addStateStore(windowStore(KeyUsageProcessor.SPIKES_FIRED_STORE, spikeFlagRetention,
+        Duration.ofMillis(Periods.DAY_MILLIS), Serdes.Long()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class))
+        .withCachingEnabled());
+
+    builder.addStateStore(windowStore(OrgUsageProcessor.HOURLY_STORE, config.hourlyRetention(),
+        Duration.ofMillis(Periods.HOUR_MILLIS), totals));
+    builder.addStateStore(windowStore(OrgUsageProcessor.DAILY_STORE, config.dailyRetention(),
+        Duration.ofMillis(Periods.DAY_MILLIS), totals));
+    builder.addStateStore(windowStore(OrgUsageProcessor.SPIKES_FIRED_STORE, spikeFlagRetention,
+        Duration.ofMillis(Periods.DAY_MILLIS), Serdes.Long()));
+  }
+
+  private static <V> StoreBuilder<WindowStore<String, V>> windowStore(String name, Duration retention, Duration size,
+      Serde<V> valueSerde) {
+    return Stores.windowStoreBuilder(Stores.persistentWindowStore(name, retention, size, false),
+            Serdes.String(), valueSerde)
+        .withCachingEnabled();
+  }
+}

@@ -1,0 +1,36 @@
+package dev.metering.stream;
+
+import dev.metering.schemas.Topics;
+import dev.metering.stream.rocksdb.BoundedMemoryRocksDBConfig;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+
+/** The Kafka Streams properties of metering-stream, derived from its configuration. */
+public final class StreamsSettings {
+
+  private StreamsSettings() {
+  }
+
+  public static Properties of(MeteringConfig config) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+    props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.kafka().replicationFactor());
+    props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class);
+    props.put(BoundedMemoryRocksDBConfig.MEMORY_BYTES_CONFIG, config.rocksDbMemoryBytes());
+    // usage-events never fails to deserialize (bad bytes become DecodedUsage.Undecodable and go to
+    // the dead-letter topic with their reason); a corrupt api-keys or alert-rules record goes there
+    // too, with Kafka's standard error headers, instead of stopping metering for every key.
+    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.USAGE_EVENTS_DLQ.name());
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    return props;
+  }
+}

@@ -1,0 +1,120 @@
+package dev.metering.stream.ingest;
+
+import dev.metering.records.UsageEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First step for every usage-events record: rejects what cannot be counted (with its reason in
+ * headers, for the dead-letter topic), drops repeated event ids within the dedup window, and
+ * counts each outcome exactly once in a state store.
+ */
+public final class IngestProcessor implements Processor<String, DecodedUsage, String, IngestOutcome> {
+
+  public static final String DEDUP_STORE = "dedup-event-ids";
+  public static final String COUNTERS_STORE = "ingest-counters";
+
+  private static final Logger log = LoggerFactory.getLogger(IngestProcessor.class);
+
+  private final UsageValidation validation;
+  private final long dedupWindowMillis;
+
+  private ProcessorContext<String, IngestOutcome> context;
+  private WindowStore<String, Long> seen;
+  private KeyValueStore<String, Long> counters;
+
+  public IngestProcessor(UsageValidation validation, Duration dedupWindow) {
+    this.validation = Objects.requireNonNull(validation, "validation");
+    this.dedupWindowMillis = dedupWindow.toMillis();
+  }
+
+  @Override
+  public void init(ProcessorContext<String, IngestOutcome> context) {
+    this.context = context;
+    this.seen = context.getStateStore(DEDUP_STORE);
+    this.counters = context.getStateStore(COUNTERS_STORE);
+  }
+
+  @Override
+  public void process(Record<String, DecodedUsage> record) {
+    DecodedUsage value = record.value();
+    if (value instanceof DecodedUsage.Undecodable undecodable) {
+      reject(record, new Rejection(RejectReason.UNDECODABLE, undecodable.cause().getMessage()), undecodable.cause());
+      return;
+    }
+    UsageEvent event = ((DecodedUsage.Decoded) value).event();
+    Optional<Rejection> rejection = validation.check(
+        record.key(), event, context.currentSystemTimeMs(), context.currentStreamTimeMs());
+    if (rejection.isPresent()) {
+      reject(record, rejection.get(), null);
+      return;
+    }
+    if (seenBefore(event)) {
+      increment(IngestCounters.DUPLICATE);
+      return;
+    }
+    seen.put(event.getEventId(), event.getTimestamp(), event.getTimestamp());
+    increment(IngestCounters.ACCEPTED);
+    context.forward(record.withValue(new IngestOutcome.Accepted(event)));
+  }
+
+  private boolean seenBefore(UsageEvent event) {
+    long time = event.getTimestamp();
+    try (WindowStoreIterator<Long> earlier = seen.fetch(event.getEventId(), time - dedupWindowMillis, time + dedupWindowMillis)) {
+      return earlier.hasNext();
+    }
+  }
+
+  private void reject(Record<String, DecodedUsage> record, Rejection rejection, Exception cause) {
+    Headers headers = new RecordHeaders(record.headers().toArray());
+    header(headers, DeadLetterHeaders.REASON, rejection.reason().name());
+    header(headers, DeadLetterHeaders.MESSAGE, rejection.message());
+    if (cause != null) {
+      header(headers, DeadLetterHeaders.EXCEPTION, cause.getClass().getName());
+    }
+    Optional<RecordMetadata> source = context.recordMetadata();
+    source.ifPresent(meta -> {
+      header(headers, DeadLetterHeaders.SOURCE_TOPIC, meta.topic());
+      header(headers, DeadLetterHeaders.SOURCE_PARTITION, Integer.toString(meta.partition()));
+      header(headers, DeadLetterHeaders.SOURCE_OFFSET, Long.toString(meta.offset()));
+    });
+    increment(IngestCounters.DEAD_LETTERED);
+    long ofThisReason = increment(IngestCounters.deadLettered(rejection.reason()));
+    // A misbehaving gateway can send millions of bad events: log the first few of each reason,
+    // then one in a thousand; the counters have the exact numbers.
+    if (ofThisReason <= 10 || ofThisReason % 1000 == 0) {
+      log.warn("usage event {} to dead-letter topic ({} so far on this partition): {} topic {} partition {} offset {}",
+          rejection.reason(), ofThisReason, rejection.message(),
+          source.map(RecordMetadata::topic).orElse("?"),
+          source.map(RecordMetadata::partition).orElse(-1),
+          source.map(RecordMetadata::offset).orElse(-1L));
+    }
+    context.forward(record.withValue((IngestOutcome) new IngestOutcome.Rejected(record.value().raw()))
+        .withHeaders(headers));
+  }
+
+  private long increment(String counter) {
+    Long current = counters.get(counter);
+    long next = current == null ? 1L : current + 1;
+    counters.put(counter, next);
+    return next;
+  }
+
+  private static void header(Headers headers, String name, String value) {
+    headers.remove(name);
+    headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+  }
+}

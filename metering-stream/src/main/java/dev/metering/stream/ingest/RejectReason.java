@@ -1,0 +1,19 @@
+package dev.metering.stream.ingest;
+
+/** Why a usage event went to usage-events-dlq; the value of its {@code dlq.reason} header. */
+public enum RejectReason {
+  /** The value is not a UsageEvent in a schema version we know. */
+  UNDECODABLE,
+  /** A required field is empty. */
+  MISSING_FIELD,
+  /** The record key is not the event's api_key_id, so it sits in the wrong partition for its key's totals. */
+  KEY_MISMATCH,
+  /** A token count is below zero. */
+  NEGATIVE_TOKENS,
+  /** A token count is implausibly large for one call. */
+  TOKENS_OUT_OF_RANGE,
+  /** The event time is further ahead of the wall clock than the tolerance. */
+  FUTURE_EVENT,
+  /** The event time is older than the stream time minus the grace period. */
+  LATE_EVENT
+}

@@ -1,0 +1,64 @@
+package dev.metering.stream.rocksdb;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.streams.state.RocksDBConfigSetter;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Cache;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.WriteBufferManager;
+
+/**
+ * Bounds the off-heap memory of every RocksDB store of the application by one budget: all
+ * stores share one block cache, and their memtables are charged to that same cache through one
+ * write-buffer manager, with index and filter blocks cached there too. Memory then does not grow
+ * with the number of stores, partitions or keys beyond {@link #MEMORY_BYTES_CONFIG}.
+ */
+public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
+
+  /** Streams config key carrying the total budget in bytes. */
+  public static final String MEMORY_BYTES_CONFIG = "metering.rocksdb.memory.bytes";
+  /** Share of the budget memtables may take. */
+  static final double WRITE_BUFFER_RATIO = 0.25;
+  /** Share of the cache kept for index and filter blocks, so data blocks cannot evict them. */
+  static final double HIGH_PRIORITY_POOL_RATIO = 0.1;
+
+  /** Per budget, so two applications in one JVM with different budgets each get theirs. */
+  private static final Map<Long, Shared> SHARED = new ConcurrentHashMap<>();
+
+  record Shared(Cache cache, WriteBufferManager writeBufferManager) {
+  }
+
+  @Override
+  public void setConfig(String storeName, Options options, Map<String, Object> configs) {
+    Shared shared = shared(budget(configs));
+    BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
+    table.setBlockCache(shared.cache());
+    table.setCacheIndexAndFilterBlocks(true);
+    table.setCacheIndexAndFilterBlocksWithHighPriority(true);
+    table.setPinTopLevelIndexAndFilter(true);
+    options.setWriteBufferManager(shared.writeBufferManager());
+    options.setTableFormatConfig(table);
+  }
+
+  @Override
+  public void close(String storeName, Options options) {
+    // The cache and write-buffer manager are shared by every store and live as long as the JVM.
+  }
+
+  static Shared shared(long budgetBytes) {
+    return SHARED.computeIfAbsent(budgetBytes, bytes -> {
+      Cache cache = new LRUCache(bytes, -1, false, HIGH_PRIORITY_POOL_RATIO);
+      return new Shared(cache, new WriteBufferManager((long) (bytes * WRITE_BUFFER_RATIO), cache));
+    });
+  }
+
+  private static long budget(Map<String, Object> configs) {
+    Object value = configs.get(MEMORY_BYTES_CONFIG);
+    if (value == null) {
+      throw new IllegalStateException(MEMORY_BYTES_CONFIG + " is not set in the Streams config");
+    }
+    return value instanceof Number n ? n.longValue() : Long.parseLong(value.toString());
+  }
+}

@@ -1,0 +1,45 @@
+package dev.metering.stream.usage;
+
+import dev.metering.records.UsageEvent;
+import dev.metering.records.state.ModelUsage;
+import dev.metering.records.state.UsageTotals;
+import java.util.HashMap;
+
+/** Arithmetic on {@link UsageTotals}: the one place a priced event is added to a bucket. */
+public final class Totals {
+
+  private Totals() {
+  }
+
+  public static UsageTotals empty(String orgId) {
+    return UsageTotals.newBuilder().setOrgId(orgId).setByModel(new HashMap<>()).build();
+  }
+
+  /** total_tokens = input + output + cache_creation + cache_read. */
+  public static long totalTokens(UsageTotals t) {
+    return t.getInputTokens() + t.getOutputTokens() + t.getCacheCreationInputTokens() + t.getCacheReadInputTokens();
+  }
+
+  /** Adds one priced event to {@code totals} in place and returns it. */
+  public static UsageTotals add(UsageTotals totals, PricedEvent priced) {
+    UsageEvent e = priced.event();
+    totals.setInputTokens(totals.getInputTokens() + e.getInputTokens());
+    totals.setOutputTokens(totals.getOutputTokens() + e.getOutputTokens());
+    totals.setCacheCreationInputTokens(totals.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
+    totals.setCacheReadInputTokens(totals.getCacheReadInputTokens() + e.getCacheReadInputTokens());
+    totals.setCostMicros(totals.getCostMicros() + priced.costMicros());
+    totals.setRequests(totals.getRequests() + 1);
+    if (priced.fallbackPriced()) {
+      totals.setFallbackPricedRequests(totals.getFallbackPricedRequests() + 1);
+    }
+    totals.setLastEventTime(Math.max(totals.getLastEventTime(), e.getTimestamp()));
+    ModelUsage model = totals.getByModel().computeIfAbsent(e.getModel(), m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L));
+    model.setInputTokens(model.getInputTokens() + e.getInputTokens());
+    model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());
+    model.setCacheCreationInputTokens(model.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
+    model.setCacheReadInputTokens(model.getCacheReadInputTokens() + e.getCacheReadInputTokens());
+    model.setCostMicros(model.getCostMicros() + priced.costMicros());
+    model.setRequests(model.getRequests() + 1);
+    return totals;
+  }
+}

@@ -1,0 +1,173 @@
+package dev.metering.stream;
+
+import static dev.metering.stream.MeteringFixture.event;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.ingest.DeadLetterHeaders;
+import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.ingest.RejectReason;
+import dev.metering.stream.usage.KeyUsageProcessor;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.function.Consumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class IngestTest {
+
+  private final MeteringFixture fx = new MeteringFixture();
+
+  @AfterEach
+  void close() {
+    fx.close();
+  }
+
+  @Test
+  void shouldCountADuplicateEventIdOnce() {
+    UsageEvent first = event("key-1", "2026-11-10T12:00:00Z", 100);
+    UsageEvent again = UsageEvent.newBuilder(first).build();
+
+    fx.send(first);
+    fx.send(again);
+
+    assertEquals(100, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getInputTokens());
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+  }
+
+  @Test
+  void shouldCountAnEventIdAgainAfterTheDedupWindow() {
+    UsageEvent first = event("key-1", "2026-11-01T00:00:00Z", 100);
+    fx.send(first);
+    fx.send(event("key-1", "2026-11-08T00:00:01Z", 1));
+    // the same id, stamped more than the dedup window (7 days) after the first copy
+    UsageEvent repeat = UsageEvent.newBuilder(first).setTimestamp(Instant.parse("2026-11-08T00:00:02Z").toEpochMilli()).build();
+
+    fx.send(repeat);
+
+    assertEquals(0, fx.counter(IngestCounters.DUPLICATE), "the first copy is older than the window at the repeat");
+    assertEquals(3, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
+  void shouldDeadLetterUndecodableBytesWithTheOriginalBytesAndCoordinates() {
+    byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
+
+    fx.usage.pipeInput("key-1", garbage, Instant.parse("2026-11-10T12:00:00Z"));
+
+    TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
+    assertArrayEquals(garbage, dead.value());
+    assertArrayEquals("key-1".getBytes(StandardCharsets.UTF_8), dead.key());
+    assertEquals("UNDECODABLE", header(dead, DeadLetterHeaders.REASON));
+    assertTrue(header(dead, DeadLetterHeaders.MESSAGE).contains("not Avro single-object encoding"));
+    assertEquals("org.apache.kafka.common.errors.SerializationException", header(dead, DeadLetterHeaders.EXCEPTION));
+    assertEquals(Topics.USAGE_EVENTS.name(), header(dead, DeadLetterHeaders.SOURCE_TOPIC));
+    assertEquals("0", header(dead, DeadLetterHeaders.SOURCE_PARTITION));
+    assertEquals("0", header(dead, DeadLetterHeaders.SOURCE_OFFSET));
+    assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.UNDECODABLE)));
+  }
+
+  @Test
+  void shouldDeadLetterAMissingField() {
+    assertRejected(RejectReason.MISSING_FIELD, "event_id", e -> e.setEventId(""));
+  }
+
+  @Test
+  void shouldDeadLetterAnEventWhoseKeyIsNotItsApiKeyId() {
+    UsageEvent event = event("key-2", "2026-11-10T12:00:00Z", 10);
+    byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", event);
+
+    fx.usage.pipeInput("key-1", bytes, Instant.ofEpochMilli(event.getTimestamp()));
+
+    TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
+    assertEquals("KEY_MISMATCH", header(dead, DeadLetterHeaders.REASON));
+    assertArrayEquals(bytes, dead.value());
+  }
+
+  @Test
+  void shouldDeadLetterNegativeTokens() {
+    assertRejected(RejectReason.NEGATIVE_TOKENS, "output_tokens", e -> e.setOutputTokens(-1));
+  }
+
+  @Test
+  void shouldDeadLetterImplausiblyManyTokens() {
+    assertRejected(RejectReason.TOKENS_OUT_OF_RANGE, "cache_read_input_tokens",
+        e -> e.setCacheReadInputTokens(2_000_000_000L));
+  }
+
+  @Test
+  void shouldDeadLetterAnEventTooFarInTheFuture() {
+    // the driver's wall clock is 2026-11-30T00:00Z and the tolerance 5 minutes
+    assertRejected(RejectReason.FUTURE_EVENT, "ahead of the clock",
+        e -> e.setTimestamp(MeteringFixture.NOW.plusSeconds(301).toEpochMilli()));
+  }
+
+  @Test
+  void shouldAcceptAnEventWithinTheFutureTolerance() {
+    fx.send(event("key-1", MeteringFixture.NOW.plusSeconds(299), 10));
+
+    assertTrue(fx.deadLetters.isEmpty());
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
+  void shouldDeadLetterAnEventOlderThanTheGracePeriod() {
+    fx.send(event("key-1", "2026-11-20T00:00:00Z", 10));
+
+    assertRejected(RejectReason.LATE_EVENT, "behind the stream time",
+        e -> e.setTimestamp(Instant.parse("2026-11-16T23:59:59Z").toEpochMilli()));
+  }
+
+  @Test
+  void shouldAcceptALateEventWithinTheGracePeriod() {
+    fx.send(event("key-1", "2026-11-20T00:00:00Z", 10));
+
+    fx.send(event("key-1", "2026-11-17T00:00:00Z", 10));
+
+    assertTrue(fx.deadLetters.isEmpty());
+    assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
+  void shouldReconcileAcceptedDuplicatesAndDeadLettersWithWhatWasConsumed() {
+    UsageEvent ok = event("key-1", "2026-11-10T12:00:00Z", 5);
+    fx.send(ok);
+    fx.send(ok);
+    fx.send(UsageEvent.newBuilder(event("key-1", "2026-11-10T12:00:00Z", 5)).setInputTokens(-5).build());
+    fx.usage.pipeInput("key-1", new byte[] {1, 2, 3}, Instant.parse("2026-11-10T12:00:00Z"));
+    fx.send(event("key-2", "2026-11-10T13:00:00Z", 5));
+
+    long consumed = 5;
+    assertEquals(consumed, fx.counter(IngestCounters.ACCEPTED) + fx.counter(IngestCounters.DUPLICATE)
+        + fx.counter(IngestCounters.DEAD_LETTERED));
+    assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(2, fx.deadLetters.getQueueSize());
+  }
+
+  private void assertRejected(RejectReason reason, String messagePart, Consumer<UsageEvent> spoil) {
+    UsageEvent event = event("key-1", "2026-11-20T12:00:00Z", 10);
+    spoil.accept(event);
+    long acceptedBefore = fx.counter(IngestCounters.ACCEPTED);
+    byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", event);
+
+    fx.usage.pipeInput("key-1", bytes, Instant.parse("2026-11-20T12:00:00Z"));
+
+    TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
+    assertEquals(reason.name(), header(dead, DeadLetterHeaders.REASON));
+    assertTrue(header(dead, DeadLetterHeaders.MESSAGE).contains(messagePart), header(dead, DeadLetterHeaders.MESSAGE));
+    assertArrayEquals(bytes, dead.value(), "the original bytes");
+    assertEquals(1, fx.counter(IngestCounters.deadLettered(reason)));
+    assertEquals(acceptedBefore, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  private static String header(TestRecord<byte[], byte[]> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,209 @@
+package dev.metering.stream;
+
+import static dev.metering.stream.MeteringFixture.event;
+import static dev.metering.stream.MeteringFixture.key;
+import static dev.metering.stream.MeteringFixture.rule;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitEventKind;
+import dev.metering.records.UsageEvent;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class LimitsTest {
+
+  private final MeteringFixture fx = new MeteringFixture();
+
+  @AfterEach
+  void close() {
+    fx.close();
+  }
+
+  @Test
+  void shouldCrossAThresholdExactlyAtItsBoundary() {
+    fx.putKey(key("key-1", 1000L, true), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-80", "key-1", 80), "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 799));
+    assertTrue(fx.limitEvents.isEmpty(), "79.9% is below the threshold");
+    UsageEvent reaching = event("key-1", "2026-11-10T11:00:00Z", 1);
+    fx.send(reaching);
+
+    LimitEvent crossed = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.THRESHOLD_CROSSED, crossed.getKind());
+    assertEquals("rule-80", crossed.getRuleId());
+    assertEquals(80, crossed.getThresholdPercent());
+    assertEquals(800, crossed.getUsedTokens());
+    assertEquals(1000, crossed.getLimitTokens());
+    assertEquals(80.0, crossed.getPercent());
+    assertEquals("2026-11", crossed.getPeriod());
+    assertEquals(reaching.getEventId(), crossed.getTriggeringEventId());
+    assertEquals(reaching.getTimestamp(), crossed.getDetectedAt());
+    assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
+  void shouldBreachExactlyAtTheLimitOncePerMonth() {
+    fx.putKey(key("key-1", 1000L, true), "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 999));
+    assertTrue(fx.limitEvents.isEmpty());
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 1));
+    fx.send(event("key-1", "2026-11-10T12:00:00Z", 500));
+
+    List<LimitEvent> events = fx.limitEvents.readValuesToList();
+    assertEquals(1, events.size(), events.toString());
+    assertEquals(LimitEventKind.LIMIT_BREACHED, events.get(0).getKind());
+    assertEquals(1000, events.get(0).getUsedTokens());
+    assertTrue(events.get(0).getHardLimit());
+    assertTrue(fx.month("key-1", "2026-11").getBreached());
+  }
+
+  @Test
+  void shouldEmitEveryThresholdASingleEventJumpsOverOnceInAscendingOrderThenTheBreach() {
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-90", "key-1", 90), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-50", "key-1", 50), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-75", "key-1", 75), "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 1200));
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 100));
+
+    List<LimitEvent> events = fx.limitEvents.readValuesToList();
+    assertEquals(List.of(LimitEventKind.THRESHOLD_CROSSED, LimitEventKind.THRESHOLD_CROSSED,
+        LimitEventKind.THRESHOLD_CROSSED, LimitEventKind.LIMIT_BREACHED), events.stream().map(LimitEvent::getKind).toList());
+    assertEquals(List.of("rule-50", "rule-75", "rule-90"), events.subList(0, 3).stream().map(LimitEvent::getRuleId).toList());
+    assertFalse(events.get(3).getHardLimit());
+  }
+
+  @Test
+  void shouldFireAgainInTheNextMonthAndNeverCountOneMonthAgainstAnother() {
+    fx.putKey(key("key-1", 1000L, true), "2026-10-01T00:00:00Z");
+    fx.putRule(rule("rule-50", "key-1", 50), "2026-10-01T00:00:00Z");
+    fx.send(event("key-1", "2026-10-31T23:00:00Z", 1000));
+    assertEquals(2, fx.limitEvents.readValuesToList().size());
+
+    fx.send(event("key-1", "2026-11-01T00:00:00Z", 400));
+    assertTrue(fx.limitEvents.isEmpty(), "November starts from zero");
+    fx.send(event("key-1", "2026-11-01T01:00:00Z", 600));
+
+    List<LimitEvent> november = fx.limitEvents.readValuesToList();
+    assertEquals(List.of(LimitEventKind.THRESHOLD_CROSSED, LimitEventKind.LIMIT_BREACHED),
+        november.stream().map(LimitEvent::getKind).toList());
+    assertTrue(november.stream().allMatch(e -> e.getPeriod().equals("2026-11")));
+    assertEquals(1000, november.get(1).getUsedTokens());
+  }
+
+  @Test
+  void shouldCountALateEventOfThePreviousMonthForThatMonth() {
+    fx.putKey(key("key-1", 1000L, true), "2026-10-01T00:00:00Z");
+    fx.send(event("key-1", "2026-10-31T12:00:00Z", 900));
+    fx.send(event("key-1", "2026-11-01T02:00:00Z", 50));
+
+    fx.send(event("key-1", "2026-10-31T23:59:59Z", 100));
+
+    assertEquals(1000, total(fx.month("key-1", "2026-10")));
+    assertEquals(50, total(fx.month("key-1", "2026-11")));
+    LimitEvent breach = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, breach.getKind());
+    assertEquals("2026-10", breach.getPeriod());
+  }
+
+  @Test
+  void shouldClearABreachAsSoonAsTheLimitIsRaisedAboveUsage() {
+    fx.putKey(key("key-1", 1000L, true), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 1200));
+    assertEquals(LimitEventKind.LIMIT_BREACHED, fx.limitEvents.readValue().getKind());
+
+    fx.putKey(key("key-1", 1200L, true), "2026-11-10T10:05:00Z");
+    assertTrue(fx.limitEvents.isEmpty(), "a limit equal to usage is still reached");
+    fx.putKey(key("key-1", 5000L, true), "2026-11-10T10:06:00Z");
+
+    LimitEvent cleared = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_CLEARED, cleared.getKind());
+    assertEquals(1200, cleared.getUsedTokens());
+    assertEquals(5000, cleared.getLimitTokens());
+    assertNull(cleared.getTriggeringEventId());
+    assertFalse(fx.month("key-1", "2026-11").getBreached());
+
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 3800));
+    LimitEvent again = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, again.getKind(), "a breach of the new limit fires again");
+    assertEquals(5000, again.getUsedTokens());
+  }
+
+  @Test
+  void shouldClearABreachWhenTheLimitIsRemoved() {
+    fx.putKey(key("key-1", 100L, true), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 100));
+    fx.limitEvents.readValue();
+
+    fx.putKey(key("key-1", null, true), "2026-11-10T10:05:00Z");
+
+    assertEquals(LimitEventKind.LIMIT_CLEARED, fx.limitEvents.readValue().getKind());
+  }
+
+  @Test
+  void shouldBreachAsSoonAsTheLimitIsLoweredBelowUsage() {
+    fx.putKey(key("key-1", 10_000L, true), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+
+    fx.putKey(key("key-1", 500L, true), "2026-11-10T10:05:00Z");
+
+    LimitEvent breach = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, breach.getKind());
+    assertEquals(600, breach.getUsedTokens());
+    assertEquals(500, breach.getLimitTokens());
+  }
+
+  @Test
+  void shouldFireARuleCreatedAfterUsageAlreadyPassedItsThreshold() {
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+
+    fx.putRule(rule("rule-50", "key-1", 50), "2026-11-10T10:01:00Z");
+
+    LimitEvent crossed = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.THRESHOLD_CROSSED, crossed.getKind());
+    assertEquals("rule-50", crossed.getRuleId());
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 10));
+    assertTrue(fx.limitEvents.isEmpty(), "once per rule per month");
+  }
+
+  @Test
+  void shouldStopFiringADeletedRule() {
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-50", "key-1", 50), "2026-11-01T00:00:00Z");
+
+    fx.rules.pipeInput("rule-50", null, java.time.Instant.parse("2026-11-02T00:00:00Z"));
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+
+    assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
+  void shouldEmitNothingForKeysWithoutALimitOrRevoked() {
+    fx.putKey(key("key-1", null, true), "2026-11-01T00:00:00Z");
+    ApiKey revoked = key("key-2", 10L, true);
+    revoked.setStatus(ApiKeyStatus.REVOKED);
+    fx.putKey(revoked, "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 1_000_000));
+    fx.send(event("key-2", "2026-11-10T10:00:00Z", 1_000));
+    fx.send(event("key-3", "2026-11-10T10:00:00Z", 1_000));
+
+    assertTrue(fx.limitEvents.isEmpty());
+    assertEquals(1_000, total(fx.month("key-3", "2026-11")), "usage of an unknown key still counts");
+  }
+
+  private static long total(dev.metering.records.state.MonthState state) {
+    return dev.metering.stream.usage.Totals.totalTokens(state.getTotals());
+  }
+}
