@@ -36,8 +36,12 @@ public final class TopicSetup {
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  /** Topics that must have the same partition count because they are joined by key. */
-  static final List<Topic<?, ?>> CO_PARTITIONED = List.of(Topics.USAGE_EVENTS, Topics.API_KEYS);
+  /**
+   * Topics that must have the same partition count because metering-stream reads them in the
+   * same tasks: usage-events and api-keys by api_key_id, and alert-rules, whose repartition by
+   * api_key_id inherits its partition count.
+   */
+  static final List<Topic<?, ?>> CO_PARTITIONED = List.of(Topics.USAGE_EVENTS, Topics.API_KEYS, Topics.ALERT_RULES);
 
   private final List<TopicSpec> specs;
 

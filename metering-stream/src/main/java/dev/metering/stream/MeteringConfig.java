@@ -1,6 +1,7 @@
 package dev.metering.stream;
 
 import dev.metering.config.Env;
+import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,8 @@ import java.util.Optional;
  * @param hourlyRetention {@code METERING_HOURLY_RETENTION}: how long hourly buckets are queryable
  * @param dailyRetention {@code METERING_DAILY_RETENTION}: how long daily buckets are queryable
  * @param rocksDbMemoryBytes {@code METERING_ROCKSDB_MEMORY_MB}: block cache and write buffers of all stores together
+ * @param instanceId {@code METERING_INSTANCE_ID}: a stable id per instance (static group membership), so a
+ *     restarted instance takes its partitions back at once instead of after a rebalance
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -39,7 +42,8 @@ public record MeteringConfig(
     long spikeMinBaselineTokens,
     Duration hourlyRetention,
     Duration dailyRetention,
-    long rocksDbMemoryBytes) {
+    long rocksDbMemoryBytes,
+    Optional<String> instanceId) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -52,12 +56,13 @@ public record MeteringConfig(
     Objects.requireNonNull(pricingFile, "pricingFile");
     Objects.requireNonNull(hourlyRetention, "hourlyRetention");
     Objects.requireNonNull(dailyRetention, "dailyRetention");
+    Objects.requireNonNull(instanceId, "instanceId");
   }
 
   public static MeteringConfig from(Env env) {
     String guarantee = env.string("METERING_PROCESSING_GUARANTEE", "exactly_once_v2");
     if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
-      throw new dev.metering.config.InvalidConfigException(
+      throw new InvalidConfigException(
           "METERING_PROCESSING_GUARANTEE", guarantee, "exactly_once_v2 or at_least_once");
     }
     return new MeteringConfig(
@@ -74,6 +79,7 @@ public record MeteringConfig(
         env.longInRange("METERING_SPIKE_MIN_BASELINE_TOKENS", 1_000, 0, Long.MAX_VALUE),
         env.duration("METERING_HOURLY_RETENTION", Duration.ofDays(35), Duration.ofDays(2)),
         env.duration("METERING_DAILY_RETENTION", Duration.ofDays(400), Duration.ofDays(15)),
-        env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024);
+        env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024,
+        Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)));
   }
 }

@@ -2,20 +2,44 @@ package dev.metering.stream;
 
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
+import dev.metering.stream.pricing.PriceBook;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Entry point of metering-stream. For now it validates and prints its configuration, then exits. */
+/** Runs metering-stream against {@code KAFKA_BOOTSTRAP_SERVERS} until SIGTERM. */
 public final class MeteringStreamMain {
+
+  private static final Logger log = LoggerFactory.getLogger(MeteringStreamMain.class);
 
   private MeteringStreamMain() {
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
+    MeteringConfig config;
+    PriceBook prices;
     try {
-      MeteringConfig config = MeteringConfig.from(Env.system());
-      System.out.println("metering-stream configuration: " + config);
-    } catch (InvalidConfigException e) {
+      config = MeteringConfig.from(Env.system());
+      prices = config.pricingFile().map(PriceBook::load).orElseGet(PriceBook::bundled);
+    } catch (InvalidConfigException | IllegalArgumentException e) {
       System.err.println("metering-stream: " + e.getMessage());
       System.exit(2);
+      return;
+    }
+    log.info("metering-stream starting with {}", config);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
+      config.kafka().topicSetup().apply(admin);
+    }
+    MeteringApp app = MeteringApp.start(config, prices);
+    Thread shutdown = new Thread(app::close, "metering-stream-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdown);
+    boolean failed = app.awaitStopped();
+    if (failed) {
+      Runtime.getRuntime().removeShutdownHook(shutdown);
+      app.close();
+      System.exit(1);
     }
   }
 }

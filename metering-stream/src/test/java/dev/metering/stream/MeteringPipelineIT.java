@@ -1,0 +1,201 @@
+package dev.metering.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.config.Env;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.TopicSetup;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.UsageEvent;
+import dev.metering.records.UsageSpike;
+import dev.metering.records.state.MonthState;
+import dev.metering.records.state.UsageTotals;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.ingest.DeadLetterHeaders;
+import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgUsageProcessor;
+import dev.metering.stream.usage.Periods;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole topology on a real broker: a few thousand events with duplicates and bad records. */
+class MeteringPipelineIT {
+
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.start();
+    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(3, (short) 1).apply(admin);
+    }
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldMatchIndependentlyComputedTotalsAndLimitEventsDespiteDuplicatesAndBadRecords(@TempDir Path stateDir)
+      throws Exception {
+    long now = System.currentTimeMillis();
+    // within the current month, so every limit is evaluated in the month it is checked in
+    long from = Math.max(now - Duration.ofHours(36).toMillis(), monthStart(now));
+    Workload workload = new Workload(42, 12, 3000, from, now);
+    int duplicates = 0;
+    int bad = 0;
+    try (KafkaProducer<String, byte[]> producer = KafkaTestClients.producer(kafka.bootstrapServers())) {
+      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
+          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
+          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+      for (int i = 0; i < workload.events.size(); i++) {
+        UsageEvent event = workload.events.get(i);
+        byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+        producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));
+        if (i % 10 == 0) {
+          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));
+          duplicates++;
+        }
+        if (i % 100 == 0) {
+          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(),
+              ("garbage " + i).getBytes(StandardCharsets.UTF_8)));
+          UsageEvent negative = UsageEvent.newBuilder(event).setEventId("neg-" + i).setOutputTokens(-1).build();
+          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(),
+              Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), negative)));
+          bad += 2;
+        }
+      }
+      producer.flush();
+    }
+    long produced = workload.events.size() + duplicates + bad;
+
+    MeteringConfig config = MeteringConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "METERING_APPLICATION_ID", "pipeline-it-" + UUID.randomUUID(),
+        "METERING_STATE_DIR", stateDir.toString(),
+        "METERING_ROCKSDB_MEMORY_MB", "64")));
+    try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
+      assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "RUNNING");
+      KafkaTestClients.await(produced + " records consumed", Duration.ofSeconds(120), () -> consumed(app) == produced);
+
+      Map<String, Long> counters = app.localCounters();
+      assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED));
+      assertEquals(duplicates, counters.get(IngestCounters.DUPLICATE));
+      assertEquals(bad, counters.get(IngestCounters.DEAD_LETTERED));
+
+      ReadOnlyWindowStore<String, UsageTotals> keyDaily = windowStore(app, KeyUsageProcessor.DAILY_STORE);
+      workload.expectedDaily(false).forEach((keyId, days) -> days.forEach((day, expected) ->
+          assertTotals(expected, keyDaily.fetch(keyId, day), keyId + " " + Instant.ofEpochMilli(day))));
+      ReadOnlyWindowStore<String, UsageTotals> orgDaily = windowStore(app, OrgUsageProcessor.DAILY_STORE);
+      // org totals are one repartition topic behind the per-key ones
+      KafkaTestClients.await("org totals of every accepted event", Duration.ofSeconds(60),
+          () -> requests(orgDaily, from, now) == workload.events.size());
+      workload.expectedDaily(true).forEach((orgId, days) -> days.forEach((day, expected) ->
+          assertTotals(expected, orgDaily.fetch(orgId, day), orgId + " " + Instant.ofEpochMilli(day))));
+      ReadOnlyKeyValueStore<String, MonthState> months = app.streams().store(
+          StoreQueryParameters.fromNameAndType(KeyLimits.MONTH_STORE, QueryableStoreTypes.keyValueStore()));
+      workload.expectedDaily(false).forEach((keyId, days) -> {
+        long expectedMonth = days.entrySet().stream()
+            .filter(d -> Periods.month(d.getKey()).equals(Periods.month(now)))
+            .mapToLong(d -> d.getValue().total()).sum();
+        MonthState month = months.get(KeyLimits.monthKey(keyId, Periods.month(now)));
+        assertEquals(expectedMonth, dev.metering.stream.usage.Totals.totalTokens(month.getTotals()), keyId);
+      });
+    }
+
+    List<Workload.ExpectedLimitEvent> expectedLimits = workload.expectedLimitEvents();
+    assertTrue(expectedLimits.size() >= 3, "the workload crosses some limits: " + expectedLimits);
+    List<ConsumerRecord<String, LimitEvent>> limits = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+        Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
+        Duration.ofSeconds(30), records -> records.size() >= expectedLimits.size());
+    List<Workload.ExpectedLimitEvent> actualLimits = new ArrayList<>();
+    limits.forEach(r -> actualLimits.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
+        r.value().getRuleId(), r.value().getPeriod())));
+    assertEquals(counts(expectedLimits), counts(actualLimits));
+
+    int expectedDead = bad;
+    List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+        Topics.USAGE_EVENTS_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+        Duration.ofSeconds(30), records -> records.size() >= expectedDead);
+    assertEquals(bad, dead.size());
+    dead.forEach(r -> assertNotNull(r.headers().lastHeader(DeadLetterHeaders.REASON)));
+
+    List<ConsumerRecord<String, UsageSpike>> spikes = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+        Topics.SPIKE_EVENTS.name(), new StringDeserializer(), Topics.SPIKE_EVENTS.valueSerde().deserializer(),
+        Duration.ofSeconds(2), records -> false);
+    assertEquals(List.of(), spikes, "no baseline week, no spike");
+  }
+
+  private static long consumed(MeteringApp app) {
+    try {
+      Map<String, Long> counters = app.localCounters();
+      return counters.getOrDefault(IngestCounters.ACCEPTED, 0L) + counters.getOrDefault(IngestCounters.DUPLICATE, 0L)
+          + counters.getOrDefault(IngestCounters.DEAD_LETTERED, 0L);
+    } catch (org.apache.kafka.streams.errors.InvalidStateStoreException rebalancing) {
+      return -1;
+    }
+  }
+
+  private static long requests(ReadOnlyWindowStore<String, UsageTotals> store, long from, long to) {
+    long requests = 0;
+    try (var all = store.fetchAll(Instant.ofEpochMilli(Periods.dayStart(from)), Instant.ofEpochMilli(to))) {
+      while (all.hasNext()) {
+        requests += all.next().value.getRequests();
+      }
+    }
+    return requests;
+  }
+
+  private static ReadOnlyWindowStore<String, UsageTotals> windowStore(MeteringApp app, String name) {
+    return app.streams().store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.windowStore()));
+  }
+
+  private static void assertTotals(Workload.Expected expected, UsageTotals actual, String where) {
+    assertNotNull(actual, where);
+    assertEquals(expected, new Workload.Expected(actual.getInputTokens(), actual.getOutputTokens(),
+        actual.getCacheCreationInputTokens(), actual.getCacheReadInputTokens(), actual.getCostMicros(),
+        actual.getRequests()), where);
+  }
+
+  private static <T> Map<T, Integer> counts(List<T> items) {
+    Map<T, Integer> counts = new HashMap<>();
+    items.forEach(item -> counts.merge(item, 1, Integer::sum));
+    return counts;
+  }
+
+  private static long monthStart(long millis) {
+    return java.time.YearMonth.from(Instant.ofEpochMilli(millis).atOffset(java.time.ZoneOffset.UTC))
+        .atDay(1).atStartOfDay().toInstant(java.time.ZoneOffset.UTC).toEpochMilli();
+  }
+}

@@ -1,0 +1,133 @@
+package dev.metering.stream;
+
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.LimitEventKind;
+import dev.metering.records.UsageEvent;
+import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.usage.Periods;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * A reproducible stream of usage events for a few orgs and keys, with the totals and limit
+ * events it must produce computed here, independently of the topology.
+ */
+final class Workload {
+
+  /** Expected totals of one bucket. */
+  record Expected(long input, long output, long cacheCreation, long cacheRead, long costMicros, long requests) {
+    Expected plus(UsageEvent e, long cost) {
+      return new Expected(input + e.getInputTokens(), output + e.getOutputTokens(),
+          cacheCreation + e.getCacheCreationInputTokens(), cacheRead + e.getCacheReadInputTokens(),
+          costMicros + cost, requests + 1);
+    }
+
+    long total() {
+      return input + output + cacheCreation + cacheRead;
+    }
+  }
+
+  /** A limit event as identity: which key, kind, rule and month. */
+  record ExpectedLimitEvent(String apiKeyId, LimitEventKind kind, String ruleId, String period) {
+  }
+
+  static final String[] MODELS = {"claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "unlisted-model"};
+
+  final List<ApiKey> keys = new ArrayList<>();
+  final List<AlertRule> rules = new ArrayList<>();
+  final List<UsageEvent> events = new ArrayList<>();
+  private final PriceBook prices = PriceBook.bundled();
+
+  /**
+   * @param keyCount keys, spread over two orgs; every third key has no limit
+   * @param eventCount distinct events, dated between {@code from} and {@code to} (epoch millis)
+   */
+  Workload(long seed, int keyCount, int eventCount, long from, long to) {
+    Random random = new Random(seed);
+    for (int k = 0; k < keyCount; k++) {
+      String id = "key-" + k;
+      Long limit = k % 3 == 2 ? null : 200_000L + random.nextInt(1_800_000);
+      keys.add(MeteringFixture.key(id, limit, k % 2 == 0));
+      keys.get(k).setOrgId("org-" + (k % 2));
+      if (k % 4 == 0) {
+        rules.add(rule("rule-" + k + "-50", id, 50, k));
+        rules.add(rule("rule-" + k + "-90", id, 90, k));
+      }
+    }
+    for (int i = 0; i < eventCount; i++) {
+      ApiKey key = keys.get(random.nextInt(keyCount));
+      UsageEvent event = UsageEvent.newBuilder()
+          .setEventId(UUID.nameUUIDFromBytes(("event-" + seed + "-" + i).getBytes()).toString())
+          .setOrgId(key.getOrgId())
+          .setApiKeyId(key.getId())
+          .setModel(MODELS[random.nextInt(MODELS.length)])
+          .setInputTokens(random.nextInt(4000))
+          .setOutputTokens(random.nextInt(1000))
+          .setCacheCreationInputTokens(random.nextInt(10) == 0 ? random.nextInt(2000) : 0)
+          .setCacheReadInputTokens(random.nextInt(3) == 0 ? random.nextInt(8000) : 0)
+          .setTimestamp(from + (long) (random.nextDouble() * (to - from)))
+          .setGatewayId("gw-" + random.nextInt(3))
+          .build();
+      events.add(event);
+    }
+  }
+
+  private static AlertRule rule(String id, String apiKeyId, int threshold, int k) {
+    AlertRule rule = MeteringFixture.rule(id, apiKeyId, threshold);
+    rule.setOrgId("org-" + (k % 2));
+    return rule;
+  }
+
+  /** Expected totals per scope id (key or org) and bucket start. */
+  Map<String, Map<Long, Expected>> expectedDaily(boolean byOrg) {
+    Map<String, Map<Long, Expected>> totals = new TreeMap<>();
+    for (UsageEvent e : events) {
+      String id = byOrg ? e.getOrgId() : e.getApiKeyId();
+      totals.computeIfAbsent(id, x -> new TreeMap<>())
+          .merge(Periods.dayStart(e.getTimestamp()), new Expected(0, 0, 0, 0, 0, 0).plus(e, cost(e)),
+              (a, b) -> new Expected(a.input + b.input, a.output + b.output, a.cacheCreation + b.cacheCreation,
+                  a.cacheRead + b.cacheRead, a.costMicros + b.costMicros, a.requests + b.requests));
+    }
+    return totals;
+  }
+
+  /** Every limit event the workload must cause exactly once, given limits that never change. */
+  List<ExpectedLimitEvent> expectedLimitEvents() {
+    Map<String, Long> monthTotals = new HashMap<>();
+    for (UsageEvent e : events) {
+      monthTotals.merge(e.getApiKeyId() + "|" + Periods.month(e.getTimestamp()),
+          e.getInputTokens() + e.getOutputTokens() + e.getCacheCreationInputTokens() + e.getCacheReadInputTokens(),
+          Long::sum);
+    }
+    List<ExpectedLimitEvent> expected = new ArrayList<>();
+    monthTotals.forEach((keyMonth, used) -> {
+      String keyId = keyMonth.substring(0, keyMonth.indexOf('|'));
+      String period = keyMonth.substring(keyMonth.indexOf('|') + 1);
+      ApiKey key = keys.stream().filter(k -> k.getId().equals(keyId)).findFirst().orElseThrow();
+      Long limit = key.getMaxTokensPerMonth();
+      if (limit == null) {
+        return;
+      }
+      for (AlertRule rule : rules) {
+        if (rule.getApiKeyId().equals(keyId) && used * 100 >= (long) rule.getThresholdPercent() * limit) {
+          expected.add(new ExpectedLimitEvent(keyId, LimitEventKind.THRESHOLD_CROSSED, rule.getId(), period));
+        }
+      }
+      if (used >= limit) {
+        expected.add(new ExpectedLimitEvent(keyId, LimitEventKind.LIMIT_BREACHED, null, period));
+      }
+    });
+    return expected;
+  }
+
+  private long cost(UsageEvent e) {
+    return prices.quote(e.getModel(), e.getTimestamp()).prices().costMicros(e.getInputTokens(), e.getOutputTokens(),
+        e.getCacheCreationInputTokens(), e.getCacheReadInputTokens());
+  }
+}
