@@ -108,6 +108,11 @@ class EmbeddedKafkaIT {
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, Topics.LIMIT_EVENTS.name());
     admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
         new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "1000"), AlterConfigOp.OpType.SET)))).all().get();
+    // the broker applies config changes from the metadata log asynchronously
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!"1000".equals(topicConfig(Topics.LIMIT_EVENTS.name()).get(TopicConfig.RETENTION_MS_CONFIG))) {
+      assertTrue(System.nanoTime() < deadline, "the hand-made change never became visible");
+    }
 
     TopicSetup.Result result = TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
 

@@ -17,12 +17,15 @@ import dev.metering.stream.ingest.UsageValidation;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.LimitRecheckProcessor;
 import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -115,34 +118,33 @@ public final class MeteringTopology {
             Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(KeyLimits.RULES_BY_KEY_STORE)
                 .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
 
+    SpikeSettings spikes = new SpikeSettings(config.spikeFactor(), config.spikeMinBaselineTokens());
+    List<String> keyStores = new ArrayList<>(List.of(
+        KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE));
+    keyStores.addAll(List.of(KeyLimits.storeNames()));
     accepted
-        .process(() -> new KeyUsageProcessor(prices, config.spikeFactor(), config.spikeMinBaselineTokens()),
-            Named.as("meter-keys"),
-            KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE,
-            KeyLimits.MONTH_STORE, KeyLimits.API_KEYS_STORE, KeyLimits.RULES_BY_KEY_STORE)
+        .process(() -> new KeyUsageProcessor(prices, spikes), Named.as("meter-keys"), keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
-    String[] limitStores = {KeyLimits.MONTH_STORE, KeyLimits.API_KEYS_STORE, KeyLimits.RULES_BY_KEY_STORE};
-    Produced<String, dev.metering.records.LimitEvent> limitEvents =
-        Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde());
-    apiKeys.toStream(Named.as("api-key-changes"))
-        .process(LimitRecheckProcessor<ApiKey>::new, Named.as("recheck-on-key-change"), limitStores)
-        .to(Topics.LIMIT_EVENTS.name(), limitEvents.withName("key-change-limit-events-sink"));
-    rulesByKey.toStream(Named.as("alert-rule-changes"))
-        .process(LimitRecheckProcessor<AlertRuleSet>::new, Named.as("recheck-on-rule-change"), limitStores)
-        .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(),
-            Topics.LIMIT_EVENTS.valueSerde()).withName("rule-change-limit-events-sink"));
+    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change");
+    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change");
 
     accepted
         .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org"))
-        .process(() -> new OrgUsageProcessor(prices, config.spikeFactor(), config.spikeMinBaselineTokens()),
-            Named.as("meter-orgs"),
+        .process(() -> new OrgUsageProcessor(prices, spikes), Named.as("meter-orgs"),
             OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
             .withName("org-spike-events-sink"));
 
     return builder.build();
+  }
+
+  private static <V> void recheckLimits(KStream<String, V> changes, String cause) {
+    changes
+        .process(LimitRecheckProcessor<V>::new, Named.as("recheck-on-" + cause), KeyLimits.storeNames())
+        .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde())
+            .withName(cause + "-limit-events-sink"));
   }
 
   private static void addStores(StreamsBuilder builder, MeteringConfig config) {
@@ -156,22 +158,16 @@ public final class MeteringTopology {
         Stores.persistentKeyValueStore(IngestProcessor.COUNTERS_STORE), Serdes.String(), Serdes.Long())
         .withCachingEnabled());
 
-    builder.addStateStore(windowStore(KeyUsageProcessor.HOURLY_STORE, config.hourlyRetention(),
-        Duration.ofMillis(Periods.HOUR_MILLIS), totals));
-    builder.addStateStore(windowStore(KeyUsageProcessor.DAILY_STORE, config.dailyRetention(),
-        Duration.ofMillis(Periods.DAY_MILLIS), totals));
-    builder.addStateStore(windowStore(KeyUsageProcessor.SPIKES_FIRED_STORE, spikeFlagRetention,
-        Duration.ofMillis(Periods.DAY_MILLIS), Serdes.Long()));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class))
         .withCachingEnabled());
-
-    builder.addStateStore(windowStore(OrgUsageProcessor.HOURLY_STORE, config.hourlyRetention(),
-        Duration.ofMillis(Periods.HOUR_MILLIS), totals));
-    builder.addStateStore(windowStore(OrgUsageProcessor.DAILY_STORE, config.dailyRetention(),
-        Duration.ofMillis(Periods.DAY_MILLIS), totals));
-    builder.addStateStore(windowStore(OrgUsageProcessor.SPIKES_FIRED_STORE, spikeFlagRetention,
-        Duration.ofMillis(Periods.DAY_MILLIS), Serdes.Long()));
+    for (String[] scope : new String[][] {
+        {KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE},
+        {OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE}}) {
+      builder.addStateStore(windowStore(scope[0], config.hourlyRetention(), Duration.ofMillis(Periods.HOUR_MILLIS), totals));
+      builder.addStateStore(windowStore(scope[1], config.dailyRetention(), Duration.ofMillis(Periods.DAY_MILLIS), totals));
+      builder.addStateStore(windowStore(scope[2], spikeFlagRetention, Duration.ofMillis(Periods.DAY_MILLIS), Serdes.Long()));
+    }
   }
 
   private static <V> StoreBuilder<WindowStore<String, V>> windowStore(String name, Duration retention, Duration size,

@@ -1,7 +1,9 @@
 package dev.metering.stream;
 
 import java.time.Duration;
+import dev.metering.stream.ingest.IngestCounters;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -15,6 +17,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /** Plain producers and read_committed consumers for integration tests, and polling with a deadline. */
 final class KafkaTestClients {
@@ -59,6 +62,24 @@ final class KafkaTestClients {
       }
       Thread.sleep(100);
     }
+  }
+
+  /** Records the app has consumed so far by its exact counters, or -1 while its stores are unavailable. */
+  static long consumed(MeteringApp app) {
+    try {
+      Map<String, Long> counters = app.localCounters();
+      return counters.getOrDefault(IngestCounters.ACCEPTED, 0L) + counters.getOrDefault(IngestCounters.DUPLICATE, 0L)
+          + counters.getOrDefault(IngestCounters.DEAD_LETTERED, 0L);
+    } catch (InvalidStateStoreException rebalancing) {
+      return -1;
+    }
+  }
+
+  /** How often each item occurs. */
+  static <T> Map<T, Integer> counts(List<T> items) {
+    Map<T, Integer> counts = new HashMap<>();
+    items.forEach(item -> counts.merge(item, 1, Integer::sum));
+    return counts;
   }
 
   static Map<String, Object> adminConfig(String bootstrap) {

@@ -107,7 +107,7 @@ class MeteringPipelineIT {
         "METERING_ROCKSDB_MEMORY_MB", "64")));
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "RUNNING");
-      KafkaTestClients.await(produced + " records consumed", Duration.ofSeconds(120), () -> consumed(app) == produced);
+      KafkaTestClients.await(produced + " records consumed", Duration.ofSeconds(120), () -> KafkaTestClients.consumed(app) == produced);
 
       Map<String, Long> counters = app.localCounters();
       assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED));
@@ -142,7 +142,7 @@ class MeteringPipelineIT {
     List<Workload.ExpectedLimitEvent> actualLimits = new ArrayList<>();
     limits.forEach(r -> actualLimits.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
         r.value().getRuleId(), r.value().getPeriod())));
-    assertEquals(counts(expectedLimits), counts(actualLimits));
+    assertEquals(KafkaTestClients.counts(expectedLimits), KafkaTestClients.counts(actualLimits));
 
     int expectedDead = bad;
     List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
@@ -157,15 +157,6 @@ class MeteringPipelineIT {
     assertEquals(List.of(), spikes, "no baseline week, no spike");
   }
 
-  private static long consumed(MeteringApp app) {
-    try {
-      Map<String, Long> counters = app.localCounters();
-      return counters.getOrDefault(IngestCounters.ACCEPTED, 0L) + counters.getOrDefault(IngestCounters.DUPLICATE, 0L)
-          + counters.getOrDefault(IngestCounters.DEAD_LETTERED, 0L);
-    } catch (org.apache.kafka.streams.errors.InvalidStateStoreException rebalancing) {
-      return -1;
-    }
-  }
 
   private static long requests(ReadOnlyWindowStore<String, UsageTotals> store, long from, long to) {
     long requests = 0;
@@ -183,16 +174,9 @@ class MeteringPipelineIT {
 
   private static void assertTotals(Workload.Expected expected, UsageTotals actual, String where) {
     assertNotNull(actual, where);
-    assertEquals(expected, new Workload.Expected(actual.getInputTokens(), actual.getOutputTokens(),
-        actual.getCacheCreationInputTokens(), actual.getCacheReadInputTokens(), actual.getCostMicros(),
-        actual.getRequests()), where);
+    assertEquals(expected, Workload.Expected.of(actual), where);
   }
 
-  private static <T> Map<T, Integer> counts(List<T> items) {
-    Map<T, Integer> counts = new HashMap<>();
-    items.forEach(item -> counts.merge(item, 1, Integer::sum));
-    return counts;
-  }
 
   private static long monthStart(long millis) {
     return java.time.YearMonth.from(Instant.ofEpochMilli(millis).atOffset(java.time.ZoneOffset.UTC))

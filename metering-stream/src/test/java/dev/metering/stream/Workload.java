@@ -4,6 +4,7 @@ import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.UsageEvent;
+import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.Periods;
 import java.util.ArrayList;
@@ -22,6 +23,11 @@ final class Workload {
 
   /** Expected totals of one bucket. */
   record Expected(long input, long output, long cacheCreation, long cacheRead, long costMicros, long requests) {
+    static Expected of(UsageTotals totals) {
+      return new Expected(totals.getInputTokens(), totals.getOutputTokens(), totals.getCacheCreationInputTokens(),
+          totals.getCacheReadInputTokens(), totals.getCostMicros(), totals.getRequests());
+    }
+
     Expected plus(UsageEvent e, long cost) {
       return new Expected(input + e.getInputTokens(), output + e.getOutputTokens(),
           cacheCreation + e.getCacheCreationInputTokens(), cacheRead + e.getCacheReadInputTokens(),

@@ -11,6 +11,7 @@ import dev.metering.stream.usage.Totals;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
@@ -32,11 +33,22 @@ public final class KeyLimits {
   private final TimestampedKeyValueStore<String, ApiKey> keys;
   private final TimestampedKeyValueStore<String, AlertRuleSet> rules;
 
-  public KeyLimits(KeyValueStore<String, MonthState> months, TimestampedKeyValueStore<String, ApiKey> keys,
+  private KeyLimits(KeyValueStore<String, MonthState> months, TimestampedKeyValueStore<String, ApiKey> keys,
       TimestampedKeyValueStore<String, AlertRuleSet> rules) {
     this.months = months;
     this.keys = keys;
     this.rules = rules;
+  }
+
+  /** Opens the three stores in a processor's context. */
+  public static KeyLimits open(ProcessingContext context) {
+    return new KeyLimits(context.getStateStore(MONTH_STORE), context.getStateStore(API_KEYS_STORE),
+        context.getStateStore(RULES_BY_KEY_STORE));
+  }
+
+  /** The stores a processor using {@link #open} must be connected to. */
+  public static String[] storeNames() {
+    return new String[] {MONTH_STORE, API_KEYS_STORE, RULES_BY_KEY_STORE};
   }
 
   public static String monthKey(String apiKeyId, String period) {

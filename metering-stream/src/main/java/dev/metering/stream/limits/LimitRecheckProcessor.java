@@ -17,10 +17,7 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
   @Override
   public void init(ProcessorContext<String, LimitEvent> context) {
     this.context = context;
-    this.limits = new KeyLimits(
-        context.getStateStore(KeyLimits.MONTH_STORE),
-        context.getStateStore(KeyLimits.API_KEYS_STORE),
-        context.getStateStore(KeyLimits.RULES_BY_KEY_STORE));
+    this.limits = KeyLimits.open(context);
   }
 
   @Override

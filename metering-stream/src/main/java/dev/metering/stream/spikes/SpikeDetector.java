@@ -19,14 +19,12 @@ public final class SpikeDetector {
 
   private final UsageBuckets buckets;
   private final WindowStore<String, Long> fired;
-  private final double factor;
-  private final long minBaselineTokens;
+  private final SpikeSettings settings;
 
-  public SpikeDetector(UsageBuckets buckets, WindowStore<String, Long> fired, double factor, long minBaselineTokens) {
+  public SpikeDetector(UsageBuckets buckets, WindowStore<String, Long> fired, SpikeSettings settings) {
     this.buckets = buckets;
     this.fired = fired;
-    this.factor = factor;
-    this.minBaselineTokens = minBaselineTokens;
+    this.settings = settings;
   }
 
   /**
@@ -44,7 +42,8 @@ public final class SpikeDetector {
     }
     long baselineTokens = Totals.totalTokens(baseline);
     long tokens = Totals.totalTokens(day);
-    if (baselineTokens == 0 || baselineTokens < minBaselineTokens || tokens <= factor * baselineTokens) {
+    if (baselineTokens == 0 || baselineTokens < settings.minBaselineTokens()
+        || tokens <= settings.factor() * baselineTokens) {
       return Optional.empty();
     }
     if (fired.fetch(id, dayStart) != null) {

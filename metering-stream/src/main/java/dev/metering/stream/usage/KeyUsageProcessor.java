@@ -4,7 +4,7 @@ import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.pricing.PriceBook;
-import dev.metering.stream.spikes.SpikeDetector;
+import dev.metering.stream.spikes.SpikeSettings;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -21,43 +21,32 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
   public static final String SPIKES_FIRED_STORE = "key-spikes-fired";
 
   private final PriceBook prices;
-  private final double spikeFactor;
-  private final long spikeMinBaselineTokens;
+  private final SpikeSettings spikeSettings;
 
   private ProcessorContext<String, SpecificRecord> context;
-  private UsageBuckets buckets;
-  private SpikeDetector spikes;
+  private ScopeMeter meter;
   private KeyLimits limits;
 
-  public KeyUsageProcessor(PriceBook prices, double spikeFactor, long spikeMinBaselineTokens) {
+  public KeyUsageProcessor(PriceBook prices, SpikeSettings spikeSettings) {
     this.prices = prices;
-    this.spikeFactor = spikeFactor;
-    this.spikeMinBaselineTokens = spikeMinBaselineTokens;
+    this.spikeSettings = spikeSettings;
   }
 
   @Override
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
-    this.buckets = new UsageBuckets(context.getStateStore(HOURLY_STORE), context.getStateStore(DAILY_STORE));
-    this.spikes = new SpikeDetector(buckets, context.getStateStore(SPIKES_FIRED_STORE), spikeFactor,
-        spikeMinBaselineTokens);
-    this.limits = new KeyLimits(
-        context.getStateStore(KeyLimits.MONTH_STORE),
-        context.getStateStore(KeyLimits.API_KEYS_STORE),
-        context.getStateStore(KeyLimits.RULES_BY_KEY_STORE));
+    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings);
+    this.limits = KeyLimits.open(context);
   }
 
   @Override
   public void process(Record<String, UsageEvent> record) {
-    UsageEvent event = record.value();
     String apiKeyId = record.key();
-    PricedEvent priced = PricedEvent.price(event, prices);
-    long time = event.getTimestamp();
-    var day = buckets.add(apiKeyId, event.getOrgId(), priced);
+    PricedEvent priced = PricedEvent.price(record.value(), prices);
+    var spike = meter.add(apiKeyId, apiKeyId, priced);
     for (LimitEvent limitEvent : limits.onUsage(apiKeyId, priced)) {
       context.forward(record.withValue(limitEvent));
     }
-    spikes.check(apiKeyId, event.getOrgId(), apiKeyId, Periods.dayStart(time), day, time)
-        .ifPresent(spike -> context.forward(record.withValue(spike)));
+    spike.ifPresent(s -> context.forward(record.withValue(s)));
   }
 }

@@ -3,7 +3,7 @@ package dev.metering.stream.usage;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.stream.pricing.PriceBook;
-import dev.metering.stream.spikes.SpikeDetector;
+import dev.metering.stream.spikes.SpikeSettings;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -16,34 +16,25 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   public static final String SPIKES_FIRED_STORE = "org-spikes-fired";
 
   private final PriceBook prices;
-  private final double spikeFactor;
-  private final long spikeMinBaselineTokens;
+  private final SpikeSettings spikeSettings;
 
   private ProcessorContext<String, UsageSpike> context;
-  private UsageBuckets buckets;
-  private SpikeDetector spikes;
+  private ScopeMeter meter;
 
-  public OrgUsageProcessor(PriceBook prices, double spikeFactor, long spikeMinBaselineTokens) {
+  public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings) {
     this.prices = prices;
-    this.spikeFactor = spikeFactor;
-    this.spikeMinBaselineTokens = spikeMinBaselineTokens;
+    this.spikeSettings = spikeSettings;
   }
 
   @Override
   public void init(ProcessorContext<String, UsageSpike> context) {
     this.context = context;
-    this.buckets = new UsageBuckets(context.getStateStore(HOURLY_STORE), context.getStateStore(DAILY_STORE));
-    this.spikes = new SpikeDetector(buckets, context.getStateStore(SPIKES_FIRED_STORE), spikeFactor,
-        spikeMinBaselineTokens);
+    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings);
   }
 
   @Override
   public void process(Record<String, UsageEvent> record) {
-    UsageEvent event = record.value();
-    String orgId = record.key();
-    long time = event.getTimestamp();
-    var day = buckets.add(orgId, orgId, PricedEvent.price(event, prices));
-    spikes.check(orgId, orgId, null, Periods.dayStart(time), day, time)
+    meter.add(record.key(), null, PricedEvent.price(record.value(), prices))
         .ifPresent(spike -> context.forward(record.withValue(spike)));
   }
 }

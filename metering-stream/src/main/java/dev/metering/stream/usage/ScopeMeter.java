@@ -1,0 +1,38 @@
+package dev.metering.stream.usage;
+
+import dev.metering.records.UsageSpike;
+import dev.metering.stream.spikes.SpikeDetector;
+import dev.metering.stream.spikes.SpikeSettings;
+import java.util.Optional;
+import org.apache.kafka.streams.processor.api.ProcessingContext;
+
+/** Hourly and daily totals of one kind of scope (API keys or orgs) and spike detection over them. */
+final class ScopeMeter {
+
+  private final UsageBuckets buckets;
+  private final SpikeDetector spikes;
+
+  private ScopeMeter(UsageBuckets buckets, SpikeDetector spikes) {
+    this.buckets = buckets;
+    this.spikes = spikes;
+  }
+
+  /** Opens the scope's three stores in a processor's context. */
+  static ScopeMeter open(ProcessingContext context, String hourlyStore, String dailyStore, String spikesFiredStore,
+      SpikeSettings settings) {
+    UsageBuckets buckets = new UsageBuckets(context.getStateStore(hourlyStore), context.getStateStore(dailyStore));
+    return new ScopeMeter(buckets, new SpikeDetector(buckets, context.getStateStore(spikesFiredStore), settings));
+  }
+
+  /**
+   * Adds the event to the hour and day of scope {@code id}; returns the day's spike if this event
+   * is the first to push it over.
+   *
+   * @param apiKeyId the key for a key scope, null for an org scope
+   */
+  Optional<UsageSpike> add(String id, String apiKeyId, PricedEvent priced) {
+    long time = priced.event().getTimestamp();
+    var day = buckets.add(id, priced.event().getOrgId(), priced);
+    return spikes.check(id, priced.event().getOrgId(), apiKeyId, Periods.dayStart(time), day, time);
+  }
+}

@@ -1,0 +1,175 @@
+package dev.metering.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.config.Env;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.TopicSetup;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.UsageEvent;
+import dev.metering.records.state.UsageTotals;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.usage.KeyUsageProcessor;
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly-once under failure: metering-stream runs in a separate JVM that is killed with SIGKILL
+ * mid-stream, with transactions open and nothing closed; a new instance takes over its state
+ * directory and partitions. The totals and the committed limit events must be exactly those of
+ * the input, with nothing lost and nothing counted twice.
+ */
+class ExactlyOnceIT {
+
+  private static final int PARTITIONS = 3;
+
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.start();
+    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
+    }
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldCountEveryEventExactlyOnceAcrossAKilledInstanceAndItsReplacement(@TempDir Path stateDir) throws Exception {
+    long now = System.currentTimeMillis();
+    long from = Math.max(now - Duration.ofHours(20).toMillis(), Instant.ofEpochMilli(now)
+        .atOffset(java.time.ZoneOffset.UTC).withDayOfMonth(1).toLocalDate().atStartOfDay()
+        .toInstant(java.time.ZoneOffset.UTC).toEpochMilli());
+    Workload workload = new Workload(7, 8, 40_000, from, now);
+    String applicationId = "eos-it-" + UUID.randomUUID();
+    Map<String, String> env = Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "METERING_APPLICATION_ID", applicationId,
+        "METERING_STATE_DIR", stateDir.toString(),
+        "METERING_TOPIC_PARTITIONS", Integer.toString(PARTITIONS),
+        "METERING_INSTANCE_ID", "metering-0",
+        "METERING_ROCKSDB_MEMORY_MB", "64");
+    List<UsageEvent> firstHalf = workload.events.subList(0, workload.events.size() / 2);
+    List<UsageEvent> secondHalf = workload.events.subList(workload.events.size() / 2, workload.events.size());
+    long produced;
+    try (KafkaProducer<String, byte[]> producer = KafkaTestClients.producer(kafka.bootstrapServers())) {
+      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
+          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
+          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+      produced = send(producer, firstHalf);
+
+      Process victim = startInOtherJvm(env, stateDir.resolve("victim.log").toFile());
+      try {
+        KafkaTestClients.await("the first instance to commit some progress", Duration.ofSeconds(90),
+            () -> committed(applicationId) >= 3_000);
+      } finally {
+        victim.destroyForcibly().waitFor();
+      }
+      long committedAtKill = committed(applicationId);
+      System.out.printf("killed the first instance with %d of %d records committed%n", committedAtKill, produced);
+      assertTrue(committedAtKill < produced, "killed mid-stream: " + committedAtKill + " of " + produced + " committed");
+
+      produced += send(producer, secondHalf);
+    }
+    long total = produced;
+
+    MeteringConfig config = MeteringConfig.from(new Env(env));
+    try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
+      assertTrue(app.awaitRunning(Duration.ofSeconds(90)), "RUNNING");
+      KafkaTestClients.await(total + " records consumed", Duration.ofSeconds(180), () -> KafkaTestClients.consumed(app) == total);
+
+      Map<String, Long> counters = app.localCounters();
+      assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
+      assertEquals(total - workload.events.size(), counters.get(IngestCounters.DUPLICATE), counters.toString());
+      ReadOnlyWindowStore<String, UsageTotals> keyDaily = app.streams().store(StoreQueryParameters.fromNameAndType(
+          KeyUsageProcessor.DAILY_STORE, QueryableStoreTypes.windowStore()));
+      workload.expectedDaily(false).forEach((keyId, days) -> days.forEach((day, expected) -> {
+        UsageTotals actual = keyDaily.fetch(keyId, day);
+        assertNotNull(actual, keyId);
+        assertEquals(expected, Workload.Expected.of(actual), keyId + " " + Instant.ofEpochMilli(day));
+      }));
+    }
+
+    List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
+    List<ConsumerRecord<String, LimitEvent>> committedLimits = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+        Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
+        Duration.ofSeconds(10), records -> false);
+    List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
+    committedLimits.forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(),
+        r.value().getKind(), r.value().getRuleId(), r.value().getPeriod())));
+    assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
+    assertEquals(KafkaTestClients.counts(expected), KafkaTestClients.counts(actual), "each limit event exactly once in the committed output");
+  }
+
+  /** Sends every event once and every 20th twice; returns how many records were sent. */
+  private static long send(KafkaProducer<String, byte[]> producer, List<UsageEvent> events) {
+    long sent = 0;
+    for (int i = 0; i < events.size(); i++) {
+      UsageEvent event = events.get(i);
+      byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+      int copies = i % 20 == 0 ? 2 : 1;
+      for (int c = 0; c < copies; c++) {
+        producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));
+        sent++;
+      }
+    }
+    producer.flush();
+    return sent;
+  }
+
+  private static Process startInOtherJvm(Map<String, String> env, File log) throws java.io.IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        MeteringStreamMain.class.getName());
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true).redirectOutput(log);
+    return builder.start();
+  }
+
+  private static long committed(String groupId) {
+    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+      return offsets.entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(Topics.USAGE_EVENTS.name()) && e.getValue() != null)
+          .mapToLong(e -> e.getValue().offset())
+          .sum();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+
+}
