@@ -1,38 +1,76 @@
 package dev.metering.stream;
 
+import dev.metering.schemas.Topics;
+import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.query.Json;
+import dev.metering.stream.query.QueryServer;
+import dev.metering.stream.query.QueryService;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running metering-stream instance: the topology in a KafkaStreams client with its lifecycle. */
+/**
+ * One running metering-stream instance: the topology in a KafkaStreams client, its query server
+ * (usage queries, health, metrics) and their lifecycle.
+ */
 public final class MeteringApp implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(MeteringApp.class);
 
   private final KafkaStreams streams;
+  private final QueryServer server;
+  private final PrometheusMeterRegistry metrics;
+  private final AtomicInteger restoring = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  private MeteringApp(KafkaStreams streams) {
+  private MeteringApp(KafkaStreams streams, QueryServer server, PrometheusMeterRegistry metrics) {
     this.streams = streams;
+    this.server = server;
+    this.metrics = metrics;
   }
 
-  /** Builds the topology and starts it; returns at once, before the instance is RUNNING. */
+  /** Starts the query server and the topology; returns at once, before the instance is RUNNING. */
   public static MeteringApp start(MeteringConfig config, PriceBook prices) {
-    KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices), StreamsSettings.of(config));
-    MeteringApp app = new MeteringApp(streams);
+    int usagePartitions = usagePartitions(config);
+    AtomicReference<QueryServer.Status> status = new AtomicReference<>();
+    QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), status::get);
+    HostInfo self = new HostInfo(config.advertisedHost(), server.port());
+    Properties props = StreamsSettings.of(config);
+    props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+    KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices), props);
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MeteringApp app = new MeteringApp(streams, server, metrics);
+    app.bindMetrics();
+    streams.setGlobalStateRestoreListener(app.restoreTracker());
     streams.setStateListener((now, before) -> {
       log.info("metering-stream {} -> {}", before, now);
       if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
@@ -45,12 +83,24 @@ public final class MeteringApp implements AutoCloseable {
       log.error("metering-stream stopping after an unrecoverable error", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
+    status.set(app.status());
     streams.start();
+    server.serve(new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC()));
     return app;
   }
 
   public KafkaStreams streams() {
     return streams;
+  }
+
+  /** The port the query server listens on. */
+  public int httpPort() {
+    return server.port();
+  }
+
+  /** RUNNING with no store being restored: every active partition hosted here is queryable. */
+  public boolean ready() {
+    return streams.state() == KafkaStreams.State.RUNNING && restoring.get() == 0;
   }
 
   /** Waits until RUNNING; false if the deadline passed or the instance stopped first. */
@@ -61,7 +111,7 @@ public final class MeteringApp implements AutoCloseable {
       if (state == KafkaStreams.State.RUNNING) {
         return true;
       }
-      if (!state.isRunningOrRebalancing()) {
+      if (!state.isRunningOrRebalancing() && state != KafkaStreams.State.CREATED) {
         return false;
       }
       stopped.await(50, TimeUnit.MILLISECONDS);
@@ -100,6 +150,92 @@ public final class MeteringApp implements AutoCloseable {
   public void close(Duration timeout) {
     if (!streams.close(timeout)) {
       log.warn("metering-stream did not stop within {}", timeout);
+    }
+    server.close();
+    metrics.close();
+  }
+
+  private void bindMetrics() {
+    new KafkaStreamsMetrics(streams).bindTo(metrics);
+    for (String counter : List.of(IngestCounters.ACCEPTED, IngestCounters.DUPLICATE, IngestCounters.DEAD_LETTERED)) {
+      Gauge.builder("metering.ingest.events", this, app -> app.localCounter(counter))
+          .description("Usage events consumed by the partitions hosted here, by outcome (exact, transactional)")
+          .tag("outcome", counter)
+          .register(metrics);
+    }
+    Gauge.builder("metering.restoring.stores", restoring, AtomicInteger::get)
+        .description("State stores being restored on this instance")
+        .register(metrics);
+  }
+
+  private double localCounter(String name) {
+    try {
+      return localCounters().getOrDefault(name, 0L);
+    } catch (InvalidStateStoreException notNow) {
+      return Double.NaN;
+    }
+  }
+
+  private StateRestoreListener restoreTracker() {
+    return new StateRestoreListener() {
+      @Override
+      public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
+        restoring.incrementAndGet();
+      }
+
+      @Override
+      public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long restored) {
+        // progress is not tracked, only whether restoration is going on
+      }
+
+      @Override
+      public void onRestoreEnd(TopicPartition partition, String store, long restored) {
+        restoring.decrementAndGet();
+      }
+
+      @Override
+      public void onRestoreSuspended(TopicPartition partition, String store, long restored) {
+        restoring.decrementAndGet();
+      }
+    };
+  }
+
+  private QueryServer.Status status() {
+    return new QueryServer.Status() {
+      @Override
+      public boolean live() {
+        KafkaStreams.State state = streams.state();
+        return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.NOT_RUNNING
+            && state != KafkaStreams.State.PENDING_ERROR;
+      }
+
+      @Override
+      public boolean ready() {
+        return MeteringApp.this.ready();
+      }
+
+      @Override
+      public String describe() {
+        return streams.state() + (restoring.get() > 0 ? ", restoring " + restoring.get() + " stores" : "");
+      }
+
+      @Override
+      public String scrape() {
+        return metrics.scrape();
+      }
+    };
+  }
+
+  private static int usagePartitions(MeteringConfig config) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.kafka().bootstrapServers()))) {
+      return admin.describeTopics(List.of(Topics.USAGE_EVENTS.name())).allTopicNames().get()
+          .get(Topics.USAGE_EVENTS.name()).partitions().size();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the partitions of usage-events", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the partitions of usage-events: " + e.getMessage(), e);
     }
   }
 }

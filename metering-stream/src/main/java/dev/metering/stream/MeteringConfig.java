@@ -27,6 +27,11 @@ import java.util.Optional;
  * @param rocksDbMemoryBytes {@code METERING_ROCKSDB_MEMORY_MB}: block cache and write buffers of all stores together
  * @param instanceId {@code METERING_INSTANCE_ID}: a stable id per instance (static group membership), so a
  *     restarted instance takes its partitions back at once instead of after a rebalance
+ * @param standbyReplicas {@code METERING_STANDBY_REPLICAS}: warm copies of each partition's state on other
+ *     instances, for fast fail-over and for stale reads (allow_stale=true)
+ * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on
+ * @param httpPort {@code METERING_HTTP_PORT}: its port; 0 picks a free one
+ * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -43,7 +48,11 @@ public record MeteringConfig(
     Duration hourlyRetention,
     Duration dailyRetention,
     long rocksDbMemoryBytes,
-    Optional<String> instanceId) {
+    Optional<String> instanceId,
+    int standbyReplicas,
+    String httpBind,
+    int httpPort,
+    String advertisedHost) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -57,6 +66,8 @@ public record MeteringConfig(
     Objects.requireNonNull(hourlyRetention, "hourlyRetention");
     Objects.requireNonNull(dailyRetention, "dailyRetention");
     Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(httpBind, "httpBind");
+    Objects.requireNonNull(advertisedHost, "advertisedHost");
   }
 
   public static MeteringConfig from(Env env) {
@@ -80,6 +91,10 @@ public record MeteringConfig(
         env.duration("METERING_HOURLY_RETENTION", Duration.ofDays(35), Duration.ofDays(2)),
         env.duration("METERING_DAILY_RETENTION", Duration.ofDays(400), Duration.ofDays(15)),
         env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024,
-        Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)));
+        Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)),
+        env.intInRange("METERING_STANDBY_REPLICAS", 0, 0, 10),
+        env.string("METERING_HTTP_BIND", "0.0.0.0"),
+        env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
+        env.string("METERING_ADVERTISED_HOST", "localhost"));
   }
 }

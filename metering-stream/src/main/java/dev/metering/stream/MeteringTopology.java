@@ -21,6 +21,7 @@ import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
+import dev.metering.stream.usage.Progress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ public final class MeteringTopology {
     UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
     Map<String, KStream<String, IngestOutcome>> outcomes = raw
         .process(() -> new IngestProcessor(validation, config.dedupWindow()), Named.as("ingest"),
-            IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE)
+            IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE)
         .split(Named.as("ingest-"))
         .branch((key, outcome) -> outcome instanceof IngestOutcome.Rejected, Branched.as("rejected"))
         .defaultBranch(Branched.as("accepted"));
@@ -133,7 +134,8 @@ public final class MeteringTopology {
         .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org"))
         .process(() -> new OrgUsageProcessor(prices, spikes), Named.as("meter-orgs"),
-            OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE)
+            OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
+            Progress.ORG_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
             .withName("org-spike-events-sink"));
 
@@ -154,9 +156,10 @@ public final class MeteringTopology {
 
     builder.addStateStore(windowStore(IngestProcessor.DEDUP_STORE, config.dedupWindow(), Duration.ofMillis(1),
         Serdes.Long()));
-    builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(IngestProcessor.COUNTERS_STORE), Serdes.String(), Serdes.Long())
-        .withCachingEnabled());
+    for (String store : List.of(IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE, Progress.ORG_STORE)) {
+      builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(),
+          Serdes.Long()).withCachingEnabled());
+    }
 
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class))

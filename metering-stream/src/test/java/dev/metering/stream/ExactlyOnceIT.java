@@ -53,7 +53,7 @@ class ExactlyOnceIT {
   @BeforeAll
   static void startBroker() {
     kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
       TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
     }
   }
@@ -79,11 +79,12 @@ class ExactlyOnceIT {
         "METERING_STATE_DIR", stateDir.toString(),
         "METERING_TOPIC_PARTITIONS", Integer.toString(PARTITIONS),
         "METERING_INSTANCE_ID", "metering-0",
-        "METERING_ROCKSDB_MEMORY_MB", "64");
+        "METERING_ROCKSDB_MEMORY_MB", "64",
+        "METERING_HTTP_PORT", "0");
     List<UsageEvent> firstHalf = workload.events.subList(0, workload.events.size() / 2);
     List<UsageEvent> secondHalf = workload.events.subList(workload.events.size() / 2, workload.events.size());
     long produced;
-    try (KafkaProducer<String, byte[]> producer = KafkaTestClients.producer(kafka.bootstrapServers())) {
+    try (KafkaProducer<String, byte[]> producer = TestCluster.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
           Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
@@ -92,7 +93,7 @@ class ExactlyOnceIT {
 
       Process victim = startInOtherJvm(env, stateDir.resolve("victim.log").toFile());
       try {
-        KafkaTestClients.await("the first instance to commit some progress", Duration.ofSeconds(90),
+        TestCluster.await("the first instance to commit some progress", Duration.ofSeconds(90),
             () -> committed(applicationId) >= 3_000);
       } finally {
         victim.destroyForcibly().waitFor();
@@ -108,7 +109,7 @@ class ExactlyOnceIT {
     MeteringConfig config = MeteringConfig.from(new Env(env));
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(90)), "RUNNING");
-      KafkaTestClients.await(total + " records consumed", Duration.ofSeconds(180), () -> KafkaTestClients.consumed(app) == total);
+      TestCluster.await(total + " records consumed", Duration.ofSeconds(180), () -> TestCluster.consumed(app) == total);
 
       Map<String, Long> counters = app.localCounters();
       assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
@@ -123,14 +124,14 @@ class ExactlyOnceIT {
     }
 
     List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
-    List<ConsumerRecord<String, LimitEvent>> committedLimits = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<String, LimitEvent>> committedLimits = TestCluster.readCommitted(kafka.bootstrapServers(),
         Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
         Duration.ofSeconds(10), records -> false);
     List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
     committedLimits.forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(),
         r.value().getKind(), r.value().getRuleId(), r.value().getPeriod())));
     assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
-    assertEquals(KafkaTestClients.counts(expected), KafkaTestClients.counts(actual), "each limit event exactly once in the committed output");
+    assertEquals(TestCluster.counts(expected), TestCluster.counts(actual), "each limit event exactly once in the committed output");
   }
 
   /** Sends every event once and every 20th twice; returns how many records were sent. */
@@ -159,7 +160,7 @@ class ExactlyOnceIT {
   }
 
   private static long committed(String groupId) {
-    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
       return offsets.entrySet().stream()

@@ -53,7 +53,7 @@ class MeteringPipelineIT {
   @BeforeAll
   static void startBroker() {
     kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestClients.adminConfig(kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
       TopicSetup.standard(3, (short) 1).apply(admin);
     }
   }
@@ -74,7 +74,7 @@ class MeteringPipelineIT {
     Workload workload = new Workload(42, 12, 3000, from, now);
     int duplicates = 0;
     int bad = 0;
-    try (KafkaProducer<String, byte[]> producer = KafkaTestClients.producer(kafka.bootstrapServers())) {
+    try (KafkaProducer<String, byte[]> producer = TestCluster.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
           Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
@@ -104,10 +104,11 @@ class MeteringPipelineIT {
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "METERING_APPLICATION_ID", "pipeline-it-" + UUID.randomUUID(),
         "METERING_STATE_DIR", stateDir.toString(),
-        "METERING_ROCKSDB_MEMORY_MB", "64")));
+        "METERING_ROCKSDB_MEMORY_MB", "64",
+        "METERING_HTTP_PORT", "0")));
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "RUNNING");
-      KafkaTestClients.await(produced + " records consumed", Duration.ofSeconds(120), () -> KafkaTestClients.consumed(app) == produced);
+      TestCluster.await(produced + " records consumed", Duration.ofSeconds(120), () -> TestCluster.consumed(app) == produced);
 
       Map<String, Long> counters = app.localCounters();
       assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED));
@@ -119,7 +120,7 @@ class MeteringPipelineIT {
           assertTotals(expected, keyDaily.fetch(keyId, day), keyId + " " + Instant.ofEpochMilli(day))));
       ReadOnlyWindowStore<String, UsageTotals> orgDaily = windowStore(app, OrgUsageProcessor.DAILY_STORE);
       // org totals are one repartition topic behind the per-key ones
-      KafkaTestClients.await("org totals of every accepted event", Duration.ofSeconds(60),
+      TestCluster.await("org totals of every accepted event", Duration.ofSeconds(60),
           () -> requests(orgDaily, from, now) == workload.events.size());
       workload.expectedDaily(true).forEach((orgId, days) -> days.forEach((day, expected) ->
           assertTotals(expected, orgDaily.fetch(orgId, day), orgId + " " + Instant.ofEpochMilli(day))));
@@ -136,22 +137,22 @@ class MeteringPipelineIT {
 
     List<Workload.ExpectedLimitEvent> expectedLimits = workload.expectedLimitEvents();
     assertTrue(expectedLimits.size() >= 3, "the workload crosses some limits: " + expectedLimits);
-    List<ConsumerRecord<String, LimitEvent>> limits = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<String, LimitEvent>> limits = TestCluster.readCommitted(kafka.bootstrapServers(),
         Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
         Duration.ofSeconds(30), records -> records.size() >= expectedLimits.size());
     List<Workload.ExpectedLimitEvent> actualLimits = new ArrayList<>();
     limits.forEach(r -> actualLimits.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
         r.value().getRuleId(), r.value().getPeriod())));
-    assertEquals(KafkaTestClients.counts(expectedLimits), KafkaTestClients.counts(actualLimits));
+    assertEquals(TestCluster.counts(expectedLimits), TestCluster.counts(actualLimits));
 
     int expectedDead = bad;
-    List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<byte[], byte[]>> dead = TestCluster.readCommitted(kafka.bootstrapServers(),
         Topics.USAGE_EVENTS_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         Duration.ofSeconds(30), records -> records.size() >= expectedDead);
     assertEquals(bad, dead.size());
     dead.forEach(r -> assertNotNull(r.headers().lastHeader(DeadLetterHeaders.REASON)));
 
-    List<ConsumerRecord<String, UsageSpike>> spikes = KafkaTestClients.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<String, UsageSpike>> spikes = TestCluster.readCommitted(kafka.bootstrapServers(),
         Topics.SPIKE_EVENTS.name(), new StringDeserializer(), Topics.SPIKE_EVENTS.valueSerde().deserializer(),
         Duration.ofSeconds(2), records -> false);
     assertEquals(List.of(), spikes, "no baseline week, no spike");

@@ -19,11 +19,11 @@ import java.util.UUID;
  * A reproducible stream of usage events for a few orgs and keys, with the totals and limit
  * events it must produce computed here, independently of the topology.
  */
-final class Workload {
+public final class Workload {
 
   /** Expected totals of one bucket. */
-  record Expected(long input, long output, long cacheCreation, long cacheRead, long costMicros, long requests) {
-    static Expected of(UsageTotals totals) {
+  public record Expected(long input, long output, long cacheCreation, long cacheRead, long costMicros, long requests) {
+    public static Expected of(UsageTotals totals) {
       return new Expected(totals.getInputTokens(), totals.getOutputTokens(), totals.getCacheCreationInputTokens(),
           totals.getCacheReadInputTokens(), totals.getCostMicros(), totals.getRequests());
     }
@@ -34,27 +34,27 @@ final class Workload {
           costMicros + cost, requests + 1);
     }
 
-    long total() {
+    public long total() {
       return input + output + cacheCreation + cacheRead;
     }
   }
 
   /** A limit event as identity: which key, kind, rule and month. */
-  record ExpectedLimitEvent(String apiKeyId, LimitEventKind kind, String ruleId, String period) {
+  public record ExpectedLimitEvent(String apiKeyId, LimitEventKind kind, String ruleId, String period) {
   }
 
   static final String[] MODELS = {"claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "unlisted-model"};
 
-  final List<ApiKey> keys = new ArrayList<>();
-  final List<AlertRule> rules = new ArrayList<>();
-  final List<UsageEvent> events = new ArrayList<>();
+  public final List<ApiKey> keys = new ArrayList<>();
+  public final List<AlertRule> rules = new ArrayList<>();
+  public final List<UsageEvent> events = new ArrayList<>();
   private final PriceBook prices = PriceBook.bundled();
 
   /**
    * @param keyCount keys, spread over two orgs; every third key has no limit
    * @param eventCount distinct events, dated between {@code from} and {@code to} (epoch millis)
    */
-  Workload(long seed, int keyCount, int eventCount, long from, long to) {
+  public Workload(long seed, int keyCount, int eventCount, long from, long to) {
     Random random = new Random(seed);
     for (int k = 0; k < keyCount; k++) {
       String id = "key-" + k;
@@ -91,7 +91,7 @@ final class Workload {
   }
 
   /** Expected totals per scope id (key or org) and bucket start. */
-  Map<String, Map<Long, Expected>> expectedDaily(boolean byOrg) {
+  public Map<String, Map<Long, Expected>> expectedDaily(boolean byOrg) {
     Map<String, Map<Long, Expected>> totals = new TreeMap<>();
     for (UsageEvent e : events) {
       String id = byOrg ? e.getOrgId() : e.getApiKeyId();
@@ -104,7 +104,7 @@ final class Workload {
   }
 
   /** Every limit event the workload must cause exactly once, given limits that never change. */
-  List<ExpectedLimitEvent> expectedLimitEvents() {
+  public List<ExpectedLimitEvent> expectedLimitEvents() {
     Map<String, Long> monthTotals = new HashMap<>();
     for (UsageEvent e : events) {
       monthTotals.merge(e.getApiKeyId() + "|" + Periods.month(e.getTimestamp()),
@@ -132,7 +132,8 @@ final class Workload {
     return expected;
   }
 
-  private long cost(UsageEvent e) {
+  /** The event's cost in micro-dollars by the bundled price list. */
+  public long cost(UsageEvent e) {
     return prices.quote(e.getModel(), e.getTimestamp()).prices().costMicros(e.getInputTokens(), e.getOutputTokens(),
         e.getCacheCreationInputTokens(), e.getCacheReadInputTokens());
   }

@@ -1,6 +1,7 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.stream.usage.Progress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
@@ -35,6 +36,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
   private ProcessorContext<String, IngestOutcome> context;
   private WindowStore<String, Long> seen;
   private KeyValueStore<String, Long> counters;
+  private Progress progress;
 
   public IngestProcessor(UsageValidation validation, Duration dedupWindow) {
     this.validation = Objects.requireNonNull(validation, "validation");
@@ -46,10 +48,12 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     this.context = context;
     this.seen = context.getStateStore(DEDUP_STORE);
     this.counters = context.getStateStore(COUNTERS_STORE);
+    this.progress = new Progress(context.getStateStore(Progress.INGEST_STORE));
   }
 
   @Override
   public void process(Record<String, DecodedUsage> record) {
+    progress.advance(context.currentStreamTimeMs());
     DecodedUsage value = record.value();
     if (value instanceof DecodedUsage.Undecodable undecodable) {
       reject(record, new Rejection(RejectReason.UNDECODABLE, undecodable.cause().getMessage()), undecodable.cause());

@@ -20,6 +20,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
 
   private ProcessorContext<String, UsageSpike> context;
   private ScopeMeter meter;
+  private Progress progress;
 
   public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings) {
     this.prices = prices;
@@ -30,10 +31,12 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   public void init(ProcessorContext<String, UsageSpike> context) {
     this.context = context;
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings);
+    this.progress = new Progress(context.getStateStore(Progress.ORG_STORE));
   }
 
   @Override
   public void process(Record<String, UsageEvent> record) {
+    progress.advance(context.currentStreamTimeMs());
     meter.add(record.key(), null, PricedEvent.price(record.value(), prices))
         .ifPresent(spike -> context.forward(record.withValue(spike)));
   }

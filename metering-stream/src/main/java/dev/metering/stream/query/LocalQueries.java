@@ -1,0 +1,181 @@
+package dev.metering.stream.query;
+
+import dev.metering.records.ApiKey;
+import dev.metering.records.state.MonthState;
+import dev.metering.records.state.UsageTotals;
+import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.usage.Periods;
+import dev.metering.stream.usage.Progress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BiConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreType;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * Reads this instance's own state stores. Callers choose the partition (one key's or org's) or,
+ * for org-wide scans, read every active partition hosted here. A store that cannot be read (being
+ * restored or moved) raises {@link UnavailableException}.
+ */
+final class LocalQueries {
+
+  private final KafkaStreams streams;
+
+  LocalQueries(KafkaStreams streams) {
+    this.streams = streams;
+  }
+
+  /** The key's calendar month (UTC) holding {@code now}, with its limit state. */
+  Views.CurrentPeriod currentPeriod(String apiKeyId, int partition, boolean stale, Instant now) {
+    String period = Periods.month(now.toEpochMilli());
+    MonthState month = kv(KeyLimits.MONTH_STORE, partition, stale, MonthState.class)
+        .get(KeyLimits.monthKey(apiKeyId, period));
+    ApiKey key = kv(KeyLimits.API_KEYS_STORE, partition, stale, ApiKey.class).get(apiKeyId);
+    if (month == null && key == null) {
+      throw new NotFoundException("no api key or usage is known for api_key_id " + apiKeyId);
+    }
+    UsageView usage = month == null ? UsageView.EMPTY : UsageView.of(month.getTotals());
+    Long limit = key == null ? null : key.getMaxTokensPerMonth();
+    Double percent = limit == null || limit == 0 ? null : usage.totalTokens() * 100.0 / limit;
+    String orgId = key != null ? key.getOrgId() : month.getTotals().getOrgId();
+    return new Views.CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent,
+        key != null && key.getHardLimit(), month != null && month.getBreached(),
+        key == null ? null : key.getStatus().name(), streamTime(Progress.INGEST_STORE, partition, stale), stale);
+  }
+
+  /** Buckets of one scope (a key in key stores, an org in org stores) from one partition. */
+  Views.Report report(String store, String id, int partition, ReportRequest request, Views.Freshness freshness) {
+    Map<Long, List<Views.Result>> buckets = new TreeMap<>();
+    ReadOnlyWindowStore<String, UsageTotals> windows = windowStore(store, partition, request.allowStale());
+    try (WindowStoreIterator<UsageTotals> found = windows.fetch(id, request.pageStart(),
+        request.pageEnd().minusMillis(1))) {
+      while (found.hasNext()) {
+        KeyValue<Long, UsageTotals> bucket = found.next();
+        buckets.put(bucket.key, results(null, bucket.value, "model".equals(request.groupBy())));
+      }
+    }
+    return ReportAssembly.report(request, buckets, freshness);
+  }
+
+  /** Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key. */
+  Views.Report orgReportByKey(String keyStore, String orgId, ReportRequest request) {
+    Map<Long, List<Views.Result>> buckets = new TreeMap<>();
+    scanOrgKeys(keyStore, orgId, request.pageStart().toEpochMilli(), request.pageEnd().toEpochMilli() - 1,
+        (windowed, totals) -> buckets.computeIfAbsent(windowed.window().start(), s -> new ArrayList<>())
+            .addAll(results(windowed.key(), totals, false)));
+    return ReportAssembly.report(request, buckets, localFreshness());
+  }
+
+  /** Sum of the daily buckets of one scope from one partition, both days included. */
+  UsageView totals(String dailyStore, String id, int partition, long fromDay, long toDay, boolean stale) {
+    UsageView sum = UsageView.EMPTY;
+    try (WindowStoreIterator<UsageTotals> days = windowStore(dailyStore, partition, stale).fetch(id,
+        Instant.ofEpochMilli(fromDay), Instant.ofEpochMilli(toDay))) {
+      while (days.hasNext()) {
+        sum = sum.plus(UsageView.of(days.next().value));
+      }
+    }
+    return sum;
+  }
+
+  /** Per-key totals of every key of {@code orgId} hosted here, both days included. */
+  Map<String, UsageView> totalsByKey(String dailyKeyStore, String orgId, long fromDay, long toDay) {
+    Map<String, UsageView> byKey = new TreeMap<>();
+    scanOrgKeys(dailyKeyStore, orgId, fromDay, toDay,
+        (windowed, totals) -> byKey.merge(windowed.key(), UsageView.of(totals), UsageView::plus));
+    return byKey;
+  }
+
+  /** Freshness of one partition's data. */
+  Views.Freshness freshness(String progressStore, int partition, boolean stale) {
+    return new Views.Freshness(streamTime(progressStore, partition, stale), stale);
+  }
+
+  /** Freshness of everything hosted here: the oldest stream time of the active usage-events partitions. */
+  Views.Freshness localFreshness() {
+    Views.Freshness freshness = new Views.Freshness(null, false);
+    for (int partition : activeUsagePartitions()) {
+      freshness = Views.Freshness.min(freshness, freshness(Progress.INGEST_STORE, partition, false));
+    }
+    return freshness;
+  }
+
+  private void scanOrgKeys(String keyStore, String orgId, long from, long to,
+      BiConsumer<Windowed<String>, UsageTotals> each) {
+    ReadOnlyWindowStore<String, UsageTotals> all = guarded(() -> streams.store(
+        StoreQueryParameters.fromNameAndType(keyStore, QueryableStoreTypes.<String, UsageTotals>windowStore())));
+    try (KeyValueIterator<Windowed<String>, UsageTotals> found =
+        all.fetchAll(Instant.ofEpochMilli(from), Instant.ofEpochMilli(to))) {
+      while (found.hasNext()) {
+        KeyValue<Windowed<String>, UsageTotals> bucket = found.next();
+        if (bucket.value.getOrgId().equals(orgId)) {
+          each.accept(bucket.key, bucket.value);
+        }
+      }
+    } catch (InvalidStateStoreException e) {
+      throw new UnavailableException("state moved while it was read: " + e.getMessage(), e);
+    }
+  }
+
+  private Set<Integer> activeUsagePartitions() {
+    Set<Integer> partitions = new java.util.TreeSet<>();
+    streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks().forEach(task -> {
+      for (TopicPartition tp : task.topicPartitions()) {
+        if (tp.topic().equals(dev.metering.schemas.Topics.USAGE_EVENTS.name())) {
+          partitions.add(tp.partition());
+        }
+      }
+    }));
+    return partitions;
+  }
+
+  private static List<Views.Result> results(String apiKeyId, UsageTotals totals, boolean byModel) {
+    if (!byModel) {
+      return new ArrayList<>(List.of(new Views.Result(apiKeyId, null, UsageView.of(totals))));
+    }
+    List<Views.Result> results = new ArrayList<>();
+    new TreeMap<>(totals.getByModel()).forEach((model, usage) ->
+        results.add(new Views.Result(apiKeyId, model, UsageView.of(usage))));
+    return results;
+  }
+
+  private Instant streamTime(String progressStore, int partition, boolean stale) {
+    Long millis = kv(progressStore, partition, stale, Long.class).get(Progress.STREAM_TIME);
+    return millis == null ? null : Instant.ofEpochMilli(millis);
+  }
+
+  private <V> ReadOnlyKeyValueStore<String, V> kv(String name, int partition, boolean stale, Class<V> type) {
+    return store(name, QueryableStoreTypes.keyValueStore(), partition, stale);
+  }
+
+  private ReadOnlyWindowStore<String, UsageTotals> windowStore(String name, int partition, boolean stale) {
+    return store(name, QueryableStoreTypes.windowStore(), partition, stale);
+  }
+
+  private <T> T store(String name, QueryableStoreType<T> type, int partition, boolean stale) {
+    StoreQueryParameters<T> params = StoreQueryParameters.fromNameAndType(name, type).withPartition(partition);
+    return guarded(() -> streams.store(stale ? params.enableStaleStores() : params));
+  }
+
+  private static <T> T guarded(java.util.function.Supplier<T> lookup) {
+    try {
+      return lookup.get();
+    } catch (InvalidStateStoreException e) {
+      throw new UnavailableException("state is not queryable here right now: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package dev.metering.stream.query;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.json.JavalinJackson;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP face of metering-stream: usage queries (JSON), health and Prometheus metrics. It is
+ * an internal API for admin-api and dashboards, with no authentication of its own: keep it on a
+ * private network.
+ */
+public final class QueryServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(QueryServer.class);
+
+  private final Javalin app;
+  private volatile QueryService service;
+
+  /** What the health and metrics endpoints read. */
+  public interface Status {
+    boolean live();
+
+    boolean ready();
+
+    String describe();
+
+    String scrape();
+  }
+
+  private QueryServer(Javalin app) {
+    this.app = app;
+  }
+
+  /** Starts listening at once (port 0 picks a free one); queries answer 503 until {@link #serve} is called. */
+  public static QueryServer start(String bind, int port, Supplier<Status> status) {
+    ObjectMapper json = Json.mapper();
+    Javalin app = Javalin.create(config -> {
+      config.showJavalinBanner = false;
+      config.jsonMapper(new JavalinJackson(json, false));
+    });
+    QueryServer server = new QueryServer(app);
+    app.get("/v1/keys/{api_key_id}/current_period", server.query(QueryService::currentPeriod, "api_key_id"));
+    app.get("/v1/keys/{api_key_id}/usage_report", server.query(QueryService::keyReport, "api_key_id"));
+    app.get("/v1/keys/{api_key_id}/usage", server.query(QueryService::keyTotals, "api_key_id"));
+    app.get("/v1/orgs/{org_id}/usage_report", server.query(QueryService::orgReport, "org_id"));
+    app.get("/v1/orgs/{org_id}/usage", server.query(QueryService::orgTotals, "org_id"));
+    app.get("/v1/orgs/{org_id}/usage/by_key", server.query(QueryService::orgTotalsByKey, "org_id"));
+    app.get("/health/live", ctx -> health(ctx, status.get() != null && status.get().live(), status));
+    app.get("/health/ready", ctx -> health(ctx, status.get() != null && status.get().ready(), status));
+    app.get("/metrics", ctx -> {
+      Status s = status.get();
+      ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(s == null ? "" : s.scrape());
+    });
+    app.exception(BadRequestException.class, (e, ctx) -> error(ctx, 400, "invalid_request_error", e.getMessage(),
+        e.parameter()));
+    app.exception(NotFoundException.class, (e, ctx) -> error(ctx, 404, "not_found_error", e.getMessage(), null));
+    app.exception(UnavailableException.class, (e, ctx) -> {
+      ctx.header("Retry-After", "1");
+      error(ctx, 503, "unavailable_error", e.getMessage(), null);
+    });
+    app.exception(Exception.class, (e, ctx) -> {
+      log.error("query {} failed", ctx.path(), e);
+      error(ctx, 500, "api_error", "internal error; see the metering-stream log", null);
+    });
+    app.error(404, ctx -> {
+      if (ctx.result() == null) {
+        error(ctx, 404, "not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
+      }
+    });
+    app.start(bind, port);
+    log.info("query server listening on {}:{}", bind, app.port());
+    return server;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  /** Starts answering queries with {@code service}. */
+  public void serve(QueryService service) {
+    this.service = service;
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+  }
+
+  private Handler query(QueryFunction function, String idParam) {
+    return ctx -> {
+      QueryService current = service;
+      if (current == null) {
+        throw new UnavailableException("metering-stream is starting");
+      }
+      String query = ctx.queryString();
+      QueryService.Call call = new QueryService.Call(
+          ctx.path() + (query == null || query.isEmpty() ? "" : "?" + query),
+          ctx::queryParam,
+          ctx.header(QueryService.FORWARDED_HEADER) != null,
+          ctx.header(QueryService.LOCAL_SCOPE_HEADER) != null);
+      QueryService.Answer answer = function.apply(current, ctx.pathParam(idParam), call);
+      if (answer instanceof QueryService.Answer.Forwarded forwarded) {
+        forwarded.retryAfter().ifPresent(value -> ctx.header("Retry-After", value));
+        ctx.status(forwarded.status()).contentType("application/json").result(forwarded.body());
+      } else {
+        ctx.json(((QueryService.Answer.Local) answer).body());
+      }
+    };
+  }
+
+  private static void health(Context ctx, boolean ok, Supplier<Status> status) {
+    Status s = status.get();
+    ctx.status(ok ? 200 : 503).json(java.util.Map.of("status", ok ? "ok" : "unavailable",
+        "state", s == null ? "STARTING" : s.describe()));
+  }
+
+  private static void error(Context ctx, int status, String type, String message, String parameter) {
+    ctx.status(status).json(Views.Error.of(type, message, parameter));
+  }
+
+  @FunctionalInterface
+  private interface QueryFunction {
+    QueryService.Answer apply(QueryService service, String id, QueryService.Call call);
+  }
+}

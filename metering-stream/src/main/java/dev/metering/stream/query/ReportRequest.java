@@ -1,0 +1,157 @@
+package dev.metering.stream.query;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * A validated usage-report request: buckets of {@code width} whose start lies in
+ * [starting_at floored to the width, ending_at), one page of them at a time.
+ *
+ * @param pageStart start of this page's first bucket
+ * @param pageEnd end (exclusive) of this page's last bucket
+ */
+public record ReportRequest(Instant start, Instant end, BucketWidth width, String groupBy, int limit,
+    Instant pageStart, Instant pageEnd, boolean allowStale) {
+
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+  private static final Base64.Encoder PAGE_ENCODER = Base64.getUrlEncoder().withoutPadding();
+
+  /** Reads the query parameters through {@code param}; {@code groupings} are the group_by values allowed. */
+  public static ReportRequest parse(Function<String, String> param, Set<String> groupings, Instant now) {
+    BucketWidth width = BucketWidth.parse(param.apply("bucket_width"));
+    Instant start = floor(instant("starting_at", param.apply("starting_at"), null), width);
+    Instant end = ceil(instant("ending_at", param.apply("ending_at"), now), width);
+    if (!end.isAfter(start)) {
+      throw new BadRequestException("ending_at", "ending_at must be after starting_at");
+    }
+    if (end.toEpochMilli() - start.toEpochMilli() > width.maxRange().toMillis()) {
+      throw new BadRequestException("ending_at", "a report of " + width.wire() + " buckets spans at most "
+          + width.maxRange().toDays() + " days");
+    }
+    String groupBy = param.apply("group_by");
+    if (groupBy != null && !groupBy.isBlank() && !groupings.contains(groupBy)) {
+      throw new BadRequestException("group_by", "group_by must be one of " + groupings + ", got '" + groupBy + "'");
+    }
+    int limit = integer("limit", param.apply("limit"), width.maxPageBuckets(), 1, width.maxPageBuckets());
+    Instant pageStart = page(param.apply("page"), start, end);
+    Instant pageEnd = Instant.ofEpochMilli(Math.min(end.toEpochMilli(), pageStart.toEpochMilli() + limit * width.millis()));
+    return new ReportRequest(start, end, width, groupBy == null || groupBy.isBlank() ? null : groupBy, limit,
+        pageStart, pageEnd, bool("allow_stale", param.apply("allow_stale")));
+  }
+
+  /** The page token of the page after this one, or null if this is the last. */
+  public String nextPage() {
+    return pageEnd.isBefore(end)
+        ? PAGE_ENCODER.encodeToString(Long.toString(pageEnd.toEpochMilli()).getBytes(StandardCharsets.US_ASCII))
+        : null;
+  }
+
+  public static String id(String parameter, String value) {
+    if (value == null || !ID.matcher(value).matches()) {
+      throw new BadRequestException(parameter, parameter + " must be 1 to 128 letters, digits or ._:@-");
+    }
+    return value;
+  }
+
+  public static Instant instant(String parameter, String value, Instant defaultValue) {
+    if (value == null || value.isBlank()) {
+      if (defaultValue == null) {
+        throw new BadRequestException(parameter, parameter + " is required (RFC 3339, e.g. 2026-11-01T00:00:00Z)");
+      }
+      return defaultValue;
+    }
+    try {
+      return OffsetDateTime.parse(value).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new BadRequestException(parameter, parameter + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z, got '"
+          + value + "'");
+    }
+  }
+
+  public static LocalDate date(String parameter, String value) {
+    if (value == null || value.isBlank()) {
+      throw new BadRequestException(parameter, parameter + " is required (yyyy-MM-dd)");
+    }
+    try {
+      return LocalDate.parse(value);
+    } catch (DateTimeParseException e) {
+      throw new BadRequestException(parameter, parameter + " must be a date yyyy-MM-dd, got '" + value + "'");
+    }
+  }
+
+  /** A date range with both ends included, at most {@code maxDays} long. */
+  public static LocalDate[] dateRange(Function<String, String> param, int maxDays) {
+    LocalDate start = date("start_date", param.apply("start_date"));
+    LocalDate end = date("end_date", param.apply("end_date"));
+    if (end.isBefore(start)) {
+      throw new BadRequestException("end_date", "end_date must not be before start_date");
+    }
+    if (start.plusDays(maxDays).isBefore(end.plusDays(1))) {
+      throw new BadRequestException("end_date", "a date range spans at most " + maxDays + " days");
+    }
+    return new LocalDate[] {start, end};
+  }
+
+  public static boolean bool(String parameter, String value) {
+    if (value == null || value.isBlank()) {
+      return false;
+    }
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new BadRequestException(parameter, parameter + " must be true or false, got '" + value + "'");
+    };
+  }
+
+  static long startOfDay(LocalDate date) {
+    return date.atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+  }
+
+  private static int integer(String parameter, String value, int defaultValue, int min, int max) {
+    if (value == null || value.isBlank()) {
+      return defaultValue;
+    }
+    try {
+      int parsed = Integer.parseInt(value);
+      if (parsed >= min && parsed <= max) {
+        return parsed;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw new BadRequestException(parameter, parameter + " must be a whole number from " + min + " to " + max
+        + ", got '" + value + "'");
+  }
+
+  private static Instant page(String token, Instant start, Instant end) {
+    if (token == null || token.isBlank()) {
+      return start;
+    }
+    try {
+      Instant page = Instant.ofEpochMilli(Long.parseLong(new String(Base64.getUrlDecoder().decode(token),
+          StandardCharsets.US_ASCII)));
+      if (!page.isBefore(start) && page.isBefore(end)) {
+        return page;
+      }
+    } catch (IllegalArgumentException ignored) {
+      // answered below; NumberFormatException is an IllegalArgumentException
+    }
+    throw new BadRequestException("page", "page is not a next_page token of this report");
+  }
+
+  private static Instant floor(Instant t, BucketWidth width) {
+    return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), width.millis()) * width.millis());
+  }
+
+  private static Instant ceil(Instant t, BucketWidth width) {
+    return Instant.ofEpochMilli(-Math.floorDiv(-t.toEpochMilli(), width.millis()) * width.millis());
+  }
+}
