@@ -68,6 +68,7 @@ class TotalsTest {
     UsageTotals day = fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z");
     assertEquals(3_000_000, day.getCostMicros());
     assertEquals(1, day.getFallbackPricedRequests());
+    assertEquals(1, day.getByModel().get("some-new-model").getFallbackPricedRequests());
   }
 
   @Test

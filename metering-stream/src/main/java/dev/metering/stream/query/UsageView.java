@@ -34,7 +34,7 @@ public record UsageView(
 
   public static UsageView of(ModelUsage m) {
     return of(m.getInputTokens(), m.getOutputTokens(), m.getCacheCreationInputTokens(), m.getCacheReadInputTokens(),
-        m.getRequests(), m.getCostMicros(), 0);
+        m.getRequests(), m.getCostMicros(), m.getFallbackPricedRequests());
   }
 
   public UsageView plus(UsageView o) {

@@ -33,13 +33,16 @@ public final class Totals {
       totals.setFallbackPricedRequests(totals.getFallbackPricedRequests() + 1);
     }
     totals.setLastEventTime(Math.max(totals.getLastEventTime(), e.getTimestamp()));
-    ModelUsage model = totals.getByModel().computeIfAbsent(e.getModel(), m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L));
+    ModelUsage model = totals.getByModel().computeIfAbsent(e.getModel(), m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
     model.setInputTokens(model.getInputTokens() + e.getInputTokens());
     model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());
     model.setCacheCreationInputTokens(model.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
     model.setCacheReadInputTokens(model.getCacheReadInputTokens() + e.getCacheReadInputTokens());
     model.setCostMicros(model.getCostMicros() + priced.costMicros());
     model.setRequests(model.getRequests() + 1);
+    if (priced.fallbackPriced()) {
+      model.setFallbackPricedRequests(model.getFallbackPricedRequests() + 1);
+    }
     return totals;
   }
 }
