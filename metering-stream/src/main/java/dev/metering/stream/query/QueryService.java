@@ -94,14 +94,7 @@ public final class QueryService {
   }
 
   public Answer keyTotals(String apiKeyId, Call call) {
-    String id = ReportRequest.id("api_key_id", apiKeyId);
-    LocalDate[] range = ReportRequest.dateRange(call.param(), MAX_TOTALS_DAYS);
-    boolean allowStale = ReportRequest.bool("allow_stale", call.param().apply("allow_stale"));
-    return route(KeyUsageProcessor.DAILY_STORE, id, allowStale, call, (partition, stale) -> {
-      Views.Freshness f = local.freshness(Progress.INGEST_STORE, partition, stale);
-      return new Views.Totals(null, id, range[0], range[1], local.totals(KeyUsageProcessor.DAILY_STORE, id, partition,
-          ReportRequest.startOfDay(range[0]), ReportRequest.startOfDay(range[1]), stale), f.asOf(), f.stale());
-    });
+    return totals(ReportRequest.id("api_key_id", apiKeyId), false, call);
   }
 
   public Answer orgReport(String orgId, Call call) {
@@ -118,13 +111,19 @@ public final class QueryService {
   }
 
   public Answer orgTotals(String orgId, Call call) {
-    String id = ReportRequest.id("org_id", orgId);
+    return totals(ReportRequest.id("org_id", orgId), true, call);
+  }
+
+  /** A key's or an org's totals over a date range, from its daily buckets. */
+  private Answer totals(String id, boolean org, Call call) {
     LocalDate[] range = ReportRequest.dateRange(call.param(), MAX_TOTALS_DAYS);
     boolean allowStale = ReportRequest.bool("allow_stale", call.param().apply("allow_stale"));
-    return route(OrgUsageProcessor.DAILY_STORE, id, allowStale, call, (partition, stale) -> {
-      Views.Freshness f = local.freshness(Progress.ORG_STORE, partition, stale);
-      return new Views.Totals(id, null, range[0], range[1], local.totals(OrgUsageProcessor.DAILY_STORE, id, partition,
-          ReportRequest.startOfDay(range[0]), ReportRequest.startOfDay(range[1]), stale), f.asOf(), f.stale());
+    String daily = org ? OrgUsageProcessor.DAILY_STORE : KeyUsageProcessor.DAILY_STORE;
+    return route(daily, id, allowStale, call, (partition, stale) -> {
+      Views.Freshness f = local.freshness(org ? Progress.ORG_STORE : Progress.INGEST_STORE, partition, stale);
+      UsageView usage = local.totals(daily, id, partition, ReportRequest.startOfDay(range[0]),
+          ReportRequest.startOfDay(range[1]), stale);
+      return new Views.Totals(org ? id : null, org ? null : id, range[0], range[1], usage, f.asOf(), f.stale());
     });
   }
 
