@@ -1,20 +1,105 @@
 package dev.metering.alerts;
 
 import dev.metering.config.Env;
+import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
-/** alert-service settings, read once from the environment at start-up. */
-public record AlertServiceConfig(KafkaSettings kafka, String applicationId) {
+/**
+ * alert-service settings, read once from the environment and validated at start-up. Secrets
+ * (SMTP password, webhook signing secret) never appear in {@link #toString()}.
+ *
+ * @param kafka cluster and topic layout
+ * @param groupId {@code ALERT_SERVICE_GROUP_ID}: consumer group of the event processor; the dispatcher uses {@code <group>-dispatcher}
+ * @param instanceId {@code ALERT_SERVICE_INSTANCE_ID}: stable per instance; its transactional id, so a restarted instance fences its predecessor
+ * @param smtp SMTP server settings
+ * @param webhookSecret {@code ALERT_WEBHOOK_SECRET}: HMAC-SHA256 key of webhook signatures
+ * @param maxAttempts {@code ALERT_DELIVERY_MAX_ATTEMPTS}: attempts per notification before it is given up
+ * @param initialBackoff {@code ALERT_DELIVERY_INITIAL_BACKOFF}: wait before the second attempt; doubles each time
+ * @param maxBackoff {@code ALERT_DELIVERY_MAX_BACKOFF}: the longest wait between attempts
+ * @param webhookTimeout {@code ALERT_WEBHOOK_TIMEOUT}: per webhook attempt
+ * @param lapseCheckInterval {@code ALERT_LAPSE_CHECK_INTERVAL}: how often month-end reinstatements are looked for
+ */
+public record AlertServiceConfig(
+    KafkaSettings kafka,
+    String groupId,
+    String instanceId,
+    Smtp smtp,
+    String webhookSecret,
+    int maxAttempts,
+    Duration initialBackoff,
+    Duration maxBackoff,
+    Duration webhookTimeout,
+    Duration lapseCheckInterval) {
+
+  /** The default signing secret; a service started with it says so at start-up. */
+  public static final String DEV_WEBHOOK_SECRET = "local-development-secret";
+
+  /**
+   * @param host {@code SMTP_HOST}
+   * @param port {@code SMTP_PORT}
+   * @param security {@code SMTP_SECURITY}: none, starttls or ssl
+   * @param username {@code SMTP_USERNAME}, optional
+   * @param password {@code SMTP_PASSWORD}, optional, never logged
+   * @param from {@code ALERT_EMAIL_FROM}
+   */
+  public record Smtp(String host, int port, String security, Optional<String> username, Optional<String> password,
+      String from) {
+    public Smtp {
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(security, "security");
+      Objects.requireNonNull(username, "username");
+      Objects.requireNonNull(password, "password");
+      Objects.requireNonNull(from, "from");
+    }
+
+    @Override
+    public String toString() {
+      return "Smtp[host=" + host + ", port=" + port + ", security=" + security + ", username="
+          + username.orElse("-") + ", password=" + (password.isPresent() ? "***" : "-") + ", from=" + from + "]";
+    }
+  }
 
   public AlertServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
-    Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(groupId, "groupId");
+    Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(smtp, "smtp");
+    Objects.requireNonNull(webhookSecret, "webhookSecret");
   }
 
   public static AlertServiceConfig from(Env env) {
+    String security = env.string("SMTP_SECURITY", "none");
+    if (!security.equals("none") && !security.equals("starttls") && !security.equals("ssl")) {
+      throw new InvalidConfigException("SMTP_SECURITY", security, "none, starttls or ssl");
+    }
+    Duration initial = env.duration("ALERT_DELIVERY_INITIAL_BACKOFF", Duration.ofSeconds(1), Duration.ofMillis(1));
     return new AlertServiceConfig(
         KafkaSettings.from(env),
-        env.string("ALERT_SERVICE_APPLICATION_ID", "alert-service"));
+        env.string("ALERT_SERVICE_GROUP_ID", "alert-service"),
+        env.string("ALERT_SERVICE_INSTANCE_ID", "alert-service-0"),
+        new Smtp(
+            env.string("SMTP_HOST", "localhost"),
+            env.intInRange("SMTP_PORT", 2525, 1, 65_535),
+            security,
+            Optional.ofNullable(env.string("SMTP_USERNAME", null)),
+            Optional.ofNullable(env.string("SMTP_PASSWORD", null)),
+            env.string("ALERT_EMAIL_FROM", "metering@localhost")),
+        env.string("ALERT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        env.intInRange("ALERT_DELIVERY_MAX_ATTEMPTS", 8, 1, 100),
+        initial,
+        env.duration("ALERT_DELIVERY_MAX_BACKOFF", Duration.ofMinutes(5), initial),
+        env.duration("ALERT_WEBHOOK_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100)),
+        env.duration("ALERT_LAPSE_CHECK_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(10)));
+  }
+
+  @Override
+  public String toString() {
+    return "AlertServiceConfig[kafka=" + kafka + ", groupId=" + groupId + ", instanceId=" + instanceId
+        + ", smtp=" + smtp + ", webhookSecret=***, maxAttempts=" + maxAttempts + ", initialBackoff="
+        + initialBackoff + ", maxBackoff=" + maxBackoff + ", webhookTimeout=" + webhookTimeout
+        + ", lapseCheckInterval=" + lapseCheckInterval + "]";
   }
 }

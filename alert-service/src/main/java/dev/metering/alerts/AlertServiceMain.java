@@ -2,20 +2,41 @@ package dev.metering.alerts;
 
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
+import java.time.Clock;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Entry point of alert-service. For now it validates and prints its configuration, then exits. */
+/** Runs alert-service against {@code KAFKA_BOOTSTRAP_SERVERS} until SIGTERM. */
 public final class AlertServiceMain {
+
+  private static final Logger log = LoggerFactory.getLogger(AlertServiceMain.class);
 
   private AlertServiceMain() {
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
+    AlertServiceConfig config;
     try {
-      AlertServiceConfig config = AlertServiceConfig.from(Env.system());
-      System.out.println("alert-service configuration: " + config);
+      config = AlertServiceConfig.from(Env.system());
     } catch (InvalidConfigException e) {
       System.err.println("alert-service: " + e.getMessage());
       System.exit(2);
+      return;
+    }
+    log.info("alert-service starting with {}", config);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
+      config.kafka().topicSetup().apply(admin);
+    }
+    AlertService service = AlertService.start(config, Clock.systemUTC());
+    Thread shutdown = new Thread(service::close, "alert-service-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdown);
+    Throwable failure = service.awaitStopped();
+    if (failure != null) {
+      log.error("alert-service stopped: {}", failure.getMessage());
+      System.exit(1);
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.kafka.TopicSetup;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
@@ -84,7 +85,7 @@ class ExactlyOnceIT {
     List<UsageEvent> firstHalf = workload.events.subList(0, workload.events.size() / 2);
     List<UsageEvent> secondHalf = workload.events.subList(workload.events.size() / 2, workload.events.size());
     long produced;
-    try (KafkaProducer<String, byte[]> producer = TestCluster.producer(kafka.bootstrapServers())) {
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
           Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
@@ -124,14 +125,14 @@ class ExactlyOnceIT {
     }
 
     List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
-    List<ConsumerRecord<String, LimitEvent>> committedLimits = TestCluster.readCommitted(kafka.bootstrapServers(),
-        Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
-        Duration.ofSeconds(10), records -> false);
+    List<ConsumerRecord<String, LimitEvent>> committedLimits = KafkaTestSupport.readAllCommitted(
+        kafka.bootstrapServers(), Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
+        Topics.LIMIT_EVENTS.valueSerde().deserializer());
     List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
     committedLimits.forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(),
         r.value().getKind(), r.value().getRuleId(), r.value().getPeriod())));
     assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
-    assertEquals(TestCluster.counts(expected), TestCluster.counts(actual), "each limit event exactly once in the committed output");
+    assertEquals(KafkaTestSupport.counts(expected), KafkaTestSupport.counts(actual), "each limit event exactly once in the committed output");
   }
 
   /** Sends every event once and every 20th twice; returns how many records were sent. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.kafka.TopicSetup;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
@@ -74,7 +75,7 @@ class MeteringPipelineIT {
     Workload workload = new Workload(42, 12, 3000, from, now);
     int duplicates = 0;
     int bad = 0;
-    try (KafkaProducer<String, byte[]> producer = TestCluster.producer(kafka.bootstrapServers())) {
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
           Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
@@ -137,24 +138,23 @@ class MeteringPipelineIT {
 
     List<Workload.ExpectedLimitEvent> expectedLimits = workload.expectedLimitEvents();
     assertTrue(expectedLimits.size() >= 3, "the workload crosses some limits: " + expectedLimits);
-    List<ConsumerRecord<String, LimitEvent>> limits = TestCluster.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<String, LimitEvent>> limits = KafkaTestSupport.readCommitted(kafka.bootstrapServers(),
         Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
         Duration.ofSeconds(30), records -> records.size() >= expectedLimits.size());
     List<Workload.ExpectedLimitEvent> actualLimits = new ArrayList<>();
     limits.forEach(r -> actualLimits.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
         r.value().getRuleId(), r.value().getPeriod())));
-    assertEquals(TestCluster.counts(expectedLimits), TestCluster.counts(actualLimits));
+    assertEquals(KafkaTestSupport.counts(expectedLimits), KafkaTestSupport.counts(actualLimits));
 
     int expectedDead = bad;
-    List<ConsumerRecord<byte[], byte[]>> dead = TestCluster.readCommitted(kafka.bootstrapServers(),
+    List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestSupport.readCommitted(kafka.bootstrapServers(),
         Topics.USAGE_EVENTS_DLQ.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer(),
         Duration.ofSeconds(30), records -> records.size() >= expectedDead);
     assertEquals(bad, dead.size());
     dead.forEach(r -> assertNotNull(r.headers().lastHeader(DeadLetterHeaders.REASON)));
 
-    List<ConsumerRecord<String, UsageSpike>> spikes = TestCluster.readCommitted(kafka.bootstrapServers(),
-        Topics.SPIKE_EVENTS.name(), new StringDeserializer(), Topics.SPIKE_EVENTS.valueSerde().deserializer(),
-        Duration.ofSeconds(2), records -> false);
+    List<ConsumerRecord<String, UsageSpike>> spikes = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
+        Topics.SPIKE_EVENTS.name(), new StringDeserializer(), Topics.SPIKE_EVENTS.valueSerde().deserializer());
     assertEquals(List.of(), spikes, "no baseline week, no spike");
   }
 

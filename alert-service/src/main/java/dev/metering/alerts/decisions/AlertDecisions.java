@@ -1,0 +1,227 @@
+package dev.metering.alerts.decisions;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metering.records.AlertRule;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.Notification;
+import dev.metering.records.NotificationChannel;
+import dev.metering.records.UsageSpike;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What alert-service writes for each input: pure functions of the event, the alert rules, the
+ * key's current status and the clock. Ids of notifications and audit records derive from their
+ * cause, so processing the same event again yields the same records.
+ */
+public final class AlertDecisions {
+
+  public static final String ACTOR = "system:alert-service";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private AlertDecisions() {
+  }
+
+  public static Outputs onLimitEvent(LimitEvent event, RuleIndex rules, KeyStatus current, long now) {
+    Outputs out = Outputs.empty();
+    String key = event.getApiKeyId();
+    switch (event.getKind()) {
+      case THRESHOLD_CROSSED -> {
+        String cause = "threshold_crossed:" + key + ":" + event.getPeriod() + ":" + event.getRuleId();
+        String text = String.format(Locale.ROOT, "API key %s used %d of its %d monthly tokens (%.1f%%) in %s, "
+                + "crossing the %d%% alert threshold.", key, event.getUsedTokens(), event.getLimitTokens(),
+            event.getPercent(), event.getPeriod(), event.getThresholdPercent());
+        out.audits().add(audit(cause, event.getOrgId(), key, "threshold_crossed", text, now, limitDetails(event)));
+        List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
+        notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + key + " reached "
+            + event.getThresholdPercent() + "% of its monthly token limit", text, "threshold_crossed", limitDetails(event), now);
+      }
+      case LIMIT_BREACHED -> onBreach(event, rules, current, now, out);
+      case LIMIT_CLEARED -> {
+        if (current != null && current.getState() == KeyState.SUSPENDED) {
+          String cause = "limit_cleared:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+          String text = "API key " + key + " is active again: its monthly limit was raised to "
+              + event.getLimitTokens() + " tokens, above its usage of " + event.getUsedTokens() + " in "
+              + event.getPeriod() + ".";
+          out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, text, null, now));
+          out.audits().add(audit(cause, event.getOrgId(), key, "key_reinstated", text, now, limitDetails(event)));
+        }
+      }
+      default -> throw new IllegalArgumentException("unknown limit event kind " + event.getKind());
+    }
+    return out;
+  }
+
+  public static Outputs onSpike(UsageSpike spike, RuleIndex rules, long now) {
+    Outputs out = Outputs.empty();
+    String key = spike.getApiKeyId();
+    String scope = key == null ? "organisation " + spike.getOrgId() : "API key " + key;
+    String cause = "usage_spike:" + spike.getOrgId() + ":" + (key == null ? "*" : key) + ":" + spike.getDay();
+    String text = String.format(Locale.ROOT, "Usage spike: %s used %d tokens on %s, %.1fx the %d tokens of %s.",
+        scope, spike.getTokens(), spike.getDay(), spike.getRatio(), spike.getBaselineTokens(), spike.getBaselineDay());
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("day", spike.getDay());
+    details.put("tokens", Long.toString(spike.getTokens()));
+    details.put("baseline_day", spike.getBaselineDay());
+    details.put("baseline_tokens", Long.toString(spike.getBaselineTokens()));
+    details.put("ratio", String.format(Locale.ROOT, "%.3f", spike.getRatio()));
+    out.audits().add(audit(cause, spike.getOrgId(), key, "usage_spike", text, now, details));
+    List<AlertRule> audience = key == null ? rules.forOrg(spike.getOrgId()) : rules.forKey(key);
+    notify(out, cause, spike.getOrgId(), key, targets(audience), "[metering] usage spike: " + scope + " on "
+        + spike.getDay(), text, "usage_spike", details, now);
+    return out;
+  }
+
+  /** Reinstates a suspension whose month has ended; nothing if it has not. */
+  public static Outputs onLapse(KeyStatus suspended, long now) {
+    Outputs out = Outputs.empty();
+    if (suspended.getState() != KeyState.SUSPENDED || suspended.getSuspendedUntil() == null
+        || suspended.getSuspendedUntil() > now) {
+      return out;
+    }
+    String key = suspended.getApiKeyId();
+    String cause = "suspension_lapsed:" + key + ":" + suspended.getSuspendedUntil();
+    String text = "API key " + key + " is active again: its suspension ended with the month at "
+        + Instant.ofEpochMilli(suspended.getSuspendedUntil()) + ".";
+    out.statuses().add(status(key, suspended.getOrgId(), KeyState.ACTIVE, text, null, now));
+    out.audits().add(audit(cause, suspended.getOrgId(), key, "key_reinstated", text, now,
+        Map.of("suspended_until", Instant.ofEpochMilli(suspended.getSuspendedUntil()).toString())));
+    return out;
+  }
+
+  private static void onBreach(LimitEvent event, RuleIndex rules, KeyStatus current, long now, Outputs out) {
+    String key = event.getApiKeyId();
+    String cause = "limit_breached:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+    long until = nextMonthStart(event.getPeriod());
+    boolean suspend = event.getHardLimit() && until > now;
+    String text = "API key " + key + " reached its monthly limit of " + event.getLimitTokens() + " tokens in "
+        + event.getPeriod() + " (" + event.getUsedTokens() + " used). "
+        + (!event.getHardLimit() ? "The limit is soft: calls continue."
+            : suspend ? "The limit is hard: the key is suspended until " + Instant.ofEpochMilli(until) + "."
+            : "The month has already ended, so the key is not suspended.");
+    List<AlertRule> audience = rules.forKey(key);
+    out.audits().add(audit(cause, event.getOrgId(), key, "limit_breached", text, now, limitDetails(event)));
+    notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + key
+        + " reached its monthly token limit", text, "limit_breached", limitDetails(event), now);
+    boolean alreadySuspended = current != null && current.getState() == KeyState.SUSPENDED
+        && current.getSuspendedUntil() != null && current.getSuspendedUntil() == until;
+    if (suspend && !alreadySuspended) {
+      String suspendCause = "key_suspended:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+      String reason = "monthly token limit of " + event.getLimitTokens() + " reached in " + event.getPeriod();
+      String suspendText = "API key " + key + " is suspended until " + Instant.ofEpochMilli(until) + ": " + reason + ".";
+      out.statuses().add(status(key, event.getOrgId(), KeyState.SUSPENDED, reason, until, now));
+      Map<String, String> details = limitDetails(event);
+      details.put("suspended_until", Instant.ofEpochMilli(until).toString());
+      out.audits().add(audit(suspendCause, event.getOrgId(), key, "key_suspended", suspendText, now, details));
+      notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + key + " suspended until "
+          + Instant.ofEpochMilli(until), suspendText, "key_suspended", details, now);
+    }
+  }
+
+  /** Start of the UTC month after {@code period} (yyyy-MM). */
+  public static long nextMonthStart(String period) {
+    return YearMonth.parse(period).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+  }
+
+  private record Target(NotificationChannel channel, String address) {
+  }
+
+  private static Set<Target> targets(Collection<AlertRule> rules) {
+    Set<Target> targets = new LinkedHashSet<>();
+    rules.stream().sorted(java.util.Comparator.comparing(AlertRule::getId)).forEach(rule -> {
+      if (rule.getNotificationEmail() != null) {
+        targets.add(new Target(NotificationChannel.EMAIL, rule.getNotificationEmail()));
+      }
+      if (rule.getWebhookUrl() != null) {
+        targets.add(new Target(NotificationChannel.WEBHOOK, rule.getWebhookUrl()));
+      }
+    });
+    return targets;
+  }
+
+  private static void notify(Outputs out, String cause, String orgId, String apiKeyId, Set<Target> targets,
+      String subject, String text, String type, Map<String, String> details, long now) {
+    for (Target target : targets) {
+      String id = "ntf_" + hash(cause + "|" + target.channel() + "|" + target.address());
+      String body = target.channel() == NotificationChannel.EMAIL ? text + "\n\nNotification " + id + "\n"
+          : webhookBody(id, type, orgId, apiKeyId, subject, text, details);
+      out.notifications().add(Notification.newBuilder()
+          .setId(id).setOrgId(orgId).setApiKeyId(apiKeyId).setChannel(target.channel())
+          .setTarget(target.address()).setSubject(subject).setBody(body).setCause(cause).setCreatedAt(now)
+          .build());
+    }
+  }
+
+  private static String webhookBody(String id, String type, String orgId, String apiKeyId, String subject,
+      String text, Map<String, String> details) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("id", id);
+    body.put("type", type);
+    body.put("org_id", orgId);
+    if (apiKeyId != null) {
+      body.put("api_key_id", apiKeyId);
+    }
+    body.put("subject", subject);
+    body.put("text", text);
+    ObjectNode data = body.putObject("data");
+    details.forEach(data::put);
+    return body.toString();
+  }
+
+  private static AuditRecord audit(String cause, String orgId, String apiKeyId, String type, String text, long now,
+      Map<String, String> details) {
+    Map<String, String> all = new LinkedHashMap<>(details);
+    all.put("cause", cause);
+    return AuditRecord.newBuilder()
+        .setId("aud_" + hash(cause + "|" + type))
+        .setOrgId(orgId).setTimestamp(now).setEventType(type).setActor(ACTOR).setApiKeyId(apiKeyId)
+        .setDescription(text).setDetails(all)
+        .build();
+  }
+
+  private static KeyStatus status(String key, String orgId, KeyState state, String reason, Long until, long now) {
+    return KeyStatus.newBuilder().setApiKeyId(key).setOrgId(orgId).setState(state).setReason(reason)
+        .setSuspendedUntil(until).setUpdatedAt(now).build();
+  }
+
+  private static Map<String, String> limitDetails(LimitEvent event) {
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("period", event.getPeriod());
+    details.put("used_tokens", Long.toString(event.getUsedTokens()));
+    details.put("limit_tokens", Long.toString(event.getLimitTokens()));
+    details.put("hard_limit", Boolean.toString(event.getHardLimit()));
+    if (event.getRuleId() != null) {
+      details.put("rule_id", event.getRuleId());
+    }
+    if (event.getTriggeringEventId() != null) {
+      details.put("triggering_event_id", event.getTriggeringEventId());
+    }
+    return details;
+  }
+
+  /** First 128 bits of SHA-256, hex: ids derived from causes. */
+  public static String hash(String text) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

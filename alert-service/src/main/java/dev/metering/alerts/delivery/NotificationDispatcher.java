@@ -1,0 +1,236 @@
+package dev.metering.alerts.delivery;
+
+import dev.metering.alerts.AlertServiceConfig;
+import dev.metering.alerts.decisions.AlertDecisions;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.Notification;
+import dev.metering.records.NotificationChannel;
+import dev.metering.schemas.Topics;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the notifications outbox (read_committed, so only notifications of committed
+ * transactions go out). Each channel works on its own (email on its own threads, webhooks
+ * asynchronously) and retries with backoff are scheduled, never slept, so a slow or dead
+ * endpoint holds back nothing else. Offsets are committed below the oldest delivery in flight:
+ * delivery is at-least-once, and a repeat carries the same notification id. Every final outcome
+ * is an audit record: alert_delivered or alert_delivery_failed.
+ */
+public final class NotificationDispatcher implements Runnable, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(NotificationDispatcher.class);
+  private static final int MAX_IN_FLIGHT = 1000;
+
+  private final AlertServiceConfig config;
+  private final Map<NotificationChannel, Channel> channels;
+  private final Backoff backoff;
+  private final Clock clock;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final KafkaProducer<String, byte[]> audit;
+  private final OffsetTracker offsets = new OffsetTracker();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  public NotificationDispatcher(AlertServiceConfig config, Map<NotificationChannel, Channel> channels, Clock clock) {
+    this.config = config;
+    this.channels = Map.copyOf(channels);
+    this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+    this.clock = clock;
+    Properties consumerProps = new Properties();
+    consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId() + "-dispatcher");
+    consumerProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instanceId() + "-dispatcher");
+    consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+    this.consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+    Properties producerProps = new Properties();
+    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+    this.audit = new KafkaProducer<>(producerProps, new StringSerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer());
+  }
+
+  /** The standard channels: SMTP email and signed webhooks. */
+  public static Map<NotificationChannel, Channel> standardChannels(AlertServiceConfig config, Clock clock) {
+    if (config.webhookSecret().equals(AlertServiceConfig.DEV_WEBHOOK_SECRET)) {
+      log.warn("webhooks are signed with the built-in development secret: set ALERT_WEBHOOK_SECRET");
+    }
+    return Map.of(
+        NotificationChannel.EMAIL, new EmailChannel(config.smtp()),
+        NotificationChannel.WEBHOOK, new WebhookChannel(new WebhookSignature(config.webhookSecret()),
+            config.webhookTimeout(), clock));
+  }
+
+  @Override
+  public void run() {
+    try {
+      consumer.subscribe(List.of(Topics.NOTIFICATIONS.name()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          commit();
+          offsets.forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          // deliveries start from the committed offsets
+        }
+      });
+      while (running) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          dispatch(record);
+        }
+        applyBackpressure();
+        commit();
+      }
+    } catch (WakeupException closing) {
+      // close() was called
+    } catch (RuntimeException e) {
+      log.error("notification dispatcher stopping after an unexpected error", e);
+    } finally {
+      commit();
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+      audit.close(Duration.ofSeconds(10));
+      stopped.countDown();
+    }
+  }
+
+  private void dispatch(ConsumerRecord<String, byte[]> record) {
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    Notification notification;
+    try {
+      notification = Topics.NOTIFICATIONS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+    } catch (SerializationException e) {
+      log.error("skipping unreadable notification partition {} offset {}: {}", record.partition(), record.offset(),
+          e.getMessage());
+      return;
+    }
+    Channel channel = notification == null ? null : channels.get(notification.getChannel());
+    if (channel == null) {
+      return;
+    }
+    offsets.started(partition, record.offset());
+    deliver(channel, notification, 1).whenComplete((attempt, error) -> {
+      if (error != null) {
+        log.error("delivery of notification {} failed unexpectedly", notification.getId(), error);
+        record(notification, new Attempt.Failed("internal error: " + error.getMessage()), 0);
+      }
+      offsets.done(partition, record.offset());
+    });
+  }
+
+  /** Attempts delivery until it succeeds, fails for good, or runs out of attempts; records the outcome. */
+  private CompletableFuture<Attempt> deliver(Channel channel, Notification notification, int attempt) {
+    return channel.send(notification).thenCompose(result -> {
+      if (result instanceof Attempt.Retry retry && attempt < config.maxAttempts() && running) {
+        Duration wait = backoff.before(attempt + 1, retry.after().orElse(null));
+        log.warn("notification {} to {} attempt {} failed ({}); retrying in {} ms", notification.getId(),
+            redact(notification), attempt, retry.detail(), wait.toMillis());
+        return CompletableFuture.supplyAsync(() -> null,
+                CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
+            .thenCompose(ignored -> deliver(channel, notification, attempt + 1));
+      }
+      record(notification, result, attempt);
+      return CompletableFuture.completedFuture(result);
+    });
+  }
+
+  private void record(Notification notification, Attempt result, int attempts) {
+    boolean delivered = result instanceof Attempt.Delivered;
+    String type = delivered ? "alert_delivered" : "alert_delivery_failed";
+    String description = notification.getChannel().name().toLowerCase(java.util.Locale.ROOT) + " notification to "
+        + redact(notification) + (delivered ? " delivered" : " not delivered") + " after " + attempts
+        + (attempts == 1 ? " attempt" : " attempts") + ": " + result.detail();
+    if (delivered) {
+      log.info("{} ({})", description, notification.getId());
+    } else {
+      log.error("{} ({})", description, notification.getId());
+    }
+    AuditRecord record = AuditRecord.newBuilder()
+        .setId("aud_" + AlertDecisions.hash(notification.getId() + "|" + type))
+        .setOrgId(notification.getOrgId())
+        .setTimestamp(clock.millis())
+        .setEventType(type)
+        .setActor(AlertDecisions.ACTOR)
+        .setApiKeyId(notification.getApiKeyId())
+        .setDescription(description)
+        .setDetails(Map.of("notification_id", notification.getId(), "channel", notification.getChannel().name(),
+            "target", redact(notification), "attempts", Integer.toString(attempts), "cause", notification.getCause()))
+        .build();
+    audit.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(),
+        Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), record)));
+  }
+
+  /** Webhook URLs often carry a secret in their path or query: only scheme and host are shown. */
+  static String redact(Notification notification) {
+    if (notification.getChannel() == NotificationChannel.EMAIL) {
+      return notification.getTarget();
+    }
+    try {
+      URI uri = URI.create(notification.getTarget());
+      return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + "/...";
+    } catch (IllegalArgumentException e) {
+      return "(invalid URL)";
+    }
+  }
+
+  private void applyBackpressure() {
+    int inFlight = offsets.inFlight();
+    if (inFlight >= MAX_IN_FLIGHT) {
+      consumer.pause(consumer.assignment());
+    } else if (inFlight < MAX_IN_FLIGHT / 2 && !consumer.paused().isEmpty()) {
+      consumer.resume(consumer.paused());
+    }
+  }
+
+  private void commit() {
+    Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committable = offsets.committable();
+    committable.keySet().retainAll(consumer.assignment());
+    if (!committable.isEmpty()) {
+      try {
+        consumer.commitSync(committable);
+      } catch (RuntimeException e) {
+        log.warn("cannot commit delivery offsets now: {}", e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      stopped.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    channels.values().forEach(Channel::close);
+  }
+}

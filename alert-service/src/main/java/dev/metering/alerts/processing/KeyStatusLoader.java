@@ -1,0 +1,66 @@
+package dev.metering.alerts.processing;
+
+import dev.metering.records.KeyStatus;
+import dev.metering.schemas.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads the committed latest status of every key in some key-status partitions. */
+final class KeyStatusLoader {
+
+  private static final Logger log = LoggerFactory.getLogger(KeyStatusLoader.class);
+
+  private KeyStatusLoader() {
+  }
+
+  static Map<String, KeyStatus> load(String bootstrapServers, Set<Integer> partitionNumbers) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, KeyStatus> latest = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = partitionNumbers.stream()
+          .map(p -> new TopicPartition(Topics.KEY_STATUS.name(), p)).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          try {
+            KeyStatus status = Topics.KEY_STATUS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            if (status == null) {
+              latest.remove(record.key());
+            } else {
+              latest.put(record.key(), status);
+            }
+          } catch (SerializationException e) {
+            log.error("skipping unreadable key-status record partition {} offset {}: {}", record.partition(),
+                record.offset(), e.getMessage());
+          }
+        }
+      }
+    }
+    return latest;
+  }
+
+  /** The partition the default partitioner gives a String key. */
+  static int partitionOf(String key, int partitions) {
+    return Utils.toPositive(Utils.murmur2(new StringSerializer().serialize(Topics.KEY_STATUS.name(), key))) % partitions;
+  }
+}

@@ -1,0 +1,294 @@
+package dev.metering.alerts;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import com.sun.net.httpserver.HttpServer;
+import dev.metering.alerts.delivery.WebhookChannel;
+import dev.metering.alerts.delivery.WebhookSignature;
+import dev.metering.config.Env;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.TopicSetup;
+import dev.metering.records.AlertRule;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitEventKind;
+import dev.metering.schemas.Topics;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * alert-service against a real broker, a real SMTP server (GreenMail) and a real HTTP server on
+ * loopback, with a clock the test moves across a month boundary. The tests run in order on one
+ * service and one clock.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AlertServiceIT {
+
+  private static final String SECRET = "it-webhook-secret";
+  private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-11-20T10:00:00Z"));
+
+  private static EmbeddedKafka kafka;
+  private static GreenMail smtp;
+  private static HttpServer webhooks;
+  private static ServerSocket blackHole;
+  private static final List<Socket> swallowed = Collections.synchronizedList(new ArrayList<>());
+  private static final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+  private static final List<String> verifiedDeliveries = Collections.synchronizedList(new ArrayList<>());
+  private static AlertServiceConfig config;
+  private static AlertService service;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = EmbeddedKafka.start();
+    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(2, (short) 1).apply(admin);
+    }
+    smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    smtp.start();
+    webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    WebhookSignature signature = new WebhookSignature(SECRET);
+    webhooks.createContext("/hooks/", exchange -> {
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      String id = exchange.getRequestHeaders().getFirst(WebhookChannel.IDEMPOTENCY_HEADER);
+      boolean signed = signature.verifies(exchange.getRequestHeaders().getFirst(WebhookChannel.SIGNATURE_HEADER), body);
+      int attempt = attempts.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+      int status = !signed ? 401 : attempt <= 2 ? 503 : 204;
+      if (status == 204) {
+        verifiedDeliveries.add(id);
+      }
+      exchange.sendResponseHeaders(status, -1);
+      exchange.close();
+    });
+    webhooks.start();
+    blackHole = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+    Thread acceptor = new Thread(() -> {
+      while (!blackHole.isClosed()) {
+        try {
+          swallowed.add(blackHole.accept());
+        } catch (IOException closed) {
+          return;
+        }
+      }
+    });
+    acceptor.setDaemon(true);
+    acceptor.start();
+    config = AlertServiceConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "SMTP_HOST", "127.0.0.1",
+        "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
+        "ALERT_EMAIL_FROM", "metering@example.com",
+        "ALERT_WEBHOOK_SECRET", SECRET,
+        "ALERT_WEBHOOK_TIMEOUT", "2s",
+        "ALERT_DELIVERY_INITIAL_BACKOFF", "50ms",
+        "ALERT_DELIVERY_MAX_BACKOFF", "200ms",
+        "ALERT_DELIVERY_MAX_ATTEMPTS", "4",
+        "ALERT_LAPSE_CHECK_INTERVAL", "50ms")));
+    produce(Topics.ALERT_RULES.name(), "rule-1", Topics.ALERT_RULES.valueSerde().serializer()
+        .serialize("t", rule("rule-1", "key-1", "ops@example.com",
+            "http://127.0.0.1:" + webhooks.getAddress().getPort() + "/hooks/T0001?token=do-not-log")));
+    produce(Topics.ALERT_RULES.name(), "rule-4", Topics.ALERT_RULES.valueSerde().serializer()
+        .serialize("t", rule("rule-4", "key-4", "team4@example.com",
+            "http://127.0.0.1:" + blackHole.getLocalPort() + "/dead")));
+    service = AlertService.start(config, CLOCK);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (service != null) {
+      service.close();
+    }
+    if (webhooks != null) {
+      webhooks.stop(0);
+    }
+    if (blackHole != null) {
+      blackHole.close();
+    }
+    for (Socket socket : swallowed) {
+      socket.close();
+    }
+    if (smtp != null) {
+      smtp.stop();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void shouldSuspendAHardLimitedKeyAndDeliverEveryAlertByEmailAndSignedWebhook() throws Exception {
+    produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-1", "rule-1", 800));
+    produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-1", null, 1000));
+
+    assertTrue(smtp.waitForIncomingEmail(30_000, 3), "three emails: threshold, breach, suspension");
+    KafkaTestSupport.await("three signed webhooks, each after two failed attempts", Duration.ofSeconds(30),
+        () -> verifiedDeliveries.size() == 3);
+    List<String> subjects = new ArrayList<>();
+    for (MimeMessage message : smtp.getReceivedMessages()) {
+      subjects.add(message.getSubject());
+      assertEquals("ops@example.com", message.getAllRecipients()[0].toString());
+      assertTrue(message.getHeader("X-Metering-Notification-Id")[0].startsWith("ntf_"));
+    }
+    assertTrue(subjects.contains("[metering] key-1 reached 80% of its monthly token limit"), subjects.toString());
+    assertTrue(subjects.contains("[metering] key-1 reached its monthly token limit"), subjects.toString());
+    assertTrue(subjects.contains("[metering] key-1 suspended until 2026-12-01T00:00:00Z"), subjects.toString());
+    assertTrue(com.icegreen.greenmail.util.GreenMailUtil.getBody(smtp.getReceivedMessages()[0]).contains("key-1"));
+    verifiedDeliveries.forEach(id -> assertEquals(3, attempts.get(id).get(), "two 503s, then delivered: " + id));
+
+    KeyStatus status = awaitStatus("key-1", KeyState.SUSPENDED);
+    assertEquals(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli(), status.getSuspendedUntil());
+    List<AuditRecord> audit = awaitAudit(records -> count(records, "alert_delivered") == 6);
+    assertEquals(1, count(audit, "threshold_crossed"));
+    assertEquals(1, count(audit, "limit_breached"));
+    assertEquals(1, count(audit, "key_suspended"));
+    audit.stream().filter(a -> a.getEventType().equals("alert_delivered") && a.getDescription().startsWith("webhook"))
+        .forEach(a -> {
+          assertTrue(a.getDescription().contains("after 3 attempts"), a.getDescription());
+          assertFalse(a.getDescription().contains("do-not-log"), "webhook URLs are redacted: " + a.getDescription());
+        });
+  }
+
+  @Test
+  @Order(2)
+  void shouldReinstateWhenTheLimitIsRaised() throws Exception {
+    produceLimit(limit(LimitEventKind.LIMIT_CLEARED, "key-1", null, 1000));
+
+    KeyStatus status = awaitStatus("key-1", KeyState.ACTIVE);
+
+    assertTrue(status.getReason().contains("raised"), status.getReason());
+    awaitAudit(records -> count(records, "key_reinstated") == 1);
+  }
+
+  @Test
+  @Order(3)
+  void shouldNotLetADeadWebhookHoldBackEmail() throws Exception {
+    int emailsBefore = smtp.getReceivedMessages().length;
+
+    produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-4", "rule-4", 800));
+
+    assertTrue(smtp.waitForIncomingEmail(10_000, emailsBefore + 1), "the email went out");
+    List<AuditRecord> audit = awaitAudit(records -> count(records, "alert_delivered") == 7);
+    assertEquals(0, count(audit, "alert_delivery_failed"), "the dead webhook is still being tried");
+    List<AuditRecord> failed = awaitAudit(records -> count(records, "alert_delivery_failed") == 1);
+    AuditRecord gaveUp = failed.stream().filter(a -> a.getEventType().equals("alert_delivery_failed")).findFirst()
+        .orElseThrow();
+    assertTrue(gaveUp.getDescription().contains("after 4 attempts"), gaveUp.getDescription());
+  }
+
+  @Test
+  @Order(4)
+  void shouldReinstateOnTimeWhenTheMonthEnds() throws Exception {
+    CLOCK.set(Instant.parse("2026-11-30T23:59:50Z"));
+    produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-2", null, 1000));
+    awaitStatus("key-2", KeyState.SUSPENDED);
+
+    CLOCK.set(Instant.parse("2026-12-01T00:00:01Z"));
+
+    KeyStatus reinstated = awaitStatus("key-2", KeyState.ACTIVE);
+    assertTrue(reinstated.getReason().contains("ended with the month"), reinstated.getReason());
+    assertEquals(Instant.parse("2026-12-01T00:00:01Z").toEpochMilli(), reinstated.getUpdatedAt());
+  }
+
+  @Test
+  @Order(5)
+  void shouldReinstateAtStartUpAfterARestartThatSpannedTheMonthBoundary() throws Exception {
+    CLOCK.set(Instant.parse("2026-12-31T23:00:00Z"));
+    LimitEvent december = LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_BREACHED, "key-3", null, 1000))
+        .setPeriod("2026-12").build();
+    produceLimit(december);
+    awaitStatus("key-3", KeyState.SUSPENDED);
+    service.close();
+
+    CLOCK.set(Instant.parse("2027-01-01T08:00:00Z"));
+    service = AlertService.start(config, CLOCK);
+
+    KeyStatus reinstated = awaitStatus("key-3", KeyState.ACTIVE);
+    assertEquals(Instant.parse("2027-01-01T08:00:00Z").toEpochMilli(), reinstated.getUpdatedAt());
+    List<AuditRecord> audit = awaitAudit(records -> records.stream()
+        .anyMatch(a -> a.getEventType().equals("key_reinstated") && "key-3".equals(a.getApiKeyId())));
+    assertEquals(1, audit.stream().filter(a -> a.getEventType().equals("key_suspended")
+        && "key-3".equals(a.getApiKeyId())).count(), "the restart processed nothing twice");
+  }
+
+  private static KeyStatus awaitStatus(String key, KeyState state) throws InterruptedException {
+    KeyStatus[] latest = new KeyStatus[1];
+    KafkaTestSupport.await(key + " " + state, Duration.ofSeconds(30), () -> {
+      List<ConsumerRecord<String, KeyStatus>> records = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
+          Topics.KEY_STATUS.name(), new StringDeserializer(), Topics.KEY_STATUS.valueSerde().deserializer());
+      latest[0] = null;
+      records.stream().filter(r -> r.key().equals(key)).forEach(r -> latest[0] = r.value());
+      return latest[0] != null && latest[0].getState() == state;
+    });
+    return latest[0];
+  }
+
+  private static List<AuditRecord> awaitAudit(java.util.function.Predicate<List<AuditRecord>> done)
+      throws InterruptedException {
+    List<AuditRecord> audit = new ArrayList<>();
+    KafkaTestSupport.await("audit records", Duration.ofSeconds(30), () -> {
+      audit.clear();
+      KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.AUDIT_LOG.name(), new StringDeserializer(),
+          Topics.AUDIT_LOG.valueSerde().deserializer())
+          .forEach(r -> audit.add(r.value()));
+      return done.test(audit);
+    });
+    return audit;
+  }
+
+  private static long count(List<AuditRecord> records, String type) {
+    return records.stream().filter(r -> r.getEventType().equals(type)).count();
+  }
+
+  private static LimitEvent limit(LimitEventKind kind, String key, String ruleId, long used) {
+    return LimitEvent.newBuilder()
+        .setKind(kind).setOrgId("org-1").setApiKeyId(key).setPeriod("2026-11").setUsedTokens(used)
+        .setLimitTokens(kind == LimitEventKind.LIMIT_CLEARED ? 5000 : 1000).setPercent(used / 10.0)
+        .setRuleId(ruleId).setThresholdPercent(ruleId == null ? null : 80).setHardLimit(true)
+        .setTriggeringEventId(null).setDetectedAt(CLOCK.millis()).build();
+  }
+
+  private static AlertRule rule(String id, String key, String email, String webhook) {
+    return AlertRule.newBuilder().setId(id).setOrgId("org-1").setName(id).setApiKeyId(key).setThresholdPercent(80)
+        .setNotificationEmail(email).setWebhookUrl(webhook).setCreatedBy("admin@example.com").setCreatedAt(0L).build();
+  }
+
+  private static void produceLimit(LimitEvent event) {
+    produce(Topics.LIMIT_EVENTS.name(), event.getApiKeyId(),
+        Topics.LIMIT_EVENTS.valueSerde().serializer().serialize("t", event));
+  }
+
+  private static void produce(String topic, String key, byte[] value) {
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      producer.send(new ProducerRecord<>(topic, key, value));
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package dev.metering.alerts.decisions;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.records.AlertRule;
+import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitEventKind;
+import dev.metering.records.Notification;
+import dev.metering.records.NotificationChannel;
+import dev.metering.records.UsageSpike;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AlertDecisionsTest {
+
+  private static final long NOW = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
+  private static final long DECEMBER = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();
+
+  private final RuleIndex rules = RuleIndex.of(List.of(
+      rule("rule-80", "key-1", 80, "ops@example.com", "https://hooks.example.com/T000/secret-path"),
+      rule("rule-50", "key-1", 50, "ops@example.com", null),
+      rule("rule-x", "key-9", 50, "other@example.com", null)));
+
+  @Test
+  void shouldSuspendAHardLimitedKeyUntilTheEndOfItsMonthAndTellEveryTargetOnce() {
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW);
+
+    assertEquals(1, out.statuses().size());
+    KeyStatus status = out.statuses().get(0);
+    assertEquals(KeyState.SUSPENDED, status.getState());
+    assertEquals(DECEMBER, status.getSuspendedUntil());
+    assertTrue(status.getReason().contains("1000"), status.getReason());
+    assertEquals(List.of("limit_breached", "key_suspended"), out.audits().stream().map(AuditRecord::getEventType).toList());
+    assertTrue(out.audits().stream().allMatch(a -> a.getActor().equals("system:alert-service")));
+    // two rules share one email address: one email and one webhook per cause
+    assertEquals(4, out.notifications().size());
+    assertEquals(2, out.notifications().stream().filter(n -> n.getChannel() == NotificationChannel.EMAIL).count());
+  }
+
+  @Test
+  void shouldOnlyAlertForASoftLimit() {
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, false, null), rules, null, NOW);
+
+    assertTrue(out.statuses().isEmpty());
+    assertEquals(List.of("limit_breached"), out.audits().stream().map(AuditRecord::getEventType).toList());
+    assertTrue(out.audits().get(0).getDescription().contains("soft"));
+  }
+
+  @Test
+  void shouldNotSuspendForAMonthThatHasEnded() {
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, DECEMBER);
+
+    assertTrue(out.statuses().isEmpty());
+    assertTrue(out.audits().get(0).getDescription().contains("already ended"));
+  }
+
+  @Test
+  void shouldNotSuspendAKeyTwiceForTheSameMonth() {
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+        .statuses().get(0);
+
+    Outputs again = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, suspended, NOW);
+
+    assertTrue(again.statuses().isEmpty());
+  }
+
+  @Test
+  void shouldNotifyOnlyTheCrossedRulesTargets() {
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80"), rules, null, NOW);
+
+    assertEquals(List.of(NotificationChannel.EMAIL, NotificationChannel.WEBHOOK),
+        out.notifications().stream().map(Notification::getChannel).toList());
+    Notification webhook = out.notifications().get(1);
+    assertTrue(webhook.getBody().startsWith("{"), "webhooks carry JSON");
+    assertTrue(webhook.getBody().contains("\"type\":\"threshold_crossed\""), webhook.getBody());
+    assertTrue(out.notifications().get(0).getSubject().contains("80%"));
+  }
+
+  @Test
+  void shouldReinstateASuspendedKeyWhenItsLimitIsCleared() {
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+        .statuses().get(0);
+
+    Outputs cleared = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_CLEARED, true, null), rules, suspended, NOW);
+    Outputs clearedNotSuspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_CLEARED, true, null), rules,
+        null, NOW);
+
+    assertEquals(KeyState.ACTIVE, cleared.statuses().get(0).getState());
+    assertNull(cleared.statuses().get(0).getSuspendedUntil());
+    assertEquals("key_reinstated", cleared.audits().get(0).getEventType());
+    assertTrue(clearedNotSuspended.isEmpty());
+  }
+
+  @Test
+  void shouldReinstateOnlyOnceTheMonthHasEnded() {
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+        .statuses().get(0);
+
+    assertTrue(AlertDecisions.onLapse(suspended, DECEMBER - 1).isEmpty());
+    Outputs lapsed = AlertDecisions.onLapse(suspended, DECEMBER);
+
+    assertEquals(KeyState.ACTIVE, lapsed.statuses().get(0).getState());
+    assertEquals("key_reinstated", lapsed.audits().get(0).getEventType());
+  }
+
+  @Test
+  void shouldDeriveIdsFromTheCauseSoAReplayWritesTheSameRecords() {
+    Outputs first = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW);
+    Outputs replay = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW + 5000);
+
+    assertEquals(first.notifications().stream().map(Notification::getId).toList(),
+        replay.notifications().stream().map(Notification::getId).toList());
+    assertEquals(first.audits().stream().map(AuditRecord::getId).toList(),
+        replay.audits().stream().map(AuditRecord::getId).toList());
+  }
+
+  @Test
+  void shouldTellAnOrgSpikeToEveryRuleOfTheOrgAndAKeySpikeToThatKeysRules() {
+    UsageSpike orgSpike = UsageSpike.newBuilder().setOrgId("org-1").setApiKeyId(null).setDay("2026-11-20")
+        .setTokens(4000).setBaselineDay("2026-11-13").setBaselineTokens(1000).setRatio(4.0).setDetectedAt(NOW).build();
+    UsageSpike keySpike = UsageSpike.newBuilder(orgSpike).setApiKeyId("key-9").build();
+
+    Outputs org = AlertDecisions.onSpike(orgSpike, rules, NOW);
+    Outputs key = AlertDecisions.onSpike(keySpike, rules, NOW);
+
+    assertEquals(3, org.notifications().size(), "ops@ email, the webhook, other@ email");
+    assertEquals(List.of("other@example.com"), key.notifications().stream().map(Notification::getTarget).toList());
+    assertEquals("usage_spike", org.audits().get(0).getEventType());
+    assertNull(org.audits().get(0).getApiKeyId());
+  }
+
+  private static LimitEvent limit(LimitEventKind kind, boolean hard, String ruleId) {
+    return LimitEvent.newBuilder()
+        .setKind(kind).setOrgId("org-1").setApiKeyId("key-1").setPeriod("2026-11").setUsedTokens(1000)
+        .setLimitTokens(1000).setPercent(100.0).setRuleId(ruleId).setThresholdPercent(ruleId == null ? null : 80)
+        .setHardLimit(hard).setTriggeringEventId("evt-1").setDetectedAt(NOW - 1000).build();
+  }
+
+  private static AlertRule rule(String id, String key, int threshold, String email, String webhook) {
+    return AlertRule.newBuilder().setId(id).setOrgId("org-1").setName(id).setApiKeyId(key)
+        .setThresholdPercent(threshold).setNotificationEmail(email).setWebhookUrl(webhook)
+        .setCreatedBy("admin@example.com").setCreatedAt(0L).build();
+  }
+}

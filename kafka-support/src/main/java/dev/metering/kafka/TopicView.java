@@ -1,0 +1,152 @@
+package dev.metering.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A continuously updated local copy of a compacted topic: every partition read from the
+ * beginning (read_committed, no consumer group), latest value per key, tombstones remove.
+ * It is caught up once it has read up to the end offsets the topic had when it started.
+ * Records that do not deserialize are logged with their coordinates and skipped.
+ */
+public final class TopicView<K, V> implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(TopicView.class);
+
+  private final String topic;
+  private final Deserializer<K> keys;
+  private final Deserializer<V> values;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Map<K, V> latest = new ConcurrentHashMap<>();
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final List<BiConsumer<K, V>> listeners = new ArrayList<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile Throwable failure;
+
+  private TopicView(String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
+    this.topic = Objects.requireNonNull(topic, "topic");
+    this.keys = keys;
+    this.values = values;
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "view-" + topic + "-" + UUID.randomUUID());
+    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.thread = new Thread(this::run, "view-" + topic);
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts reading {@code topic}; {@code listener}, if any, sees every update after it is applied. */
+  public static <K, V> TopicView<K, V> start(String bootstrapServers, String topic, Deserializer<K> keys,
+      Deserializer<V> values, BiConsumer<K, V> listener) {
+    TopicView<K, V> view = new TopicView<>(bootstrapServers, topic, keys, values);
+    if (listener != null) {
+      view.listeners.add(listener);
+    }
+    view.thread.start();
+    return view;
+  }
+
+  public V get(K key) {
+    return latest.get(key);
+  }
+
+  /** A snapshot of every key's latest value. */
+  public Map<K, V> snapshot() {
+    return Map.copyOf(latest);
+  }
+
+  public boolean isCaughtUp() {
+    return caughtUp.getCount() == 0;
+  }
+
+  /** Waits until caught up; throws if the view failed or the deadline passed. */
+  public void awaitCaughtUp(Duration timeout) throws InterruptedException {
+    if (!caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("view of " + topic + " did not catch up within " + timeout
+          + (failure == null ? "" : ": " + failure.getMessage()), failure);
+    }
+  }
+
+  private void run() {
+    try {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(topic, p.partition()))
+          .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          apply(record);
+        }
+        if (caughtUp.getCount() > 0 && target.entrySet().stream()
+            .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+          log.info("view of {} caught up: {} keys", topic, latest.size());
+          caughtUp.countDown();
+        }
+      }
+    } catch (WakeupException closing) {
+      // close() was called
+    } catch (RuntimeException e) {
+      failure = e;
+      log.error("view of {} stopped", topic, e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void apply(ConsumerRecord<byte[], byte[]> record) {
+    K key;
+    V value;
+    try {
+      key = keys.deserialize(record.topic(), record.key());
+      value = values.deserialize(record.topic(), record.value());
+    } catch (SerializationException e) {
+      log.error("skipping unreadable record of topic {} partition {} offset {}: {}", record.topic(),
+          record.partition(), record.offset(), e.getMessage());
+      return;
+    }
+    if (key == null) {
+      return;
+    }
+    if (value == null) {
+      latest.remove(key);
+    } else {
+      latest.put(key, value);
+    }
+    listeners.forEach(listener -> listener.accept(key, value));
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
