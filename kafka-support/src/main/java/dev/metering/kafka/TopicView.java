@@ -36,7 +36,8 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final Deserializer<K> keys;
   private final Deserializer<V> values;
   private final KafkaConsumer<byte[], byte[]> consumer;
-  private final Map<K, V> latest = new ConcurrentHashMap<>();
+  /** Latest value per key with the offset it was written at; a null value is a deletion. */
+  private final Map<K, Versioned<V>> latest = new ConcurrentHashMap<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final List<BiConsumer<K, V>> listeners = new ArrayList<>();
   private final Thread thread;
@@ -68,13 +69,46 @@ public final class TopicView<K, V> implements AutoCloseable {
     return view;
   }
 
+  private record Versioned<V>(long offset, V value) {
+  }
+
   public V get(K key) {
-    return latest.get(key);
+    Versioned<V> entry = latest.get(key);
+    return entry == null ? null : entry.value();
   }
 
   /** A snapshot of every key's latest value. */
   public Map<K, V> snapshot() {
-    return Map.copyOf(latest);
+    Map<K, V> values = new java.util.HashMap<>();
+    latest.forEach((key, entry) -> {
+      if (entry.value() != null) {
+        values.put(key, entry.value());
+      }
+    });
+    return values;
+  }
+
+  /**
+   * Applies a write this process has just produced at {@code offset}, so its own reads see it at
+   * once; the copy read back from the topic later changes nothing, and an older record read back
+   * afterwards cannot overwrite it (a key's records all sit in one partition, in offset order).
+   */
+  public void applyWrite(K key, V value, long offset) {
+    if (apply(key, value, offset)) {
+      listeners.forEach(listener -> listener.accept(key, value));
+    }
+  }
+
+  private boolean apply(K key, V value, long offset) {
+    boolean[] changed = {false};
+    latest.compute(key, (k, current) -> {
+      if (current != null && current.offset() >= offset) {
+        return current;
+      }
+      changed[0] = true;
+      return new Versioned<>(offset, value);
+    });
+    return changed[0];
   }
 
   public boolean isCaughtUp() {
@@ -128,15 +162,9 @@ public final class TopicView<K, V> implements AutoCloseable {
           record.partition(), record.offset(), e.getMessage());
       return;
     }
-    if (key == null) {
-      return;
+    if (key != null && apply(key, value, record.offset())) {
+      listeners.forEach(listener -> listener.accept(key, value));
     }
-    if (value == null) {
-      latest.remove(key);
-    } else {
-      latest.put(key, value);
-    }
-    listeners.forEach(listener -> listener.accept(key, value));
   }
 
   @Override

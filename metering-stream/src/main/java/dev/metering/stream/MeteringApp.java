@@ -4,7 +4,7 @@ import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.pricing.PriceBook;
-import dev.metering.stream.query.Json;
+import dev.metering.json.Json;
 import dev.metering.stream.query.QueryServer;
 import dev.metering.stream.query.QueryService;
 import io.micrometer.core.instrument.Gauge;

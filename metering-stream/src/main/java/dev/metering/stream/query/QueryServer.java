@@ -1,5 +1,6 @@
 package dev.metering.stream.query;
 
+import dev.metering.json.Json;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;

@@ -1,4 +1,4 @@
-package dev.metering.stream.query;
+package dev.metering.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-/** The JSON conventions of the query API: snake_case names, RFC 3339 times, yyyy-MM-dd dates. */
+/** The JSON conventions of every HTTP API here: snake_case names, RFC 3339 times, yyyy-MM-dd dates. */
 public final class Json {
 
   private Json() {

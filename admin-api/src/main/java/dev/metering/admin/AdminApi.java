@@ -1,0 +1,187 @@
+package dev.metering.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.admin.alerts.AlertRoutes;
+import dev.metering.admin.alerts.RuleStore;
+import dev.metering.admin.audit.AuditLogReader;
+import dev.metering.admin.audit.AuditRoutes;
+import dev.metering.admin.auth.AdminAuth;
+import dev.metering.admin.auth.Principal;
+import dev.metering.admin.auth.Secrets;
+import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.OpenApi;
+import dev.metering.admin.http.Route;
+import dev.metering.admin.keys.KeyRoutes;
+import dev.metering.admin.keys.KeyStore;
+import dev.metering.admin.usage.MeteringClient;
+import dev.metering.admin.usage.UsageRoutes;
+import dev.metering.json.Json;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import io.javalin.Javalin;
+import io.javalin.http.HandlerType;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * admin-api: the organisation's control plane over HTTP. Every route but health, metrics and the
+ * OpenAPI document needs an admin key and acts within that key's organisation.
+ */
+public final class AdminApi implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
+  private static final String SYSTEM_ACTOR = "system:admin-api";
+
+  private final AdminConfig config;
+  private final ChangeWriter writer;
+  private final KeyStore keys;
+  private final RuleStore rules;
+  private final AuditLogReader auditLog;
+  private final KeyRoutes keyRoutes;
+  private final List<Route> routes;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Javalin server;
+
+  private AdminApi(AdminConfig config, Clock clock) throws InterruptedException {
+    this.config = config;
+    ObjectMapper json = Json.mapper();
+    String bootstrap = config.kafka().bootstrapServers();
+    this.writer = new ChangeWriter(bootstrap, config.instanceId());
+    this.keys = new KeyStore(bootstrap, writer);
+    this.rules = new RuleStore(bootstrap, writer);
+    keys.awaitLoaded(Duration.ofSeconds(60));
+    rules.awaitLoaded(Duration.ofSeconds(60));
+    this.auditLog = new AuditLogReader(bootstrap);
+    Audits audits = new Audits(clock);
+    this.keyRoutes = new KeyRoutes(keys, audits, json, clock);
+    this.routes = new ArrayList<>();
+    routes.addAll(keyRoutes.routes());
+    routes.addAll(new AlertRoutes(rules, keys, audits, json, clock).routes());
+    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), json), keys).routes());
+    routes.addAll(new AuditRoutes(auditLog).routes());
+    new JvmMemoryMetrics().bindTo(metrics);
+    AdminAuth auth = new AdminAuth(keys, clock);
+    Map<String, Object> openApi = OpenApi.document(routes, "0.1.0");
+    this.server = Javalin.create(cfg -> {
+      cfg.showJavalinBanner = false;
+      cfg.jsonMapper(new JavalinJackson(json, false));
+    });
+    for (Route route : routes) {
+      server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
+        Principal principal = auth.authenticate(ctx.header("Authorization"), ctx.header("x-api-key"));
+        Object body = route.handler().handle(ctx, principal);
+        ctx.status(route.successStatus()).json(body);
+      });
+    }
+    server.get("/openapi.json", ctx -> ctx.json(openApi));
+    server.get("/health/live", ctx -> ctx.json(Map.of("status", "ok")));
+    server.get("/health/ready", ctx -> {
+      boolean ready = keys.loaded() && rules.loaded();
+      ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ok" : "unavailable"));
+    });
+    server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    server.after(ctx -> metrics.counter("admin.http.requests", "method", ctx.method().name(),
+        "route", ctx.endpointHandlerPath(), "status", Integer.toString(ctx.statusCode())).increment());
+    server.exception(ApiError.class, (e, ctx) -> {
+      if (e.status() == 503) {
+        ctx.header("Retry-After", "1");
+      }
+      ctx.status(e.status()).json(error(e.type(), e.getMessage(), e.field()));
+    });
+    server.exception(Exception.class, (e, ctx) -> {
+      log.error("{} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
+      ctx.status(500).json(error("api_error", "internal error; see the admin-api log", null));
+    });
+    server.error(404, ctx -> {
+      if (ctx.result() == null) {
+        ctx.json(error("not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null));
+      }
+    });
+    server.error(405, ctx -> ctx.json(error("invalid_request_error", "method not allowed", null)));
+  }
+
+  /** Loads the key and rule tables, makes sure the bootstrap admin key exists, and starts serving. */
+  public static AdminApi start(AdminConfig config, Clock clock) throws InterruptedException {
+    AdminApi api = new AdminApi(config, clock);
+    api.bootstrapAdminKey();
+    api.server.start(config.httpBind(), config.httpPort());
+    log.info("admin-api listening on {}:{}", config.httpBind(), api.server.port());
+    return api;
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  /** The routes served, as listed in /openapi.json. */
+  public List<Route> routes() {
+    return List.copyOf(routes);
+  }
+
+  /**
+   * Creates an admin key for {@code orgId} acting as {@code adminEmail} and returns its secret; for
+   * provisioning organisations (and tests). The secret is returned once and stored only hashed.
+   */
+  public String provisionAdminKey(String orgId, String adminEmail) {
+    Principal system = new Principal(orgId, SYSTEM_ACTOR, "-");
+    return (String) keyRoutes.createAdmin(system, adminEmail).get("key");
+  }
+
+  private void bootstrapAdminKey() {
+    String id = "key_admin_" + Secrets.hash(config.bootstrapOrgId()).substring(0, 16);
+    Optional<ApiKey> existing = keys.get(id);
+    if (config.bootstrapAdminKey().isPresent()) {
+      String hash = Secrets.hash(config.bootstrapAdminKey().get());
+      if (existing.isPresent() && existing.get().getStatus() == ApiKeyStatus.ACTIVE
+          && Secrets.sameHash(hash, existing.get().getSecretHash())) {
+        return;
+      }
+      keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), config.bootstrapAdminKey().get(),
+          new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-"));
+      log.info("bootstrap admin key of {} set from METERING_BOOTSTRAP_ADMIN_KEY", config.bootstrapOrgId());
+      return;
+    }
+    if (existing.isPresent()) {
+      log.info("bootstrap admin key of {} exists; its secret was shown when it was created", config.bootstrapOrgId());
+      return;
+    }
+    String secret = Secrets.generate();
+    keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), secret,
+        new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-"));
+    // Printed once, to the console only, the way a first-run password is: it is stored hashed.
+    System.out.println();
+    System.out.println("  Bootstrap admin key for organisation " + config.bootstrapOrgId() + " (shown only now):");
+    System.out.println("    " + secret);
+    System.out.println();
+  }
+
+  private static Map<String, Object> error(String type, String message, String field) {
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("type", type);
+    body.put("message", message);
+    if (field != null) {
+      body.put("field", field);
+    }
+    return Map.of("error", body);
+  }
+
+  @Override
+  public void close() {
+    server.stop();
+    auditLog.close();
+    keys.close();
+    rules.close();
+    writer.close();
+    metrics.close();
+  }
+}

@@ -1,0 +1,42 @@
+package dev.metering.admin;
+
+import dev.metering.config.Env;
+import dev.metering.config.InvalidConfigException;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs admin-api against {@code KAFKA_BOOTSTRAP_SERVERS} until SIGTERM. */
+public final class AdminApiMain {
+
+  private static final Logger log = LoggerFactory.getLogger(AdminApiMain.class);
+
+  private AdminApiMain() {
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    AdminConfig config;
+    try {
+      config = AdminConfig.from(Env.system());
+    } catch (InvalidConfigException e) {
+      System.err.println("admin-api: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    log.info("admin-api starting with {}", config);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
+      config.kafka().topicSetup().apply(admin);
+    }
+    AdminApi api = AdminApi.start(config, Clock.systemUTC());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      api.close();
+      stopped.countDown();
+    }, "admin-api-shutdown"));
+    stopped.await();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.metering.admin.alerts;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.admin.Audits;
+import dev.metering.admin.auth.Principal;
+import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.Body;
+import dev.metering.admin.http.Route;
+import dev.metering.admin.keys.KeyStore;
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKeyStatus;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/** Alert rules: a threshold on one key's monthly usage, told by email and/or webhook. */
+public final class AlertRoutes {
+
+  private static final String BASE = "/v1/organizations/alerts";
+
+  private final RuleStore rules;
+  private final KeyStore keys;
+  private final Audits audits;
+  private final ObjectMapper json;
+  private final Clock clock;
+
+  public AlertRoutes(RuleStore rules, KeyStore keys, Audits audits, ObjectMapper json, Clock clock) {
+    this.rules = rules;
+    this.keys = keys;
+    this.audits = audits;
+    this.json = json;
+    this.clock = clock;
+  }
+
+  public List<Route> routes() {
+    return List.of(
+        Route.post(BASE, "Create an alert rule on one API key's monthly usage",
+            List.of("name", "key_id", "threshold_percent", "notification_email", "webhook_url"), 201, this::create),
+        Route.get(BASE, "List the organisation's alert rules", List.of(), (ctx, p) ->
+            Map.of("data", rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),
+        Route.delete(BASE + "/{alert_id}", "Delete an alert rule", this::delete));
+  }
+
+  private Object create(Context ctx, Principal principal) {
+    Body body = Body.parse(json, ctx.body(), Set.of("name", "key_id", "threshold_percent", "notification_email",
+        "webhook_url"));
+    String name = body.string("name", true, 256);
+    String keyId = body.string("key_id", true, 128);
+    int threshold = body.intInRange("threshold_percent", 1, 100);
+    String email = body.email("notification_email", false);
+    String webhook = body.url("webhook_url");
+    if (email == null && webhook == null) {
+      throw ApiError.invalid("notification_email", "give notification_email, webhook_url or both");
+    }
+    var key = keys.get(keyId).filter(k -> k.getOrgId().equals(principal.orgId()))
+        .orElseThrow(() -> ApiError.invalid("key_id", "no API key " + keyId + " in this organisation"));
+    if (key.getStatus() == ApiKeyStatus.REVOKED) {
+      throw ApiError.conflict("API key " + keyId + " is revoked");
+    }
+    AlertRule rule = AlertRule.newBuilder()
+        .setId("alr_" + UUID.randomUUID().toString().replace("-", ""))
+        .setOrgId(principal.orgId()).setName(name).setApiKeyId(keyId).setThresholdPercent(threshold)
+        .setNotificationEmail(email).setWebhookUrl(webhook)
+        .setCreatedBy(principal.actor()).setCreatedAt(clock.millis())
+        .build();
+    rules.put(rule, List.of(audits.of(principal, "alert_created", keyId, principal.actor() + " created alert rule "
+        + name + " at " + threshold + "% of " + key.getName(), Map.of("alert_id", rule.getId(),
+            "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
+            "webhook", webhook == null ? "none" : "set"))));
+    return view(rule);
+  }
+
+  private Object delete(Context ctx, Principal principal) {
+    String id = ctx.pathParam("alert_id");
+    AlertRule rule = rules.get(id).filter(r -> r.getOrgId().equals(principal.orgId()))
+        .orElseThrow(() -> ApiError.notFound("no alert rule " + id));
+    rules.delete(rule, List.of(audits.of(principal, "alert_deleted", rule.getApiKeyId(), principal.actor()
+        + " deleted alert rule " + rule.getName(), Map.of("alert_id", id))));
+    return Map.of("id", id, "type", "alert_deleted");
+  }
+
+  /** The rule as JSON; a webhook URL is shown as set or not, since it often holds a secret. */
+  static Map<String, Object> view(AlertRule rule) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", rule.getId());
+    out.put("type", "alert");
+    out.put("name", rule.getName());
+    out.put("key_id", rule.getApiKeyId());
+    out.put("threshold_percent", rule.getThresholdPercent());
+    out.put("notification_email", rule.getNotificationEmail());
+    out.put("webhook_url", rule.getWebhookUrl() == null ? null : redact(rule.getWebhookUrl()));
+    out.put("created_by", rule.getCreatedBy());
+    out.put("created_at", Instant.ofEpochMilli(rule.getCreatedAt()).toString());
+    return out;
+  }
+
+  private static String redact(String url) {
+    java.net.URI uri = java.net.URI.create(url);
+    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "") + "/...";
+  }
+}

@@ -1,0 +1,55 @@
+package dev.metering.admin.auth;
+
+import dev.metering.admin.http.ApiError;
+import dev.metering.admin.keys.KeyStore;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import java.time.Clock;
+
+/**
+ * Authenticates admin requests: {@code Authorization: Bearer <key>} or {@code x-api-key}. The
+ * key must be an active key (or a rotated-out secret still in its grace period) carrying the
+ * {@code admin} permission; its organisation scopes everything the request touches. Secrets are
+ * compared by hash, in constant time, and never logged.
+ */
+public final class AdminAuth {
+
+  public static final String ADMIN_PERMISSION = "admin";
+
+  private final KeyStore keys;
+  private final Clock clock;
+
+  public AdminAuth(KeyStore keys, Clock clock) {
+    this.keys = keys;
+    this.clock = clock;
+  }
+
+  public Principal authenticate(String authorization, String xApiKey) {
+    String secret = xApiKey;
+    if (authorization != null && !authorization.isBlank()) {
+      if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        throw ApiError.unauthorized("use Authorization: Bearer <admin key> or x-api-key");
+      }
+      secret = authorization.substring(7).strip();
+    }
+    if (secret == null || secret.isBlank()) {
+      throw ApiError.unauthorized("an admin key is required (Authorization: Bearer <admin key> or x-api-key)");
+    }
+    String hash = Secrets.hash(secret);
+    ApiKey key = keys.bySecretHash(hash).orElseThrow(() -> ApiError.unauthorized("invalid API key"));
+    long now = clock.millis();
+    boolean current = Secrets.sameHash(hash, key.getSecretHash());
+    boolean inGrace = !current && Secrets.sameHash(hash, key.getPreviousSecretHash())
+        && key.getPreviousSecretExpiresAt() != null && key.getPreviousSecretExpiresAt() > now;
+    if (!current && !inGrace) {
+      throw ApiError.unauthorized("invalid API key");
+    }
+    if (key.getStatus() != ApiKeyStatus.ACTIVE || (key.getExpiresAt() != null && key.getExpiresAt() <= now)) {
+      throw ApiError.unauthorized("this API key is revoked or expired");
+    }
+    if (!key.getPermissions().contains(ADMIN_PERMISSION)) {
+      throw ApiError.forbidden("this API key is not an admin key");
+    }
+    return new Principal(key.getOrgId(), key.getName(), key.getId());
+  }
+}

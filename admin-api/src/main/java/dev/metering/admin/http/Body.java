@@ -1,0 +1,147 @@
+package dev.metering.admin.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** A JSON request body with getters that answer 400 naming the field when it is missing or wrong. */
+public final class Body {
+
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]{2,}");
+
+  private final JsonNode json;
+
+  private Body(JsonNode json) {
+    this.json = json;
+  }
+
+  public static Body parse(ObjectMapper mapper, String text, Set<String> allowed) {
+    JsonNode json;
+    try {
+      json = text == null || text.isBlank() ? mapper.createObjectNode() : mapper.readTree(text);
+    } catch (IOException e) {
+      throw ApiError.invalid(null, "the request body is not valid JSON");
+    }
+    if (!json.isObject()) {
+      throw ApiError.invalid(null, "the request body must be a JSON object");
+    }
+    json.fieldNames().forEachRemaining(name -> {
+      if (!allowed.contains(name)) {
+        throw ApiError.invalid(name, "unknown field " + name + "; allowed: " + allowed);
+      }
+    });
+    return new Body(json);
+  }
+
+  public boolean has(String field) {
+    return json.has(field);
+  }
+
+  public String string(String field, boolean required, int maxLength) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      if (required) {
+        throw ApiError.invalid(field, field + " is required");
+      }
+      return null;
+    }
+    if (!node.isTextual() || node.asText().isBlank()) {
+      throw ApiError.invalid(field, field + " must be a non-empty string");
+    }
+    if (node.asText().length() > maxLength) {
+      throw ApiError.invalid(field, field + " must be at most " + maxLength + " characters");
+    }
+    return node.asText().strip();
+  }
+
+  public String email(String field, boolean required) {
+    String value = string(field, required, 254);
+    if (value != null && !EMAIL.matcher(value).matches()) {
+      throw ApiError.invalid(field, field + " must be an email address");
+    }
+    return value;
+  }
+
+  public String url(String field) {
+    String value = string(field, false, 2048);
+    if (value != null) {
+      try {
+        java.net.URI uri = java.net.URI.create(value);
+        if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+          throw ApiError.invalid(field, field + " must be an http or https URL");
+        }
+      } catch (IllegalArgumentException e) {
+        throw ApiError.invalid(field, field + " must be an http or https URL");
+      }
+    }
+    return value;
+  }
+
+  public Long positiveLong(String field) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.canConvertToLong() || !node.isIntegralNumber() || node.asLong() <= 0) {
+      throw ApiError.invalid(field, field + " must be a positive whole number, or null for none");
+    }
+    return node.asLong();
+  }
+
+  public int intInRange(String field, int min, int max) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      throw ApiError.invalid(field, field + " is required");
+    }
+    if (!node.isIntegralNumber() || node.asLong() < min || node.asLong() > max) {
+      throw ApiError.invalid(field, field + " must be a whole number from " + min + " to " + max);
+    }
+    return node.asInt();
+  }
+
+  public long longAtLeast(String field, long min, long defaultValue) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return defaultValue;
+    }
+    if (!node.isIntegralNumber() || node.asLong() < min) {
+      throw ApiError.invalid(field, field + " must be a whole number of at least " + min);
+    }
+    return node.asLong();
+  }
+
+  public Boolean bool(String field) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isBoolean()) {
+      throw ApiError.invalid(field, field + " must be true or false");
+    }
+    return node.asBoolean();
+  }
+
+  public List<String> strings(String field, Set<String> allowedValues) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isArray()) {
+      throw ApiError.invalid(field, field + " must be an array of strings");
+    }
+    List<String> values = new ArrayList<>();
+    for (JsonNode item : node) {
+      if (!item.isTextual() || !allowedValues.contains(item.asText())) {
+        throw ApiError.invalid(field, field + " may hold only " + allowedValues);
+      }
+      if (!values.contains(item.asText())) {
+        values.add(item.asText());
+      }
+    }
+    return values;
+  }
+}

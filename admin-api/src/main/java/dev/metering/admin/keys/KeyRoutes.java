@@ -1,0 +1,285 @@
+package dev.metering.admin.keys;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.admin.Audits;
+import dev.metering.admin.auth.AdminAuth;
+import dev.metering.admin.auth.Principal;
+import dev.metering.admin.auth.Secrets;
+import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.Body;
+import dev.metering.admin.http.Route;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.AuditRecord;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * API keys: create (the secret is shown once), list, get, update, revoke and rotate. Rotation
+ * keeps the key id, so the key's usage and monthly limit carry on; the old secret keeps working
+ * for the grace period asked for (default 0).
+ */
+public final class KeyRoutes {
+
+  public static final Set<String> PERMISSIONS = Set.of("messages:read", "messages:write", AdminAuth.ADMIN_PERMISSION);
+  private static final List<String> DEFAULT_PERMISSIONS = List.of("messages:read", "messages:write");
+  private static final String BASE = "/v1/organizations/api_keys";
+
+  private final KeyStore keys;
+  private final Audits audits;
+  private final ObjectMapper json;
+  private final Clock clock;
+
+  public KeyRoutes(KeyStore keys, Audits audits, ObjectMapper json, Clock clock) {
+    this.keys = keys;
+    this.audits = audits;
+    this.json = json;
+    this.clock = clock;
+  }
+
+  public List<Route> routes() {
+    return List.of(
+        Route.post(BASE, "Create an API key; the response holds its secret, shown this once",
+            List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 201, this::create),
+        Route.get(BASE, "List the organisation's API keys, newest first",
+            List.of("status", "created_before", "limit", "after_id"), this::list),
+        Route.get(BASE + "/{api_key_id}", "Get an API key", List.of(), (ctx, p) -> view(owned(ctx, p), null)),
+        Route.post(BASE + "/{api_key_id}", "Update an API key's name, description, permissions or limit",
+            List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 200, this::update),
+        Route.post(BASE + "/{api_key_id}/revoke", "Revoke an API key", List.of(), 200, this::revoke),
+        Route.post(BASE + "/{api_key_id}/rotate", "Give an API key a new secret; the old one works for the grace period",
+            List.of("grace_period_seconds"), 200, this::rotate));
+  }
+
+  /** Creates a key in {@code principal}'s org; used by the API and by the bootstrap of admin keys. */
+  public Map<String, Object> create(Context ctx, Principal principal) {
+    Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
+        "hard_limit"));
+    List<String> permissions = Objects.requireNonNullElse(body.strings("permissions", PERMISSIONS), DEFAULT_PERMISSIONS);
+    String name = permissions.contains(AdminAuth.ADMIN_PERMISSION) ? body.email("name", true) : body.string("name", true, 256);
+    String secret = Secrets.generate();
+    long now = clock.millis();
+    ApiKey key = ApiKey.newBuilder()
+        .setId("key_" + UUID.randomUUID().toString().replace("-", ""))
+        .setOrgId(principal.orgId())
+        .setName(name)
+        .setDescription(body.string("description", false, 1024))
+        .setKeyPrefix(Secrets.displayPrefix(secret))
+        .setSecretHash(Secrets.hash(secret))
+        .setPermissions(new ArrayList<>(permissions))
+        .setMaxTokensPerMonth(body.positiveLong("max_tokens_per_month"))
+        .setHardLimit(Objects.requireNonNullElse(body.bool("hard_limit"), false))
+        .setStatus(ApiKeyStatus.ACTIVE)
+        .setCreatedAt(now)
+        .setCreatedBy(principal.actor())
+        .setUpdatedAt(now)
+        .build();
+    keys.put(key, List.of(audits.of(principal, "key_created", key.getId(),
+        principal.actor() + " created API key " + key.getName() + " (" + key.getKeyPrefix() + "...)", Map.of(
+            "name", key.getName(), "permissions", String.join(",", key.getPermissions()),
+            "max_tokens_per_month", String.valueOf(key.getMaxTokensPerMonth()),
+            "hard_limit", Boolean.toString(key.getHardLimit())))));
+    return view(key, secret);
+  }
+
+  /** An admin key for {@code adminEmail} in {@code principal}'s org; the answer holds its secret. */
+  public Map<String, Object> createAdmin(Principal principal, String adminEmail) {
+    String secret = Secrets.generate();
+    ApiKey key = adminKey("key_" + UUID.randomUUID().toString().replace("-", ""), principal.orgId(), adminEmail, secret,
+        principal.actor());
+    keys.put(key, List.of(audits.of(principal, "key_created", key.getId(), principal.actor() + " created admin key for "
+        + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))));
+    return view(key, secret);
+  }
+
+  /** Creates or resets the bootstrap admin key {@code id} with {@code secret}. */
+  public void putBootstrap(String id, String orgId, String adminEmail, String secret, Principal system) {
+    ApiKey key = adminKey(id, orgId, adminEmail, secret, system.actor());
+    keys.put(key, List.of(audits.of(system, "key_created", id, "bootstrap admin key for " + adminEmail
+        + " set at start-up", Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))));
+  }
+
+  private ApiKey adminKey(String id, String orgId, String adminEmail, String secret, String createdBy) {
+    long now = clock.millis();
+    return ApiKey.newBuilder()
+        .setId(id).setOrgId(orgId).setName(adminEmail).setDescription("admin key")
+        .setKeyPrefix(secret.substring(0, Math.min(11, secret.length()))).setSecretHash(Secrets.hash(secret))
+        .setPermissions(new ArrayList<>(List.of(AdminAuth.ADMIN_PERMISSION)))
+        .setMaxTokensPerMonth(null).setHardLimit(false).setStatus(ApiKeyStatus.ACTIVE)
+        .setCreatedAt(now).setCreatedBy(createdBy).setUpdatedAt(now)
+        .build();
+  }
+
+  private Object list(Context ctx, Principal principal) {
+    String status = ctx.queryParam("status");
+    if (status != null && !status.equals("active") && !status.equals("revoked")) {
+      throw ApiError.invalid("status", "status must be active or revoked");
+    }
+    Long createdBefore = instant("created_before", ctx.queryParam("created_before"));
+    int limit = dev.metering.admin.http.Params.limit(ctx.queryParam("limit"), 20, 100);
+    String afterId = ctx.queryParam("after_id");
+    List<ApiKey> matching = keys.ofOrg(principal.orgId()).stream()
+        .filter(k -> status == null || k.getStatus().name().equalsIgnoreCase(status))
+        .filter(k -> createdBefore == null || k.getCreatedAt() < createdBefore)
+        .toList();
+    int start = 0;
+    if (afterId != null) {
+      start = -1;
+      for (int i = 0; i < matching.size(); i++) {
+        if (matching.get(i).getId().equals(afterId)) {
+          start = i + 1;
+        }
+      }
+      if (start < 0) {
+        throw ApiError.invalid("after_id", "after_id is not a key of this list");
+      }
+    }
+    List<ApiKey> page = matching.subList(start, Math.min(matching.size(), start + limit));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("data", page.stream().map(k -> view(k, null)).toList());
+    out.put("has_more", start + limit < matching.size());
+    out.put("first_id", page.isEmpty() ? null : page.get(0).getId());
+    out.put("last_id", page.isEmpty() ? null : page.get(page.size() - 1).getId());
+    return out;
+  }
+
+  private Object update(Context ctx, Principal principal) {
+    ApiKey current = owned(ctx, principal);
+    requireActive(current);
+    Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
+        "hard_limit"));
+    ApiKey next = ApiKey.newBuilder(current).build();
+    List<AuditRecord> changes = new ArrayList<>();
+    List<String> permissions = body.strings("permissions", PERMISSIONS);
+    if (permissions != null && !permissions.equals(current.getPermissions())) {
+      next.setPermissions(new ArrayList<>(permissions));
+      changes.add(audits.of(principal, "permission_changed", current.getId(), principal.actor() + " changed the permissions of "
+          + current.getName() + " from " + current.getPermissions() + " to " + permissions,
+          Map.of("from", String.join(",", current.getPermissions()), "to", String.join(",", permissions))));
+    }
+    Long limit = body.has("max_tokens_per_month") ? body.positiveLong("max_tokens_per_month") : current.getMaxTokensPerMonth();
+    Boolean hard = body.has("hard_limit") ? body.bool("hard_limit") : current.getHardLimit();
+    if (hard == null) {
+      throw ApiError.invalid("hard_limit", "hard_limit must be true or false");
+    }
+    if (!Objects.equals(limit, current.getMaxTokensPerMonth()) || hard != current.getHardLimit()) {
+      next.setMaxTokensPerMonth(limit);
+      next.setHardLimit(hard);
+      changes.add(audits.of(principal, "limit_changed", current.getId(), principal.actor() + " changed the limit of "
+          + current.getName() + " from " + describe(current.getMaxTokensPerMonth(), current.getHardLimit()) + " to "
+          + describe(limit, hard), Map.of("from", String.valueOf(current.getMaxTokensPerMonth()),
+              "to", String.valueOf(limit), "hard_limit", Boolean.toString(hard))));
+    }
+    String name = body.string("name", false, 256);
+    String description = body.has("description") ? body.string("description", false, 1024) : current.getDescription();
+    if ((name != null && !name.equals(current.getName())) || !Objects.equals(description, current.getDescription())) {
+      next.setName(name != null ? name : current.getName());
+      next.setDescription(description);
+      changes.add(audits.of(principal, "key_updated", current.getId(), principal.actor() + " renamed or redescribed "
+          + current.getName(), Map.of("name", next.getName(), "description", String.valueOf(description))));
+    }
+    if (changes.isEmpty()) {
+      return view(current, null);
+    }
+    next.setUpdatedAt(clock.millis());
+    keys.put(next, changes);
+    return view(next, null);
+  }
+
+  private Object revoke(Context ctx, Principal principal) {
+    ApiKey current = owned(ctx, principal);
+    requireActive(current);
+    if (current.getId().equals(principal.adminKeyId())) {
+      throw ApiError.conflict("an admin key cannot revoke itself; use another admin key");
+    }
+    ApiKey revoked = ApiKey.newBuilder(current).setStatus(ApiKeyStatus.REVOKED).setUpdatedAt(clock.millis()).build();
+    keys.put(revoked, List.of(audits.of(principal, "key_revoked", current.getId(),
+        principal.actor() + " revoked API key " + current.getName(), Map.of("name", current.getName()))));
+    return view(revoked, null);
+  }
+
+  private Object rotate(Context ctx, Principal principal) {
+    ApiKey current = owned(ctx, principal);
+    requireActive(current);
+    Body body = Body.parse(json, ctx.body(), Set.of("grace_period_seconds"));
+    long grace = body.longAtLeast("grace_period_seconds", 0, 0);
+    if (grace > 30L * 86_400) {
+      throw ApiError.invalid("grace_period_seconds", "grace_period_seconds must be at most 30 days");
+    }
+    String secret = Secrets.generate();
+    long now = clock.millis();
+    ApiKey rotated = ApiKey.newBuilder(current)
+        .setSecretHash(Secrets.hash(secret))
+        .setKeyPrefix(Secrets.displayPrefix(secret))
+        .setPreviousSecretHash(grace > 0 ? current.getSecretHash() : null)
+        .setPreviousSecretExpiresAt(grace > 0 ? now + grace * 1000 : null)
+        .setUpdatedAt(now)
+        .build();
+    keys.put(rotated, List.of(audits.of(principal, "key_rotated", current.getId(),
+        principal.actor() + " rotated the secret of " + current.getName() + (grace > 0
+            ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
+        Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))));
+    return view(rotated, secret);
+  }
+
+  private ApiKey owned(Context ctx, Principal principal) {
+    String id = ctx.pathParam("api_key_id");
+    // another organisation's key is answered exactly like a key that does not exist
+    return keys.get(id).filter(k -> k.getOrgId().equals(principal.orgId()))
+        .orElseThrow(() -> ApiError.notFound("no API key " + id));
+  }
+
+  private static void requireActive(ApiKey key) {
+    if (key.getStatus() == ApiKeyStatus.REVOKED) {
+      throw ApiError.conflict("API key " + key.getId() + " is revoked");
+    }
+  }
+
+  /** The key as JSON; {@code secret} is included only in the answers that create it. */
+  public static Map<String, Object> view(ApiKey key, String secret) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", key.getId());
+    out.put("type", "api_key");
+    out.put("org_id", key.getOrgId());
+    out.put("name", key.getName());
+    out.put("description", key.getDescription());
+    out.put("key_prefix", key.getKeyPrefix());
+    if (secret != null) {
+      out.put("key", secret);
+    }
+    out.put("permissions", key.getPermissions());
+    out.put("max_tokens_per_month", key.getMaxTokensPerMonth());
+    out.put("hard_limit", key.getHardLimit());
+    out.put("status", key.getStatus().name().toLowerCase(java.util.Locale.ROOT));
+    out.put("created_at", Instant.ofEpochMilli(key.getCreatedAt()).toString());
+    out.put("created_by", key.getCreatedBy());
+    out.put("updated_at", Instant.ofEpochMilli(key.getUpdatedAt()).toString());
+    out.put("previous_key_expires_at", key.getPreviousSecretExpiresAt() == null ? null
+        : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()).toString());
+    return out;
+  }
+
+  private static String describe(Long limit, boolean hard) {
+    return limit == null ? "unlimited" : limit + " tokens/month (" + (hard ? "hard" : "soft") + ")";
+  }
+
+  private static Long instant(String field, String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(value).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
+      throw ApiError.invalid(field, field + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
+    }
+  }
+}

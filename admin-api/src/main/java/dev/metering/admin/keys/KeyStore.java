@@ -1,0 +1,77 @@
+package dev.metering.admin.keys;
+
+import dev.metering.admin.ChangeWriter;
+import dev.metering.kafka.TopicView;
+import dev.metering.records.ApiKey;
+import dev.metering.records.AuditRecord;
+import dev.metering.schemas.Topics;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The api-keys table as admin-api sees it: a live view of the compacted topic, with this
+ * instance's own writes applied at once (a read after a write returns the write), and an index
+ * from secret hash to key id for authentication.
+ */
+public final class KeyStore implements AutoCloseable {
+
+  private final TopicView<String, ApiKey> view;
+  private final ChangeWriter writer;
+  private final Map<String, String> idByHash = new ConcurrentHashMap<>();
+
+  public KeyStore(String bootstrapServers, ChangeWriter writer) {
+    this.writer = writer;
+    this.view = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
+        Topics.API_KEYS.valueSerde().deserializer(), this::index);
+  }
+
+  public void awaitLoaded(Duration timeout) throws InterruptedException {
+    view.awaitCaughtUp(timeout);
+  }
+
+  public boolean loaded() {
+    return view.isCaughtUp();
+  }
+
+  public Optional<ApiKey> get(String id) {
+    return Optional.ofNullable(view.get(id));
+  }
+
+  /** The key whose current or previous secret has this hash (the caller checks which, and expiry). */
+  public Optional<ApiKey> bySecretHash(String hash) {
+    return Optional.ofNullable(idByHash.get(hash)).map(view::get);
+  }
+
+  /** The org's keys, newest first. */
+  public List<ApiKey> ofOrg(String orgId) {
+    return view.snapshot().values().stream()
+        .filter(key -> key.getOrgId().equals(orgId))
+        .sorted(Comparator.comparingLong(ApiKey::getCreatedAt).reversed().thenComparing(ApiKey::getId))
+        .toList();
+  }
+
+  /** Writes the key's new state with its audit records; visible to reads here as soon as it returns. */
+  public void put(ApiKey key, List<AuditRecord> audits) {
+    long offset = writer.write(Topics.API_KEYS.name(), key.getId(),
+        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key), audits);
+    view.applyWrite(key.getId(), key, offset);
+  }
+
+  private void index(String id, ApiKey key) {
+    if (key != null) {
+      idByHash.put(key.getSecretHash(), id);
+      if (key.getPreviousSecretHash() != null) {
+        idByHash.put(key.getPreviousSecretHash(), id);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    view.close();
+  }
+}

@@ -1,0 +1,442 @@
+package dev.metering.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.admin.auth.Secrets;
+import dev.metering.client.AdminApiException;
+import dev.metering.client.AdminClient;
+import dev.metering.client.AdminClient.CreateApiKey;
+import dev.metering.client.AdminClient.UpdateApiKey;
+import dev.metering.client.Models.AlertInfo;
+import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.client.Models.AuditLogEntry;
+import dev.metering.client.Models.KeyUsage;
+import dev.metering.client.Models.UsageSummary;
+import dev.metering.config.Env;
+import dev.metering.json.Json;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.TopicSetup;
+import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.MeteringApp;
+import dev.metering.stream.MeteringConfig;
+import dev.metering.stream.pricing.PriceBook;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * admin-api end to end: a real broker, metering-stream and admin-api in this JVM, driven through
+ * the Java admin client as an organisation's admin would.
+ */
+class AdminApiIT {
+
+  private static final String ALICE_KEY = Secrets.generate();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static EmbeddedKafka kafka;
+  private static MeteringApp metering;
+  private static AdminApi api;
+  private static AdminClient alice;
+  private static AdminClient bob;
+  private static String baseUrl;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = EmbeddedKafka.start();
+    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(3, (short) 1).apply(admin);
+    }
+    metering = MeteringApp.start(MeteringConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "METERING_APPLICATION_ID", "admin-it-" + UUID.randomUUID(),
+        "METERING_STATE_DIR", Files.createTempDirectory("admin-it").toString(),
+        "METERING_HTTP_PORT", "0",
+        "METERING_ROCKSDB_MEMORY_MB", "32"))), PriceBook.bundled());
+    api = AdminApi.start(AdminConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
+        "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
+        "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY))), Clock.systemUTC());
+    baseUrl = "http://127.0.0.1:" + api.port();
+    alice = AdminClient.create(baseUrl, ALICE_KEY);
+    bob = AdminClient.create(baseUrl, api.provisionAdminKey("org-b", "bob@b.example"));
+    assertTrue(metering.awaitRunning(Duration.ofSeconds(60)));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (api != null) {
+      api.close();
+    }
+    if (metering != null) {
+      metering.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldShowTheSecretOnceAndStoreOnlyItsHash() {
+    ApiKeyInfo created = alice.apiKeys().create(CreateApiKey.named("ci").maxTokensPerMonth(10_000_000L).hardLimit(true));
+
+    assertTrue(Secrets.wellFormed(created.key()), created.key());
+    assertTrue(created.key().startsWith("sk-mtr-"));
+    assertTrue(created.key().startsWith(created.keyPrefix()));
+    assertNull(alice.apiKeys().get(created.id()).key(), "the secret is shown only at creation");
+    ApiKey stored = latestApiKey(created.id());
+    assertEquals(Secrets.hash(created.key()), stored.getSecretHash());
+    assertFalse(new String(rawApiKeyRecord(created.id()), StandardCharsets.ISO_8859_1).contains(created.key()),
+        "the secret itself is nowhere in api-keys");
+    assertEquals(List.of("messages:read", "messages:write"), created.permissions());
+    assertEquals("alice@a.example", created.createdBy());
+  }
+
+  @Test
+  void shouldReturnEachWriteToTheNextReadAndAuditEachKindOfChange() {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("team-x"));
+
+    ApiKeyInfo updated = alice.apiKeys().update(key.id(), UpdateApiKey.changes()
+        .permissions("messages:read").maxTokensPerMonth(5_000L).hardLimit(true).name("team-x-renamed"));
+    ApiKeyInfo read = alice.apiKeys().get(key.id());
+
+    assertEquals(updated, read);
+    assertEquals(List.of("messages:read"), read.permissions());
+    assertEquals(5_000L, read.maxTokensPerMonth());
+    assertEquals("team-x-renamed", read.name());
+    List<String> types = auditOf(alice, key.id()).stream().map(AuditLogEntry::eventType).toList();
+    assertEquals(List.of("key_updated", "limit_changed", "permission_changed", "key_created"), types,
+        "each change is its own event, newest first");
+  }
+
+  @Test
+  void shouldReportUsageEqualToWhatWasProduced() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("usage-key"));
+    ApiKeyInfo other = alice.apiKeys().create(CreateApiKey.named("usage-key-2"));
+    long expected = 0;
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      for (int i = 0; i < 50; i++) {
+        String id = i % 2 == 0 ? key.id() : other.id();
+        UsageEvent event = UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId("org-a")
+            .setApiKeyId(id).setModel("claude-sonnet-4-5").setInputTokens(100 + i).setOutputTokens(10)
+            .setCacheCreationInputTokens(0).setCacheReadInputTokens(5).setTimestamp(System.currentTimeMillis())
+            .setGatewayId("gw").build();
+        expected += 115 + i;
+        producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), id,
+            Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event)));
+      }
+    }
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    long total = expected;
+
+    KafkaTestSupport.await("usage of both keys", Duration.ofSeconds(60), () -> {
+      try {
+        return alice.usage().byKey(today, today).stream()
+            .filter(u -> u.apiKeyId().equals(key.id()) || u.apiKeyId().equals(other.id()))
+            .mapToLong(KeyUsage::totalTokens).sum() == total;
+      } catch (AdminApiException.Unavailable notYet) {
+        return false;
+      }
+    });
+    KeyUsage first = alice.usage().byKey(today, today).stream().filter(u -> u.apiKeyId().equals(key.id()))
+        .findFirst().orElseThrow();
+    assertEquals("usage-key", first.keyName());
+    assertTrue(first.estimatedCost().signum() > 0);
+    KafkaTestSupport.await("org total", Duration.ofSeconds(30), () -> alice.usage().retrieve(today, today).totalTokens() >= total);
+    UsageSummary org = alice.usage().retrieve(today, today);
+    assertEquals(total, org.totalTokens());
+    assertNotNull(org.asOf());
+    assertTrue(bob.usage().byKey(today, today).stream().noneMatch(u -> u.apiKeyId().equals(key.id())),
+        "org-b sees none of org-a's usage");
+  }
+
+  @Test
+  void shouldRefuseToActOnARevokedKey() {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("to-revoke"));
+
+    ApiKeyInfo revoked = alice.apiKeys().revoke(key.id());
+
+    assertEquals("revoked", revoked.status());
+    assertEquals("revoked", alice.apiKeys().get(key.id()).status());
+    assertThrows(AdminApiException.Conflict.class, () -> alice.apiKeys().revoke(key.id()));
+    assertThrows(AdminApiException.Conflict.class, () -> alice.apiKeys().update(key.id(), UpdateApiKey.changes().name("x")));
+    assertThrows(AdminApiException.Conflict.class, () -> alice.apiKeys().rotate(key.id(), Duration.ZERO));
+    List<String> ids = new ArrayList<>();
+    alice.apiKeys().list("revoked").forEach(k -> ids.add(k.id()));
+    assertTrue(ids.contains(key.id()));
+  }
+
+  @Test
+  void shouldRotateKeepingTheIdWithTheOldSecretValidOnlyForTheGracePeriod() {
+    String carol = api.provisionAdminKey("org-a", "carol@a.example");
+    AdminClient asCarol = AdminClient.create(baseUrl, carol);
+    String id = findKeyIdBySecret(carol);
+
+    ApiKeyInfo rotated = alice.apiKeys().rotate(id, Duration.ofMinutes(5));
+
+    assertEquals(id, rotated.id(), "rotation keeps the key id (and so its usage and limit)");
+    assertNotEquals(carol, rotated.key());
+    assertNotNull(rotated.previousKeyExpiresAt());
+    assertNotNull(AdminClient.create(baseUrl, rotated.key()).apiKeys().get(id), "the new secret works");
+    assertNotNull(asCarol.apiKeys().get(id), "the old secret works during the grace period");
+
+    ApiKeyInfo again = alice.apiKeys().rotate(id, Duration.ZERO);
+
+    assertThrows(AdminApiException.Unauthenticated.class, () -> AdminClient.create(baseUrl, rotated.key()).apiKeys().get(id));
+    assertThrows(AdminApiException.Unauthenticated.class, () -> asCarol.apiKeys().get(id));
+    assertNotNull(AdminClient.create(baseUrl, again.key()).apiKeys().get(id));
+  }
+
+  @Test
+  void shouldAnswerEachAuthenticationFailureWithItsCode() throws Exception {
+    ApiKeyInfo regular = alice.apiKeys().create(CreateApiKey.named("not-admin"));
+    ApiKeyInfo aliceKey = alice.apiKeys().create(CreateApiKey.named("private"));
+
+    assertEquals(401, rawGet("/v1/organizations/api_keys", null).statusCode());
+    assertThrows(AdminApiException.Unauthenticated.class, () -> AdminClient.create(baseUrl, Secrets.generate()).apiKeys().get("x"));
+    assertThrows(AdminApiException.PermissionDenied.class, () -> AdminClient.create(baseUrl, regular.key()).apiKeys().get(regular.id()));
+    assertThrows(AdminApiException.NotFound.class, () -> bob.apiKeys().get(aliceKey.id()), "another org's key is unknown");
+    assertThrows(AdminApiException.NotFound.class, () -> bob.apiKeys().revoke(aliceKey.id()));
+    assertEquals("active", alice.apiKeys().get(aliceKey.id()).status());
+    HttpResponse<String> bad = rawGet("/v1/organizations/api_keys", "Basic abc");
+    assertEquals(401, bad.statusCode());
+    assertEquals("authentication_error", Json.mapper().readTree(bad.body()).at("/error/type").asText());
+  }
+
+  @Test
+  void shouldKeepOrganisationsApart() {
+    ApiKeyInfo aliceKey = alice.apiKeys().create(CreateApiKey.named("a-only"));
+    ApiKeyInfo bobKey = bob.apiKeys().create(CreateApiKey.named("b-only"));
+
+    Set<String> bobSees = new HashSet<>();
+    bob.apiKeys().list(null).forEach(k -> bobSees.add(k.id()));
+    Set<String> aliceSees = new HashSet<>();
+    alice.apiKeys().list(null).forEach(k -> aliceSees.add(k.id()));
+
+    assertTrue(bobSees.contains(bobKey.id()));
+    assertFalse(bobSees.contains(aliceKey.id()));
+    assertFalse(aliceSees.contains(bobKey.id()));
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<AuditLogEntry> bobAudit = new ArrayList<>();
+    bob.auditLogs().list(today, today).forEach(bobAudit::add);
+    assertFalse(bobAudit.isEmpty());
+    assertTrue(bobAudit.stream().noneMatch(e -> aliceKey.id().equals(e.apiKeyId()) || e.actor().startsWith("alice")));
+  }
+
+  @Test
+  void shouldCreateListAndDeleteAlertRulesWithValidation() {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("alerted").maxTokensPerMonth(1000L));
+
+    AlertInfo rule = alice.alerts().create("80 percent", key.id(), 80, "ops@a.example",
+        "https://hooks.a.example/services/T00/secret");
+    AdminApiException.InvalidRequest zero = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> alice.alerts().create("bad", key.id(), 0, "ops@a.example", null));
+    AdminApiException.InvalidRequest noTarget = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> alice.alerts().create("bad", key.id(), 50, null, null));
+    AdminApiException.InvalidRequest badEmail = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> alice.alerts().create("bad", key.id(), 50, "not-an-email", null));
+    AdminApiException.InvalidRequest otherOrgKey = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> bob.alerts().create("bad", key.id(), 50, "b@b.example", null));
+
+    assertEquals("threshold_percent", zero.field());
+    assertEquals("notification_email", noTarget.field());
+    assertEquals("notification_email", badEmail.field());
+    assertEquals("key_id", otherOrgKey.field());
+    assertEquals("https://hooks.a.example/...", rule.webhookUrl(), "webhook URLs are not shown back");
+    assertTrue(alice.alerts().list().stream().anyMatch(a -> a.id().equals(rule.id())));
+    AlertRule stored = latestRule(rule.id());
+    assertEquals(80, stored.getThresholdPercent());
+    assertTrue(bob.alerts().list().stream().noneMatch(a -> a.id().equals(rule.id())));
+    assertThrows(AdminApiException.NotFound.class, () -> bob.alerts().delete(rule.id()));
+
+    alice.alerts().delete(rule.id());
+
+    assertTrue(alice.alerts().list().stream().noneMatch(a -> a.id().equals(rule.id())));
+    assertTrue(ruleTombstoned(rule.id()), "deleted with a tombstone");
+    List<String> types = auditOf(alice, key.id()).stream().map(AuditLogEntry::eventType).toList();
+    assertEquals(List.of("alert_deleted", "alert_created", "key_created"), types);
+  }
+
+  @Test
+  void shouldNameTheFieldOfEveryInvalidRequest() throws Exception {
+    assertEquals("nickname", invalidField("/v1/organizations/api_keys", "{\"name\":\"x\",\"nickname\":\"y\"}"));
+    assertEquals("name", invalidField("/v1/organizations/api_keys", "{}"));
+    assertEquals("max_tokens_per_month", invalidField("/v1/organizations/api_keys", "{\"name\":\"x\",\"max_tokens_per_month\":-5}"));
+    assertEquals("permissions", invalidField("/v1/organizations/api_keys", "{\"name\":\"x\",\"permissions\":[\"root\"]}"));
+    assertEquals("hard_limit", invalidField("/v1/organizations/api_keys", "{\"name\":\"x\",\"hard_limit\":\"yes\"}"));
+    HttpResponse<String> notJson = rawPost("/v1/organizations/api_keys", "{name");
+    assertEquals(400, notJson.statusCode());
+    assertEquals("status", Json.mapper().readTree(rawGet("/v1/organizations/api_keys?status=maybe", "Bearer " + ALICE_KEY)
+        .body()).at("/error/field").asText());
+    assertEquals("start_date", Json.mapper().readTree(rawGet("/v1/organizations/usage?start_date=yesterday&end_date=2026-11-01",
+        "Bearer " + ALICE_KEY).body()).at("/error/field").asText(), "usage errors keep the parameter metering-stream names");
+    assertEquals("event_types", Json.mapper().readTree(rawGet(
+        "/v1/organizations/audit_logs?start_date=2026-11-01&end_date=2026-11-02&event_types=nope", "Bearer " + ALICE_KEY)
+        .body()).at("/error/field").asText());
+    assertEquals(404, rawGet("/v1/organizations/api_keys/key_nope", "Bearer " + ALICE_KEY).statusCode());
+  }
+
+  @Test
+  void shouldDocumentEveryRouteInOpenApi() throws Exception {
+    JsonNode doc = Json.mapper().readTree(rawGet("/openapi.json", null).body());
+
+    for (var route : api.routes()) {
+      JsonNode operation = doc.at("/paths/" + route.path().replace("/", "~1") + "/" + route.method().toLowerCase());
+      assertFalse(operation.isMissingNode(), route.method() + " " + route.path() + " is documented");
+      String concrete = route.path().replaceAll("\\{[^}]+}", "some-id");
+      HttpResponse<String> unauthenticated = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + concrete))
+          .method(route.method(), HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, unauthenticated.statusCode(), route.method() + " " + route.path() + " is served and guarded");
+    }
+    int documented = 0;
+    for (JsonNode path : doc.get("paths")) {
+      documented += path.size();
+    }
+    assertEquals(api.routes().size(), documented, "nothing documented that is not served");
+  }
+
+  @Test
+  void shouldListTheAuditLogNewestFirstWithActorsAndNoSecrets() {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("story"));
+    alice.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(100L));
+    ApiKeyInfo rotated = alice.apiKeys().rotate(key.id(), Duration.ZERO);
+    alice.apiKeys().revoke(key.id());
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+
+    List<AuditLogEntry> story = auditOf(alice, key.id());
+    List<AuditLogEntry> onlyRevocations = new ArrayList<>();
+    alice.auditLogs().list(today, today, "key_revoked").forEach(onlyRevocations::add);
+
+    assertEquals(List.of("key_revoked", "key_rotated", "limit_changed", "key_created"),
+        story.stream().map(AuditLogEntry::eventType).toList());
+    assertTrue(story.stream().allMatch(e -> e.actor().equals("alice@a.example")));
+    assertTrue(onlyRevocations.stream().allMatch(e -> e.eventType().equals("key_revoked")));
+    assertTrue(onlyRevocations.stream().anyMatch(e -> key.id().equals(e.apiKeyId())));
+    List<ConsumerRecord<byte[], byte[]>> raw = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
+        Topics.AUDIT_LOG.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    for (ConsumerRecord<byte[], byte[]> record : raw) {
+      String text = new String(record.value(), StandardCharsets.ISO_8859_1);
+      assertFalse(text.contains(key.key()) || text.contains(rotated.key()) || text.contains(ALICE_KEY),
+          "no secret in the audit log");
+    }
+  }
+
+  private static List<AuditLogEntry> auditOf(AdminClient client, String apiKeyId) {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<AuditLogEntry> entries = new ArrayList<>();
+    client.auditLogs().list(today, today).forEach(e -> {
+      if (apiKeyId.equals(e.apiKeyId())) {
+        entries.add(e);
+      }
+    });
+    return entries;
+  }
+
+  private static String findKeyIdBySecret(String secret) {
+    String hash = Secrets.hash(secret);
+    return KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(), new StringDeserializer(),
+            Topics.API_KEYS.valueSerde().deserializer()).stream()
+        .filter(r -> r.value().getSecretHash().equals(hash)).map(ConsumerRecord::key).findFirst().orElseThrow();
+  }
+
+  private static ApiKey latestApiKey(String id) {
+    ApiKey latest = null;
+    for (var record : KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(),
+        new StringDeserializer(), Topics.API_KEYS.valueSerde().deserializer())) {
+      if (record.key().equals(id)) {
+        latest = record.value();
+      }
+    }
+    return latest;
+  }
+
+  private static byte[] rawApiKeyRecord(String id) {
+    byte[] latest = null;
+    for (var record : KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      if (record.key().equals(id)) {
+        latest = record.value();
+      }
+    }
+    return latest;
+  }
+
+  private static AlertRule latestRule(String id) {
+    AlertRule latest = null;
+    for (var record : KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.ALERT_RULES.name(),
+        new StringDeserializer(), Topics.ALERT_RULES.valueSerde().deserializer())) {
+      if (record.key().equals(id)) {
+        latest = record.value();
+      }
+    }
+    return latest;
+  }
+
+  private static boolean ruleTombstoned(String id) {
+    List<ConsumerRecord<String, byte[]>> records = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
+        Topics.ALERT_RULES.name(), new StringDeserializer(), new ByteArrayDeserializer());
+    ConsumerRecord<String, byte[]> last = null;
+    for (var record : records) {
+      if (record.key().equals(id)) {
+        last = record;
+      }
+    }
+    return last != null && last.value() == null;
+  }
+
+  private static String invalidField(String path, String body) throws Exception {
+    HttpResponse<String> response = rawPost(path, body);
+    assertEquals(400, response.statusCode(), response.body());
+    return Json.mapper().readTree(response.body()).at("/error/field").asText();
+  }
+
+  private static HttpResponse<String> rawPost(String path, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + ALICE_KEY)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> rawGet(String path, String authorization) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path));
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+}

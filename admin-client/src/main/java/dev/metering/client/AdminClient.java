@@ -1,0 +1,294 @@
+package dev.metering.client;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.metering.client.Models.AlertInfo;
+import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.client.Models.AuditLogEntry;
+import dev.metering.client.Models.KeyUsage;
+import dev.metering.client.Models.UsageSummary;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Java client of the admin API over {@code java.net.http}:
+ * <pre>
+ * AdminClient client = AdminClient.create("http://localhost:8080", adminKey);
+ * ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("ci").maxTokensPerMonth(10_000_000L).hardLimit(true));
+ * UsageSummary usage = client.usage().retrieve(LocalDate.parse("2026-11-01"), LocalDate.parse("2026-11-30"));
+ * </pre>
+ * Errors are {@link AdminApiException}s by status; list calls page lazily as an {@link Iterable}.
+ */
+public final class AdminClient {
+
+  private final URI base;
+  private final String adminKey;
+  private final HttpClient http;
+  private final ObjectMapper json = new ObjectMapper()
+      .registerModule(new JavaTimeModule())
+      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+
+  private AdminClient(URI base, String adminKey, Duration timeout) {
+    this.base = base;
+    this.adminKey = Objects.requireNonNull(adminKey, "adminKey");
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  public static AdminClient create(String baseUrl, String adminKey) {
+    return new AdminClient(URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/"), adminKey, Duration.ofSeconds(10));
+  }
+
+  public ApiKeys apiKeys() {
+    return new ApiKeys();
+  }
+
+  public Usage usage() {
+    return new Usage();
+  }
+
+  public Alerts alerts() {
+    return new Alerts();
+  }
+
+  public AuditLogs auditLogs() {
+    return new AuditLogs();
+  }
+
+  /** Fields of a new key; set the ones you need. */
+  public static final class CreateApiKey {
+    private final Map<String, Object> fields = new LinkedHashMap<>();
+
+    private CreateApiKey(String name) {
+      fields.put("name", name);
+    }
+
+    public static CreateApiKey named(String name) {
+      return new CreateApiKey(name);
+    }
+
+    public CreateApiKey description(String description) {
+      fields.put("description", description);
+      return this;
+    }
+
+    public CreateApiKey permissions(String... permissions) {
+      fields.put("permissions", List.of(permissions));
+      return this;
+    }
+
+    public CreateApiKey maxTokensPerMonth(Long tokens) {
+      fields.put("max_tokens_per_month", tokens);
+      return this;
+    }
+
+    public CreateApiKey hardLimit(boolean hard) {
+      fields.put("hard_limit", hard);
+      return this;
+    }
+  }
+
+  /** The changes of an update; fields not set stay as they are. */
+  public static final class UpdateApiKey {
+    private final Map<String, Object> fields = new LinkedHashMap<>();
+
+    public static UpdateApiKey changes() {
+      return new UpdateApiKey();
+    }
+
+    public UpdateApiKey name(String name) {
+      fields.put("name", name);
+      return this;
+    }
+
+    public UpdateApiKey description(String description) {
+      fields.put("description", description);
+      return this;
+    }
+
+    public UpdateApiKey permissions(String... permissions) {
+      fields.put("permissions", List.of(permissions));
+      return this;
+    }
+
+    /** {@code null} removes the limit. */
+    public UpdateApiKey maxTokensPerMonth(Long tokens) {
+      fields.put("max_tokens_per_month", tokens);
+      return this;
+    }
+
+    public UpdateApiKey hardLimit(boolean hard) {
+      fields.put("hard_limit", hard);
+      return this;
+    }
+  }
+
+  /** API keys of the caller's organisation. */
+  public final class ApiKeys {
+    private static final String PATH = "v1/organizations/api_keys";
+
+    public ApiKeyInfo create(CreateApiKey request) {
+      return send("POST", PATH, request.fields, ApiKeyInfo.class);
+    }
+
+    public ApiKeyInfo get(String id) {
+      return send("GET", PATH + "/" + encode(id), null, ApiKeyInfo.class);
+    }
+
+    /** Every key, newest first, fetched a page at a time; {@code status} may be null, "active" or "revoked". */
+    public Iterable<ApiKeyInfo> list(String status) {
+      return pages(after -> PATH + query(Map.of("status", status == null ? "" : status, "limit", "100",
+          "after_id", after == null ? "" : after)), ApiKeyInfo.class, true);
+    }
+
+    public ApiKeyInfo update(String id, UpdateApiKey changes) {
+      return send("POST", PATH + "/" + encode(id), changes.fields, ApiKeyInfo.class);
+    }
+
+    public ApiKeyInfo revoke(String id) {
+      return send("POST", PATH + "/" + encode(id) + "/revoke", Map.of(), ApiKeyInfo.class);
+    }
+
+    /** A new secret for the same key; the old one keeps working for {@code gracePeriod}. */
+    public ApiKeyInfo rotate(String id, Duration gracePeriod) {
+      return send("POST", PATH + "/" + encode(id) + "/rotate", Map.of("grace_period_seconds", gracePeriod.toSeconds()),
+          ApiKeyInfo.class);
+    }
+  }
+
+  /** Usage and estimated cost; both dates are included. */
+  public final class Usage {
+    public UsageSummary retrieve(LocalDate startDate, LocalDate endDate) {
+      return send("GET", "v1/organizations/usage" + query(Map.of("start_date", startDate.toString(),
+          "end_date", endDate.toString())), null, UsageSummary.class);
+    }
+
+    public List<KeyUsage> byKey(LocalDate startDate, LocalDate endDate) {
+      return send("GET", "v1/organizations/usage/by_key" + query(Map.of("start_date", startDate.toString(),
+          "end_date", endDate.toString())), null, Models.ByKey.class).data();
+    }
+  }
+
+  /** Threshold alert rules. */
+  public final class Alerts {
+    public AlertInfo create(String name, String keyId, int thresholdPercent, String notificationEmail, String webhookUrl) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("name", name);
+      body.put("key_id", keyId);
+      body.put("threshold_percent", thresholdPercent);
+      body.put("notification_email", notificationEmail);
+      body.put("webhook_url", webhookUrl);
+      return send("POST", "v1/organizations/alerts", body, AlertInfo.class);
+    }
+
+    public List<AlertInfo> list() {
+      return send("GET", "v1/organizations/alerts", null, Models.Alerts.class).data();
+    }
+
+    public void delete(String id) {
+      send("DELETE", "v1/organizations/alerts/" + encode(id), null, JsonNode.class);
+    }
+  }
+
+  /** The audit log, newest first. */
+  public final class AuditLogs {
+    public Iterable<AuditLogEntry> list(LocalDate startDate, LocalDate endDate, String... eventTypes) {
+      return pages(page -> "v1/organizations/audit_logs" + query(Map.of("start_date", startDate.toString(),
+          "end_date", endDate.toString(), "event_types", String.join(",", eventTypes), "limit", "200",
+          "page", page == null ? "" : page)), AuditLogEntry.class, false);
+    }
+  }
+
+  private <T> Iterable<T> pages(Function<String, String> pathForCursor, Class<T> type, boolean cursorIsLastId) {
+    JavaType pageType = json.getTypeFactory().constructParametricType(Models.Page.class, type);
+    return () -> new Iterator<>() {
+      private Iterator<T> current = List.<T>of().iterator();
+      private String cursor;
+      private boolean more = true;
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && more) {
+          Models.Page<T> page = send("GET", pathForCursor.apply(cursor), null, pageType);
+          current = page.data().iterator();
+          more = page.hasMore();
+          cursor = cursorIsLastId ? page.lastId() : page.nextPage();
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
+  }
+
+  private <T> T send(String method, String path, Object body, Class<T> type) {
+    return send(method, path, body, json.getTypeFactory().constructType(type));
+  }
+
+  private <T> T send(String method, String path, Object body, JavaType type) {
+    try {
+      HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
+          .timeout(Duration.ofSeconds(30))
+          .header("Authorization", "Bearer " + adminKey)
+          .header("Accept", "application/json");
+      if (body != null) {
+        request.header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+      } else {
+        request.method(method, HttpRequest.BodyPublishers.noBody());
+      }
+      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() >= 400) {
+        JsonNode error = json.readTree(response.body()).path("error");
+        throw AdminApiException.of(response.statusCode(), error.path("type").asText("api_error"),
+            error.path("message").asText(response.body()), error.path("field").asText(null));
+      }
+      return json.readValue(response.body(), type);
+    } catch (IOException e) {
+      throw new AdminApiException(0, "connection_error", "cannot reach the admin API at " + base + ": " + e.getMessage(), null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AdminApiException(0, "connection_error", "interrupted", null);
+    }
+  }
+
+  private static String query(Map<String, String> params) {
+    String query = params.entrySet().stream()
+        .filter(e -> e.getValue() != null && !e.getValue().isEmpty())
+        .sorted(Map.Entry.comparingByKey())
+        .map(e -> e.getKey() + "=" + encode(e.getValue()))
+        .collect(Collectors.joining("&"));
+    return query.isEmpty() ? "" : "?" + query;
+  }
+
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8);
+  }
+}
