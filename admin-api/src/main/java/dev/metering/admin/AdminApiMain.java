@@ -3,10 +3,7 @@ package dev.metering.admin;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import java.time.Clock;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +25,7 @@ public final class AdminApiMain {
       return;
     }
     log.info("admin-api starting with {}", config);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
-      config.kafka().topicSetup().apply(admin);
-    }
+    config.kafka().ensureTopics();
     AdminApi api = AdminApi.start(config, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -3,9 +3,6 @@ package dev.metering.alerts;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import java.time.Clock;
-import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +24,7 @@ public final class AlertServiceMain {
       return;
     }
     log.info("alert-service starting with {}", config);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
-      config.kafka().topicSetup().apply(admin);
-    }
+    config.kafka().ensureTopics();
     AlertService service = AlertService.start(config, Clock.systemUTC());
     Thread shutdown = new Thread(service::close, "alert-service-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdown);

@@ -25,10 +25,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,14 +72,14 @@ class AlertExactlyOnceIT {
       producer.flush();
 
       Path log = Files.createTempFile("alert-victim", ".log");
-      Process victim = startInOtherJvm(env, log);
+      Process victim = KafkaTestSupport.startInOtherJvm(AlertServiceMain.class, env, log);
       try {
         KafkaTestSupport.await("the first instance to commit some progress", Duration.ofSeconds(90),
-            () -> committed("alert-eos-it") >= 200);
+            () -> committed() >= 200);
       } finally {
         victim.destroyForcibly().waitFor();
       }
-      long committedAtKill = committed("alert-eos-it");
+      long committedAtKill = committed();
       System.out.printf("killed the first alert-service with %d of %d limit events committed%n", committedAtKill, KEYS);
       assertTrue(committedAtKill < KEYS, "killed mid-stream");
 
@@ -93,7 +91,7 @@ class AlertExactlyOnceIT {
 
     try (AlertService replacement = AlertService.start(AlertServiceConfig.from(new Env(env)), Clock.systemUTC())) {
       KafkaTestSupport.await("every limit event processed", Duration.ofSeconds(120),
-          () -> committed("alert-eos-it") == KEYS + KEYS / 2);
+          () -> committed() == KEYS + KEYS / 2);
     }
 
     List<ConsumerRecord<String, KeyStatus>> statuses = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
@@ -113,6 +111,10 @@ class AlertExactlyOnceIT {
     assertEquals(audit.size(), audit.stream().map(AuditRecord::getId).distinct().count(), "no audit record twice");
   }
 
+  private static long committed() {
+    return KafkaTestSupport.committed(kafka.bootstrapServers(), "alert-eos-it", Topics.LIMIT_EVENTS.name());
+  }
+
   private static LimitEvent event(LimitEventKind kind, String key, String period) {
     return LimitEvent.newBuilder()
         .setKind(kind).setOrgId("org-1").setApiKeyId(key).setPeriod(period).setUsedTokens(1000)
@@ -125,25 +127,5 @@ class AlertExactlyOnceIT {
         Topics.LIMIT_EVENTS.valueSerde().serializer().serialize(Topics.LIMIT_EVENTS.name(), event)));
   }
 
-  private static Process startInOtherJvm(Map<String, String> env, Path log) throws java.io.IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        AlertServiceMain.class.getName());
-    builder.environment().putAll(env);
-    builder.redirectErrorStream(true).redirectOutput(log.toFile());
-    return builder.start();
-  }
 
-  private static long committed(String groupId) {
-    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-      return offsets.entrySet().stream()
-          .filter(e -> e.getKey().topic().equals(Topics.LIMIT_EVENTS.name()) && e.getValue() != null)
-          .mapToLong(e -> e.getValue().offset())
-          .sum();
-    } catch (Exception e) {
-      return 0;
-    }
-  }
 }

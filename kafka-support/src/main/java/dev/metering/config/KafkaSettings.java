@@ -28,4 +28,12 @@ public record KafkaSettings(String bootstrapServers, int partitions, short repli
   public TopicSetup topicSetup() {
     return TopicSetup.standard(partitions, replicationFactor);
   }
+
+  /** Creates missing topics and aligns their configs: what every service does at start-up. */
+  public TopicSetup.Result ensureTopics() {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        java.util.Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      return topicSetup().apply(admin);
+    }
+  }
 }

@@ -95,6 +95,29 @@ public final class KafkaTestSupport {
     return counts;
   }
 
+  /** Sum of the committed offsets of {@code groupId} on {@code topic}; 0 while it has none. */
+  public static long committed(String bootstrap, String groupId, String topic) {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(adminConfig(bootstrap))) {
+      return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get().entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+          .mapToLong(e -> e.getValue().offset())
+          .sum();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /** Runs {@code mainClass} in a new JVM on this test's classpath, output to {@code log}; kill it to crash it. */
+  public static Process startInOtherJvm(Class<?> mainClass, Map<String, String> env, java.nio.file.Path log)
+      throws java.io.IOException {
+    String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(javaBin, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        mainClass.getName());
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    return builder.start();
+  }
+
   public static Map<String, Object> adminConfig(String bootstrap) {
     return Map.of("bootstrap.servers", bootstrap);
   }

@@ -3,9 +3,6 @@ package dev.metering.stream;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import dev.metering.stream.pricing.PriceBook;
-import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +26,7 @@ public final class MeteringStreamMain {
       return;
     }
     log.info("metering-stream starting with {}", config);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
-      config.kafka().topicSetup().apply(admin);
-    }
+    config.kafka().ensureTopics();
     MeteringApp app = MeteringApp.start(config, prices);
     Thread shutdown = new Thread(app::close, "metering-stream-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdown);

@@ -15,7 +15,6 @@ import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.KeyUsageProcessor;
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,10 +25,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -92,14 +89,14 @@ class ExactlyOnceIT {
           Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
       produced = send(producer, firstHalf);
 
-      Process victim = startInOtherJvm(env, stateDir.resolve("victim.log").toFile());
+      Process victim = KafkaTestSupport.startInOtherJvm(MeteringStreamMain.class, env, stateDir.resolve("victim.log"));
       try {
         TestCluster.await("the first instance to commit some progress", Duration.ofSeconds(90),
-            () -> committed(applicationId) >= 3_000);
+            () -> KafkaTestSupport.committed(kafka.bootstrapServers(), applicationId, Topics.USAGE_EVENTS.name()) >= 3_000);
       } finally {
         victim.destroyForcibly().waitFor();
       }
-      long committedAtKill = committed(applicationId);
+      long committedAtKill = KafkaTestSupport.committed(kafka.bootstrapServers(), applicationId, Topics.USAGE_EVENTS.name());
       System.out.printf("killed the first instance with %d of %d records committed%n", committedAtKill, produced);
       assertTrue(committedAtKill < produced, "killed mid-stream: " + committedAtKill + " of " + produced + " committed");
 
@@ -151,27 +148,7 @@ class ExactlyOnceIT {
     return sent;
   }
 
-  private static Process startInOtherJvm(Map<String, String> env, File log) throws java.io.IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-        MeteringStreamMain.class.getName());
-    builder.environment().putAll(env);
-    builder.redirectErrorStream(true).redirectOutput(log);
-    return builder.start();
-  }
 
-  private static long committed(String groupId) {
-    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-      return offsets.entrySet().stream()
-          .filter(e -> e.getKey().topic().equals(Topics.USAGE_EVENTS.name()) && e.getValue() != null)
-          .mapToLong(e -> e.getValue().offset())
-          .sum();
-    } catch (Exception e) {
-      return 0;
-    }
-  }
 
 
 }
