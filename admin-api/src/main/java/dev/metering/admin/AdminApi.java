@@ -7,7 +7,7 @@ import dev.metering.admin.audit.AuditLogReader;
 import dev.metering.admin.audit.AuditRoutes;
 import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
-import dev.metering.admin.auth.Secrets;
+import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.OpenApi;
 import dev.metering.admin.http.Route;

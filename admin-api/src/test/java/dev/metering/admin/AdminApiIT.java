@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.metering.admin.auth.Secrets;
+import dev.metering.keys.Secrets;
 import dev.metering.client.AdminApiException;
 import dev.metering.client.AdminClient;
 import dev.metering.client.AdminClient.CreateApiKey;

@@ -1,5 +1,6 @@
 package dev.metering.admin.auth;
 
+import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.ApiKey;

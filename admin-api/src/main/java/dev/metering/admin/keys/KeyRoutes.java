@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
 import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
-import dev.metering.admin.auth.Secrets;
+import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Body;
 import dev.metering.admin.http.Route;

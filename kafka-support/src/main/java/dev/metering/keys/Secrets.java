@@ -1,4 +1,4 @@
-package dev.metering.admin.auth;
+package dev.metering.keys;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

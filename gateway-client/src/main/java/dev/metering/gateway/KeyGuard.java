@@ -1,0 +1,106 @@
+package dev.metering.gateway;
+
+import dev.metering.kafka.TopicView;
+import dev.metering.keys.Secrets;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Decides, locally and in microseconds, whether a secret may make a call: a continuously updated
+ * view of api-keys and key-status (compacted topics read from the beginning) and an index from
+ * secret hash to key. No network call per request. Ready once both views have caught up with the
+ * topics as they were at start.
+ */
+public final class KeyGuard implements AutoCloseable {
+
+  private final TopicView<String, ApiKey> keys;
+  private final TopicView<String, KeyStatus> statuses;
+  private final Map<String, String> idByHash = new ConcurrentHashMap<>();
+  private final Clock clock;
+
+  private KeyGuard(String bootstrapServers, Clock clock) {
+    this.clock = clock;
+    this.keys = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
+        Topics.API_KEYS.valueSerde().deserializer(), this::index);
+    this.statuses = TopicView.start(bootstrapServers, Topics.KEY_STATUS.name(),
+        Topics.KEY_STATUS.keySerde().deserializer(), Topics.KEY_STATUS.valueSerde().deserializer(), null);
+  }
+
+  public static KeyGuard start(String bootstrapServers, Clock clock) {
+    return new KeyGuard(bootstrapServers, clock);
+  }
+
+  public boolean ready() {
+    return keys.isCaughtUp() && statuses.isCaughtUp();
+  }
+
+  public void awaitReady(Duration timeout) throws InterruptedException {
+    keys.awaitCaughtUp(timeout);
+    statuses.awaitCaughtUp(timeout);
+  }
+
+  /** Whether {@code secret} may make a call needing {@code permission}. */
+  public Decision authorize(String secret, String permission) {
+    if (secret == null || secret.isBlank()) {
+      return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "no API key given", null, null);
+    }
+    String hash = Secrets.hash(secret);
+    String id = idByHash.get(hash);
+    ApiKey key = id == null ? null : keys.get(id);
+    if (key == null) {
+      return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "invalid API key", null, null);
+    }
+    long now = clock.millis();
+    boolean current = Secrets.sameHash(hash, key.getSecretHash());
+    if (!current) {
+      boolean previous = Secrets.sameHash(hash, key.getPreviousSecretHash());
+      if (!previous) {
+        return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "invalid API key", null, null);
+      }
+      if (key.getPreviousSecretExpiresAt() == null || key.getPreviousSecretExpiresAt() <= now) {
+        return new Decision.Denied(Decision.Reason.EXPIRED, "this API key was rotated; use its new secret", key, null);
+      }
+    }
+    if (key.getStatus() == ApiKeyStatus.REVOKED) {
+      return new Decision.Denied(Decision.Reason.REVOKED, "this API key was revoked", key, null);
+    }
+    if (key.getExpiresAt() != null && key.getExpiresAt() <= now) {
+      return new Decision.Denied(Decision.Reason.EXPIRED, "this API key has expired", key, null);
+    }
+    if (permission != null && !key.getPermissions().contains(permission)) {
+      return new Decision.Denied(Decision.Reason.FORBIDDEN, "this API key lacks the permission " + permission, key, null);
+    }
+    KeyStatus status = statuses.get(key.getId());
+    // a suspension whose month is over no longer applies, even before alert-service writes ACTIVE
+    if (status != null && status.getState() == KeyState.SUSPENDED
+        && (status.getSuspendedUntil() == null || status.getSuspendedUntil() > now)) {
+      Instant until = status.getSuspendedUntil() == null ? null : Instant.ofEpochMilli(status.getSuspendedUntil());
+      return new Decision.Denied(Decision.Reason.SUSPENDED, "this API key is suspended: " + status.getReason()
+          + (until == null ? "" : "; it is reinstated at " + until), key, until);
+    }
+    return new Decision.Allowed(key);
+  }
+
+  private void index(String id, ApiKey key) {
+    if (key != null) {
+      idByHash.put(key.getSecretHash(), id);
+      if (key.getPreviousSecretHash() != null) {
+        idByHash.put(key.getPreviousSecretHash(), id);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    keys.close();
+    statuses.close();
+  }
+}

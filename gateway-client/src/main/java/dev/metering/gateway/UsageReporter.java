@@ -1,0 +1,145 @@
+package dev.metering.gateway;
+
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports one LLM call at a time as a UsageEvent, asynchronously, through an idempotent producer
+ * (acks=all, lz4, batching) with a bounded buffer. When the brokers cannot be reached or the
+ * buffer is full, {@link #record} fails within the configured time with a
+ * {@link UsageReportingException} instead of blocking the gateway; sends that fail later are
+ * counted and logged, never dropped silently. {@link #close()} flushes what is buffered.
+ */
+public final class UsageReporter implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(UsageReporter.class);
+
+  /** One call as the gateway saw it. */
+  public record Call(String orgId, String apiKeyId, String model, long inputTokens, long outputTokens,
+      long cacheCreationInputTokens, long cacheReadInputTokens, String requestId) {
+    public Call {
+      Objects.requireNonNull(orgId, "orgId");
+      Objects.requireNonNull(apiKeyId, "apiKeyId");
+      Objects.requireNonNull(model, "model");
+    }
+  }
+
+  private final KafkaProducer<String, byte[]> producer;
+  private final String gatewayId;
+  private final Clock clock;
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+
+  /**
+   * @param failFastAfter the longest {@link #record} may wait for metadata or buffer space
+   * @param bufferBytes the memory for events not yet sent
+   */
+  public UsageReporter(String bootstrapServers, String gatewayId, Duration failFastAfter, long bufferBytes, Clock clock) {
+    this.gatewayId = Objects.requireNonNull(gatewayId, "gatewayId");
+    this.clock = clock;
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
+    props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, bufferBytes);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, failFastAfter.toMillis());
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+    this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  public static UsageReporter create(String bootstrapServers, String gatewayId) {
+    return new UsageReporter(bootstrapServers, gatewayId, Duration.ofSeconds(2), 32L * 1024 * 1024, Clock.systemUTC());
+  }
+
+  /** Queues one call; returns its event id. Throws {@link UsageReportingException} if it cannot be queued in time. */
+  public String record(Call call) {
+    long now = clock.millis();
+    UsageEvent event = UsageEvent.newBuilder()
+        .setEventId(EventIds.next(now))
+        .setOrgId(call.orgId())
+        .setApiKeyId(call.apiKeyId())
+        .setModel(call.model())
+        .setInputTokens(call.inputTokens())
+        .setOutputTokens(call.outputTokens())
+        .setCacheCreationInputTokens(call.cacheCreationInputTokens())
+        .setCacheReadInputTokens(call.cacheReadInputTokens())
+        .setTimestamp(now)
+        .setGatewayId(gatewayId)
+        .setRequestId(call.requestId())
+        .build();
+    return send(event);
+  }
+
+  /** Queues an event built elsewhere (the HTTP ingestion endpoint); returns its event id. */
+  public String send(UsageEvent event) {
+    byte[] value = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+    Future<RecordMetadata> queued;
+    try {
+      queued = producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), value), (metadata, error) -> {
+        if (error == null) {
+          sent.incrementAndGet();
+        } else {
+          long failures = failed.incrementAndGet();
+          log.error("usage event {} of key {} was not delivered ({} failed so far): {}", event.getEventId(),
+              event.getApiKeyId(), failures, error.getMessage());
+        }
+      });
+    } catch (KafkaException e) {
+      failed.incrementAndGet();
+      throw new UsageReportingException("cannot queue usage of key " + event.getApiKeyId()
+          + " for Kafka within the configured time: " + e.getMessage(), e);
+    }
+    // No metadata within max.block.ms (brokers unreachable) fails the send before it returns.
+    if (queued.isDone()) {
+      try {
+        queued.get();
+      } catch (ExecutionException e) {
+        throw new UsageReportingException("cannot queue usage of key " + event.getApiKeyId()
+            + " for Kafka within the configured time: " + e.getCause().getMessage(), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UsageReportingException("interrupted while queueing usage of key " + event.getApiKeyId(), e);
+      }
+    }
+    return event.getEventId();
+  }
+
+  /** Events the brokers acknowledged. */
+  public long sent() {
+    return sent.get();
+  }
+
+  /** Events that could not be queued or were not delivered. */
+  public long failed() {
+    return failed.get();
+  }
+
+  public void flush() {
+    producer.flush();
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(30));
+  }
+}

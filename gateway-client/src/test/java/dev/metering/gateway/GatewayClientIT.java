@@ -1,0 +1,165 @@
+package dev.metering.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.TopicSetup;
+import dev.metering.keys.Secrets;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** KeyGuard and UsageReporter against a real broker. */
+class GatewayClientIT {
+
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.start();
+    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(2, (short) 1).apply(admin);
+    }
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldDecideEveryCaseLocallyFromTheCompactedTopics() throws Exception {
+    long now = System.currentTimeMillis();
+    String ok = Secrets.generate();
+    String revoked = Secrets.generate();
+    String suspended = Secrets.generate();
+    String lapsed = Secrets.generate();
+    String readOnly = Secrets.generate();
+    String rotatedNew = Secrets.generate();
+    String rotatedOld = Secrets.generate();
+    String graceOld = Secrets.generate();
+    String graceNew = Secrets.generate();
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      put(producer, key("k-ok", ok, ApiKeyStatus.ACTIVE, "messages:write"));
+      put(producer, key("k-revoked", revoked, ApiKeyStatus.REVOKED, "messages:write"));
+      put(producer, key("k-suspended", suspended, ApiKeyStatus.ACTIVE, "messages:write"));
+      put(producer, key("k-lapsed", lapsed, ApiKeyStatus.ACTIVE, "messages:write"));
+      put(producer, key("k-read", readOnly, ApiKeyStatus.ACTIVE, "messages:read"));
+      ApiKey rotated = key("k-rotated", rotatedNew, ApiKeyStatus.ACTIVE, "messages:write");
+      rotated.setPreviousSecretHash(Secrets.hash(rotatedOld));
+      rotated.setPreviousSecretExpiresAt(now - 1);
+      put(producer, rotated);
+      ApiKey grace = key("k-grace", graceNew, ApiKeyStatus.ACTIVE, "messages:write");
+      grace.setPreviousSecretHash(Secrets.hash(graceOld));
+      grace.setPreviousSecretExpiresAt(now + 3_600_000);
+      put(producer, grace);
+      status(producer, "k-suspended", now + 3_600_000);
+      status(producer, "k-lapsed", now - 1);
+    }
+
+    try (KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC())) {
+      guard.awaitReady(Duration.ofSeconds(30));
+
+      assertTrue(guard.authorize(ok, "messages:write").allowed());
+      assertEquals(Decision.Reason.UNKNOWN_KEY, reason(guard.authorize(Secrets.generate(), "messages:write")));
+      assertEquals(Decision.Reason.UNKNOWN_KEY, reason(guard.authorize(null, "messages:write")));
+      assertEquals(Decision.Reason.REVOKED, reason(guard.authorize(revoked, "messages:write")));
+      Decision.Denied denied = (Decision.Denied) guard.authorize(suspended, "messages:write");
+      assertEquals(Decision.Reason.SUSPENDED, denied.reason());
+      assertEquals(Instant.ofEpochMilli(now + 3_600_000), denied.suspendedUntil());
+      assertTrue(denied.message().contains("monthly limit"), denied.message());
+      assertTrue(guard.authorize(lapsed, "messages:write").allowed(), "a suspension whose month ended no longer applies");
+      assertEquals(Decision.Reason.FORBIDDEN, reason(guard.authorize(readOnly, "messages:write")));
+      assertTrue(guard.authorize(readOnly, "messages:read").allowed());
+      assertEquals(Decision.Reason.EXPIRED, reason(guard.authorize(rotatedOld, "messages:write")));
+      assertTrue(guard.authorize(rotatedNew, "messages:write").allowed());
+      assertTrue(guard.authorize(graceOld, "messages:write").allowed(), "the old secret during its grace period");
+      assertTrue(guard.authorize(graceNew, "messages:write").allowed());
+
+      try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+        put(producer, key("k-ok", ok, ApiKeyStatus.REVOKED, "messages:write"));
+      }
+      KafkaTestSupport.await("the revocation to reach the guard", Duration.ofSeconds(10),
+          () -> reason(guard.authorize(ok, "messages:write")) == Decision.Reason.REVOKED);
+    }
+  }
+
+  @Test
+  void shouldReportCallsAsUsageEventsWithTimeOrderedIds() {
+    List<String> ids;
+    try (UsageReporter reporter = UsageReporter.create(kafka.bootstrapServers(), "gw-test")) {
+      ids = List.of(
+          reporter.record(new UsageReporter.Call("org-1", "key-r", "claude-sonnet-4-5", 100, 20, 0, 5, "req-1")),
+          reporter.record(new UsageReporter.Call("org-1", "key-r", "claude-sonnet-4-5", 200, 40, 0, 0, null)));
+    }
+
+    List<ConsumerRecord<String, UsageEvent>> events = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(),
+        Topics.USAGE_EVENTS.name(), new StringDeserializer(), Topics.USAGE_EVENTS.valueSerde().deserializer())
+        .stream().filter(r -> r.key().equals("key-r")).toList();
+    assertEquals(ids, events.stream().map(r -> r.value().getEventId()).toList(), "close() flushed both, in order");
+    assertEquals("req-1", events.get(0).value().getRequestId());
+    assertEquals("gw-test", events.get(0).value().getGatewayId());
+    assertTrue(ids.get(0).compareTo(ids.get(1)) < 0 || ids.get(0).substring(0, 13).equals(ids.get(1).substring(0, 13)),
+        "ids sort by time");
+  }
+
+  @Test
+  void shouldFailFastWhenTheBrokersCannotBeReached() {
+    try (UsageReporter reporter = new UsageReporter("127.0.0.1:1", "gw-test", Duration.ofMillis(500),
+        1024 * 1024, Clock.systemUTC())) {
+      long started = System.nanoTime();
+
+      UsageReportingException e = assertThrows(UsageReportingException.class,
+          () -> reporter.record(new UsageReporter.Call("org-1", "key-x", "m", 1, 1, 0, 0, null)));
+
+      long tookMillis = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(tookMillis < 5_000, "failed within the configured time, took " + tookMillis + " ms");
+      assertTrue(e.getMessage().contains("key-x"), e.getMessage());
+      assertEquals(1, reporter.failed());
+    }
+  }
+
+  private static Decision.Reason reason(Decision decision) {
+    return decision instanceof Decision.Denied denied ? denied.reason() : null;
+  }
+
+  private static ApiKey key(String id, String secret, ApiKeyStatus status, String permission) {
+    return ApiKey.newBuilder().setId(id).setOrgId("org-1").setName(id).setKeyPrefix(Secrets.displayPrefix(secret))
+        .setSecretHash(Secrets.hash(secret)).setPermissions(List.of(permission)).setMaxTokensPerMonth(1000L)
+        .setHardLimit(true).setStatus(status).setCreatedAt(0L).setCreatedBy("admin@example.com").setUpdatedAt(0L)
+        .build();
+  }
+
+  private static void put(KafkaProducer<String, byte[]> producer, ApiKey key) {
+    producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
+        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key)));
+  }
+
+  private static void status(KafkaProducer<String, byte[]> producer, String keyId, long until) {
+    KeyStatus status = KeyStatus.newBuilder().setApiKeyId(keyId).setOrgId("org-1").setState(KeyState.SUSPENDED)
+        .setReason("monthly limit of 1000 tokens reached").setSuspendedUntil(until).setUpdatedAt(0L).build();
+    producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), keyId,
+        Topics.KEY_STATUS.valueSerde().serializer().serialize(Topics.KEY_STATUS.name(), status)));
+  }
+}
