@@ -9,12 +9,14 @@ import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
+import dev.metering.admin.ingest.IngestRoutes;
 import dev.metering.admin.http.OpenApi;
 import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyRoutes;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.admin.usage.MeteringClient;
 import dev.metering.admin.usage.UsageRoutes;
+import dev.metering.gateway.UsageReporter;
 import dev.metering.json.Json;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -47,6 +49,7 @@ public final class AdminApi implements AutoCloseable {
   private final KeyStore keys;
   private final RuleStore rules;
   private final AuditLogReader auditLog;
+  private final UsageReporter reporter;
   private final KeyRoutes keyRoutes;
   private final List<Route> routes;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -62,6 +65,7 @@ public final class AdminApi implements AutoCloseable {
     keys.awaitLoaded(Duration.ofSeconds(60));
     rules.awaitLoaded(Duration.ofSeconds(60));
     this.auditLog = new AuditLogReader(bootstrap);
+    this.reporter = UsageReporter.create(bootstrap, "admin-api-ingest");
     Audits audits = new Audits(clock);
     this.keyRoutes = new KeyRoutes(keys, audits, json, clock);
     this.routes = new ArrayList<>();
@@ -83,6 +87,7 @@ public final class AdminApi implements AutoCloseable {
         ctx.status(route.successStatus()).json(body);
       });
     }
+    new IngestRoutes(config.gatewayTokens(), keys, reporter, json, clock).register(server);
     server.get("/openapi.json", ctx -> ctx.json(openApi));
     server.get("/health/live", ctx -> ctx.json(Map.of("status", "ok")));
     server.get("/health/ready", ctx -> {
@@ -178,6 +183,7 @@ public final class AdminApi implements AutoCloseable {
   @Override
   public void close() {
     server.stop();
+    reporter.close();
     auditLog.close();
     keys.close();
     rules.close();

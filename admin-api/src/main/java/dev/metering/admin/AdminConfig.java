@@ -2,6 +2,8 @@ package dev.metering.admin;
 
 import dev.metering.config.Env;
 import dev.metering.config.KafkaSettings;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -16,9 +18,10 @@ import java.util.Optional;
  * @param bootstrapOrgId {@code ADMIN_BOOTSTRAP_ORG_ID}: the organisation of the bootstrap admin key
  * @param bootstrapAdminEmail {@code ADMIN_BOOTSTRAP_ADMIN_EMAIL}: the bootstrap admin, the actor of its changes
  * @param bootstrapAdminKey {@code METERING_BOOTSTRAP_ADMIN_KEY}: the bootstrap admin key; generated and printed once if unset
+ * @param gatewayTokens {@code GATEWAY_TOKENS}: comma-separated tokens gateways use on POST /v1/usage/events; none disables it
  */
 public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl, String instanceId,
-    String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey) {
+    String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey, List<String> gatewayTokens) {
 
   public AdminConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -28,6 +31,7 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     Objects.requireNonNull(bootstrapOrgId, "bootstrapOrgId");
     Objects.requireNonNull(bootstrapAdminEmail, "bootstrapAdminEmail");
     Objects.requireNonNull(bootstrapAdminKey, "bootstrapAdminKey");
+    gatewayTokens = List.copyOf(gatewayTokens);
   }
 
   public static AdminConfig from(Env env) {
@@ -39,7 +43,8 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
         env.string("ADMIN_INSTANCE_ID", "admin-api-0"),
         env.string("ADMIN_BOOTSTRAP_ORG_ID", "org-default"),
         env.string("ADMIN_BOOTSTRAP_ADMIN_EMAIL", "admin@localhost"),
-        Optional.ofNullable(env.string("METERING_BOOTSTRAP_ADMIN_KEY", null)));
+        Optional.ofNullable(env.string("METERING_BOOTSTRAP_ADMIN_KEY", null)),
+        Arrays.stream(env.string("GATEWAY_TOKENS", "").split(",")).map(String::strip).filter(t -> !t.isEmpty()).toList());
   }
 
   @Override
@@ -47,6 +52,6 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     return "AdminConfig[kafka=" + kafka + ", httpBind=" + httpBind + ", httpPort=" + httpPort + ", meteringUrl="
         + meteringUrl + ", instanceId=" + instanceId + ", bootstrapOrgId=" + bootstrapOrgId
         + ", bootstrapAdminEmail=" + bootstrapAdminEmail + ", bootstrapAdminKey="
-        + (bootstrapAdminKey.isPresent() ? "***" : "(generated)") + "]";
+        + (bootstrapAdminKey.isPresent() ? "***" : "(generated)") + ", gatewayTokens=" + gatewayTokens.size() + " set]";
   }
 }

@@ -92,7 +92,8 @@ class AdminApiIT {
         "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
         "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
         "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
-        "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY))), Clock.systemUTC());
+        "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY,
+        "GATEWAY_TOKENS", "gw-token-1, gw-token-2"))), Clock.systemUTC());
     baseUrl = "http://127.0.0.1:" + api.port();
     alice = AdminClient.create(baseUrl, ALICE_KEY);
     bob = AdminClient.create(baseUrl, api.provisionAdminKey("org-b", "bob@b.example"));
@@ -328,7 +329,8 @@ class AdminApiIT {
     for (JsonNode path : doc.get("paths")) {
       documented += path.size();
     }
-    assertEquals(api.routes().size(), documented, "nothing documented that is not served");
+    assertEquals(api.routes().size() + 1, documented, "nothing documented that is not served, and the ingest endpoint");
+    assertFalse(doc.at("/paths/~1v1~1usage~1events/post").isMissingNode());
   }
 
   @Test
@@ -355,6 +357,43 @@ class AdminApiIT {
       assertFalse(text.contains(key.key()) || text.contains(rotated.key()) || text.contains(ALICE_KEY),
           "no secret in the audit log");
     }
+  }
+
+  @Test
+  void shouldIngestABatchOverHttpAnsweringEachEventOnItsOwn() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("http-gateway-key"));
+    String batch = """
+        {"events": [
+          {"api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 1000, "output_tokens": 100, "request_id": "r1"},
+          {"api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 2000, "output_tokens": 200},
+          {"api_key_id": "key_unknown", "model": "m", "input_tokens": 1, "output_tokens": 1},
+          {"api_key_id": "%1$s", "model": "m", "input_tokens": -1, "output_tokens": 1}
+        ]}""".formatted(key.id());
+
+    HttpResponse<String> wrongToken = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/usage/events"))
+        .header("Authorization", "Bearer nope").POST(HttpRequest.BodyPublishers.ofString(batch)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/usage/events"))
+        .header("Authorization", "Bearer gw-token-2").POST(HttpRequest.BodyPublishers.ofString(batch)).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(401, wrongToken.statusCode());
+    assertEquals(207, response.statusCode(), response.body());
+    JsonNode body = Json.mapper().readTree(response.body());
+    assertEquals(2, body.get("accepted").asInt());
+    assertEquals(List.of("accepted", "accepted", "rejected", "rejected"),
+        List.of(0, 1, 2, 3).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
+    assertEquals("api_key_id", body.at("/results/2/error/field").asText());
+    assertEquals("input_tokens", body.at("/results/3/error/field").asText());
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    KafkaTestSupport.await("the accepted events in the key's usage", Duration.ofSeconds(60), () -> {
+      try {
+        return alice.usage().byKey(today, today).stream().anyMatch(u -> u.apiKeyId().equals(key.id())
+            && u.totalTokens() == 3300);
+      } catch (AdminApiException.Unavailable notYet) {
+        return false;
+      }
+    });
   }
 
   private static List<AuditLogEntry> auditOf(AdminClient client, String apiKeyId) {
