@@ -89,6 +89,18 @@ public final class KeyGuard implements AutoCloseable {
     return new Decision.Allowed(key);
   }
 
+  /** Keys known, for dashboards. */
+  public int keyCount() {
+    return keys.snapshot().size();
+  }
+
+  /** Keys suspended right now. */
+  public long suspendedCount() {
+    long now = clock.millis();
+    return statuses.snapshot().values().stream().filter(s -> s.getState() == KeyState.SUSPENDED
+        && (s.getSuspendedUntil() == null || s.getSuspendedUntil() > now)).count();
+  }
+
   private void index(String id, ApiKey key) {
     if (key != null) {
       idByHash.put(key.getSecretHash(), id);

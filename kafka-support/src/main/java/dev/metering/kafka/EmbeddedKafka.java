@@ -1,5 +1,9 @@
 package dev.metering.kafka;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -30,9 +34,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaClusterTestKit cluster;
   private final String bootstrapServers;
+  private final Path logDirs;
 
-  private EmbeddedKafka(KafkaClusterTestKit cluster) {
+  private EmbeddedKafka(KafkaClusterTestKit cluster, Path logDirs) {
     this.cluster = cluster;
+    this.logDirs = logDirs;
     this.bootstrapServers = cluster.bootstrapServers();
   }
 
@@ -47,15 +53,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     long started = System.nanoTime();
     KafkaClusterTestKit cluster = null;
     try {
+      // Our own directory, deleted in close(): the test kit's default temporary directory is
+      // deleted by a JVM shutdown hook that can run while the broker is still stopping on Ctrl-C,
+      // and a broker that loses its log directory halts the JVM.
+      Path logDirs = Files.createTempDirectory("embedded-kafka");
       KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(
-          new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build());
+          new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
+              .setBaseDirectory(logDirs).build());
       SINGLE_BROKER_CONFIG.forEach(builder::setConfigProp);
       brokerConfig.forEach(builder::setConfigProp);
       cluster = builder.build();
       cluster.format();
       cluster.startup();
       cluster.waitForReadyBrokers();
-      EmbeddedKafka kafka = new EmbeddedKafka(cluster);
+      EmbeddedKafka kafka = new EmbeddedKafka(cluster, logDirs);
       log.info("in-JVM Kafka broker ready at {} in {} ms", kafka.bootstrapServers,
           (System.nanoTime() - started) / 1_000_000);
       return kafka;
@@ -79,9 +90,21 @@ public final class EmbeddedKafka implements AutoCloseable {
   public void close() {
     try {
       cluster.close();
+      deleteRecursively(logDirs);
       log.info("in-JVM Kafka broker at {} stopped", bootstrapServers);
     } catch (Exception e) {
       throw new IllegalStateException("cannot stop the in-JVM Kafka broker at " + bootstrapServers, e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
     }
   }
 

@@ -1,0 +1,129 @@
+package dev.metering.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.gateway.Decision;
+import dev.metering.gateway.KeyGuard;
+import dev.metering.gateway.UsageReporter;
+import dev.metering.gateway.UsageReportingException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A reference gateway: {@code POST /v1/messages} shaped like the Anthropic Messages API. It
+ * authorises the caller's {@code x-api-key} with KeyGuard (401 unknown, revoked or rotated out;
+ * 403 without messages:write; 429 while suspended, naming the limit), answers with a canned
+ * completion and plausible token usage, and reports that usage with UsageReporter.
+ */
+public final class DemoGateway implements AutoCloseable {
+
+  public static final String PERMISSION = "messages:write";
+
+  private final KeyGuard guard;
+  private final UsageReporter reporter;
+  private final ObjectMapper json = new ObjectMapper();
+  private final Javalin server;
+  private final AtomicLong served = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+
+  private DemoGateway(KeyGuard guard, UsageReporter reporter) {
+    this.guard = guard;
+    this.reporter = reporter;
+    this.server = Javalin.create(cfg -> cfg.showJavalinBanner = false);
+    server.post("/v1/messages", this::messages);
+    server.get("/health/ready", ctx -> ctx.status(guard.ready() ? 200 : 503).result(guard.ready() ? "ok" : "loading keys"));
+    server.get("/health/live", ctx -> ctx.result("ok"));
+  }
+
+  public static DemoGateway start(KeyGuard guard, UsageReporter reporter, String bind, int port) {
+    DemoGateway gateway = new DemoGateway(guard, reporter);
+    gateway.server.start(bind, port);
+    return gateway;
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public long served() {
+    return served.get();
+  }
+
+  public long refused() {
+    return refused.get();
+  }
+
+  private void messages(Context ctx) {
+    if (!guard.ready()) {
+      error(ctx, 503, "overloaded_error", "the gateway is still loading API keys");
+      return;
+    }
+    Decision decision = guard.authorize(ctx.header("x-api-key"), PERMISSION);
+    if (decision instanceof Decision.Denied denied) {
+      refused.incrementAndGet();
+      switch (denied.reason()) {
+        case FORBIDDEN -> error(ctx, 403, "permission_error", denied.message());
+        case SUSPENDED -> error(ctx, 429, "rate_limit_error", denied.message());
+        default -> error(ctx, 401, "authentication_error", denied.message());
+      }
+      return;
+    }
+    var key = ((Decision.Allowed) decision).key();
+    JsonNode request;
+    try {
+      request = json.readTree(ctx.body());
+    } catch (IOException e) {
+      error(ctx, 400, "invalid_request_error", "the request body is not valid JSON");
+      return;
+    }
+    String model = request.path("model").asText("");
+    JsonNode messages = request.path("messages");
+    if (model.isBlank() || !messages.isArray() || messages.isEmpty()) {
+      error(ctx, 400, "invalid_request_error", "model and a non-empty messages array are required");
+      return;
+    }
+    int maxTokens = Math.max(1, request.path("max_tokens").asInt(1024));
+    long inputTokens = 8 + messages.toString().length() / 4;
+    long outputTokens = Math.min(maxTokens, 20 + ThreadLocalRandom.current().nextInt(300));
+    String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+    try {
+      reporter.record(new UsageReporter.Call(key.getOrgId(), key.getId(), model, inputTokens, outputTokens, 0, 0,
+          requestId));
+    } catch (UsageReportingException e) {
+      // metering is the point of this gateway: a call it cannot meter is not served
+      error(ctx, 503, "overloaded_error", "usage metering is unavailable; retry shortly");
+      return;
+    }
+    served.incrementAndGet();
+    Map<String, Object> usage = new LinkedHashMap<>();
+    usage.put("input_tokens", inputTokens);
+    usage.put("output_tokens", outputTokens);
+    usage.put("cache_creation_input_tokens", 0);
+    usage.put("cache_read_input_tokens", 0);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("id", "msg_" + requestId.substring(4));
+    body.put("type", "message");
+    body.put("role", "assistant");
+    body.put("model", model);
+    body.put("content", List.of(Map.of("type", "text", "text", "This is a canned answer from the demo gateway.")));
+    body.put("stop_reason", "end_turn");
+    body.put("usage", usage);
+    ctx.header("request-id", requestId).json(body);
+  }
+
+  private static void error(Context ctx, int status, String type, String message) {
+    ctx.status(status).json(Map.of("type", "error", "error", Map.of("type", type, "message", message)));
+  }
+
+  @Override
+  public void close() {
+    server.stop();
+  }
+}
