@@ -1,0 +1,170 @@
+package dev.metering.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.icegreen.greenmail.util.GreenMailUtil;
+import dev.metering.client.AdminClient;
+import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.client.Models.AuditLogEntry;
+import dev.metering.kafka.KafkaTestSupport;
+import jakarta.mail.internet.MimeMessage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole system in one JVM, driven through the reference gateway as a client of the LLM API
+ * would use it, and through the admin API as an organisation's admin would.
+ */
+class LocalSystemIT {
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static LocalSystem system;
+  private static AdminClient admin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    system = LocalSystem.start(Map.of(
+        "METERING_HTTP_PORT", "0", "ADMIN_HTTP_PORT", "0", "GATEWAY_HTTP_PORT", "0", "SMTP_PORT", "0",
+        "ALERT_LAPSE_CHECK_INTERVAL", "1s"), false);
+    admin = system.adminClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (system != null) {
+      system.close();
+    }
+  }
+
+  @Test
+  void shouldServeAHardLimitedKeyUntilItsLimitThenRefuseItAndTellTheAdmin() throws Exception {
+    long limit = 3_000;
+    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-capped")
+        .maxTokensPerMonth(limit).hardLimit(true));
+    admin.alerts().create("e2e at 50%", key.id(), 50, "owner@example.com", null);
+    awaitGatewayKnows(key.key());
+
+    long servedTokens = 0;
+    int served = 0;
+    long refusedAfterMillis = -1;
+    long crossedAt = -1;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    HttpResponse<String> last = null;
+    while (System.nanoTime() < deadline) {
+      last = call(key.key());
+      if (last.statusCode() == 429) {
+        refusedAfterMillis = (System.nanoTime() - crossedAt) / 1_000_000;
+        break;
+      }
+      assertEquals(200, last.statusCode(), last.body());
+      served++;
+      servedTokens += tokens(last.body());
+      if (crossedAt < 0 && servedTokens >= limit) {
+        crossedAt = System.nanoTime();
+      }
+    }
+
+    assertTrue(refusedAfterMillis >= 0, "the key was refused within 60 s; served " + servedTokens + " tokens");
+    assertTrue(servedTokens >= limit, "served until the limit was reached: " + servedTokens);
+    assertTrue(refusedAfterMillis < 15_000, "refused " + refusedAfterMillis + " ms after crossing");
+    assertTrue(last.body().contains("monthly token limit of 3000"), last.body());
+    System.out.printf("hard limit %d: served %d calls (%d tokens), refused %d ms after crossing%n", limit, served,
+        servedTokens, refusedAfterMillis);
+
+    KafkaTestSupport.await("the suspension email", Duration.ofSeconds(30),
+        () -> subjects().stream().anyMatch(s -> s.startsWith("[metering] " + key.id() + " suspended until")));
+    assertTrue(subjects().stream().anyMatch(s -> s.equals("[metering] " + key.id() + " reached 50% of its monthly token limit")),
+        subjects().toString());
+    List<String> story = awaitStory(key.id(), List.of("key_created", "alert_created", "threshold_crossed", "limit_breached",
+        "key_suspended"));
+    assertEquals(List.of("key_created", "alert_created", "threshold_crossed", "limit_breached", "key_suspended"), story);
+  }
+
+  @Test
+  void shouldRefuseARevokedKeyAtTheGateway() throws Exception {
+    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-revoked"));
+    awaitGatewayKnows(key.key());
+    assertEquals(200, call(key.key()).statusCode());
+
+    admin.apiKeys().revoke(key.id());
+
+    KafkaTestSupport.await("the gateway to refuse the revoked key", Duration.ofSeconds(10),
+        () -> statusOf(key.key()) == 401);
+    assertTrue(call(key.key()).body().contains("revoked"));
+    assertEquals(List.of("key_created", "key_revoked"), awaitStory(key.id(), List.of("key_created", "key_revoked")));
+  }
+
+  @Test
+  void shouldRefuseAKeyWithoutTheWritePermission() throws Exception {
+    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-read-only").permissions("messages:read"));
+    KafkaTestSupport.await("the gateway to know the key", Duration.ofSeconds(10), () -> statusOf(key.key()) != 401);
+
+    assertEquals(403, call(key.key()).statusCode());
+    assertEquals(401, call("sk-mtr-not-a-key").statusCode());
+  }
+
+  private static List<String> awaitStory(String keyId, List<String> expected) throws InterruptedException {
+    List<String> story = Collections.synchronizedList(new ArrayList<>());
+    KafkaTestSupport.await("the audit log of " + keyId, Duration.ofSeconds(30), () -> {
+      story.clear();
+      LocalDate today = LocalDate.now(ZoneOffset.UTC);
+      List<AuditLogEntry> entries = new ArrayList<>();
+      admin.auditLogs().list(today, today).forEach(entries::add);
+      Collections.reverse(entries);
+      entries.stream().filter(e -> keyId.equals(e.apiKeyId()) && !e.eventType().startsWith("alert_deliver"))
+          .forEach(e -> story.add(e.eventType()));
+      return story.equals(expected);
+    });
+    return new ArrayList<>(story);
+  }
+
+  private static List<String> subjects() {
+    List<String> subjects = new ArrayList<>();
+    for (MimeMessage message : system.smtp().getReceivedMessages()) {
+      try {
+        subjects.add(message.getSubject());
+      } catch (jakarta.mail.MessagingException e) {
+        subjects.add(GreenMailUtil.getHeaders(message));
+      }
+    }
+    return subjects;
+  }
+
+  private static void awaitGatewayKnows(String secret) throws InterruptedException {
+    KafkaTestSupport.await("the gateway to know the new key", Duration.ofSeconds(10), () -> statusOf(secret) == 200);
+  }
+
+  private static int statusOf(String secret) {
+    try {
+      return call(secret).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static long tokens(String body) throws Exception {
+    var usage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("usage");
+    return usage.get("input_tokens").asLong() + usage.get("output_tokens").asLong();
+  }
+
+  private static HttpResponse<String> call(String secret) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/messages"))
+        .header("x-api-key", secret).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":200,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello there, how are you today?\"}]}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
