@@ -23,7 +23,6 @@ import dev.metering.config.Env;
 import dev.metering.json.Json;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
@@ -47,7 +46,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -75,10 +73,7 @@ class AdminApiIT {
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(3, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(3);
     metering = MeteringApp.start(MeteringConfig.from(new Env(Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "METERING_APPLICATION_ID", "admin-it-" + UUID.randomUUID(),

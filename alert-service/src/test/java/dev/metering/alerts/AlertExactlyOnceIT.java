@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -44,10 +42,7 @@ class AlertExactlyOnceIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(3, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(3);
   }
 
   @AfterAll

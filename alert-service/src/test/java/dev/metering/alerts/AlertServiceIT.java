@@ -12,7 +12,6 @@ import dev.metering.alerts.delivery.WebhookSignature;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.records.AlertRule;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
@@ -33,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -68,10 +66,7 @@ class AlertServiceIT {
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(2, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(2);
     smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
     webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

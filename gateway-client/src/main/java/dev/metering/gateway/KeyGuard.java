@@ -1,6 +1,7 @@
 package dev.metering.gateway;
 
 import dev.metering.kafka.TopicView;
+import dev.metering.keys.SecretIndex;
 import dev.metering.keys.Secrets;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -10,8 +11,6 @@ import dev.metering.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Decides, locally and in microseconds, whether a secret may make a call: a continuously updated
@@ -23,13 +22,13 @@ public final class KeyGuard implements AutoCloseable {
 
   private final TopicView<String, ApiKey> keys;
   private final TopicView<String, KeyStatus> statuses;
-  private final Map<String, String> idByHash = new ConcurrentHashMap<>();
+  private final SecretIndex secrets = new SecretIndex();
   private final Clock clock;
 
   private KeyGuard(String bootstrapServers, Clock clock) {
     this.clock = clock;
     this.keys = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
-        Topics.API_KEYS.valueSerde().deserializer(), this::index);
+        Topics.API_KEYS.valueSerde().deserializer(), secrets::update);
     this.statuses = TopicView.start(bootstrapServers, Topics.KEY_STATUS.name(),
         Topics.KEY_STATUS.keySerde().deserializer(), Topics.KEY_STATUS.valueSerde().deserializer(), null);
   }
@@ -53,8 +52,7 @@ public final class KeyGuard implements AutoCloseable {
       return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "no API key given", null, null);
     }
     String hash = Secrets.hash(secret);
-    String id = idByHash.get(hash);
-    ApiKey key = id == null ? null : keys.get(id);
+    ApiKey key = secrets.idOf(hash).map(keys::get).orElse(null);
     if (key == null) {
       return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "invalid API key", null, null);
     }
@@ -101,14 +99,6 @@ public final class KeyGuard implements AutoCloseable {
         && (s.getSuspendedUntil() == null || s.getSuspendedUntil() > now)).count();
   }
 
-  private void index(String id, ApiKey key) {
-    if (key != null) {
-      idByHash.put(key.getSecretHash(), id);
-      if (key.getPreviousSecretHash() != null) {
-        idByHash.put(key.getPreviousSecretHash(), id);
-      }
-    }
-  }
 
   @Override
   public void close() {

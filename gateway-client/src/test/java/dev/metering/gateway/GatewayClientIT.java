@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.keys.Secrets;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -18,8 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -35,10 +32,7 @@ class GatewayClientIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(2, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(2);
   }
 
   @AfterAll

@@ -25,6 +25,16 @@ public final class KafkaTestSupport {
   private KafkaTestSupport() {
   }
 
+  /** A broker with every topic of the contract, {@code partitions} partitions each. */
+  public static EmbeddedKafka brokerWithTopics(int partitions) {
+    EmbeddedKafka kafka = EmbeddedKafka.start();
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        adminConfig(kafka.bootstrapServers()))) {
+      TopicSetup.standard(partitions, (short) 1).apply(admin);
+    }
+    return kafka;
+  }
+
   public static KafkaProducer<String, byte[]> producer(String bootstrap) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

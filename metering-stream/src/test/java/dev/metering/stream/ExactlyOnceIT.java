@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.UsageTotals;
@@ -23,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -50,10 +48,7 @@ class ExactlyOnceIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(PARTITIONS);
   }
 
   @AfterAll

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.kafka.TopicSetup;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
@@ -31,7 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -53,10 +51,7 @@ class MeteringPipelineIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
-      TopicSetup.standard(3, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(3);
   }
 
   @AfterAll

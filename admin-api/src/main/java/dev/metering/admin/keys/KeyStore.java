@@ -2,15 +2,14 @@ package dev.metering.admin.keys;
 
 import dev.metering.admin.ChangeWriter;
 import dev.metering.kafka.TopicView;
+import dev.metering.keys.SecretIndex;
 import dev.metering.records.ApiKey;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The api-keys table as admin-api sees it: a live view of the compacted topic, with this
@@ -21,12 +20,12 @@ public final class KeyStore implements AutoCloseable {
 
   private final TopicView<String, ApiKey> view;
   private final ChangeWriter writer;
-  private final Map<String, String> idByHash = new ConcurrentHashMap<>();
+  private final SecretIndex secrets = new SecretIndex();
 
   public KeyStore(String bootstrapServers, ChangeWriter writer) {
     this.writer = writer;
     this.view = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
-        Topics.API_KEYS.valueSerde().deserializer(), this::index);
+        Topics.API_KEYS.valueSerde().deserializer(), secrets::update);
   }
 
   public void awaitLoaded(Duration timeout) throws InterruptedException {
@@ -43,7 +42,7 @@ public final class KeyStore implements AutoCloseable {
 
   /** The key whose current or previous secret has this hash (the caller checks which, and expiry). */
   public Optional<ApiKey> bySecretHash(String hash) {
-    return Optional.ofNullable(idByHash.get(hash)).map(view::get);
+    return secrets.idOf(hash).map(view::get);
   }
 
   /** The org's keys, newest first. */
@@ -61,14 +60,6 @@ public final class KeyStore implements AutoCloseable {
     view.applyWrite(key.getId(), key, offset);
   }
 
-  private void index(String id, ApiKey key) {
-    if (key != null) {
-      idByHash.put(key.getSecretHash(), id);
-      if (key.getPreviousSecretHash() != null) {
-        idByHash.put(key.getPreviousSecretHash(), id);
-      }
-    }
-  }
 
   @Override
   public void close() {

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
-import dev.metering.kafka.TopicSetup;
+import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringApp;
@@ -37,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.serialization.Serdes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,10 +69,7 @@ class QueryServerIT {
 
   @BeforeAll
   static void startTwoInstances() throws Exception {
-    kafka = EmbeddedKafka.start();
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
-    }
+    kafka = KafkaTestSupport.brokerWithTopics(PARTITIONS);
     long now = System.currentTimeMillis();
     long monthStart = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
     workload = new Workload(11, 10, 2000, Math.max(monthStart, now - Duration.ofHours(30).toMillis()), now);
