@@ -29,6 +29,8 @@ import java.util.Optional;
  *     restarted instance takes its partitions back at once instead of after a rebalance
  * @param standbyReplicas {@code METERING_STANDBY_REPLICAS}: warm copies of each partition's state on other
  *     instances, for fast fail-over and for stale reads (allow_stale=true)
+ * @param commitInterval {@code METERING_COMMIT_INTERVAL}: how often results are committed (exactly_once_v2:
+ *     the longest a limit event waits to become visible)
  * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on
  * @param httpPort {@code METERING_HTTP_PORT}: its port; 0 picks a free one
  * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
@@ -50,6 +52,7 @@ public record MeteringConfig(
     long rocksDbMemoryBytes,
     Optional<String> instanceId,
     int standbyReplicas,
+    Duration commitInterval,
     String httpBind,
     int httpPort,
     String advertisedHost) {
@@ -93,6 +96,7 @@ public record MeteringConfig(
         env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024,
         Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)),
         env.intInRange("METERING_STANDBY_REPLICAS", 0, 0, 10),
+        env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10)),
         env.string("METERING_HTTP_BIND", "0.0.0.0"),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
         env.string("METERING_ADVERTISED_HOST", "localhost"));

@@ -1,0 +1,355 @@
+package dev.metering.bench;
+
+import dev.metering.alerts.AlertService;
+import dev.metering.alerts.AlertServiceConfig;
+import dev.metering.config.Env;
+import dev.metering.gateway.KeyGuard;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.keys.Secrets;
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import dev.metering.stream.MeteringApp;
+import dev.metering.stream.MeteringConfig;
+import dev.metering.stream.pricing.PriceBook;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * The benchmark harness: pipeline throughput against two baselines on the same data in the same
+ * run, enforcement latency, query latency under load, memory, a scale curve and JMH
+ * micro-benchmarks. {@code --quick} runs a small version in under three minutes.
+ */
+public final class BenchMain {
+
+  private final boolean quick;
+  /** Only the preload and the pipeline run: for profiling. */
+  private final boolean pipelineOnly;
+  private final int events;
+  private final int keys;
+  private final int partitions;
+  private final Results results = new Results();
+  private final Path work;
+
+  private BenchMain(String[] args) throws Exception {
+    Map<String, String> options = new HashMap<>();
+    for (String arg : String.join(" ", args).trim().split("\\s+")) {
+      if (arg.isEmpty()) {
+        continue;
+      }
+      String[] kv = arg.replaceFirst("^--", "").split("=", 2);
+      options.put(kv[0], kv.length > 1 ? kv[1] : "true");
+    }
+    quick = options.containsKey("quick");
+    events = Integer.parseInt(options.getOrDefault("events", quick ? "150000" : "1000000"));
+    pipelineOnly = options.containsKey("pipeline-only");
+    keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
+    partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
+    work = Files.createTempDirectory("metering-bench");
+  }
+
+  public static void main(String[] args) throws Exception {
+    new BenchMain(args).run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    String machine = Runtime.getRuntime().availableProcessors() + " cores, "
+        + Math.round(totalMemoryGiB()) + " GiB, Java " + System.getProperty("java.version");
+    String header = "bench " + (quick ? "--quick " : "") + "on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine
+        + "): " + events + " events, " + keys + " keys, " + partitions + " partitions";
+    System.out.println(header);
+    long wall = System.nanoTime();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      String bootstrap = kafka.bootstrapServers();
+      prepare(bootstrap);
+      long produceStart = System.nanoTime();
+      Dataset.produce(bootstrap, events, keys, 7);
+      long records = Measure.endOffsets(bootstrap, Topics.USAGE_EVENTS.name());
+      results.add("input", "records produced (1% duplicates)", records, "records",
+          String.format("%.0f records/s", records / ((System.nanoTime() - produceStart) / 1e9)));
+
+      if (pipelineOnly) {
+        MeteringConfig config = meteringConfig(bootstrap, 1);
+        long start = System.nanoTime();
+        try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
+          results.add("throughput", "metering pipeline, EOS, all features", records / Measure.awaitCommitted(
+              bootstrap, config.applicationId(), records, start, Duration.ofMinutes(30)), "ev/s", "1 stream thread");
+        }
+        results.print(header);
+        return;
+      }
+      double plain = Measure.plainConsumer(bootstrap, records);
+      results.add("throughput", "(a) plain consumer, read only", plain, "ev/s", "the I/O limit");
+      double minimal = Measure.minimalStreams(bootstrap, records, work);
+      results.add("throughput", "(b) Kafka Streams EOS, one windowed sum", minimal, "ev/s", "the framework limit");
+
+      MeteringConfig config = meteringConfig(bootstrap, 1);
+      MeteringApp app;
+      double pipeline;
+      try (Measure.MemorySampler memory = new Measure.MemorySampler()) {
+        long start = System.nanoTime();
+        app = MeteringApp.start(config, PriceBook.bundled());
+        pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start, Duration.ofMinutes(30));
+        results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "1 stream thread");
+        results.add("throughput", "pipeline / (a)", pipeline / plain, "ratio", "");
+        results.add("throughput", "pipeline / (b)", pipeline / minimal, "ratio", "target >= 0.5");
+        results.add("memory", "peak RSS of the bench process", memory.peakRssBytes() / 1048576.0, "MiB",
+            "broker, baselines and pipeline in one JVM; RocksDB budget " + config.rocksDbMemoryBytes() / 1048576 + " MiB");
+        results.add("memory", "peak heap used", memory.peakHeapBytes() / 1048576.0, "MiB", "");
+      }
+      try {
+        underLoad(bootstrap, app, pipeline * 0.5);
+      } finally {
+        app.close();
+      }
+    }
+    scaleCurve();
+    micro();
+    results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
+    results.print(header);
+    results.write(Path.of("bench-results"), "bench-" + (quick ? "quick-" : "") + LocalDate.now(ZoneOffset.UTC), header);
+  }
+
+  /** Enforcement and query latency while background events arrive at {@code rate} events/s. */
+  private void underLoad(String bootstrap, MeteringApp app, double rate) throws Exception {
+    AtomicBoolean loading = new AtomicBoolean(true);
+    Thread load = new Thread(() -> backgroundLoad(bootstrap, rate, loading), "background-load");
+    load.start();
+    try {
+      enforcement(bootstrap);
+      queries(app);
+    } finally {
+      loading.set(false);
+      load.join();
+    }
+  }
+
+  private void backgroundLoad(String bootstrap, double rate, AtomicBoolean loading) {
+    Random random = new Random(3);
+    try (KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap)) {
+      long start = System.nanoTime();
+      long sent = 0;
+      while (loading.get()) {
+        long due = (long) ((System.nanoTime() - start) / 1e9 * rate);
+        for (; sent < due; sent++) {
+          String key = Dataset.keyId(random.nextInt(keys));
+          send(producer, key, 100 + random.nextInt(2000));
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      results.add("load", "background load during latency runs", rate, "ev/s", "50% of the pipeline throughput");
+    }
+  }
+
+  private static void send(KafkaProducer<String, byte[]> producer, String key, long tokens) {
+    UsageEvent event = UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId(Dataset.ORG)
+        .setApiKeyId(key).setModel("claude-sonnet-4-5").setInputTokens(tokens).setOutputTokens(0)
+        .setCacheCreationInputTokens(0).setCacheReadInputTokens(0).setTimestamp(System.currentTimeMillis())
+        .setGatewayId("bench").build();
+    producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key,
+        Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event)));
+  }
+
+  /**
+   * Keys with a 10,000-token hard limit are pushed over it; the time from producing the crossing
+   * event to KeyGuard answering SUSPENDED, and the tokens a gateway admitted meanwhile.
+   */
+  private void enforcement(String bootstrap) throws Exception {
+    int crossings = quick ? 40 : 200;
+    long limit = 10_000;
+    Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
+        "ALERT_SERVICE_INSTANCE_ID", "bench-alerts-0", "SMTP_PORT", "1", "ALERT_LAPSE_CHECK_INTERVAL", "10s"));
+    try (AlertService alerts = AlertService.start(AlertServiceConfig.from(env), Clock.systemUTC());
+        KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
+        KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap)) {
+      guard.awaitReady(Duration.ofSeconds(60));
+      List<String> secrets = new ArrayList<>();
+      for (int i = 0; i < crossings; i++) {
+        String secret = "bench-secret-" + i;
+        secrets.add(secret);
+        producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), "enf-" + i, Topics.API_KEYS.valueSerde().serializer()
+            .serialize(Topics.API_KEYS.name(), Dataset.key("enf-" + i, Secrets.hash(secret), limit, true))));
+      }
+      producer.flush();
+      Measure.await("KeyGuard to know the keys", Duration.ofSeconds(30),
+          () -> guard.authorize(secrets.get(crossings - 1), "messages:write").allowed());
+      long[] latencies = new long[crossings];
+      long[] overshoot = new long[crossings];
+      ExecutorService pool = Executors.newFixedThreadPool(20);
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < crossings; i++) {
+        int k = i;
+        done.add(pool.submit(() -> {
+          String key = "enf-" + k;
+          send(producer, key, limit - 1_000);
+          producer.flush();
+          long crossedAt = System.nanoTime();
+          send(producer, key, 2_000);
+          long admitted = 0;
+          while (guard.authorize(secrets.get(k), "messages:write").allowed()) {
+            if (System.nanoTime() - crossedAt > Duration.ofSeconds(60).toNanos()) {
+              throw new IllegalStateException(key + " was never suspended");
+            }
+            send(producer, key, 100);
+            admitted += 100;
+            Thread.sleep(5);
+          }
+          latencies[k] = (System.nanoTime() - crossedAt) / 1_000_000;
+          overshoot[k] = admitted;
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      pool.shutdown();
+      String note = crossings + " crossings, a gateway calling every 5 ms";
+      results.add("enforcement", "crossing to KeyGuard SUSPENDED, p50", Measure.percentile(latencies, 50), "ms", note);
+      results.add("enforcement", "crossing to KeyGuard SUSPENDED, p99", Measure.percentile(latencies, 99), "ms",
+          "target <= 500 ms");
+      results.add("enforcement", "crossing to KeyGuard SUSPENDED, max", Measure.percentile(latencies, 100), "ms", "");
+      results.add("enforcement", "overshoot: tokens admitted after crossing, p50", Measure.percentile(overshoot, 50),
+          "tokens", "100-token calls");
+      results.add("enforcement", "overshoot, p99", Measure.percentile(overshoot, 99), "tokens", "");
+    }
+  }
+
+  private void queries(MeteringApp app) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://localhost:" + app.httpPort();
+    String since = Instant.now().minus(31, ChronoUnit.DAYS).truncatedTo(ChronoUnit.DAYS).toString();
+    Random random = new Random(5);
+    int n = quick ? 200 : 1000;
+    timeQueries(http, n, () -> base + "/v1/keys/" + Dataset.keyId(random.nextInt(keys)) + "/current_period",
+        "one key, current period", "target p99 <= 10 ms");
+    timeQueries(http, n / 2, () -> base + "/v1/keys/" + Dataset.keyId(random.nextInt(keys))
+        + "/usage_report?bucket_width=1d&starting_at=" + since, "one key, 31 daily buckets", "");
+    timeQueries(http, quick ? 10 : 30, () -> base + "/v1/orgs/" + Dataset.ORG
+        + "/usage_report?bucket_width=1d&limit=31&group_by=api_key_id&starting_at=" + since,
+        "org, 31 daily buckets grouped by key (" + keys + " keys)", "target p99 <= 200 ms");
+  }
+
+  private void timeQueries(HttpClient http, int count, java.util.function.Supplier<String> url, String name,
+      String note) throws Exception {
+    for (int i = 0; i < Math.min(20, count); i++) {
+      http.send(HttpRequest.newBuilder(URI.create(url.get())).build(), HttpResponse.BodyHandlers.discarding());
+    }
+    long[] micros = new long[count];
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+      long start = System.nanoTime();
+      HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url.get())).build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      micros[i] = (System.nanoTime() - start) / 1_000;
+      if (response.statusCode() != 200) {
+        failed++;
+      }
+    }
+    results.add("queries", name + ", p50", Measure.percentile(micros, 50) / 1000.0, "ms", count + " requests, "
+        + failed + " not 200");
+    results.add("queries", name + ", p99", Measure.percentile(micros, 99) / 1000.0, "ms", note);
+  }
+
+  /** Throughput with 1 and 2 stream threads, and with 1k, 10k and 100k keys, each on a fresh broker. */
+  private void scaleCurve() throws Exception {
+    int perPoint = quick ? 30_000 : 300_000;
+    for (int[] point : new int[][] {{1_000, 1}, {10_000, 1}, {10_000, 2}, {100_000, 1}}) {
+      try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        String bootstrap = kafka.bootstrapServers();
+        prepare(bootstrap);
+        Dataset.produce(bootstrap, perPoint, point[0], 11);
+        long records = Measure.endOffsets(bootstrap, Topics.USAGE_EVENTS.name());
+        MeteringConfig config = meteringConfig(bootstrap, point[1]);
+        long start = System.nanoTime();
+        try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
+          double rate = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
+              Duration.ofMinutes(20));
+          results.add("scale", String.format("%,d keys, %d stream thread%s", point[0], point[1], point[1] > 1 ? "s" : ""),
+              rate, "ev/s", perPoint + " events");
+        }
+      }
+    }
+  }
+
+  private void micro() throws Exception {
+    var options = new OptionsBuilder().include(MicroBenchmarks.class.getName()).forks(1)
+        .warmupIterations(quick ? 1 : 2).warmupTime(TimeValue.seconds(1))
+        .measurementIterations(quick ? 2 : 3).measurementTime(TimeValue.seconds(1))
+        .shouldDoGC(true).build();
+    for (RunResult result : new Runner(options).run()) {
+      String name = result.getParams().getBenchmark().replaceAll(".*\\.", "");
+      results.add("jmh", name, result.getPrimaryResult().getScore(), "ns/op",
+          String.format("± %.1f", result.getPrimaryResult().getScoreError()));
+    }
+  }
+
+  /** Creates the topics and waits until every partition has a leader, so the first sends do not bounce. */
+  private void prepare(String bootstrap) throws Exception {
+    new dev.metering.config.KafkaSettings(bootstrap, partitions, (short) 1).ensureTopics();
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", bootstrap))) {
+      Measure.await("partition leaders", Duration.ofSeconds(30), () -> {
+        try {
+          return admin.describeTopics(List.of(Topics.USAGE_EVENTS.name(), Topics.API_KEYS.name())).allTopicNames().get()
+              .values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
+        } catch (Exception e) {
+          return false;
+        }
+      });
+    }
+  }
+
+  private MeteringConfig meteringConfig(String bootstrap, int threads) throws Exception {
+    return MeteringConfig.from(new Env(Map.of(
+        "METERING_COMMIT_INTERVAL", System.getenv().getOrDefault("METERING_COMMIT_INTERVAL", "100ms"),
+        "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+        "METERING_APPLICATION_ID", "bench-metering-" + UUID.randomUUID(),
+        "METERING_STATE_DIR", Files.createDirectories(work.resolve("state-" + UUID.randomUUID())).toString(),
+        "METERING_STREAM_THREADS", Integer.toString(threads),
+        "METERING_HTTP_PORT", "0",
+        "METERING_TOPIC_PARTITIONS", Integer.toString(partitions))));
+  }
+
+  private static double totalMemoryGiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1048576.0;
+        }
+      }
+    } catch (Exception notLinux) {
+      // unknown
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,187 @@
+package dev.metering.bench;
+
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.RecordSerdes;
+import dev.metering.schemas.Topics;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.TimeWindows;
+
+/** The measuring tools of the harness: end offsets, committed progress, the two baselines, memory, percentiles. */
+final class Measure {
+
+  private Measure() {
+  }
+
+  static long endOffsets(String bootstrap, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+      List<TopicPartition> partitions = partitions(consumer, topic);
+      return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  static long committed(String bootstrap, String groupId, String topic) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get().entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+          .mapToLong(e -> e.getValue().offset()).sum();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /** Waits until {@code groupId} has committed {@code target} offsets of usage-events; returns the seconds since {@code startNanos}. */
+  static double awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (committed(bootstrap, groupId, Topics.USAGE_EVENTS.name()) < target) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(groupId + " did not finish within " + timeout);
+      }
+      Thread.sleep(200);
+    }
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** Baseline (a): a plain consumer reading the whole topic, the I/O limit. Returns events/s. */
+  static double plainConsumer(String bootstrap, long records) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+      List<TopicPartition> partitions = partitions(consumer, Topics.USAGE_EVENTS.name());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long start = System.nanoTime();
+      long read = 0;
+      while (read < records) {
+        read += consumer.poll(Duration.ofMillis(200)).count();
+      }
+      return read / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** Baseline (b): Kafka Streams with exactly_once_v2 doing one hourly windowed sum per key. Returns events/s. */
+  static double minimalStreams(String bootstrap, long records, Path stateDir) throws Exception {
+    String appId = "bench-minimal-" + UUID.randomUUID();
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(Topics.USAGE_EVENTS.name(), Consumed.with(Serdes.String(), RecordSerdes.usageEvent())
+            .withTimestampExtractor((record, partitionTime) -> ((UsageEvent) record.value()).getTimestamp()))
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofHours(1)))
+        .aggregate(() -> 0L, (key, e, sum) -> sum + e.getInputTokens() + e.getOutputTokens()
+                + e.getCacheCreationInputTokens() + e.getCacheReadInputTokens(),
+            Materialized.with(Serdes.String(), Serdes.Long()));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createDirectories(stateDir.resolve(appId)).toString());
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+      long start = System.nanoTime();
+      streams.start();
+      double seconds = awaitCommitted(bootstrap, appId, records, start, Duration.ofMinutes(20));
+      return records / seconds;
+    }
+  }
+
+  /** Samples the process's resident memory and heap; keeps the peaks. */
+  static final class MemorySampler implements AutoCloseable {
+    private final AtomicLong peakRss = new AtomicLong();
+    private final AtomicLong peakHeap = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    MemorySampler() {
+      thread = new Thread(() -> {
+        while (running) {
+          peakRss.accumulateAndGet(rssBytes(), Math::max);
+          peakHeap.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+          try {
+            Thread.sleep(250);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "memory-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    long peakRssBytes() {
+      return peakRss.get();
+    }
+
+    long peakHeapBytes() {
+      return peakHeap.get();
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      thread.interrupt();
+    }
+  }
+
+  static long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (Exception notLinux) {
+      // no /proc: report 0
+    }
+    return 0;
+  }
+
+  static double percentile(long[] values, double p) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+    return consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+  }
+}
