@@ -57,7 +57,8 @@ final class Results {
 
   private static String format(double value) {
     return Math.abs(value - Math.rint(value)) < 1e-9 && Math.abs(value) < 1e15
-        ? String.format(Locale.ROOT, "%,d", (long) value) : String.format(Locale.ROOT, "%,.2f", value);
+        ? String.format(Locale.ROOT, "%,d", (long) value)
+        : Math.abs(value) < 0.1 ? String.format(Locale.ROOT, "%.4f", value) : String.format(Locale.ROOT, "%,.2f", value);
   }
 
   private static String escape(String text) {
