@@ -116,7 +116,7 @@ public final class BenchMain {
         long start = System.nanoTime();
         app = MeteringApp.start(config, PriceBook.bundled());
         pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start, Duration.ofMinutes(30));
-        results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "2 stream threads (default)");
+        results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "2 stream threads");
         results.add("throughput", "pipeline / (a)", pipeline / plain, "ratio", "");
         results.add("throughput", "pipeline / (b)", pipeline / minimal, "ratio", "target >= 0.5");
         results.add("memory", "peak RSS of the bench process", memory.peakRssBytes() / 1048576.0, "MiB",

@@ -84,9 +84,7 @@ public record MeteringConfig(
         env.string("METERING_APPLICATION_ID", "metering-stream"),
         Path.of(env.string("METERING_STATE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "metering-stream").toString())),
         guarantee,
-        // Two threads even on two cores: a thread spends much of its time waiting on the broker
-        // (fetches, transaction commits), and a second one overlaps those waits (see README, Benchmarks).
-        env.intInRange("METERING_STREAM_THREADS", 2, 1, 64),
+        env.intInRange("METERING_STREAM_THREADS", 1, 1, 64),
         env.duration("METERING_FUTURE_TOLERANCE", Duration.ofMinutes(5), Duration.ZERO),
         env.duration("METERING_LATE_GRACE", Duration.ofDays(3), Duration.ZERO),
         env.duration("METERING_DEDUP_WINDOW", Duration.ofDays(7), Duration.ofMinutes(1)),

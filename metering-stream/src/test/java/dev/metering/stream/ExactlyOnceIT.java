@@ -103,6 +103,7 @@ class ExactlyOnceIT {
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(90)), "RUNNING");
       TestCluster.await(total + " records consumed", Duration.ofSeconds(180), () -> TestCluster.consumed(app) == total);
+      TestCluster.await("no rebalance or restore in progress", Duration.ofSeconds(60), app::ready);
 
       Map<String, Long> counters = app.localCounters();
       assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
