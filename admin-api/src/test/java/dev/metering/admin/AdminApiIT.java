@@ -21,7 +21,7 @@ import dev.metering.client.Models.KeyUsage;
 import dev.metering.client.Models.UsageSummary;
 import dev.metering.config.Env;
 import dev.metering.json.Json;
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
@@ -54,6 +54,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * admin-api end to end: a real broker, metering-stream and admin-api in this JVM, driven through
@@ -64,7 +65,8 @@ class AdminApiIT {
   private static final String ALICE_KEY = Secrets.generate();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(3);
   private static MeteringApp metering;
   private static AdminApi api;
   private static AdminClient alice;
@@ -73,7 +75,6 @@ class AdminApiIT {
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = KafkaTestSupport.brokerWithTopics(3);
     metering = MeteringApp.start(MeteringConfig.from(new Env(Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "METERING_APPLICATION_ID", "admin-it-" + UUID.randomUUID(),
@@ -102,9 +103,6 @@ class AdminApiIT {
     }
     if (metering != null) {
       metering.close();
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 

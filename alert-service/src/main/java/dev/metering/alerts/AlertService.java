@@ -38,7 +38,7 @@ public final class AlertService implements AutoCloseable {
     TopicView<String, AlertRule> rules = TopicView.start(config.kafka().bootstrapServers(), Topics.ALERT_RULES.name(),
         Topics.ALERT_RULES.keySerde().deserializer(), Topics.ALERT_RULES.valueSerde().deserializer(), null);
     rules.awaitCaughtUp(Duration.ofSeconds(60));
-    AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(() -> rules.snapshot().values()));
+    AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(rules::values));
     NotificationDispatcher dispatcher = new NotificationDispatcher(config, channels, clock);
     start(processor, "alert-processor");
     start(dispatcher, "notification-dispatcher");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
@@ -26,9 +26,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Kill and restart: alert-service runs in a separate JVM that is killed with SIGKILL while it
@@ -38,19 +37,10 @@ import org.junit.jupiter.api.Test;
 class AlertExactlyOnceIT {
 
   private static final int KEYS = 2000;
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(3);
 
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaTestSupport.brokerWithTopics(3);
-  }
 
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldWriteEachOutputExactlyOnceAcrossAKilledInstanceAndItsReplacement() throws Exception {

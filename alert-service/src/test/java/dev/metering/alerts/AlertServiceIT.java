@@ -10,7 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.metering.alerts.delivery.WebhookChannel;
 import dev.metering.alerts.delivery.WebhookSignature;
 import dev.metering.config.Env;
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AlertRule;
 import dev.metering.records.AuditRecord;
@@ -41,6 +41,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -54,7 +55,8 @@ class AlertServiceIT {
   private static final String SECRET = "it-webhook-secret";
   private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-11-20T10:00:00Z"));
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(2);
   private static GreenMail smtp;
   private static HttpServer webhooks;
   private static ServerSocket blackHole;
@@ -66,7 +68,6 @@ class AlertServiceIT {
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = KafkaTestSupport.brokerWithTopics(2);
     smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
     webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -132,9 +133,6 @@ class AlertServiceIT {
     }
     if (smtp != null) {
       smtp.stop();
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 

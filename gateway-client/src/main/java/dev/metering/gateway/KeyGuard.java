@@ -89,13 +89,13 @@ public final class KeyGuard implements AutoCloseable {
 
   /** Keys known, for dashboards. */
   public int keyCount() {
-    return keys.snapshot().size();
+    return (int) keys.values().count();
   }
 
   /** Keys suspended right now. */
   public long suspendedCount() {
     long now = clock.millis();
-    return statuses.snapshot().values().stream().filter(s -> s.getState() == KeyState.SUSPENDED
+    return statuses.values().filter(s -> s.getState() == KeyState.SUSPENDED
         && (s.getSuspendedUntil() == null || s.getSuspendedUntil() > now)).count();
   }
 

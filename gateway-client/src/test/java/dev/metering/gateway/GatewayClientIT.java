@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.keys.Secrets;
 import dev.metering.records.ApiKey;
@@ -21,26 +21,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** KeyGuard and UsageReporter against a real broker. */
 class GatewayClientIT {
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(2);
 
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaTestSupport.brokerWithTopics(2);
-  }
 
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldDecideEveryCaseLocallyFromTheCompactedTopics() throws Exception {

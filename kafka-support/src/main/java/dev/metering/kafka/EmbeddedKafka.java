@@ -52,11 +52,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     Objects.requireNonNull(brokerConfig, "brokerConfig");
     long started = System.nanoTime();
     KafkaClusterTestKit cluster = null;
+    Path logDirs = null;
     try {
       // Our own directory, deleted in close(): the test kit's default temporary directory is
       // deleted by a JVM shutdown hook that can run while the broker is still stopping on Ctrl-C,
       // and a broker that loses its log directory halts the JVM.
-      Path logDirs = Files.createTempDirectory("embedded-kafka");
+      logDirs = Files.createTempDirectory("embedded-kafka");
       KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(
           new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
               .setBaseDirectory(logDirs).build());
@@ -72,10 +73,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       return kafka;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      closeQuietly(cluster);
+      closeQuietly(cluster, logDirs);
       throw new IllegalStateException("interrupted while starting the in-JVM Kafka broker", e);
     } catch (Exception e) {
-      closeQuietly(cluster);
+      closeQuietly(cluster, logDirs);
       throw new IllegalStateException("cannot start the in-JVM Kafka broker: " + e.getMessage(), e);
     }
   }
@@ -108,12 +109,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(KafkaClusterTestKit cluster) {
-    if (cluster == null) {
-      return;
-    }
+  private static void closeQuietly(KafkaClusterTestKit cluster, Path logDirs) {
     try {
-      cluster.close();
+      if (cluster != null) {
+        cluster.close();
+      }
+      deleteRecursively(logDirs);
     } catch (Exception suppressed) {
       log.warn("cannot close a broker that failed to start", suppressed);
     }

@@ -77,16 +77,11 @@ public final class TopicView<K, V> implements AutoCloseable {
     return entry == null ? null : entry.value();
   }
 
-  /** A snapshot of every key's latest value. */
-  public Map<K, V> snapshot() {
-    Map<K, V> values = new java.util.HashMap<>();
-    latest.forEach((key, entry) -> {
-      if (entry.value() != null) {
-        values.put(key, entry.value());
-      }
-    });
-    return values;
+  /** Every key's latest value, live and without copying (weakly consistent while updates arrive). */
+  public java.util.stream.Stream<V> values() {
+    return latest.values().stream().map(Versioned::value).filter(java.util.Objects::nonNull);
   }
+
 
   /**
    * Applies a write this process has just produced at {@code offset}, so its own reads see it at

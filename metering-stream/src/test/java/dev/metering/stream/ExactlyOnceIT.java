@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
@@ -29,9 +29,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,19 +43,10 @@ class ExactlyOnceIT {
 
   private static final int PARTITIONS = 3;
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(PARTITIONS);
 
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaTestSupport.brokerWithTopics(PARTITIONS);
-  }
 
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldCountEveryEventExactlyOnceAcrossAKilledInstanceAndItsReplacement(@TempDir Path stateDir) throws Exception {

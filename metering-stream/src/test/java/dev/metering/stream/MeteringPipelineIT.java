@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
-import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
@@ -39,27 +39,17 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole topology on a real broker: a few thousand events with duplicates and bad records. */
 class MeteringPipelineIT {
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(3);
 
-  @BeforeAll
-  static void startBroker() {
-    kafka = KafkaTestSupport.brokerWithTopics(3);
-  }
 
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldMatchIndependentlyComputedTotalsAndLimitEventsDespiteDuplicatesAndBadRecords(@TempDir Path stateDir)

@@ -35,7 +35,7 @@ public final class RuleStore implements AutoCloseable {
   }
 
   public List<AlertRule> ofOrg(String orgId) {
-    return view.snapshot().values().stream()
+    return view.values()
         .filter(rule -> rule.getOrgId().equals(orgId))
         .sorted(Comparator.comparingLong(AlertRule::getCreatedAt).reversed().thenComparing(AlertRule::getId))
         .toList();

@@ -47,7 +47,7 @@ public final class KeyStore implements AutoCloseable {
 
   /** The org's keys, newest first. */
   public List<ApiKey> ofOrg(String orgId) {
-    return view.snapshot().values().stream()
+    return view.values()
         .filter(key -> key.getOrgId().equals(orgId))
         .sorted(Comparator.comparingLong(ApiKey::getCreatedAt).reversed().thenComparing(ApiKey::getId))
         .toList();

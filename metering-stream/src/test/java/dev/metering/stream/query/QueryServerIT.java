@@ -10,8 +10,7 @@ import dev.metering.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.config.Env;
-import dev.metering.kafka.EmbeddedKafka;
-import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.KafkaBroker;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringApp;
@@ -45,6 +44,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -59,7 +59,8 @@ class QueryServerIT {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final ObjectMapper JSON = Json.mapper();
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(PARTITIONS);
   private static Workload workload;
   private static String applicationId;
   private static MeteringApp a;
@@ -69,7 +70,6 @@ class QueryServerIT {
 
   @BeforeAll
   static void startTwoInstances() throws Exception {
-    kafka = KafkaTestSupport.brokerWithTopics(PARTITIONS);
     long now = System.currentTimeMillis();
     long monthStart = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
     workload = new Workload(11, 10, 2000, Math.max(monthStart, now - Duration.ofHours(30).toMillis()), now);
@@ -96,9 +96,6 @@ class QueryServerIT {
       if (app != null) {
         app.close();
       }
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 
