@@ -24,6 +24,16 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
   /** Share of the cache kept for index and filter blocks, so data blocks cannot evict them. */
   static final double HIGH_PRIORITY_POOL_RATIO = 0.1;
 
+  /**
+   * Memtable size of each store. Every segment of a window store is its own RocksDB instance, so
+   * an application has a hundred or more memtables charged to one write-buffer manager; with
+   * RocksDB's default (16 MiB, allocated in 2 MiB arena blocks) their first blocks alone exceed
+   * the budget, and the manager then flushes a memtable on nearly every write: the benchmark ran
+   * 3.5x slower. Small memtables allocated in small blocks keep the budget for data.
+   */
+  static final long WRITE_BUFFER_BYTES = 4L * 1024 * 1024;
+  static final long ARENA_BLOCK_BYTES = 256L * 1024;
+
   /** Per budget, so two applications in one JVM with different budgets each get theirs. */
   private static final Map<Long, Shared> SHARED = new ConcurrentHashMap<>();
 
@@ -39,6 +49,8 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
     table.setCacheIndexAndFilterBlocksWithHighPriority(true);
     table.setPinTopLevelIndexAndFilter(true);
     options.setWriteBufferManager(shared.writeBufferManager());
+    options.setWriteBufferSize(WRITE_BUFFER_BYTES);
+    options.setArenaBlockSize(ARENA_BLOCK_BYTES);
     options.setTableFormatConfig(table);
   }
 

@@ -1,5 +1,6 @@
 package dev.metering.stream.rocksdb;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,6 +31,10 @@ class BoundedMemoryRocksDBConfigTest {
         BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
         assertTrue(table.cacheIndexAndFilterBlocks(), "index and filter blocks are charged to the shared cache");
         assertTrue(table.pinTopLevelIndexAndFilter());
+        assertEquals(BoundedMemoryRocksDBConfig.ARENA_BLOCK_BYTES, options.arenaBlockSize(),
+            "memtables grow in small blocks, so a hundred stores do not exhaust the write budget when they open");
+        assertTrue(options.writeBufferSize() * 8 <= 64L * 1024 * 1024,
+            "a memtable is a small share of the budget");
       }
     }
   }
