@@ -3,6 +3,7 @@ package dev.metering.stream;
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.ModelUsage;
@@ -53,7 +54,11 @@ class TotalsTest {
     ModelUsage haikuShare = day.getByModel().get("claude-haiku-4-5-20251001");
     assertEquals(100, haikuShare.getInputTokens());
     assertEquals(100, haikuShare.getCostMicros());
-    assertEquals(day, fx.month("key-1", "2026-11").getTotals());
+    UsageTotals month = fx.month("key-1", "2026-11").getTotals();
+    assertEquals(Totals.totalTokens(day), Totals.totalTokens(month));
+    assertEquals(day.getCostMicros(), month.getCostMicros());
+    assertEquals(day.getRequests(), month.getRequests());
+    assertTrue(month.getByModel().isEmpty(), "the month keeps totals only; reports by model come from the days");
     assertEquals(day.getCostMicros(),
         fx.bucket(OrgUsageProcessor.DAILY_STORE, MeteringFixture.ORG, "2026-11-10T00:00:00Z").getCostMicros());
   }

@@ -20,7 +20,11 @@ public final class Totals {
     return t.getInputTokens() + t.getOutputTokens() + t.getCacheCreationInputTokens() + t.getCacheReadInputTokens();
   }
 
-  /** Adds one priced event to {@code totals} in place and returns it. */
+  /**
+   * Adds one priced event to {@code totals} in place, without the per-model breakdown, and returns
+   * it: for month totals, which limits and the current period read as a whole, so each event does
+   * not decode and re-encode a map of every model the key used that month.
+   */
   public static UsageTotals add(UsageTotals totals, PricedEvent priced) {
     UsageEvent e = priced.event();
     totals.setInputTokens(totals.getInputTokens() + e.getInputTokens());
@@ -33,6 +37,13 @@ public final class Totals {
       totals.setFallbackPricedRequests(totals.getFallbackPricedRequests() + 1);
     }
     totals.setLastEventTime(Math.max(totals.getLastEventTime(), e.getTimestamp()));
+    return totals;
+  }
+
+  /** Adds one priced event to {@code totals} in place, to the totals and its model's share, and returns it. */
+  public static UsageTotals addWithModel(UsageTotals totals, PricedEvent priced) {
+    add(totals, priced);
+    UsageEvent e = priced.event();
     ModelUsage model = totals.getByModel().computeIfAbsent(e.getModel(), m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
     model.setInputTokens(model.getInputTokens() + e.getInputTokens());
     model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());

@@ -29,7 +29,7 @@ public final class UsageBuckets {
   private static UsageTotals addTo(WindowStore<String, UsageTotals> store, String id, String orgId, long start,
       PricedEvent priced) {
     UsageTotals totals = store.fetch(id, start);
-    totals = Totals.add(totals != null ? totals : Totals.empty(orgId), priced);
+    totals = Totals.addWithModel(totals != null ? totals : Totals.empty(orgId), priced);
     store.put(id, totals, start);
     return totals;
   }
