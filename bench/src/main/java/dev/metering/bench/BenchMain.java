@@ -29,10 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.openjdk.jmh.results.RunResult;
@@ -48,11 +46,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class BenchMain {
 
   private final boolean quick;
-  /** Only the preload and one throughput run, "pipeline" or "minimal" (baseline (b)): for profiling. */
+  /** For profiling: only the preload and "minimal" (baseline (b)), "pipeline", or "latency" (pipeline, then latencies). */
   private final String only;
   private final int events;
   private final int keys;
   private final int partitions;
+  /** Background load during the latency runs, as a share of the measured pipeline throughput. */
+  private final double loadShare;
   private final Results results = new Results();
   private final Path work;
 
@@ -70,6 +70,7 @@ public final class BenchMain {
     only = options.containsKey("pipeline-only") ? "pipeline" : options.get("only");
     keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
     partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
+    loadShare = Double.parseDouble(options.getOrDefault("load", "0.5"));
     work = Files.createTempDirectory("metering-bench");
   }
 
@@ -85,6 +86,7 @@ public final class BenchMain {
         + "): " + events + " events, " + keys + " keys, " + partitions + " partitions";
     System.out.println(header);
     long wall = System.nanoTime();
+    boolean all = only == null;
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       prepare(bootstrap);
@@ -94,52 +96,55 @@ public final class BenchMain {
       results.add("input", "records produced (1% duplicates)", records, "records",
           String.format("%.0f records/s", records / ((System.nanoTime() - produceStart) / 1e9)));
 
-      if ("minimal".equals(only)) {
-        results.add("throughput", "(b) Kafka Streams EOS, one windowed sum", Measure.minimalStreams(bootstrap, records,
-            work, meteringConfig(bootstrap, 1).hourlyRetention()), "ev/s", "the framework limit");
-        results.print(header);
-        return;
+      double plain = Double.NaN;
+      double minimal = Double.NaN;
+      if (all) {
+        plain = Measure.plainConsumer(bootstrap, records);
+        results.add("throughput", "(a) plain consumer, read only", plain, "ev/s", "the I/O limit");
       }
-      if ("pipeline".equals(only)) {
+      if (all || "minimal".equals(only)) {
+        minimal = Measure.minimalStreams(bootstrap, records, work, meteringConfig(bootstrap, 1).hourlyRetention());
+        results.add("throughput", "(b) Kafka Streams EOS, one windowed sum", minimal, "ev/s",
+            "the framework limit, 1 stream thread");
+      }
+      if (all || "pipeline".equals(only) || "latency".equals(only)) {
+        // the same thread count as (b), metering-stream's default
         MeteringConfig config = meteringConfig(bootstrap, 1);
-        long start = System.nanoTime();
-        try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
-          results.add("throughput", "metering pipeline, EOS, all features", records / Measure.awaitCommitted(
-              bootstrap, config.applicationId(), records, start, Duration.ofMinutes(30)), "ev/s", "1 stream thread");
+        MeteringApp app;
+        double pipeline;
+        try (Measure.MemorySampler memory = new Measure.MemorySampler()) {
+          long start = System.nanoTime();
+          app = MeteringApp.start(config, PriceBook.bundled());
+          pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
+              Duration.ofMinutes(30));
+          results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "1 stream thread");
+          if (all) {
+            results.add("throughput", "pipeline / (a)", pipeline / plain, "ratio", "");
+            results.add("throughput", "pipeline / (b)", pipeline / minimal, "ratio", "target >= 0.5");
+          }
+          results.add("memory", "peak RSS of the bench process", memory.peakRssBytes() / 1048576.0, "MiB",
+              "broker, baselines and pipeline in one JVM; RocksDB budget " + config.rocksDbMemoryBytes() / 1048576
+                  + " MiB");
+          results.add("memory", "peak heap used", memory.peakHeapBytes() / 1048576.0, "MiB", "");
         }
-        results.print(header);
-        return;
-      }
-      double plain = Measure.plainConsumer(bootstrap, records);
-      results.add("throughput", "(a) plain consumer, read only", plain, "ev/s", "the I/O limit");
-      double minimal = Measure.minimalStreams(bootstrap, records, work,
-          meteringConfig(bootstrap, 1).hourlyRetention());
-      results.add("throughput", "(b) Kafka Streams EOS, one windowed sum", minimal, "ev/s", "the framework limit");
-
-      MeteringConfig config = meteringConfig(bootstrap, 2);
-      MeteringApp app;
-      double pipeline;
-      try (Measure.MemorySampler memory = new Measure.MemorySampler()) {
-        long start = System.nanoTime();
-        app = MeteringApp.start(config, PriceBook.bundled());
-        pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start, Duration.ofMinutes(30));
-        results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "2 stream threads");
-        results.add("throughput", "pipeline / (a)", pipeline / plain, "ratio", "");
-        results.add("throughput", "pipeline / (b)", pipeline / minimal, "ratio", "target >= 0.5");
-        results.add("memory", "peak RSS of the bench process", memory.peakRssBytes() / 1048576.0, "MiB",
-            "broker, baselines and pipeline in one JVM; RocksDB budget " + config.rocksDbMemoryBytes() / 1048576 + " MiB");
-        results.add("memory", "peak heap used", memory.peakHeapBytes() / 1048576.0, "MiB", "");
-      }
-      try {
-        underLoad(bootstrap, app, pipeline * 0.5);
-      } finally {
-        app.close();
+        try {
+          if (all || "latency".equals(only)) {
+            underLoad(bootstrap, app, pipeline * loadShare);
+          }
+        } finally {
+          app.close();
+        }
       }
     }
-    scaleCurve();
-    micro();
+    if (all) {
+      scaleCurve();
+      micro();
+    }
     results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
     results.print(header);
+    if (!all) {
+      return;
+    }
     results.write(Path.of("bench-results"), "bench-" + (quick ? "quick-" : "") + LocalDate.now(ZoneOffset.UTC), header);
   }
 
@@ -149,7 +154,7 @@ public final class BenchMain {
     Thread load = new Thread(() -> backgroundLoad(bootstrap, rate, loading), "background-load");
     load.start();
     try {
-      enforcement(bootstrap);
+      enforcement(bootstrap, app);
       queries(app);
     } finally {
       loading.set(false);
@@ -174,7 +179,8 @@ public final class BenchMain {
           return;
         }
       }
-      results.add("load", "background load during latency runs", rate, "ev/s", "50% of the pipeline throughput");
+      results.add("load", "background load during latency runs", rate, "ev/s",
+          Math.round(loadShare * 100) + "% of the pipeline throughput");
     }
   }
 
@@ -188,17 +194,21 @@ public final class BenchMain {
   }
 
   /**
-   * Keys with a 10,000-token hard limit are pushed over it; the time from producing the crossing
-   * event to KeyGuard answering SUSPENDED, and the tokens a gateway admitted meanwhile.
+   * Keys with a 10,000-token hard limit are pushed over it, one crossing every 50 ms (a few in
+   * flight at a time), by a producer configured like UsageReporter's (20 ms linger): the time from
+   * sending the crossing event to KeyGuard answering SUSPENDED, where it went (the hop probe), and
+   * the tokens a gateway calling every 5 ms would have admitted meanwhile. One watcher thread asks
+   * KeyGuard about every pending key each millisecond, as a gateway's request path would.
    */
-  private void enforcement(String bootstrap) throws Exception {
+  private void enforcement(String bootstrap, MeteringApp app) throws Exception {
     int crossings = quick ? 40 : 200;
     long limit = 10_000;
     Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
         "ALERT_SERVICE_INSTANCE_ID", "bench-alerts-0", "SMTP_PORT", "1", "ALERT_LAPSE_CHECK_INTERVAL", "10s"));
     try (AlertService alerts = AlertService.start(AlertServiceConfig.from(env), Clock.systemUTC());
         KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
-        KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap)) {
+        KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap);
+        Measure.HopProbe hops = new Measure.HopProbe(bootstrap)) {
       guard.awaitReady(Duration.ofSeconds(60));
       List<String> secrets = new ArrayList<>();
       for (int i = 0; i < crossings; i++) {
@@ -210,48 +220,81 @@ public final class BenchMain {
       producer.flush();
       Measure.await("KeyGuard to know the keys", Duration.ofSeconds(30),
           () -> guard.authorize(secrets.get(crossings - 1), "messages:write").allowed());
+      // every key 1,000 tokens short of its limit, metered before the crossings start
+      for (int i = 0; i < crossings; i++) {
+        send(producer, "enf-" + i, limit - 1_000);
+      }
+      producer.flush();
+      HttpClient http = HttpClient.newHttpClient();
+      for (int i = 0; i < crossings; i++) {
+        URI uri = URI.create("http://localhost:" + app.httpPort() + "/v1/keys/enf-" + i + "/current_period");
+        Measure.await("enf-" + i + " metered", Duration.ofSeconds(60), () -> {
+          try {
+            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body()
+                .contains("\"total_tokens\":" + (limit - 1_000));
+          } catch (Exception notYet) {
+            return false;
+          }
+        });
+      }
+
+      long[] crossedAt = new long[crossings];
+      long[] suspendedAt = new long[crossings];
+      AtomicInteger sent = new AtomicInteger();
+      Thread watcher = new Thread(() -> {
+        int done = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (done < crossings && System.nanoTime() < deadline) {
+          int upTo = sent.get();
+          for (int k = 0; k < upTo; k++) {
+            if (suspendedAt[k] == 0 && !guard.authorize(secrets.get(k), "messages:write").allowed()) {
+              suspendedAt[k] = System.nanoTime();
+              done++;
+            }
+          }
+          try {
+            Thread.sleep(1);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "keyguard-watcher");
+      watcher.start();
+      for (int k = 0; k < crossings; k++) {
+        crossedAt[k] = System.nanoTime();
+        send(producer, "enf-" + k, 2_000);
+        sent.set(k + 1);
+        Thread.sleep(50);
+      }
+      watcher.join();
+
       long[] latencies = new long[crossings];
       long[] overshoot = new long[crossings];
-      ExecutorService pool = Executors.newFixedThreadPool(20);
-      List<Future<?>> done = new ArrayList<>();
-      for (int i = 0; i < crossings; i++) {
-        int k = i;
-        done.add(pool.submit(() -> {
-          String key = "enf-" + k;
-          send(producer, key, limit - 1_000);
-          producer.flush();
-          long crossedAt = System.nanoTime();
-          send(producer, key, 2_000);
-          // A gateway in front of the key: one 100-token call every 5 ms while KeyGuard allows it. The
-          // calls are counted, not produced, so the measurement adds no load of its own.
-          long admitted = 0;
-          long nextCall = crossedAt;
-          while (guard.authorize(secrets.get(k), "messages:write").allowed()) {
-            if (System.nanoTime() - crossedAt > Duration.ofSeconds(60).toNanos()) {
-              throw new IllegalStateException(key + " was never suspended");
-            }
-            if (System.nanoTime() >= nextCall) {
-              admitted += 100;
-              nextCall += 5_000_000;
-            }
-            Thread.sleep(1);
-          }
-          latencies[k] = (System.nanoTime() - crossedAt) / 1_000_000;
-          overshoot[k] = admitted;
-          return null;
-        }));
+      long[] toBreach = new long[crossings];
+      long[] toSuspension = new long[crossings];
+      for (int k = 0; k < crossings; k++) {
+        if (suspendedAt[k] == 0) {
+          throw new IllegalStateException("enf-" + k + " was never suspended");
+        }
+        latencies[k] = (suspendedAt[k] - crossedAt[k]) / 1_000_000;
+        // a gateway in front of the key sends a 100-token call every 5 ms while KeyGuard allows it
+        overshoot[k] = (latencies[k] / 5 + 1) * 100;
+        toBreach[k] = (hops.breachedAt.getOrDefault("enf-" + k, Long.MAX_VALUE) - crossedAt[k]) / 1_000_000;
+        toSuspension[k] = (hops.suspendedAt.getOrDefault("enf-" + k, Long.MAX_VALUE) - crossedAt[k]) / 1_000_000;
       }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      pool.shutdown();
-      String note = crossings + " crossings, 20 at a time, KeyGuard polled every 1 ms";
+      String note = crossings + " crossings, one every 50 ms";
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, p50", Measure.percentile(latencies, 50), "ms", note);
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, p99", Measure.percentile(latencies, 99), "ms",
           "target <= 500 ms");
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, max", Measure.percentile(latencies, 100), "ms", "");
+      results.add("enforcement", "hop 1: crossing to LIMIT_BREACHED readable, p50", Measure.percentile(toBreach, 50),
+          "ms", "metering-stream (read_committed probe)");
+      results.add("enforcement", "hop 1, p99", Measure.percentile(toBreach, 99), "ms", "");
+      results.add("enforcement", "hops 1+2: crossing to SUSPENDED readable, p50", Measure.percentile(toSuspension, 50),
+          "ms", "then alert-service; the rest is KeyGuard's view");
+      results.add("enforcement", "hops 1+2, p99", Measure.percentile(toSuspension, 99), "ms", "");
       results.add("enforcement", "overshoot: tokens admitted after crossing, p50", Measure.percentile(overshoot, 50),
-          "tokens", "a 100-token call every 5 ms");
+          "tokens", "a 100-token call every 5 ms until SUSPENDED");
       results.add("enforcement", "overshoot, p99", Measure.percentile(overshoot, 99), "tokens", "");
     }
   }

@@ -1,5 +1,9 @@
 package dev.metering.bench;
 
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
+import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitEventKind;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.RecordSerdes;
 import dev.metering.schemas.Topics;
@@ -7,16 +11,23 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -42,27 +53,55 @@ final class Measure {
     }
   }
 
-  static long committed(Admin admin, String groupId, String topic) {
+  /**
+   * Whether {@code groupId} has committed {@code target} offsets of usage-events and everything it
+   * wrote to its own repartition topics meanwhile: the work downstream of a repartition (the org
+   * totals) is part of the pipeline, and not counting it would overstate throughput and leave a
+   * backlog that the latency runs would then measure. A repartition partition is done when at most
+   * its last transaction marker lies beyond the committed offset.
+   */
+  static boolean caughtUp(Admin admin, String groupId, long target) {
     try {
-      return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get().entrySet().stream()
-          .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+      long input = committed.entrySet().stream()
+          .filter(e -> e.getKey().topic().equals(Topics.USAGE_EVENTS.name()) && e.getValue() != null)
           .mapToLong(e -> e.getValue().offset()).sum();
+      if (input < target) {
+        return false;
+      }
+      List<String> repartition = admin.listTopics().names().get().stream()
+          .filter(t -> t.startsWith(groupId + "-") && t.endsWith("-repartition")).toList();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (TopicDescription topic : admin.describeTopics(repartition).allTopicNames().get().values()) {
+        topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest()));
+      }
+      for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+        OffsetAndMetadata done = committed.get(end.getKey());
+        if (end.getValue().offset() - (done == null ? 0 : done.offset()) > 1) {
+          return false;
+        }
+      }
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 0;
+      return false;
     } catch (Exception notYet) {
-      return 0;
+      return false;
     }
   }
 
-  /** Waits until {@code groupId} has committed {@code target} offsets of usage-events; returns the seconds since {@code startNanos}. */
+  /**
+   * Waits until {@code groupId} has processed {@code target} usage-events records and all its
+   * repartitioned records ({@link #caughtUp}); returns the seconds since {@code startNanos}.
+   */
   static double awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     // One admin client for the whole wait: a new client per check costs a core's worth of start-up
     // work on this 2-core machine and slows the pipeline being measured.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      while (committed(admin, groupId, Topics.USAGE_EVENTS.name()) < target) {
+      while (!caughtUp(admin, groupId, target)) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(groupId + " did not finish within " + timeout);
         }
@@ -184,6 +223,58 @@ final class Measure {
         throw new IllegalStateException("timed out waiting for " + what);
       }
       Thread.sleep(20);
+    }
+  }
+
+  /**
+   * Watches limit-events and key-status as a read_committed consumer and records when each key's
+   * LIMIT_BREACHED and SUSPENDED first become readable: the enforcement latency split by hop.
+   */
+  static final class HopProbe implements AutoCloseable {
+    final Map<String, Long> breachedAt = new ConcurrentHashMap<>();
+    final Map<String, Long> suspendedAt = new ConcurrentHashMap<>();
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    HopProbe(String bootstrap) {
+      Properties props = new Properties();
+      props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      List<TopicPartition> partitions = new ArrayList<>(partitions(consumer, Topics.LIMIT_EVENTS.name()));
+      partitions.addAll(partitions(consumer, Topics.KEY_STATUS.name()));
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position);
+      thread = new Thread(this::run, "hop-probe");
+      thread.start();
+    }
+
+    private void run() {
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+          long now = System.nanoTime();
+          if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
+            LimitEvent event = Topics.LIMIT_EVENTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            if (event.getKind() == LimitEventKind.LIMIT_BREACHED) {
+              breachedAt.putIfAbsent(event.getApiKeyId(), now);
+            }
+          } else {
+            KeyStatus status = Topics.KEY_STATUS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            if (status != null && status.getState() == KeyState.SUSPENDED) {
+              suspendedAt.putIfAbsent(status.getApiKeyId(), now);
+            }
+          }
+        }
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      thread.join();
+      consumer.close();
     }
   }
 
