@@ -321,17 +321,21 @@ public final class BenchMain {
     }
     long[] micros = new long[count];
     int failed = 0;
+    long bytes = 0;
     for (int i = 0; i < count; i++) {
       long start = System.nanoTime();
       HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url.get())).build(),
           HttpResponse.BodyHandlers.ofByteArray());
       micros[i] = (System.nanoTime() - start) / 1_000;
+      bytes += response.body().length;
       if (response.statusCode() != 200) {
         failed++;
       }
     }
+    String size = bytes / count >= 1_000_000 ? String.format("%.1f MB", bytes / count / 1e6)
+        : String.format("%.1f kB", bytes / count / 1e3);
     results.add("queries", name + ", p50", Measure.percentile(micros, 50) / 1000.0, "ms", count + " requests, "
-        + failed + " not 200");
+        + failed + " not 200, " + size + " each");
     results.add("queries", name + ", p99", Measure.percentile(micros, 99) / 1000.0, "ms", note);
   }
 

@@ -71,13 +71,13 @@ final class LocalQueries {
     return ReportAssembly.report(request, buckets, freshness);
   }
 
-  /** Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key. */
+  /** Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for merging. */
   Views.Report orgReportByKey(String keyStore, String orgId, ReportRequest request) {
     Map<Long, List<Views.Result>> buckets = new TreeMap<>();
     scanOrgKeys(keyStore, orgId, request.pageStart().toEpochMilli(), request.pageEnd().toEpochMilli() - 1,
         (windowed, totals) -> buckets.computeIfAbsent(windowed.window().start(), s -> new ArrayList<>())
             .addAll(results(windowed.key(), totals, false)));
-    return ReportAssembly.report(request, buckets, localFreshness());
+    return ReportAssembly.partial(request, buckets, localFreshness());
   }
 
   /** Sum of the daily buckets of one scope from one partition, both days included. */

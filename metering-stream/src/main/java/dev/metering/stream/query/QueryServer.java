@@ -33,8 +33,11 @@ public final class QueryServer implements AutoCloseable {
     String scrape();
   }
 
-  private QueryServer(Javalin app) {
+  private final ObjectMapper json;
+
+  private QueryServer(Javalin app, ObjectMapper json) {
     this.app = app;
+    this.json = json;
   }
 
   /** Starts listening at once (port 0 picks a free one); queries answer 503 until {@link #serve} is called. */
@@ -44,7 +47,7 @@ public final class QueryServer implements AutoCloseable {
       config.showJavalinBanner = false;
       config.jsonMapper(new JavalinJackson(json, false));
     });
-    QueryServer server = new QueryServer(app);
+    QueryServer server = new QueryServer(app, json);
     app.get("/v1/keys/{api_key_id}/current_period", server.query(QueryService::currentPeriod, "api_key_id"));
     app.get("/v1/keys/{api_key_id}/usage_report", server.query(QueryService::keyReport, "api_key_id"));
     app.get("/v1/keys/{api_key_id}/usage", server.query(QueryService::keyTotals, "api_key_id"));
@@ -109,7 +112,10 @@ public final class QueryServer implements AutoCloseable {
         forwarded.retryAfter().ifPresent(value -> ctx.header("Retry-After", value));
         ctx.status(forwarded.status()).contentType("application/json").result(forwarded.body());
       } else {
-        ctx.json(((QueryService.Answer.Local) answer).body());
+        // written straight to the response: an org-wide report can be tens of megabytes, which
+        // ctx.json would first build as one String and then copy into bytes
+        ctx.contentType("application/json");
+        json.writeValue(ctx.outputStream(), ((QueryService.Answer.Local) answer).body());
       }
     };
   }
