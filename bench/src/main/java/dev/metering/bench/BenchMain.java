@@ -67,7 +67,7 @@ public final class BenchMain {
     }
     quick = options.containsKey("quick");
     events = Integer.parseInt(options.getOrDefault("events", quick ? "150000" : "1000000"));
-    only = options.containsKey("pipeline-only") ? "pipeline" : options.get("only");
+    only = options.get("only");
     keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
     partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
     loadShare = Double.parseDouble(options.getOrDefault("load", "0.5"));
