@@ -118,16 +118,20 @@ class LocalSystemIT {
 
   private static List<String> awaitStory(String keyId, List<String> expected) throws InterruptedException {
     List<String> story = Collections.synchronizedList(new ArrayList<>());
-    KafkaTestSupport.await("the audit log of " + keyId, Duration.ofSeconds(30), () -> {
-      story.clear();
-      LocalDate today = LocalDate.now(ZoneOffset.UTC);
-      List<AuditLogEntry> entries = new ArrayList<>();
-      admin.auditLogs().list(today, today).forEach(entries::add);
-      Collections.reverse(entries);
-      entries.stream().filter(e -> keyId.equals(e.apiKeyId()) && !e.eventType().startsWith("alert_deliver"))
-          .forEach(e -> story.add(e.eventType()));
-      return story.equals(expected);
-    });
+    try {
+      KafkaTestSupport.await("the audit log of " + keyId, Duration.ofSeconds(30), () -> {
+        story.clear();
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        List<AuditLogEntry> entries = new ArrayList<>();
+        admin.auditLogs().list(today, today).forEach(entries::add);
+        Collections.reverse(entries);
+        entries.stream().filter(e -> keyId.equals(e.apiKeyId()) && !e.eventType().startsWith("alert_deliver"))
+            .forEach(e -> story.add(e.eventType()));
+        return story.equals(expected);
+      });
+    } catch (AssertionError timedOut) {
+      throw new AssertionError(timedOut.getMessage() + "; expected " + expected + ", last read " + story, timedOut);
+    }
     return new ArrayList<>(story);
   }
 
