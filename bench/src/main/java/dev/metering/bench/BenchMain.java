@@ -372,20 +372,9 @@ public final class BenchMain {
     }
   }
 
-  /** Creates the topics and waits until every partition has a leader, so the first sends do not bounce. */
-  private void prepare(String bootstrap) throws Exception {
+  /** Creates the topics (TopicSetup waits until every partition has a leader, so the first sends do not bounce). */
+  private void prepare(String bootstrap) {
     new dev.metering.config.KafkaSettings(bootstrap, partitions, (short) 1).ensureTopics();
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-        Map.of("bootstrap.servers", bootstrap))) {
-      Measure.await("partition leaders", Duration.ofSeconds(30), () -> {
-        try {
-          return admin.describeTopics(List.of(Topics.USAGE_EVENTS.name(), Topics.API_KEYS.name())).allTopicNames().get()
-              .values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
-        } catch (Exception e) {
-          return false;
-        }
-      });
-    }
   }
 
   private MeteringConfig meteringConfig(String bootstrap, int threads) throws Exception {

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicSetup {
 
+  private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
+
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -101,6 +103,7 @@ public final class TopicSetup {
     try {
       Set<String> existing = admin.listTopics().names().get();
       List<String> created = create(admin, existing);
+      awaitLeaders(admin, created);
       Map<String, Map<String, String>> altered = alignConfigs(admin, existing);
       checkCoPartitioning(admin);
       Result result = new Result(created, altered);
@@ -136,6 +139,26 @@ public final class TopicSetup {
       }
     }
     return created;
+  }
+
+  /**
+   * Waits until every partition of the topics just created has a leader. Producing before that
+   * gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer's retries after such a start were seen
+   * to be refused with OUT_OF_ORDER_SEQUENCE forever, losing the records of that batch.
+   */
+  private static void awaitLeaders(Admin admin, List<String> created) throws InterruptedException, ExecutionException {
+    long deadline = System.nanoTime() + LEADER_TIMEOUT.toNanos();
+    while (!created.isEmpty()) {
+      boolean led = admin.describeTopics(created).allTopicNames().get().values().stream()
+          .allMatch(topic -> topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+      if (led) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topics " + created + " have partitions without a leader after " + LEADER_TIMEOUT);
+      }
+      Thread.sleep(50);
+    }
   }
 
   private Map<String, Map<String, String>> alignConfigs(Admin admin, Set<String> existing)
