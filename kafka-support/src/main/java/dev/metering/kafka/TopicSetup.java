@@ -33,8 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicSetup {
 
-  private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
-
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -147,7 +145,7 @@ public final class TopicSetup {
    * to be refused with OUT_OF_ORDER_SEQUENCE forever, losing the records of that batch.
    */
   private static void awaitLeaders(Admin admin, List<String> created) throws InterruptedException, ExecutionException {
-    long deadline = System.nanoTime() + LEADER_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (!created.isEmpty()) {
       boolean led = admin.describeTopics(created).allTopicNames().get().values().stream()
           .allMatch(topic -> topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
@@ -155,7 +153,7 @@ public final class TopicSetup {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("topics " + created + " have partitions without a leader after " + LEADER_TIMEOUT);
+        throw new IllegalStateException("topics " + created + " have partitions without a leader after " + TIMEOUT);
       }
       Thread.sleep(50);
     }
