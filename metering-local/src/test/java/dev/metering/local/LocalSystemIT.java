@@ -90,7 +90,11 @@ class LocalSystemIT {
             && subjects().contains("[metering] " + key.id() + " reached 50% of its monthly token limit"));
     List<String> story = awaitStory(key.id(), List.of("key_created", "alert_created", "threshold_crossed", "limit_breached",
         "key_suspended"));
-    assertEquals(List.of("key_created", "alert_created", "threshold_crossed", "limit_breached", "key_suspended"), story);
+    assertEquals(List.of("key_created", "alert_created"), story.subList(0, 2), story.toString());
+    // The rule reaches metering-stream through a repartition, usage directly: when the calls cross
+    // 50% and 100% before the rule arrives, the threshold fires on the rule's arrival, after the
+    // breach. The audit log records what happened in that order; the suspension always follows the breach.
+    assertTrue(story.indexOf("limit_breached") < story.indexOf("key_suspended"), story.toString());
   }
 
   @Test
@@ -116,6 +120,7 @@ class LocalSystemIT {
     assertEquals(401, call("sk-mtr-not-a-key").statusCode());
   }
 
+  /** Waits until the key's audit entries are {@code expected}, in any order, and returns them in log order. */
   private static List<String> awaitStory(String keyId, List<String> expected) throws InterruptedException {
     List<String> story = Collections.synchronizedList(new ArrayList<>());
     try {
@@ -127,7 +132,7 @@ class LocalSystemIT {
         Collections.reverse(entries);
         entries.stream().filter(e -> keyId.equals(e.apiKeyId()) && !e.eventType().startsWith("alert_deliver"))
             .forEach(e -> story.add(e.eventType()));
-        return story.equals(expected);
+        return story.size() == expected.size() && story.containsAll(expected);
       });
     } catch (AssertionError timedOut) {
       throw new AssertionError(timedOut.getMessage() + "; expected " + expected + ", last read " + story, timedOut);
