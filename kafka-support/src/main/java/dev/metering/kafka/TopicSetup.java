@@ -22,6 +22,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,15 +148,25 @@ public final class TopicSetup {
   private static void awaitLeaders(Admin admin, List<String> created) throws InterruptedException, ExecutionException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (!created.isEmpty()) {
-      boolean led = admin.describeTopics(created).allTopicNames().get().values().stream()
-          .allMatch(topic -> topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-      if (led) {
+      if (haveLeaders(admin, created)) {
         return;
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("topics " + created + " have partitions without a leader after " + TIMEOUT);
       }
       Thread.sleep(50);
+    }
+  }
+
+  private static boolean haveLeaders(Admin admin, List<String> topics) throws InterruptedException, ExecutionException {
+    try {
+      return admin.describeTopics(topics).allTopicNames().get().values().stream()
+          .allMatch(topic -> topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return false; // created, but not yet in the metadata of the broker we asked
+      }
+      throw e;
     }
   }
 
