@@ -64,7 +64,7 @@ public final class AdminApi implements AutoCloseable {
     this.rules = new RuleStore(bootstrap, writer);
     keys.awaitLoaded(Duration.ofSeconds(60));
     rules.awaitLoaded(Duration.ofSeconds(60));
-    this.auditLog = new AuditLogReader(bootstrap);
+    this.auditLog = new AuditLogReader(bootstrap, writer::auditWrittenThrough);
     this.reporter = UsageReporter.create(bootstrap, "admin-api-ingest");
     Audits audits = new Audits(clock);
     this.keyRoutes = new KeyRoutes(keys, audits, json, clock);

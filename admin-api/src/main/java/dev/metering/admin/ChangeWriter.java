@@ -4,8 +4,11 @@ import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,6 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class ChangeWriter implements AutoCloseable {
 
   private final KafkaProducer<byte[], byte[]> producer;
+  /** Per audit-log partition, the offset of the last audit record this writer committed. */
+  private final Map<Integer, Long> auditWritten = new ConcurrentHashMap<>();
 
   public ChangeWriter(String bootstrapServers, String transactionalId) {
     Properties props = new Properties();
@@ -45,11 +50,15 @@ public final class ChangeWriter implements AutoCloseable {
     producer.beginTransaction();
     try {
       Future<RecordMetadata> change = producer.send(new ProducerRecord<>(topic, bytes(key), value));
+      List<Future<RecordMetadata>> trail = new ArrayList<>();
       for (AuditRecord audit : audits) {
-        producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
-            Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit)));
+        trail.add(producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
+            Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit))));
       }
       producer.commitTransaction();
+      for (Future<RecordMetadata> written : trail) {
+        auditWritten.merge(written.get().partition(), written.get().offset(), Math::max);
+      }
       return change.get().offset();
     } catch (KafkaException e) {
       producer.abortTransaction();
@@ -60,6 +69,11 @@ public final class ChangeWriter implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot write the change: " + e.getCause().getMessage(), e.getCause());
     }
+  }
+
+  /** The offset of the last audit record this writer committed to audit-log {@code partition}, or -1. */
+  public long auditWrittenThrough(int partition) {
+    return auditWritten.getOrDefault(partition, -1L);
   }
 
   private static byte[] bytes(String text) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.IntToLongFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -36,10 +37,19 @@ public final class AuditLogReader implements AutoCloseable {
   public record Page(List<AuditRecord> records, Long nextBefore) {
   }
 
+  /** How long a read waits for this instance's own committed audit records to become readable. */
+  private static final Duration OWN_WRITES_WAIT = Duration.ofSeconds(2);
+
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final int partitions;
+  private final IntToLongFunction writtenHere;
 
-  public AuditLogReader(String bootstrapServers) {
+  /**
+   * @param writtenHere per partition, the offset of the last audit record this instance committed
+   *     (-1 if none): a read waits until it is readable, so an admin sees their own changes
+   */
+  public AuditLogReader(String bootstrapServers, IntToLongFunction writtenHere) {
+    this.writtenHere = writtenHere;
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -58,7 +68,7 @@ public final class AuditLogReader implements AutoCloseable {
   public synchronized Page read(String orgId, long from, long to, Set<String> types, int limit, Long before) {
     TopicPartition partition = new TopicPartition(Topics.AUDIT_LOG.name(), partitionOf(orgId));
     consumer.assign(List.of(partition));
-    long end = consumer.endOffsets(List.of(partition)).get(partition);
+    long end = readableEnd(partition);
     if (before != null) {
       end = Math.min(end, before);
     }
@@ -106,6 +116,21 @@ public final class AuditLogReader implements AutoCloseable {
           e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The end of what read_committed can read (the last stable offset). A transaction's commit
+   * returns before its markers are written, so right after this instance wrote audit records the
+   * end can still lie before them for a few milliseconds: wait for them, briefly.
+   */
+  private long readableEnd(TopicPartition partition) {
+    long own = writtenHere.applyAsLong(partition.partition());
+    long deadline = System.nanoTime() + OWN_WRITES_WAIT.toNanos();
+    long end = consumer.endOffsets(List.of(partition)).get(partition);
+    while (end <= own && System.nanoTime() < deadline) {
+      end = consumer.endOffsets(List.of(partition)).get(partition);
+    }
+    return end;
   }
 
   private int partitionOf(String orgId) {
