@@ -21,12 +21,10 @@ import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -102,15 +100,12 @@ class MeteringPipelineIT {
       assertEquals(duplicates, counters.get(IngestCounters.DUPLICATE));
       assertEquals(bad, counters.get(IngestCounters.DEAD_LETTERED));
 
-      ReadOnlyWindowStore<String, UsageTotals> keyDaily = windowStore(app, KeyUsageProcessor.DAILY_STORE);
-      workload.expectedDaily(false).forEach((keyId, days) -> days.forEach((day, expected) ->
-          assertTotals(expected, keyDaily.fetch(keyId, day), keyId + " " + Instant.ofEpochMilli(day))));
-      ReadOnlyWindowStore<String, UsageTotals> orgDaily = windowStore(app, OrgUsageProcessor.DAILY_STORE);
+      TestCluster.assertDaily(workload.expectedDaily(false), TestCluster.windowStore(app, KeyUsageProcessor.DAILY_STORE));
+      ReadOnlyWindowStore<String, UsageTotals> orgDaily = TestCluster.windowStore(app, OrgUsageProcessor.DAILY_STORE);
       // org totals are one repartition topic behind the per-key ones
       TestCluster.await("org totals of every accepted event", Duration.ofSeconds(60),
-          () -> requests(orgDaily, from, now) == workload.events.size());
-      workload.expectedDaily(true).forEach((orgId, days) -> days.forEach((day, expected) ->
-          assertTotals(expected, orgDaily.fetch(orgId, day), orgId + " " + Instant.ofEpochMilli(day))));
+          () -> TestCluster.requests(orgDaily, from, now) == workload.events.size());
+      TestCluster.assertDaily(workload.expectedDaily(true), orgDaily);
       ReadOnlyKeyValueStore<String, MonthState> months = app.streams().store(
           StoreQueryParameters.fromNameAndType(KeyLimits.MONTH_STORE, QueryableStoreTypes.keyValueStore()));
       workload.expectedDaily(false).forEach((keyId, days) -> {
@@ -146,27 +141,6 @@ class MeteringPipelineIT {
 
 
   /** Requests counted in the store, or -1 while a rebalance makes it unreadable. */
-  private static long requests(ReadOnlyWindowStore<String, UsageTotals> store, long from, long to) {
-    long requests = 0;
-    try (var all = store.fetchAll(Instant.ofEpochMilli(Periods.dayStart(from)), Instant.ofEpochMilli(to))) {
-      while (all.hasNext()) {
-        requests += all.next().value.getRequests();
-      }
-    } catch (org.apache.kafka.streams.errors.InvalidStateStoreException rebalancing) {
-      return -1;
-    }
-    return requests;
-  }
-
-  private static ReadOnlyWindowStore<String, UsageTotals> windowStore(MeteringApp app, String name) {
-    return app.streams().store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.windowStore()));
-  }
-
-  private static void assertTotals(Workload.Expected expected, UsageTotals actual, String where) {
-    assertNotNull(actual, where);
-    assertEquals(expected, Workload.Expected.of(actual), where);
-  }
-
 
   private static long monthStart(long millis) {
     return java.time.YearMonth.from(Instant.ofEpochMilli(millis).atOffset(java.time.ZoneOffset.UTC))

@@ -1,14 +1,23 @@
 package dev.metering.stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.usage.Periods;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 
 /** metering-stream's integration-test helpers, on top of {@link KafkaTestSupport}. */
 public final class TestCluster {
@@ -46,5 +55,33 @@ public final class TestCluster {
 
   public static Map<String, Object> adminConfig(String bootstrap) {
     return KafkaTestSupport.adminConfig(bootstrap);
+  }
+
+  public static ReadOnlyWindowStore<String, UsageTotals> windowStore(MeteringApp app, String name) {
+    return app.streams().store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.windowStore()));
+  }
+
+  /** Requests counted in a daily store from the day of {@code from} to {@code to}, or -1 while it is unavailable. */
+  public static long requests(ReadOnlyWindowStore<String, UsageTotals> store, long from, long to) {
+    long requests = 0;
+    try (var all = store.fetchAll(Instant.ofEpochMilli(Periods.dayStart(from)), Instant.ofEpochMilli(to))) {
+      while (all.hasNext()) {
+        requests += all.next().value.getRequests();
+      }
+    } catch (InvalidStateStoreException rebalancing) {
+      return -1;
+    }
+    return requests;
+  }
+
+  /** Every day of every id in {@code expected} has exactly those totals in {@code store}. */
+  public static void assertDaily(Map<String, Map<Long, Workload.Expected>> expected,
+      ReadOnlyWindowStore<String, UsageTotals> store) {
+    expected.forEach((id, days) -> days.forEach((day, totals) -> {
+      UsageTotals actual = store.fetch(id, day);
+      String where = id + " " + Instant.ofEpochMilli(day);
+      assertNotNull(actual, where);
+      assertEquals(totals, Workload.Expected.of(actual), where);
+    }));
   }
 }

@@ -35,7 +35,7 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
   @Override
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
-    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings);
+    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings, 0);
     this.limits = KeyLimits.open(context);
   }
 

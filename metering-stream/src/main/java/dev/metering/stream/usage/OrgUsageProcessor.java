@@ -15,6 +15,9 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   public static final String DAILY_STORE = "org-daily-totals";
   public static final String SPIKES_FIRED_STORE = "org-spikes-fired";
 
+  /** Org buckets kept decoded: an org's current hour and day and the day a week before, for many orgs. */
+  static final int DECODED_BUCKETS = 3 * 1024;
+
   private final PriceBook prices;
   private final SpikeSettings spikeSettings;
 
@@ -30,7 +33,8 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   @Override
   public void init(ProcessorContext<String, UsageSpike> context) {
     this.context = context;
-    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings);
+    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
+        DECODED_BUCKETS);
     this.progress = new Progress(context.getStateStore(Progress.ORG_STORE));
   }
 

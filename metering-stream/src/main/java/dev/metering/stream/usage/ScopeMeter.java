@@ -17,10 +17,11 @@ final class ScopeMeter {
     this.spikes = spikes;
   }
 
-  /** Opens the scope's three stores in a processor's context. */
+  /** Opens the scope's three stores in a processor's context, keeping {@code decodedBuckets} buckets decoded (see {@link UsageBuckets}). */
   static ScopeMeter open(ProcessingContext context, String hourlyStore, String dailyStore, String spikesFiredStore,
-      SpikeSettings settings) {
-    UsageBuckets buckets = new UsageBuckets(context.getStateStore(hourlyStore), context.getStateStore(dailyStore));
+      SpikeSettings settings, int decodedBuckets) {
+    UsageBuckets buckets = new UsageBuckets(context.getStateStore(hourlyStore), context.getStateStore(dailyStore),
+        decodedBuckets);
     return new ScopeMeter(buckets, new SpikeDetector(buckets, context.getStateStore(spikesFiredStore), settings));
   }
 
