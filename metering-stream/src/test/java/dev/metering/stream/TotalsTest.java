@@ -27,6 +27,12 @@ class TotalsTest {
   }
 
   @Test
+  void shouldStartABucketFromTheSchemaDefaults() {
+    assertEquals(UsageTotals.newBuilder().setOrgId("org-1").setByModel(new java.util.HashMap<>()).build(),
+        Totals.empty("org-1"));
+  }
+
+  @Test
   void shouldKeepHourlyDailyAndMonthlyTotalsOfEveryTokenKindWithCost() {
     UsageEvent sonnet = event("key-1", "2026-11-10T10:15:00Z", 1_000_000);
     sonnet.setOutputTokens(200_000);

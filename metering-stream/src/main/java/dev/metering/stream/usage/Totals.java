@@ -11,8 +11,12 @@ public final class Totals {
   private Totals() {
   }
 
+  /**
+   * A bucket with nothing in it yet. Built with the constructor: Avro's builder deep-copies each
+   * field's schema default, and a key's new hour and day take two of these per event.
+   */
   public static UsageTotals empty(String orgId) {
-    return UsageTotals.newBuilder().setOrgId(orgId).setByModel(new HashMap<>()).build();
+    return new UsageTotals(orgId, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, new HashMap<>());
   }
 
   /** total_tokens = input + output + cache_creation + cache_read. */
