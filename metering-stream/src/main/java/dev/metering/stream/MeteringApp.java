@@ -7,6 +7,7 @@ import dev.metering.stream.pricing.PriceBook;
 import dev.metering.json.Json;
 import dev.metering.stream.query.QueryServer;
 import dev.metering.stream.query.QueryService;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -85,7 +86,10 @@ public final class MeteringApp implements AutoCloseable {
     });
     status.set(app.status());
     streams.start();
-    server.serve(new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC()));
+    QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
+        config.lateGrace(), config.queryCacheBytes());
+    app.bindQueryMetrics(queries);
+    server.serve(queries);
     return app;
   }
 
@@ -165,6 +169,20 @@ public final class MeteringApp implements AutoCloseable {
     }
     Gauge.builder("metering.restoring.stores", restoring, AtomicInteger::get)
         .description("State stores being restored on this instance")
+        .register(metrics);
+  }
+
+  private void bindQueryMetrics(QueryService queries) {
+    FunctionCounter.builder("metering.query.closed.buckets", queries, QueryService::closedBucketHits)
+        .description("Final buckets of org reports by key served already rendered")
+        .tag("result", "hit")
+        .register(metrics);
+    FunctionCounter.builder("metering.query.closed.buckets", queries, QueryService::closedBucketMisses)
+        .description("Final buckets of org reports by key served already rendered")
+        .tag("result", "miss")
+        .register(metrics);
+    Gauge.builder("metering.query.closed.buckets.bytes", queries, QueryService::closedBucketBytes)
+        .description("Memory held by rendered final buckets (METERING_QUERY_CACHE_MB bounds it)")
         .register(metrics);
   }
 

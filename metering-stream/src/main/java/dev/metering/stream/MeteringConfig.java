@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on
  * @param httpPort {@code METERING_HTTP_PORT}: its port; 0 picks a free one
  * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
+ * @param queryCacheBytes {@code METERING_QUERY_CACHE_MB}: memory for the rendered final buckets of org reports
+ *     by key (days the late grace has closed), so repeated dashboards read only the open days; 0 turns it off
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -55,7 +57,8 @@ public record MeteringConfig(
     Duration commitInterval,
     String httpBind,
     int httpPort,
-    String advertisedHost) {
+    String advertisedHost,
+    long queryCacheBytes) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -99,6 +102,7 @@ public record MeteringConfig(
         env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10)),
         env.string("METERING_HTTP_BIND", "0.0.0.0"),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
-        env.string("METERING_ADVERTISED_HOST", "localhost"));
+        env.string("METERING_ADVERTISED_HOST", "localhost"),
+        env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024);
   }
 }

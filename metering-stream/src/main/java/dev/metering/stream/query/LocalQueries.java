@@ -71,13 +71,40 @@ final class LocalQueries {
     return ReportAssembly.report(request, buckets, freshness);
   }
 
-  /** Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for merging. */
+  /**
+   * Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for
+   * merging. The freshness is read before the buckets, so as_of never claims more than was read.
+   */
   Views.Report orgReportByKey(String keyStore, String orgId, ReportRequest request) {
+    Views.Freshness freshness = localFreshness();
     Map<Long, List<Views.Result>> buckets = new TreeMap<>();
     scanOrgKeys(keyStore, orgId, request.pageStart().toEpochMilli(), request.pageEnd().toEpochMilli() - 1,
         (windowed, totals) -> buckets.computeIfAbsent(windowed.window().start(), s -> new ArrayList<>())
             .addAll(results(windowed.key(), totals, false)));
-    return ReportAssembly.partial(request, buckets, localFreshness());
+    return ReportAssembly.partial(request, buckets, freshness);
+  }
+
+  /**
+   * The usage-events partitions active here and the time before which their buckets can no longer
+   * change: an event is only counted if it is at most the late grace behind its partition's stream
+   * time, so a bucket that ends at or before (stream time - grace) of every partition is final.
+   * Null when some partition has no stream time yet (it would still accept an event of any age).
+   */
+  record Coverage(Set<Integer> partitions, Long closedBefore) {
+  }
+
+  Coverage coverage(long lateGraceMillis) {
+    Set<Integer> partitions = activeUsagePartitions();
+    Long closedBefore = null;
+    for (int partition : partitions) {
+      Instant streamTime = streamTime(Progress.INGEST_STORE, partition, false);
+      if (streamTime == null) {
+        return new Coverage(partitions, null);
+      }
+      long bound = streamTime.toEpochMilli() - lateGraceMillis;
+      closedBefore = closedBefore == null ? bound : Math.min(closedBefore, bound);
+    }
+    return new Coverage(partitions, closedBefore);
   }
 
   /** Sum of the daily buckets of one scope from one partition, both days included. */

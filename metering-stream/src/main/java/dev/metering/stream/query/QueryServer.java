@@ -114,8 +114,10 @@ public final class QueryServer implements AutoCloseable {
       } else {
         // written straight to the response: an org-wide report can be tens of megabytes, which
         // ctx.json would first build as one String and then copy into bytes
+        QueryService.Answer.Local local = (QueryService.Answer.Local) answer;
+        local.headers().forEach(ctx::header);
         ctx.contentType("application/json");
-        json.writeValue(ctx.outputStream(), ((QueryService.Answer.Local) answer).body());
+        json.writeValue(ctx.outputStream(), local.body());
       }
     };
   }

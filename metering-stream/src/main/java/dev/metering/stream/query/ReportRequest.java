@@ -49,9 +49,12 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
 
   /** The page token of the page after this one, or null if this is the last. */
   public String nextPage() {
-    return pageEnd.isBefore(end)
-        ? PAGE_ENCODER.encodeToString(Long.toString(pageEnd.toEpochMilli()).getBytes(StandardCharsets.US_ASCII))
-        : null;
+    return pageEnd.isBefore(end) ? pageToken(pageEnd) : null;
+  }
+
+  /** The page token of the page starting with the bucket at {@code pageStart} (URL-safe). */
+  public static String pageToken(Instant pageStart) {
+    return PAGE_ENCODER.encodeToString(Long.toString(pageStart.toEpochMilli()).getBytes(StandardCharsets.US_ASCII));
   }
 
   public static String id(String parameter, String value) {

@@ -37,6 +37,13 @@ public final class Views {
   public record Report(List<Bucket> data, boolean hasMore, String nextPage, Instant asOf, boolean stale) {
   }
 
+  /**
+   * A {@link Report} whose buckets are each a {@link Bucket} or its JSON already rendered (a
+   * {@code RawValue}, from {@link ClosedBuckets}): the same JSON as the report.
+   */
+  public record RenderedReport(List<Object> data, boolean hasMore, String nextPage, Instant asOf, boolean stale) {
+  }
+
   public record Totals(String orgId, String apiKeyId, LocalDate startDate, LocalDate endDate, UsageView usage,
       Instant asOf, boolean stale) {
   }
