@@ -9,6 +9,7 @@ import dev.metering.stream.query.QueryServer;
 import dev.metering.stream.query.QueryService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -68,7 +69,7 @@ public final class MeteringApp implements AutoCloseable {
     Properties props = StreamsSettings.of(config);
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices), props);
-    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry metrics = metricsRegistry();
     MeteringApp app = new MeteringApp(streams, server, metrics);
     app.bindMetrics();
     streams.setGlobalStateRestoreListener(app.restoreTracker());
@@ -157,6 +158,18 @@ public final class MeteringApp implements AutoCloseable {
     }
     server.close();
     metrics.close();
+  }
+
+  /**
+   * The registry /metrics scrapes. Kafka Streams tags a window store's metrics
+   * rocksdb-window-state-id and a key-value store's rocksdb-state-id under the same names;
+   * Prometheus needs one set of tag keys per name, so without the rename the registry refused
+   * whichever kind came second and those stores were missing from /metrics.
+   */
+  static PrometheusMeterRegistry metricsRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(MeterFilter.renameTag("kafka.stream", "rocksdb.window.state.id", "rocksdb.state.id"));
+    return registry;
   }
 
   private void bindMetrics() {
