@@ -66,7 +66,7 @@ public final class BenchMain {
       options.put(kv[0], kv.length > 1 ? kv[1] : "true");
     }
     quick = options.containsKey("quick");
-    events = Integer.parseInt(options.getOrDefault("events", quick ? "150000" : "1000000"));
+    events = Integer.parseInt(options.getOrDefault("events", quick ? "150000" : "2000000"));
     only = options.get("only");
     keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
     partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
@@ -129,7 +129,7 @@ public final class BenchMain {
         }
         try {
           if (all || "latency".equals(only)) {
-            underLoad(bootstrap, app, pipeline * loadShare);
+            underLoad(bootstrap, app, config.applicationId(), pipeline * loadShare);
           }
         } finally {
           app.close();
@@ -149,12 +149,12 @@ public final class BenchMain {
   }
 
   /** Enforcement and query latency while background events arrive at {@code rate} events/s. */
-  private void underLoad(String bootstrap, MeteringApp app, double rate) throws Exception {
+  private void underLoad(String bootstrap, MeteringApp app, String groupId, double rate) throws Exception {
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load = new Thread(() -> backgroundLoad(bootstrap, rate, loading), "background-load");
     load.start();
     try {
-      enforcement(bootstrap, app);
+      enforcement(bootstrap, app, groupId);
       queries(app);
     } finally {
       loading.set(false);
@@ -198,9 +198,10 @@ public final class BenchMain {
    * flight at a time), by a producer configured like UsageReporter's (20 ms linger): the time from
    * sending the crossing event to KeyGuard answering SUSPENDED, where it went (the hop probe), and
    * the tokens a gateway calling every 5 ms would have admitted meanwhile. One watcher thread asks
-   * KeyGuard about every pending key each millisecond, as a gateway's request path would.
+   * KeyGuard about every pending key each millisecond, as a gateway's request path would. The
+   * crossings start once metering-stream keeps up with the load again after that setup.
    */
-  private void enforcement(String bootstrap, MeteringApp app) throws Exception {
+  private void enforcement(String bootstrap, MeteringApp app, String groupId) throws Exception {
     int crossings = quick ? 40 : 200;
     long limit = 10_000;
     Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
@@ -238,6 +239,7 @@ public final class BenchMain {
         });
       }
 
+      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
       long[] crossedAt = new long[crossings];
       long[] suspendedAt = new long[crossings];
       AtomicInteger sent = new AtomicInteger();
