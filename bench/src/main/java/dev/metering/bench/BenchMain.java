@@ -8,9 +8,8 @@ import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.keys.Secrets;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
-import dev.metering.stream.MeteringApp;
 import dev.metering.stream.MeteringConfig;
-import dev.metering.stream.pricing.PriceBook;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -103,36 +102,32 @@ public final class BenchMain {
         results.add("throughput", "(a) plain consumer, read only", plain, "ev/s", "the I/O limit");
       }
       if (all || "minimal".equals(only)) {
-        minimal = Measure.minimalStreams(bootstrap, records, work, meteringConfig(bootstrap, 1).hourlyRetention());
+        minimal = Measure.minimalStreams(bootstrap, records, work,
+            MeteringConfig.from(new Env(meteringEnv(bootstrap, 1))).hourlyRetention());
         results.add("throughput", "(b) Kafka Streams EOS, one windowed sum", minimal, "ev/s",
             "the framework limit, 1 stream thread");
       }
       if (all || "pipeline".equals(only) || "latency".equals(only)) {
-        // the same thread count as (b), metering-stream's default
-        MeteringConfig config = meteringConfig(bootstrap, 1);
-        MeteringApp app;
-        double pipeline;
-        try (Measure.MemorySampler memory = new Measure.MemorySampler()) {
-          long start = System.nanoTime();
-          app = MeteringApp.start(config, PriceBook.bundled());
-          pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
-              Duration.ofMinutes(30));
+        // the same thread count as (b), metering-stream's default; in its own JVM, as deployed
+        Map<String, String> env = meteringEnv(bootstrap, 1);
+        MeteringConfig config = MeteringConfig.from(new Env(env));
+        long start = System.nanoTime();
+        try (StreamProcess stream = StreamProcess.start(env, work)) {
+          double pipeline = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
+              Duration.ofMinutes(30), stream::requireAlive);
           results.add("throughput", "metering pipeline, EOS, all features", pipeline, "ev/s", "1 stream thread");
           if (all) {
             results.add("throughput", "pipeline / (a)", pipeline / plain, "ratio", "");
             results.add("throughput", "pipeline / (b)", pipeline / minimal, "ratio", "target >= 0.5");
           }
-          results.add("memory", "peak RSS of the bench process", memory.peakRssBytes() / 1048576.0, "MiB",
-              "broker, baselines and pipeline in one JVM; RocksDB budget " + config.rocksDbMemoryBytes() / 1048576
-                  + " MiB");
-          results.add("memory", "peak heap used", memory.peakHeapBytes() / 1048576.0, "MiB", "");
-        }
-        try {
+          results.add("memory", "peak RSS of metering-stream during the throughput run",
+              stream.peakRssBytes() / 1048576.0, "MiB", "its own JVM (-Xmx" + StreamProcess.HEAP
+                  + "); RocksDB budget " + config.rocksDbMemoryBytes() / 1048576 + " MiB");
+          results.add("memory", "peak heap used", stream.peakHeapBytes() / 1048576.0, "MiB",
+              "the most heap any collection started from");
           if (all || "latency".equals(only)) {
-            underLoad(bootstrap, app, config.applicationId(), pipeline * loadShare);
+            underLoad(bootstrap, stream.httpPort(), config.applicationId(), pipeline * loadShare);
           }
-        } finally {
-          app.close();
         }
       }
     }
@@ -149,13 +144,13 @@ public final class BenchMain {
   }
 
   /** Enforcement and query latency while background events arrive at {@code rate} events/s. */
-  private void underLoad(String bootstrap, MeteringApp app, String groupId, double rate) throws Exception {
+  private void underLoad(String bootstrap, int httpPort, String groupId, double rate) throws Exception {
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load = new Thread(() -> backgroundLoad(bootstrap, rate, loading), "background-load");
     load.start();
     try {
-      enforcement(bootstrap, app, groupId);
-      queries(app);
+      enforcement(bootstrap, httpPort, groupId);
+      queries(httpPort);
     } finally {
       loading.set(false);
       load.join();
@@ -201,7 +196,7 @@ public final class BenchMain {
    * KeyGuard about every pending key each millisecond, as a gateway's request path would. The
    * crossings start once metering-stream keeps up with the load again after that setup.
    */
-  private void enforcement(String bootstrap, MeteringApp app, String groupId) throws Exception {
+  private void enforcement(String bootstrap, int httpPort, String groupId) throws Exception {
     int crossings = quick ? 40 : 200;
     long limit = 10_000;
     Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
@@ -228,7 +223,7 @@ public final class BenchMain {
       producer.flush();
       HttpClient http = HttpClient.newHttpClient();
       for (int i = 0; i < crossings; i++) {
-        URI uri = URI.create("http://localhost:" + app.httpPort() + "/v1/keys/enf-" + i + "/current_period");
+        URI uri = URI.create("http://127.0.0.1:" + httpPort + "/v1/keys/enf-" + i + "/current_period");
         Measure.await("enf-" + i + " metered", Duration.ofSeconds(60), () -> {
           try {
             return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body()
@@ -301,9 +296,9 @@ public final class BenchMain {
     }
   }
 
-  private void queries(MeteringApp app) throws Exception {
+  private void queries(int httpPort) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    String base = "http://localhost:" + app.httpPort();
+    String base = "http://127.0.0.1:" + httpPort;
     String since = Instant.now().minus(31, ChronoUnit.DAYS).truncatedTo(ChronoUnit.DAYS).toString();
     Random random = new Random(5);
     int n = quick ? 200 : 1000;
@@ -371,11 +366,11 @@ public final class BenchMain {
         prepare(bootstrap);
         Dataset.produce(bootstrap, perPoint, point[0], 11);
         long records = Measure.endOffsets(bootstrap, Topics.USAGE_EVENTS.name());
-        MeteringConfig config = meteringConfig(bootstrap, point[1]);
+        Map<String, String> env = meteringEnv(bootstrap, point[1]);
         long start = System.nanoTime();
-        try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
-          double rate = records / Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
-              Duration.ofMinutes(20));
+        try (StreamProcess stream = StreamProcess.start(env, work)) {
+          double rate = records / Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records, start,
+              Duration.ofMinutes(20), stream::requireAlive);
           results.add("scale", String.format("%,d keys, %d stream thread%s", point[0], point[1], point[1] > 1 ? "s" : ""),
               rate, "ev/s", perPoint + " events");
         }
@@ -400,15 +395,15 @@ public final class BenchMain {
     new dev.metering.config.KafkaSettings(bootstrap, partitions, (short) 1).ensureTopics();
   }
 
-  private MeteringConfig meteringConfig(String bootstrap, int threads) throws Exception {
-    return MeteringConfig.from(new Env(Map.of(
+  /** metering-stream's environment for a run: a fresh application id and state directory. */
+  private Map<String, String> meteringEnv(String bootstrap, int threads) throws IOException {
+    return Map.of(
         "METERING_COMMIT_INTERVAL", System.getenv().getOrDefault("METERING_COMMIT_INTERVAL", "100ms"),
         "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
         "METERING_APPLICATION_ID", "bench-metering-" + UUID.randomUUID(),
         "METERING_STATE_DIR", Files.createDirectories(work.resolve("state-" + UUID.randomUUID())).toString(),
         "METERING_STREAM_THREADS", Integer.toString(threads),
-        "METERING_HTTP_PORT", "0",
-        "METERING_TOPIC_PARTITIONS", Integer.toString(partitions))));
+        "METERING_TOPIC_PARTITIONS", Integer.toString(partitions));
   }
 
   private static double totalMemoryGiB() {

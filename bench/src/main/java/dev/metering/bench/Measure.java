@@ -7,7 +7,6 @@ import dev.metering.records.LimitEventKind;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.RecordSerdes;
 import dev.metering.schemas.Topics;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -92,13 +90,14 @@ final class Measure {
    * Waits until {@code groupId} has processed {@code target} usage-events records and all its
    * repartitioned records ({@link #caughtUp}); returns the seconds since {@code startNanos}.
    */
-  static double awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout)
-      throws InterruptedException {
+  static double awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout,
+      Runnable stillRunning) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     // One admin client for the whole wait: a new client per check costs a core's worth of start-up
     // work on this 2-core machine and slows the pipeline being measured.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       while (!caughtUp(admin, groupId, target)) {
+        stillRunning.run();
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(groupId + " did not finish within " + timeout);
         }
@@ -184,60 +183,9 @@ final class Measure {
     try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
       long start = System.nanoTime();
       streams.start();
-      double seconds = awaitCommitted(bootstrap, appId, records, start, Duration.ofMinutes(20));
+      double seconds = awaitCommitted(bootstrap, appId, records, start, Duration.ofMinutes(20), () -> { });
       return records / seconds;
     }
-  }
-
-  /** Samples the process's resident memory and heap; keeps the peaks. */
-  static final class MemorySampler implements AutoCloseable {
-    private final AtomicLong peakRss = new AtomicLong();
-    private final AtomicLong peakHeap = new AtomicLong();
-    private final Thread thread;
-    private volatile boolean running = true;
-
-    MemorySampler() {
-      thread = new Thread(() -> {
-        while (running) {
-          peakRss.accumulateAndGet(rssBytes(), Math::max);
-          peakHeap.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
-          try {
-            Thread.sleep(250);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "memory-sampler");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    long peakRssBytes() {
-      return peakRss.get();
-    }
-
-    long peakHeapBytes() {
-      return peakHeap.get();
-    }
-
-    @Override
-    public void close() {
-      running = false;
-      thread.interrupt();
-    }
-  }
-
-  static long rssBytes() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (Exception notLinux) {
-      // no /proc: report 0
-    }
-    return 0;
   }
 
   static double percentile(long[] values, double p) {

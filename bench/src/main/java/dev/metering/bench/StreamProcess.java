@@ -1,0 +1,120 @@
+package dev.metering.bench;
+
+import dev.metering.stream.MeteringStreamMain;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * metering-stream in a JVM of its own, started as it is deployed ({@link MeteringStreamMain} with
+ * its environment), so the memory measured is metering-stream's alone: the peak resident set from
+ * the kernel and the peak heap in use from its GC log (the heap just before each collection).
+ */
+final class StreamProcess implements AutoCloseable {
+
+  /** Heap of the measured instance; its RocksDB budget is METERING_ROCKSDB_MEMORY_MB (off heap). */
+  static final String HEAP = "2g";
+
+  private static final Pattern HEAP_BEFORE_GC = Pattern.compile(" (\\d+)([KMG])->\\d+[KMG]\\(");
+
+  private final Process process;
+  private final int httpPort;
+  private final Path gcLog;
+
+  private StreamProcess(Process process, int httpPort, Path gcLog) {
+    this.process = process;
+    this.httpPort = httpPort;
+    this.gcLog = gcLog;
+  }
+
+  /** Starts metering-stream with {@code env} (plus this process's own) and a free HTTP port. */
+  static StreamProcess start(Map<String, String> env, Path work) throws IOException {
+    int port = freePort();
+    Path dir = Files.createTempDirectory(work, "metering-stream-");
+    Path gcLog = dir.resolve("gc.log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + HEAP,
+        "-Xlog:gc:file=" + gcLog,
+        "-cp", System.getProperty("java.class.path"),
+        MeteringStreamMain.class.getName()));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("metering-stream.log").toFile());
+    builder.environment().putAll(env);
+    builder.environment().put("METERING_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("METERING_HTTP_BIND", "127.0.0.1");
+    return new StreamProcess(builder.start(), port, gcLog);
+  }
+
+  /** Throws if the process has exited: its log says why. */
+  void requireAlive() {
+    if (!process.isAlive()) {
+      throw new IllegalStateException("metering-stream exited with " + process.exitValue() + "; see "
+          + gcLog.resolveSibling("metering-stream.log"));
+    }
+  }
+
+  int httpPort() {
+    return httpPort;
+  }
+
+  /** The most memory the process has had resident so far (VmHWM). */
+  long peakRssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the memory of metering-stream (pid " + process.pid() + ")", e);
+    }
+    throw new IllegalStateException("no VmHWM for pid " + process.pid());
+  }
+
+  /** The most heap in use so far: the largest heap any collection started from. */
+  long peakHeapBytes() {
+    long peak = 0;
+    try {
+      for (String line : Files.readAllLines(gcLog)) {
+        Matcher before = HEAP_BEFORE_GC.matcher(line);
+        if (line.contains("Pause") && before.find()) {
+          long size = Long.parseLong(before.group(1));
+          peak = Math.max(peak, switch (before.group(2)) {
+            case "K" -> size << 10;
+            case "M" -> size << 20;
+            default -> size << 30;
+          });
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read metering-stream's GC log " + gcLog, e);
+    }
+    return peak;
+  }
+
+  /** Stops it as a supervisor would (SIGTERM), forcibly if it does not stop within a minute. */
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(Duration.ofMinutes(1).toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
