@@ -7,19 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.metering.config.Env;
 import dev.metering.json.Json;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
-import dev.metering.stream.pricing.PriceBook;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -149,15 +146,8 @@ class ClosedBucketsIT {
   }
 
   private static MeteringApp start(String applicationId) throws Exception {
-    return MeteringApp.start(MeteringConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", applicationId,
-        "METERING_STATE_DIR", Files.createTempDirectory("closed-buckets-it").toString(),
-        "METERING_HTTP_PORT", "0",
-        "METERING_HTTP_BIND", "127.0.0.1",
-        "METERING_ADVERTISED_HOST", "127.0.0.1",
-        "METERING_LATE_GRACE", "1h",
-        "METERING_ROCKSDB_MEMORY_MB", "16"))), PriceBook.bundled());
+    return TestCluster.startInstance(kafka.bootstrapServers(), applicationId,
+        Map.of("METERING_LATE_GRACE", "1h", "METERING_ROCKSDB_MEMORY_MB", "16"));
   }
 
   private static double hits(MeteringApp app) throws Exception {

@@ -3,13 +3,18 @@ package dev.metering.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.metering.config.Env;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.Periods;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -55,6 +60,23 @@ public final class TestCluster {
 
   public static Map<String, Object> adminConfig(String bootstrap) {
     return KafkaTestSupport.adminConfig(bootstrap);
+  }
+
+  /**
+   * Starts one instance of {@code applicationId} that other instances in this JVM can reach: its
+   * own state directory, a free port on loopback; {@code settings} adds or overrides variables.
+   */
+  public static MeteringApp startInstance(String bootstrap, String applicationId, Map<String, String> settings)
+      throws IOException {
+    Map<String, String> env = new HashMap<>(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+        "METERING_APPLICATION_ID", applicationId,
+        "METERING_STATE_DIR", Files.createTempDirectory(applicationId).toString(),
+        "METERING_HTTP_PORT", "0",
+        "METERING_HTTP_BIND", "127.0.0.1",
+        "METERING_ADVERTISED_HOST", "127.0.0.1"));
+    env.putAll(settings);
+    return MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());
   }
 
   public static ReadOnlyWindowStore<String, UsageTotals> windowStore(MeteringApp app, String name) {

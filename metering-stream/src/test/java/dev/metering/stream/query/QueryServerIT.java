@@ -2,30 +2,23 @@ package dev.metering.stream.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.records.UsageEvent;
-import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringApp;
-import dev.metering.stream.MeteringConfig;
 import dev.metering.stream.TestCluster;
 import dev.metering.stream.Workload;
-import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -347,16 +340,8 @@ class QueryServerIT {
   }
 
   private static MeteringApp startInstance() throws Exception {
-    MeteringConfig config = MeteringConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", applicationId,
-        "METERING_STATE_DIR", Files.createTempDirectory("query-it").toString(),
-        "METERING_HTTP_PORT", "0",
-        "METERING_HTTP_BIND", "127.0.0.1",
-        "METERING_ADVERTISED_HOST", "127.0.0.1",
-        "METERING_STANDBY_REPLICAS", "1",
-        "METERING_ROCKSDB_MEMORY_MB", "32")));
-    return MeteringApp.start(config, PriceBook.bundled());
+    return TestCluster.startInstance(kafka.bootstrapServers(), applicationId,
+        Map.of("METERING_STANDBY_REPLICAS", "1", "METERING_ROCKSDB_MEMORY_MB", "32"));
   }
 
   private static Workload.Expected sum(java.util.Collection<Workload.Expected> days) {
