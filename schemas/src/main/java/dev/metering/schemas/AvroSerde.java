@@ -50,17 +50,22 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   private final Class<T> type;
   private final Schema schema;
   private final SchemaHistory history;
+  private final long fingerprint;
   private final byte[] header;
   private final DatumWriter<T> writer;
-  /** A reader per writer schema seen, by fingerprint; each resolves that schema to the current one. */
+  /** Reads what this serde writes: the common case, without a map lookup. */
+  private final DatumReader<T> currentReader;
+  /** A reader per older writer schema seen, by fingerprint; each resolves that schema to the current one. */
   private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
   AvroSerde(Class<T> type, Schema schema, SchemaHistory history) {
     this.type = Objects.requireNonNull(type, "type");
     this.schema = Objects.requireNonNull(schema, "schema");
     this.history = Objects.requireNonNull(history, "history");
-    this.header = header(SchemaNormalization.parsingFingerprint64(schema));
+    this.fingerprint = SchemaNormalization.parsingFingerprint64(schema);
+    this.header = header(fingerprint);
     this.writer = new SpecificDatumWriter<>(schema, MODEL);
+    this.currentReader = new SpecificDatumReader<>(schema, schema, MODEL);
   }
 
   @Override
@@ -92,12 +97,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
           "corrupt bytes reading " + type.getSimpleName() + " from topic " + topic
               + ": not Avro single-object encoding (no C3 01 header)");
     }
-    long fingerprint = fingerprint(bytes);
-    DatumReader<T> reader = readers.computeIfAbsent(fingerprint, this::readerFor);
+    long writerFingerprint = fingerprint(bytes);
+    DatumReader<T> reader = writerFingerprint == fingerprint ? currentReader
+        : readers.computeIfAbsent(writerFingerprint, this::readerFor);
     if (reader == null) {
       throw new SerializationException(
           "unknown schema fingerprint reading " + type.getSimpleName() + " from topic " + topic
-              + ": the writer used a schema version this reader does not know (" + Long.toHexString(fingerprint) + ")");
+              + ": the writer used a schema version this reader does not know ("
+              + Long.toHexString(writerFingerprint) + ")");
     }
     BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES,
         DECODER.get());
