@@ -60,20 +60,16 @@ final class Measure {
    */
   static boolean caughtUp(Admin admin, String groupId, long target) {
     try {
-      if (committedInput(admin, groupId) < target) {
-        return false;
-      }
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+      if (committedInput(committed) < target) {
+        return false;
+      }
       List<String> repartition = admin.listTopics().names().get().stream()
           .filter(t -> t.startsWith(groupId + "-") && t.endsWith("-repartition")).toList();
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      for (TopicDescription topic : admin.describeTopics(repartition).allTopicNames().get().values()) {
-        topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest()));
-      }
-      for (var end : admin.listOffsets(latest).all().get().entrySet()) {
+      for (var end : latestOffsets(admin, repartition).entrySet()) {
         OffsetAndMetadata done = committed.get(end.getKey());
-        if (end.getValue().offset() - (done == null ? 0 : done.offset()) > 1) {
+        if (end.getValue() - (done == null ? 0 : done.offset()) > 1) {
           return false;
         }
       }
@@ -114,13 +110,15 @@ final class Measure {
    * enforcement latency of the first crossings.
    */
   static void awaitSteady(String bootstrap, String groupId, Duration within, Duration timeout)
-      throws InterruptedException {
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       while (System.nanoTime() < deadline) {
-        long produced = endOffsets(bootstrap, Topics.USAGE_EVENTS.name());
+        long produced = latestOffsets(admin, List.of(Topics.USAGE_EVENTS.name())).values().stream()
+            .mapToLong(Long::longValue).sum();
         long start = System.nanoTime();
-        while (committedInput(admin, groupId) < produced && System.nanoTime() < deadline) {
+        while (committedInput(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get()) < produced
+            && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
         if (System.nanoTime() - start <= within.toNanos()) {
@@ -131,17 +129,22 @@ final class Measure {
     throw new IllegalStateException(groupId + " did not keep up with the background load within " + timeout);
   }
 
-  private static long committedInput(Admin admin, String groupId) {
-    try {
-      return admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get().entrySet().stream()
-          .filter(e -> e.getKey().topic().equals(Topics.USAGE_EVENTS.name()) && e.getValue() != null)
-          .mapToLong(e -> e.getValue().offset()).sum();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    } catch (Exception notYet) {
-      return -1;
+  /** The usage-events offsets among {@code committed}, summed over its partitions. */
+  private static long committedInput(Map<TopicPartition, OffsetAndMetadata> committed) {
+    return committed.entrySet().stream()
+        .filter(e -> e.getKey().topic().equals(Topics.USAGE_EVENTS.name()) && e.getValue() != null)
+        .mapToLong(e -> e.getValue().offset()).sum();
+  }
+
+  /** The end offset of every partition of {@code topics}. */
+  private static Map<TopicPartition, Long> latestOffsets(Admin admin, List<String> topics) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (TopicDescription topic : admin.describeTopics(topics).allTopicNames().get().values()) {
+      topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest()));
     }
+    Map<TopicPartition, Long> ends = new HashMap<>();
+    admin.listOffsets(latest).all().get().forEach((partition, info) -> ends.put(partition, info.offset()));
+    return ends;
   }
 
   /** Baseline (a): a plain consumer reading the whole topic, the I/O limit. Returns events/s. */
