@@ -44,6 +44,11 @@ public final class TopicSetup {
    */
   static final List<Topic<?, ?>> CO_PARTITIONED = List.of(Topics.USAGE_EVENTS, Topics.API_KEYS, Topics.ALERT_RULES);
 
+  /** The largest record usage-events takes (max.message.bytes). */
+  public static final int MAX_USAGE_RECORD_BYTES = 1024 * 1024;
+  /** The largest record usage-events-dlq takes; producers writing dead letters allow as much. */
+  public static final int MAX_DEAD_LETTER_BYTES = 2 * 1024 * 1024;
+
   private final List<TopicSpec> specs;
 
   public TopicSetup(List<TopicSpec> specs) {
@@ -62,14 +67,23 @@ public final class TopicSetup {
     List<TopicSpec> specs = List.of(
         new TopicSpec(Topics.USAGE_EVENTS.name(), partitions, rf, merge(appendTimeRetained, Map.of(
             TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(14))))),
+            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(14)),
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_USAGE_RECORD_BYTES)))),
+        // A dead letter is the original record plus reason headers: room for the largest usage record and them.
         new TopicSpec(Topics.USAGE_EVENTS_DLQ.name(), partitions, rf, merge(appendTimeRetained, Map.of(
             TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(90))))),
+            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(90)),
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_DEAD_LETTER_BYTES)))),
         compacted(Topics.API_KEYS, partitions, rf, minIsr),
         compacted(Topics.ALERT_RULES, partitions, rf, minIsr),
-        deleted(Topics.LIMIT_EVENTS, partitions, rf, minIsr, Duration.ofDays(30)),
-        deleted(Topics.SPIKE_EVENTS, partitions, rf, minIsr, Duration.ofDays(30)),
+        // Limit events and spikes carry the event time of what caused them, which in a backfill is
+        // weeks old: retention counts from when they were written, so alert-service still reads them.
+        new TopicSpec(Topics.LIMIT_EVENTS.name(), partitions, rf, merge(appendTimeRetained, Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(30))))),
+        new TopicSpec(Topics.SPIKE_EVENTS.name(), partitions, rf, merge(appendTimeRetained, Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+            TopicConfig.RETENTION_MS_CONFIG, millis(Duration.ofDays(30))))),
         compacted(Topics.KEY_STATUS, partitions, rf, minIsr),
         deleted(Topics.NOTIFICATIONS, partitions, rf, minIsr, Duration.ofDays(7)),
         // The audit log is append-only and kept until an operator decides otherwise.
@@ -112,6 +126,26 @@ public final class TopicSetup {
         log.info("topic setup: created {}, changed configs {}", created, altered);
       }
       return result;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted during topic setup", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("topic setup failed: " + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /**
+   * Aligns the configs of those topics of this setup that exist, and creates none: for topics
+   * another component creates (Kafka Streams' changelogs), so that configs chosen after their
+   * creation reach them too. Returns the configs set, per topic.
+   */
+  public Map<String, Map<String, String>> alignExisting(Admin admin) {
+    try {
+      Map<String, Map<String, String>> altered = alignConfigs(admin, admin.listTopics().names().get());
+      if (!altered.isEmpty()) {
+        log.info("topic setup: changed configs {}", altered);
+      }
+      return altered;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted during topic setup", e);

@@ -1,5 +1,6 @@
 package dev.metering.stream;
 
+import dev.metering.kafka.TopicSetup;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.IngestProcessor;
@@ -62,7 +63,7 @@ public final class MeteringApp implements AutoCloseable {
 
   /** Starts the query server and the topology; returns at once, before the instance is RUNNING. */
   public static MeteringApp start(MeteringConfig config, PriceBook prices) {
-    int usagePartitions = usagePartitions(config);
+    int usagePartitions = prepareTopics(config);
     AtomicReference<QueryServer.Status> status = new AtomicReference<>();
     QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), status::get);
     HostInfo self = new HostInfo(config.advertisedHost(), server.port());
@@ -257,16 +258,22 @@ public final class MeteringApp implements AutoCloseable {
     };
   }
 
-  private static int usagePartitions(MeteringConfig config) {
+  /**
+   * Brings the changelogs of window stores that an earlier version created in line with
+   * {@link StateTopics} (Kafka Streams sets configs only when it creates a topic), and returns the
+   * partition count of usage-events.
+   */
+  private static int prepareTopics(MeteringConfig config) {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
         config.kafka().bootstrapServers()))) {
+      new TopicSetup(StateTopics.changelogSpecs(config)).alignExisting(admin);
       return admin.describeTopics(List.of(Topics.USAGE_EVENTS.name())).allTopicNames().get()
           .get(Topics.USAGE_EVENTS.name()).partitions().size();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading the partitions of usage-events", e);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot read the partitions of usage-events: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot prepare metering-stream's topics: " + e.getMessage(), e);
     }
   }
 }

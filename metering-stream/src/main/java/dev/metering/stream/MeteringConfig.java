@@ -36,6 +36,10 @@ import java.util.Optional;
  * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
  * @param queryCacheBytes {@code METERING_QUERY_CACHE_MB}: memory for the rendered final buckets of org reports
  *     by key (days the late grace has closed), so repeated dashboards read only the open days; 0 turns it off
+ * @param maxModelsPerBucket {@code METERING_MAX_MODELS_PER_BUCKET}: models an hourly or daily bucket names;
+ *     the usage of any further model is summed under "(other models)"
+ * @param maxRulesPerKey {@code METERING_MAX_RULES_PER_KEY}: alert rules of one key that are evaluated; further
+ *     rules (admin-api refuses to create them) are ignored with a warning
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -58,7 +62,9 @@ public record MeteringConfig(
     String httpBind,
     int httpPort,
     String advertisedHost,
-    long queryCacheBytes) {
+    long queryCacheBytes,
+    int maxModelsPerBucket,
+    int maxRulesPerKey) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -74,6 +80,17 @@ public record MeteringConfig(
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(httpBind, "httpBind");
     Objects.requireNonNull(advertisedHost, "advertisedHost");
+    // An event within the grace must still find its original in the dedup store and its hour in
+    // the hourly store; otherwise a backfill with a long grace would count duplicates again, or
+    // write into buckets the store has already dropped.
+    if (lateGrace.compareTo(dedupWindow) > 0) {
+      throw new InvalidConfigException("METERING_LATE_GRACE", lateGrace.toString(),
+          "at most METERING_DEDUP_WINDOW (" + dedupWindow + "); raise both for a backfill");
+    }
+    if (lateGrace.compareTo(hourlyRetention.minusDays(1)) > 0) {
+      throw new InvalidConfigException("METERING_LATE_GRACE", lateGrace.toString(),
+          "at least a day less than METERING_HOURLY_RETENTION (" + hourlyRetention + "); raise both for a backfill");
+    }
   }
 
   public static MeteringConfig from(Env env) {
@@ -103,6 +120,8 @@ public record MeteringConfig(
         env.string("METERING_HTTP_BIND", "0.0.0.0"),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
         env.string("METERING_ADVERTISED_HOST", "localhost"),
-        env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024);
+        env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024,
+        env.intInRange("METERING_MAX_MODELS_PER_BUCKET", 64, 1, 1_000),
+        env.intInRange("METERING_MAX_RULES_PER_KEY", 100, 1, 1_000));
   }
 }

@@ -16,6 +16,7 @@ import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.ingest.UsageValidation;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.LimitRecheckProcessor;
+import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
@@ -25,9 +26,9 @@ import dev.metering.stream.usage.Progress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -70,12 +71,12 @@ public final class MeteringTopology {
     StreamsBuilder builder = new StreamsBuilder();
     addStores(builder, config);
 
+    UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
     KStream<String, DecodedUsage> raw = builder.stream(Topics.USAGE_EVENTS.name(),
         Consumed.with(Serdes.String(), DecodedUsageSerde.serde())
-            .withTimestampExtractor(new EventTimeExtractor(config.futureTolerance()))
+            .withTimestampExtractor(new EventTimeExtractor(validation))
             .withName("usage-events-source"));
 
-    UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
     Map<String, KStream<String, IngestOutcome>> outcomes = raw
         .process(() -> new IngestProcessor(validation, config.dedupWindow()), Named.as("ingest"),
             IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE)
@@ -99,23 +100,14 @@ public final class MeteringTopology {
             .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
 
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
+    RuleSets ruleSets = new RuleSets(config.maxRulesPerKey());
     KTable<String, AlertRuleSet> rulesByKey = builder.table(Topics.ALERT_RULES.name(),
             Consumed.with(Topics.ALERT_RULES.keySerde(), ruleSerde).withName("alert-rules-source"),
             Materialized.<String, AlertRule, KeyValueStore<Bytes, byte[]>>as(RULES_BY_ID_STORE)
                 .withKeySerde(Serdes.String()).withValueSerde(ruleSerde))
         .groupBy((ruleId, rule) -> KeyValue.pair(rule.getApiKeyId(), rule),
             Grouped.with("alert-rules-by-key", Serdes.String(), ruleSerde))
-        .aggregate(
-            () -> new AlertRuleSet(new HashMap<>()),
-            (apiKeyId, rule, set) -> {
-              set.getRules().put(rule.getId(), rule);
-              return set;
-            },
-            (apiKeyId, rule, set) -> {
-              set.getRules().remove(rule.getId());
-              return set;
-            },
-            Named.as("alert-rules-by-key-aggregate"),
+        .aggregate(RuleSets::empty, ruleSets::add, ruleSets::remove, Named.as("alert-rules-by-key-aggregate"),
             Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(KeyLimits.RULES_BY_KEY_STORE)
                 .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
 
@@ -124,16 +116,16 @@ public final class MeteringTopology {
         KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE));
     keyStores.addAll(List.of(KeyLimits.storeNames()));
     accepted
-        .process(() -> new KeyUsageProcessor(prices, spikes), Named.as("meter-keys"), keyStores.toArray(String[]::new))
+        .process(() -> new KeyUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-keys"), keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
-    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change");
-    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change");
+    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", config);
+    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", config);
 
     accepted
         .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org"))
-        .process(() -> new OrgUsageProcessor(prices, spikes), Named.as("meter-orgs"),
+        .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-orgs"),
             OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
             Progress.ORG_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
@@ -142,9 +134,10 @@ public final class MeteringTopology {
     return builder.build();
   }
 
-  private static <V> void recheckLimits(KStream<String, V> changes, String cause) {
+  private static <V> void recheckLimits(KStream<String, V> changes, String cause, MeteringConfig config) {
     changes
-        .process(LimitRecheckProcessor<V>::new, Named.as("recheck-on-" + cause), KeyLimits.storeNames())
+        .process(() -> new LimitRecheckProcessor<V>(config.lateGrace()), Named.as("recheck-on-" + cause),
+            LimitRecheckProcessor.storeNames())
         .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde())
             .withName(cause + "-limit-events-sink"));
   }
@@ -157,35 +150,31 @@ public final class MeteringTopology {
    */
   private static void addStores(StreamsBuilder builder, MeteringConfig config) {
     Serde<UsageTotals> totals = RecordSerdes.forType(UsageTotals.class);
-    // Spike flags only matter while their day can still change: late events are accepted for the grace period.
-    Duration spikeFlagRetention = config.lateGrace().plus(Duration.ofDays(2));
-
-    builder.addStateStore(windowStore(IngestProcessor.DEDUP_STORE, config.dedupWindow(), Duration.ofMillis(1),
-        Serdes.Long(), false));
     for (String store : List.of(IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE, Progress.ORG_STORE)) {
       builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(),
           Serdes.Long()).withCachingEnabled());
     }
-
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class)));
-    for (String[] scope : new String[][] {
-        {KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE},
-        {OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE}}) {
-      boolean fewHotKeys = scope[0].equals(OrgUsageProcessor.HOURLY_STORE);
-      builder.addStateStore(windowStore(scope[0], config.hourlyRetention(), Duration.ofMillis(Periods.HOUR_MILLIS),
-          totals, fewHotKeys));
-      builder.addStateStore(windowStore(scope[1], config.dailyRetention(), Duration.ofMillis(Periods.DAY_MILLIS),
-          totals, fewHotKeys));
-      builder.addStateStore(windowStore(scope[2], spikeFlagRetention, Duration.ofMillis(Periods.DAY_MILLIS),
-          Serdes.Long(), fewHotKeys));
+
+    Map<String, Serde<?>> values = Map.of(
+        IngestProcessor.DEDUP_STORE, Serdes.Long(),
+        KeyUsageProcessor.SPIKES_FIRED_STORE, Serdes.Long(),
+        OrgUsageProcessor.SPIKES_FIRED_STORE, Serdes.Long());
+    Set<String> fewHotKeys = Set.of(
+        OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE);
+    for (StateTopics.WindowStoreSpec store : StateTopics.windowStores(config)) {
+      builder.addStateStore(windowStore(store.name(), store.retention(), store.size(),
+          values.getOrDefault(store.name(), totals), fewHotKeys.contains(store.name()),
+          StateTopics.windowChangelogConfigs(config, store.retention())));
     }
   }
 
   private static <V> StoreBuilder<WindowStore<String, V>> windowStore(String name, Duration retention, Duration size,
-      Serde<V> valueSerde, boolean cached) {
+      Serde<V> valueSerde, boolean cached, Map<String, String> changelogConfigs) {
     StoreBuilder<WindowStore<String, V>> store = Stores.windowStoreBuilder(
-        Stores.persistentWindowStore(name, retention, size, false), Serdes.String(), valueSerde);
+        Stores.persistentWindowStore(name, retention, size, false), Serdes.String(), valueSerde)
+        .withLoggingEnabled(changelogConfigs);
     return cached ? store.withCachingEnabled() : store;
   }
 }

@@ -1,5 +1,6 @@
 package dev.metering.stream;
 
+import dev.metering.kafka.TopicSetup;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.rocksdb.BoundedMemoryRocksDBConfig;
 import java.util.Properties;
@@ -32,6 +33,8 @@ public final class StreamsSettings {
     props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.USAGE_EVENTS_DLQ.name());
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    // a dead letter is the largest usage record plus its reason headers (see TopicSetup)
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), TopicSetup.MAX_DEAD_LETTER_BYTES);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     config.instanceId().ifPresent(id -> props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));

@@ -10,11 +10,16 @@ import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.DeadLetterHeaders;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.RejectReason;
+import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.Progress;
+import dev.metering.stream.usage.Totals;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.function.Consumer;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -120,7 +125,7 @@ class IngestTest {
   void shouldDeadLetterAnEventOlderThanTheGracePeriod() {
     fx.send(event("key-1", "2026-11-20T00:00:00Z", 10));
 
-    assertRejected(RejectReason.LATE_EVENT, "behind the stream time",
+    assertRejected(RejectReason.LATE_EVENT, "behind the newest event time accepted on its partition",
         e -> e.setTimestamp(Instant.parse("2026-11-16T23:59:59Z").toEpochMilli()));
   }
 
@@ -132,6 +137,100 @@ class IngestTest {
 
     assertTrue(fx.deadLetters.isEmpty());
     assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
+  void shouldDeadLetterAModelLongerThanTheLimitQuotingOnlyItsStart() {
+    // issue 13: 100,000-character model names grew an hour bucket past the 1 MB record limit
+    String huge = "m".repeat(100_000);
+
+    assertRejected(RejectReason.FIELD_TOO_LONG, "model has 100000 characters, more than 256", e -> e.setModel(huge));
+
+    assertEquals(0, fx.deadLetters.getQueueSize());
+  }
+
+  @Test
+  void shouldDeadLetterEveryOversizedStringField() {
+    String tooLong = "x".repeat(257);
+    assertRejected(RejectReason.FIELD_TOO_LONG, "event_id has 257", e -> e.setEventId(tooLong));
+    assertRejected(RejectReason.FIELD_TOO_LONG, "org_id has 257", e -> e.setOrgId(tooLong));
+    assertRejected(RejectReason.FIELD_TOO_LONG, "gateway_id has 257", e -> e.setGatewayId(tooLong));
+    assertRejected(RejectReason.FIELD_TOO_LONG, "request_id has 257", e -> e.setRequestId(tooLong));
+  }
+
+  @Test
+  void shouldDeadLetterTheReservedOverflowModelName() {
+    assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(Totals.OTHER_MODELS));
+  }
+
+  @Test
+  void shouldNotLetAnUndecodableRecordTimedByTheBrokerMoveStreamTime() {
+    // issue 13: usage-events is LogAppendTime, so a bad record carries the wall clock; it made every
+    // later event of a backfill LATE_EVENT
+    fx.send(event("key-1", "2026-10-01T00:00:00Z", 10));
+    fx.usage.pipeInput("key-1", new byte[] {9, 9, 9}, MeteringFixture.NOW);
+
+    fx.send(event("key-1", "2026-10-01T01:00:00Z", 10));
+
+    assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.UNDECODABLE)));
+  }
+
+  @Test
+  void shouldNotLetAFutureOrOtherwiseRejectedEventMoveStreamTime() {
+    fx.send(event("key-1", "2026-10-01T00:00:00Z", 10));
+    fx.send(event("key-1", MeteringFixture.NOW.plusSeconds(3600), 10));
+    UsageEvent mismatched = event("key-2", MeteringFixture.NOW, 10);
+    fx.usage.pipeInput("key-1", Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", mismatched),
+        MeteringFixture.NOW);
+
+    fx.send(event("key-1", "2026-10-01T02:00:00Z", 10));
+
+    assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.FUTURE_EVENT)));
+    assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.KEY_MISMATCH)));
+  }
+
+  @Test
+  void shouldJudgeLatenessByUsageAloneNotByANewerApiKeysRecord() {
+    fx.putKey(MeteringFixture.key("key-1", null, false), MeteringFixture.NOW.toString());
+
+    fx.send(event("key-1", "2026-10-01T00:00:00Z", 10));
+
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED), "an api-keys record of today does not make October late");
+  }
+
+  @Test
+  void shouldRememberEventIdsPerApiKey() {
+    // issue 13: callers of POST /v1/usage/events choose their own ids
+    UsageEvent first = event("key-1", "2026-11-10T12:00:00Z", 100);
+    UsageEvent otherKey = UsageEvent.newBuilder(event("key-2", "2026-11-10T12:00:00Z", 7))
+        .setEventId(first.getEventId()).build();
+
+    fx.send(first);
+    fx.send(otherKey);
+    fx.send(first);
+
+    assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(7, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-2", "2026-11-10T00:00:00Z").getInputTokens());
+  }
+
+  @Test
+  void shouldStillRecogniseEventIdsRememberedBeforeDedupWasPerKey() {
+    UsageEvent before = event("key-1", "2026-11-10T12:00:00Z", 100);
+    long time = before.getTimestamp();
+    // a store as the previous version left it: bare event ids, and the task's stream time
+    WindowStore<String, Long> dedup = fx.driver.getWindowStore(IngestProcessor.DEDUP_STORE);
+    dedup.put(before.getEventId(), time, time);
+    KeyValueStore<String, Long> progress = fx.driver.getKeyValueStore(Progress.INGEST_STORE);
+    progress.put(Progress.STREAM_TIME, time);
+
+    fx.send(before);
+    fx.send(event("key-1", "2026-11-25T12:00:00Z", 1));
+
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
   }
 
   @Test
@@ -154,6 +253,7 @@ class IngestTest {
     UsageEvent event = event("key-1", "2026-11-20T12:00:00Z", 10);
     spoil.accept(event);
     long acceptedBefore = fx.counter(IngestCounters.ACCEPTED);
+    long rejectedBefore = fx.counter(IngestCounters.deadLettered(reason));
     byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", event);
 
     fx.usage.pipeInput("key-1", bytes, Instant.parse("2026-11-20T12:00:00Z"));
@@ -162,7 +262,8 @@ class IngestTest {
     assertEquals(reason.name(), header(dead, DeadLetterHeaders.REASON));
     assertTrue(header(dead, DeadLetterHeaders.MESSAGE).contains(messagePart), header(dead, DeadLetterHeaders.MESSAGE));
     assertArrayEquals(bytes, dead.value(), "the original bytes");
-    assertEquals(1, fx.counter(IngestCounters.deadLettered(reason)));
+    assertTrue(header(dead, DeadLetterHeaders.MESSAGE).length() < 400, "a message quotes, never copies, a value");
+    assertEquals(rejectedBefore + 1, fx.counter(IngestCounters.deadLettered(reason)));
     assertEquals(acceptedBefore, fx.counter(IngestCounters.ACCEPTED));
   }
 

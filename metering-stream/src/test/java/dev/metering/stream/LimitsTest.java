@@ -189,6 +189,59 @@ class LimitsTest {
   }
 
   @Test
+  void shouldFireTheThresholdsOfARuleReadAfterTheUsageAndTimedInAnEarlierMonth() {
+    // issue 13: in a backfill the rules repartition reaches the task after the month's usage, and
+    // the rule record carries its creation time, in the month before
+    fx.putKey(key("key-1", 1000L, false), "2026-10-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 900));
+
+    fx.putRule(rule("rule-80", "key-1", 80), "2026-10-15T00:00:00Z");
+
+    LimitEvent crossed = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.THRESHOLD_CROSSED, crossed.getKind());
+    assertEquals("2026-11", crossed.getPeriod(), "the month open now, not the rule's");
+    assertEquals(900, crossed.getUsedTokens());
+  }
+
+  @Test
+  void shouldRecheckThePreviousMonthWhileTheGraceStillAcceptsItsUsage() {
+    fx.putKey(key("key-1", 1000L, true), "2026-10-01T00:00:00Z");
+    fx.send(event("key-1", "2026-10-31T23:00:00Z", 1500));
+    assertEquals(LimitEventKind.LIMIT_BREACHED, fx.limitEvents.readValue().getKind());
+    fx.send(event("key-1", "2026-11-01T01:00:00Z", 10));
+
+    fx.putKey(key("key-1", 5000L, true), "2026-09-01T00:00:00Z");
+
+    LimitEvent cleared = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_CLEARED, cleared.getKind());
+    assertEquals("2026-10", cleared.getPeriod());
+    assertTrue(fx.limitEvents.isEmpty(), "November is below both limits");
+  }
+
+  @Test
+  void shouldAnnounceABreachedKeySwitchedFromSoftToHardAndBack() {
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 2000));
+    LimitEvent soft = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, soft.getKind());
+    assertFalse(soft.getHardLimit());
+
+    fx.putKey(key("key-1", 1000L, true), "2026-11-10T10:05:00Z");
+    LimitEvent hard = fx.limitEvents.readValue();
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 10));
+    assertTrue(fx.limitEvents.isEmpty(), "announced once per change, not per event");
+    fx.putKey(key("key-1", 1000L, false), "2026-11-10T12:00:00Z");
+    LimitEvent softAgain = fx.limitEvents.readValue();
+
+    assertEquals(LimitEventKind.LIMIT_BREACHED, hard.getKind());
+    assertTrue(hard.getHardLimit(), "soft to hard on a breached key: alert-service suspends it");
+    assertEquals(2000, hard.getUsedTokens());
+    assertEquals(LimitEventKind.LIMIT_BREACHED, softAgain.getKind());
+    assertFalse(softAgain.getHardLimit(), "hard to soft: alert-service reinstates it");
+    assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
   void shouldEmitNothingForKeysWithoutALimitOrRevoked() {
     fx.putKey(key("key-1", null, true), "2026-11-01T00:00:00Z");
     ApiKey revoked = key("key-2", 10L, true);

@@ -83,6 +83,29 @@ class TotalsTest {
   }
 
   @Test
+  void shouldSumModelsBeyondTheBucketLimitUnderOneOverflowEntry() {
+    // issue 13: thousands of invented model names on one key must not grow a stored value without bound
+    int models = 1_000;
+    for (int i = 0; i < models; i++) {
+      UsageEvent event = event("key-1", "2026-11-10T10:15:00Z", 10);
+      event.setModel("model-" + i);
+      fx.send(event);
+    }
+
+    for (String store : List.of(KeyUsageProcessor.HOURLY_STORE, OrgUsageProcessor.HOURLY_STORE)) {
+      String id = store.equals(KeyUsageProcessor.HOURLY_STORE) ? "key-1" : MeteringFixture.ORG;
+      UsageTotals hour = fx.bucket(store, id, "2026-11-10T10:00:00Z");
+      assertEquals(65, hour.getByModel().size(), "64 named models and the overflow entry");
+      ModelUsage other = hour.getByModel().get(Totals.OTHER_MODELS);
+      assertEquals(models - 64, other.getRequests());
+      assertEquals((models - 64) * 10L, other.getInputTokens());
+      assertEquals(models * 10L, hour.getInputTokens(), "the bucket's totals count every model");
+      assertEquals(models, hour.getByModel().values().stream().mapToLong(ModelUsage::getRequests).sum());
+    }
+    assertEquals(models, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
   void shouldKeepOrgTotalsAcrossKeys() {
     fx.send(event("key-1", "2026-11-10T10:00:00Z", 10));
     fx.send(event("key-2", "2026-11-10T10:30:00Z", 20));

@@ -10,6 +10,7 @@ import dev.metering.gateway.UsageReportingException;
 import dev.metering.keys.Secrets;
 import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.UsageLimits;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -30,7 +31,7 @@ public final class IngestRoutes {
 
   public static final String PATH = "/v1/usage/events";
   private static final int MAX_BATCH = 1000;
-  private static final long MAX_TOKENS = 1_000_000_000L;
+  private static final long MAX_TOKENS = UsageLimits.MAX_TOKENS_PER_KIND;
 
   private final List<String> tokenHashes;
   private final KeyStore keys;
@@ -134,8 +135,9 @@ public final class IngestRoutes {
       }
       return null;
     }
-    if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > 256) {
-      throw ApiError.invalid(field, field + " must be a non-empty string of at most 256 characters");
+    if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > UsageLimits.MAX_FIELD_LENGTH) {
+      throw ApiError.invalid(field, field + " must be a non-empty string of at most "
+          + UsageLimits.MAX_FIELD_LENGTH + " characters");
     }
     return value.asText();
   }

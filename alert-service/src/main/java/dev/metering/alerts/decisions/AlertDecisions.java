@@ -54,7 +54,7 @@ public final class AlertDecisions {
       }
       case LIMIT_BREACHED -> onBreach(event, rules, current, now, out);
       case LIMIT_CLEARED -> {
-        if (current != null && current.getState() == KeyState.SUSPENDED) {
+        if (suspendedFor(current, event.getPeriod())) {
           String cause = "limit_cleared:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
           String text = "API key " + key + " is active again: its monthly limit was raised to "
               + event.getLimitTokens() + " tokens, above its usage of " + event.getUsedTokens() + " in "
@@ -119,8 +119,17 @@ public final class AlertDecisions {
     out.audits().add(audit(cause, event.getOrgId(), key, "limit_breached", text, now, limitDetails(event)));
     notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + key
         + " reached its monthly token limit", text, "limit_breached", limitDetails(event), now);
-    boolean alreadySuspended = current != null && current.getState() == KeyState.SUSPENDED
-        && current.getSuspendedUntil() != null && current.getSuspendedUntil() == until;
+    boolean alreadySuspended = suspendedFor(current, event.getPeriod());
+    if (!event.getHardLimit() && alreadySuspended) {
+      // the key's limit was switched from hard to soft while it was suspended for this month
+      String reinstateCause = "limit_softened:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+      String reinstateText = "API key " + key + " is active again: its monthly limit of " + event.getLimitTokens()
+          + " tokens is now soft, so calls continue although " + event.getUsedTokens() + " are used in "
+          + event.getPeriod() + ".";
+      out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, reinstateText, null, now));
+      out.audits().add(audit(reinstateCause, event.getOrgId(), key, "key_reinstated", reinstateText, now,
+          limitDetails(event)));
+    }
     if (suspend && !alreadySuspended) {
       String suspendCause = "key_suspended:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
       String reason = "monthly token limit of " + event.getLimitTokens() + " reached in " + event.getPeriod();
@@ -132,6 +141,12 @@ public final class AlertDecisions {
       notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + key + " suspended until "
           + Instant.ofEpochMilli(until), suspendText, "key_suspended", details, now);
     }
+  }
+
+  /** Whether {@code current} is a suspension for the month {@code period}, not for another month. */
+  private static boolean suspendedFor(KeyStatus current, String period) {
+    return current != null && current.getState() == KeyState.SUSPENDED && current.getSuspendedUntil() != null
+        && current.getSuspendedUntil() == nextMonthStart(period);
   }
 
   /** Start of the UTC month after {@code period} (yyyy-MM). */

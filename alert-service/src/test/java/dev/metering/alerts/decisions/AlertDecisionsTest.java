@@ -83,6 +83,38 @@ class AlertDecisionsTest {
   }
 
   @Test
+  void shouldReinstateASuspendedKeyWhoseLimitBecameSoftAndSuspendItWhenItBecomesHardAgain() {
+    // issue 13: hard_limit changes on a breached key acted on nothing
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+        .statuses().get(0);
+
+    Outputs softened = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, false, null), rules,
+        suspended, NOW);
+    Outputs hardened = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules,
+        softened.statuses().get(0), NOW);
+
+    assertEquals(KeyState.ACTIVE, softened.statuses().get(0).getState());
+    assertEquals(List.of("limit_breached", "key_reinstated"),
+        softened.audits().stream().map(AuditRecord::getEventType).toList());
+    assertTrue(softened.audits().get(1).getDescription().contains("now soft"), softened.audits().get(1).getDescription());
+    assertEquals(KeyState.SUSPENDED, hardened.statuses().get(0).getState());
+    assertEquals(List.of("limit_breached", "key_suspended"),
+        hardened.audits().stream().map(AuditRecord::getEventType).toList());
+  }
+
+  @Test
+  void shouldNotReinstateASuspensionOfAnotherMonthWhenAnEarlierMonthIsCleared() {
+    KeyStatus suspendedForNovember = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null),
+        rules, null, NOW).statuses().get(0);
+    LimitEvent octoberCleared = LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_CLEARED, true, null))
+        .setPeriod("2026-10").build();
+
+    Outputs out = AlertDecisions.onLimitEvent(octoberCleared, rules, suspendedForNovember, NOW);
+
+    assertTrue(out.isEmpty(), "October's limit says nothing about November's suspension");
+  }
+
+  @Test
   void shouldReinstateASuspendedKeyWhenItsLimitIsCleared() {
     KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
         .statuses().get(0);

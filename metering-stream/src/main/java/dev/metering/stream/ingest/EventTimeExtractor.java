@@ -1,32 +1,33 @@
 package dev.metering.stream.ingest;
 
-import java.time.Duration;
+import java.util.Objects;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 
 /**
- * Uses the UsageEvent's own event time as the record time. Records without a plausible event
- * time keep the broker's timestamp instead, and validation sends them to the dead-letter topic:
- * an undecodable value or a negative time (returning a negative time would make Kafka Streams
- * drop the record silently), and a time too far in the future (one bad clock must not drag the
- * task's stream time ahead and make every honest event look late).
+ * Uses the UsageEvent's own event time as the record time, for events that can be counted.
+ * Every other record (undecodable bytes, a null value, an event that fails
+ * {@link UsageValidation#checkContent}, one dated too far ahead) is timed at the partition's
+ * current stream time, so it reaches the dead-letter topic without moving stream time: not the
+ * broker's timestamp, which on usage-events is the append time and would drag a backfill's stream
+ * time to the wall clock, and never a negative time, which would make Kafka Streams drop the
+ * record silently.
  */
 public final class EventTimeExtractor implements TimestampExtractor {
 
-  private final long futureToleranceMillis;
+  private final UsageValidation validation;
 
-  public EventTimeExtractor(Duration futureTolerance) {
-    this.futureToleranceMillis = futureTolerance.toMillis();
+  public EventTimeExtractor(UsageValidation validation) {
+    this.validation = Objects.requireNonNull(validation, "validation");
   }
 
   @Override
   public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
-    if (record.value() instanceof DecodedUsage.Decoded decoded) {
-      long eventTime = decoded.event().getTimestamp();
-      if (eventTime >= 0 && eventTime <= System.currentTimeMillis() + futureToleranceMillis) {
-        return eventTime;
-      }
+    if (record.value() instanceof DecodedUsage.Decoded decoded
+        && validation.checkContent(record.key(), decoded.event(), System.currentTimeMillis()).isEmpty()) {
+      return decoded.event().getTimestamp();
     }
-    return record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0);
+    // before the partition's first record there is no stream time: 0 is below every event time
+    return Math.max(partitionTime, 0);
   }
 }

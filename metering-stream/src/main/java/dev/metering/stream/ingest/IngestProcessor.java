@@ -20,13 +20,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First step for every usage-events record: rejects what cannot be counted (with its reason in
- * headers, for the dead-letter topic), drops repeated event ids within the dedup window, and
- * counts each outcome exactly once in a state store.
+ * headers, for the dead-letter topic), drops an API key's repeated event ids within the dedup
+ * window, and counts each outcome exactly once in a state store. Lateness is judged against the
+ * partition's watermark, the highest event time accepted on it: rejected records never move it.
  */
 public final class IngestProcessor implements Processor<String, DecodedUsage, String, IngestOutcome> {
 
   public static final String DEDUP_STORE = "dedup-event-ids";
   public static final String COUNTERS_STORE = "ingest-counters";
+  /** In the progress store: the watermark when the task first remembered event ids per key. */
+  static final String PER_KEY_DEDUP_SINCE = "per_key_dedup_since_ms";
 
   private static final Logger log = LoggerFactory.getLogger(IngestProcessor.class);
 
@@ -36,7 +39,10 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
   private ProcessorContext<String, IngestOutcome> context;
   private WindowStore<String, Long> seen;
   private KeyValueStore<String, Long> counters;
+  private KeyValueStore<String, Long> progressStore;
   private Progress progress;
+  /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
+  private Long legacyDedupUntil;
 
   public IngestProcessor(UsageValidation validation, Duration dedupWindow) {
     this.validation = Objects.requireNonNull(validation, "validation");
@@ -48,38 +54,77 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     this.context = context;
     this.seen = context.getStateStore(DEDUP_STORE);
     this.counters = context.getStateStore(COUNTERS_STORE);
-    this.progress = new Progress(context.getStateStore(Progress.INGEST_STORE));
+    this.progressStore = context.getStateStore(Progress.INGEST_STORE);
+    this.progress = new Progress(progressStore);
+    this.legacyDedupUntil = null;
   }
 
   @Override
   public void process(Record<String, DecodedUsage> record) {
-    progress.advance(context.currentStreamTimeMs());
     DecodedUsage value = record.value();
     if (value instanceof DecodedUsage.Undecodable undecodable) {
       reject(record, new Rejection(RejectReason.UNDECODABLE, undecodable.cause().getMessage()), undecodable.cause());
       return;
     }
     UsageEvent event = ((DecodedUsage.Decoded) value).event();
-    Optional<Rejection> rejection = validation.check(
-        record.key(), event, context.currentSystemTimeMs(), context.currentStreamTimeMs());
+    Optional<Rejection> rejection = validation.checkContent(record.key(), event, context.currentSystemTimeMs())
+        .or(() -> validation.checkLate(event, progress.time()));
     if (rejection.isPresent()) {
       reject(record, rejection.get(), null);
       return;
     }
-    if (seenBefore(event)) {
+    String dedupKey = dedupKey(event.getApiKeyId(), event.getEventId());
+    if (seenBefore(dedupKey, event)) {
       increment(IngestCounters.DUPLICATE);
       return;
     }
-    seen.put(event.getEventId(), event.getTimestamp(), event.getTimestamp());
+    seen.put(dedupKey, event.getTimestamp(), event.getTimestamp());
     increment(IngestCounters.ACCEPTED);
+    progress.advance(event.getTimestamp());
     context.forward(record.withValue(new IngestOutcome.Accepted(event)));
   }
 
-  private boolean seenBefore(UsageEvent event) {
+  /**
+   * Event ids are remembered per API key: callers choose their own ids, and one key's id must not
+   * hide another key's usage. The length prefix keeps the pair unambiguous whatever characters
+   * the ids hold.
+   */
+  static String dedupKey(String apiKeyId, String eventId) {
+    return apiKeyId.length() + ":" + apiKeyId + ":" + eventId;
+  }
+
+  private boolean seenBefore(String dedupKey, UsageEvent event) {
     long time = event.getTimestamp();
-    try (WindowStoreIterator<Long> earlier = seen.fetch(event.getEventId(), time - dedupWindowMillis, time + dedupWindowMillis)) {
+    if (seenWithin(dedupKey, time)) {
+      return true;
+    }
+    // Stores written before ids were remembered per key hold bare event ids; their entries are
+    // no newer than the watermark at the upgrade, so only events near or before it look there.
+    if (legacyDedupUntil == null) {
+      legacyDedupUntil = legacyDedupUntil();
+    }
+    return time <= legacyDedupUntil && seenWithin(event.getEventId(), time);
+  }
+
+  private boolean seenWithin(String storeKey, long time) {
+    try (WindowStoreIterator<Long> earlier = seen.fetch(storeKey, time - dedupWindowMillis, time + dedupWindowMillis)) {
       return earlier.hasNext();
     }
+  }
+
+  /**
+   * Until when bare event ids from before the upgrade to per-key dedup can still match: the task's
+   * watermark when it first ran with per-key ids plus the dedup window; never for a task that
+   * started with them.
+   */
+  private long legacyDedupUntil() {
+    Long since = progressStore.get(PER_KEY_DEDUP_SINCE);
+    if (since == null) {
+      Long watermark = progressStore.get(Progress.STREAM_TIME);
+      since = watermark == null ? Long.MIN_VALUE : watermark;
+      progressStore.put(PER_KEY_DEDUP_SINCE, since);
+    }
+    return since == Long.MIN_VALUE ? Long.MIN_VALUE : since + dedupWindowMillis;
   }
 
   private void reject(Record<String, DecodedUsage> record, Rejection rejection, Exception cause) {

@@ -6,6 +6,10 @@ public enum RejectReason {
   UNDECODABLE,
   /** A required field is empty. */
   MISSING_FIELD,
+  /** A string field is longer than {@link dev.metering.schemas.UsageLimits#MAX_FIELD_LENGTH}. */
+  FIELD_TOO_LONG,
+  /** A field holds a value reserved by the system (the model name that stands for overflowed models). */
+  RESERVED_VALUE,
   /** The record key is not the event's api_key_id, so it sits in the wrong partition for its key's totals. */
   KEY_MISMATCH,
   /** A token count is below zero. */
@@ -14,6 +18,6 @@ public enum RejectReason {
   TOKENS_OUT_OF_RANGE,
   /** The event time is further ahead of the wall clock than the tolerance. */
   FUTURE_EVENT,
-  /** The event time is older than the stream time minus the grace period. */
+  /** The event time is older than the partition's event-time watermark minus the grace period. */
   LATE_EVENT
 }

@@ -1,15 +1,22 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.UsageLimits;
+import dev.metering.stream.usage.Totals;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
-/** The checks a usage event must pass to be counted. */
+/**
+ * The checks a usage event must pass to be counted. {@link #checkContent} looks at the record
+ * alone (and the wall clock); the timestamp extractor runs it too, so that a record it rejects is
+ * timed at the partition's stream time and never moves it. {@link #checkLate} needs the
+ * partition's watermark and runs in the ingest processor only.
+ */
 public final class UsageValidation {
 
-  /** No single call carries more of one token kind; also keeps cost arithmetic within a long. */
-  public static final long MAX_TOKENS_PER_KIND = 1_000_000_000L;
+  /** How much of a caller's value a dead-letter message quotes: enough to recognise, never a whole payload. */
+  private static final int QUOTE_LENGTH = 64;
 
   private final long futureToleranceMillis;
   private final long lateGraceMillis;
@@ -20,18 +27,37 @@ public final class UsageValidation {
   }
 
   /**
+   * Everything but lateness: required fields, field sizes, key, token counts, future times.
+   *
    * @param key the record key
    * @param nowMillis the wall clock
-   * @param streamTimeMillis the highest event time the task has seen
    */
-  public Optional<Rejection> check(String key, UsageEvent event, long nowMillis, long streamTimeMillis) {
-    String missing = firstMissing(event);
-    if (missing != null) {
-      return reject(RejectReason.MISSING_FIELD, "required field " + missing + " is empty");
+  public Optional<Rejection> checkContent(Object key, UsageEvent event, long nowMillis) {
+    String[][] strings = {
+        {"event_id", event.getEventId()}, {"org_id", event.getOrgId()}, {"api_key_id", event.getApiKeyId()},
+        {"model", event.getModel()}, {"gateway_id", event.getGatewayId()}, {"request_id", event.getRequestId()}};
+    for (String[] field : strings) {
+      String value = field[1];
+      boolean required = !field[0].equals("gateway_id") && !field[0].equals("request_id");
+      if (required && value.isBlank()) {
+        return reject(RejectReason.MISSING_FIELD, "required field " + field[0] + " is empty");
+      }
+      if (value != null && value.length() > UsageLimits.MAX_FIELD_LENGTH) {
+        return reject(RejectReason.FIELD_TOO_LONG, field[0] + " has " + value.length()
+            + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
+      }
+    }
+    if (event.getTimestamp() <= 0) {
+      return reject(RejectReason.MISSING_FIELD, "required field timestamp is not a positive epoch millis value: "
+          + event.getTimestamp());
+    }
+    if (event.getModel().equals(Totals.OTHER_MODELS)) {
+      return reject(RejectReason.RESERVED_VALUE, "model '" + Totals.OTHER_MODELS
+          + "' is reserved for the usage of models beyond a bucket's limit");
     }
     if (!event.getApiKeyId().equals(key)) {
-      return reject(RejectReason.KEY_MISMATCH,
-          "record key '" + key + "' is not the event's api_key_id '" + event.getApiKeyId() + "'");
+      return reject(RejectReason.KEY_MISMATCH, "record key " + (key == null ? "null" : quote(key.toString()))
+          + " is not the event's api_key_id " + quote(event.getApiKeyId()));
     }
     Optional<Rejection> tokens = checkTokens(event);
     if (tokens.isPresent()) {
@@ -42,30 +68,20 @@ public final class UsageValidation {
       return reject(RejectReason.FUTURE_EVENT, "event time " + instant(time) + " is more than "
           + Duration.ofMillis(futureToleranceMillis) + " ahead of the clock " + instant(nowMillis));
     }
-    if (time < streamTimeMillis - lateGraceMillis) {
-      return reject(RejectReason.LATE_EVENT, "event time " + instant(time) + " is more than "
-          + Duration.ofMillis(lateGraceMillis) + " behind the stream time " + instant(streamTimeMillis));
-    }
     return Optional.empty();
   }
 
-  private static String firstMissing(UsageEvent event) {
-    if (event.getEventId().isBlank()) {
-      return "event_id";
+  /**
+   * @param watermarkMillis the highest event time the partition has accepted, or Long.MIN_VALUE
+   */
+  public Optional<Rejection> checkLate(UsageEvent event, long watermarkMillis) {
+    long time = event.getTimestamp();
+    if (watermarkMillis != Long.MIN_VALUE && time < watermarkMillis - lateGraceMillis) {
+      return reject(RejectReason.LATE_EVENT, "event time " + instant(time) + " is more than "
+          + Duration.ofMillis(lateGraceMillis) + " behind the newest event time accepted on its partition "
+          + instant(watermarkMillis));
     }
-    if (event.getOrgId().isBlank()) {
-      return "org_id";
-    }
-    if (event.getApiKeyId().isBlank()) {
-      return "api_key_id";
-    }
-    if (event.getModel().isBlank()) {
-      return "model";
-    }
-    if (event.getTimestamp() <= 0) {
-      return "timestamp";
-    }
-    return null;
+    return Optional.empty();
   }
 
   private static Optional<Rejection> checkTokens(UsageEvent event) {
@@ -76,12 +92,18 @@ public final class UsageValidation {
       if (counts[i] < 0) {
         return reject(RejectReason.NEGATIVE_TOKENS, names[i] + " is negative: " + counts[i]);
       }
-      if (counts[i] > MAX_TOKENS_PER_KIND) {
+      if (counts[i] > UsageLimits.MAX_TOKENS_PER_KIND) {
         return reject(RejectReason.TOKENS_OUT_OF_RANGE, names[i] + " is " + counts[i]
-            + ", more than one call can use (" + MAX_TOKENS_PER_KIND + ")");
+            + ", more than one call can use (" + UsageLimits.MAX_TOKENS_PER_KIND + ")");
       }
     }
     return Optional.empty();
+  }
+
+  /** A caller's value for a message: quoted, and cut to its start when long. */
+  static String quote(String value) {
+    return value.length() <= QUOTE_LENGTH ? "'" + value + "'"
+        : "'" + value.substring(0, QUOTE_LENGTH) + "...' (" + value.length() + " characters)";
   }
 
   private static Optional<Rejection> reject(RejectReason reason, String message) {

@@ -62,7 +62,7 @@ public final class KeyLimits {
     String monthKey = monthKey(apiKeyId, period);
     MonthState state = months.get(monthKey);
     if (state == null) {
-      state = new MonthState(Totals.empty(priced.event().getOrgId()), false, new ArrayList<>());
+      state = new MonthState(Totals.empty(priced.event().getOrgId()), false, null, new ArrayList<>());
     }
     Totals.add(state.getTotals(), priced);
     List<LimitEvent> events = LimitEvaluator.evaluate(apiKeyId, period, state, value(keys.get(apiKeyId)),
@@ -71,16 +71,20 @@ public final class KeyLimits {
     return events;
   }
 
-  /** Evaluates the month holding {@code atMillis} again after the key's limit or rules changed. */
-  public List<LimitEvent> recheck(String apiKeyId, long atMillis) {
-    String period = Periods.month(atMillis);
+  /**
+   * Evaluates a month again after the key's limit or rules changed.
+   *
+   * @param period yyyy-MM
+   * @param detectedAt the time the change is judged at: the partition's watermark
+   */
+  public List<LimitEvent> recheck(String apiKeyId, String period, long detectedAt) {
     String monthKey = monthKey(apiKeyId, period);
     MonthState state = months.get(monthKey);
     if (state == null) {
       return List.of();
     }
     List<LimitEvent> events = LimitEvaluator.evaluate(apiKeyId, period, state, value(keys.get(apiKeyId)),
-        rulesOf(apiKeyId), null, atMillis);
+        rulesOf(apiKeyId), null, detectedAt);
     if (!events.isEmpty()) {
       months.put(monthKey, state);
     }

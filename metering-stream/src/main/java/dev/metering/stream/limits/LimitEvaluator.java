@@ -17,8 +17,10 @@ import java.util.List;
  * each fires once: a THRESHOLD_CROSSED per rule and month when usage first reaches the rule's
  * percentage of the limit, a LIMIT_BREACHED per month when usage first reaches the limit, and a
  * LIMIT_CLEARED when a breached key's limit is raised above (or removed from) its usage, after
- * which a new breach of the new limit fires again. Called on every usage event, api-keys update
- * and alert-rules change, so all three react at once.
+ * which a new breach of the new limit fires again. A breached key whose hard_limit is switched
+ * gets LIMIT_BREACHED again with the new setting, so alert-service suspends (soft to hard) or
+ * reinstates (hard to soft) it at once. Called on every usage event, api-keys update and
+ * alert-rules change, so all three react at once.
  */
 public final class LimitEvaluator {
 
@@ -42,6 +44,7 @@ public final class LimitEvaluator {
     long used = Totals.totalTokens(state.getTotals());
     if (state.getBreached() && (limit == null || used < limit)) {
       state.setBreached(false);
+      state.setBreachedHardLimit(null);
       events.add(event(LimitEventKind.LIMIT_CLEARED, apiKeyId, period, state, key, used, limit == null ? 0 : limit,
           null, null, triggeringEventId, detectedAt));
     }
@@ -59,8 +62,14 @@ public final class LimitEvaluator {
             rule.getId(), rule.getThresholdPercent(), triggeringEventId, detectedAt));
       }
     }
-    if (!state.getBreached() && used >= limit) {
+    if (state.getBreached() && state.getBreachedHardLimit() == null) {
+      // a breach recorded before the setting was kept: it was announced with the key's setting then
+      state.setBreachedHardLimit(key.getHardLimit());
+    }
+    boolean enforcementChanged = state.getBreached() && state.getBreachedHardLimit() != key.getHardLimit();
+    if ((!state.getBreached() || enforcementChanged) && used >= limit) {
       state.setBreached(true);
+      state.setBreachedHardLimit(key.getHardLimit());
       events.add(event(LimitEventKind.LIMIT_BREACHED, apiKeyId, period, state, key, used, limit,
           null, null, triggeringEventId, detectedAt));
     }

@@ -1,32 +1,65 @@
 package dev.metering.stream.limits;
 
 import dev.metering.records.LimitEvent;
+import dev.metering.stream.usage.Periods;
+import dev.metering.stream.usage.Progress;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Re-evaluates a key's current month when its api-keys record or its alert rules change, so a
+ * Re-evaluates a key's open months when its api-keys record or its alert rules change, so a
  * raised limit clears a breach (and a lowered one breaches) without waiting for the next call.
+ *
+ * <p>The months are judged by the partition's watermark (the newest event time metered), not by
+ * the change's own timestamp: a rule created last month but read after this month's usage (a
+ * backfill, or the rules repartition lagging) acts on the month that is open now, and on the
+ * month before while the late grace still accepts usage for it.
  */
 public final class LimitRecheckProcessor<V> implements Processor<String, V, String, LimitEvent> {
 
+  private final long lateGraceMillis;
+
   private ProcessorContext<String, LimitEvent> context;
   private KeyLimits limits;
+  private KeyValueStore<String, Long> progress;
+
+  public LimitRecheckProcessor(Duration lateGrace) {
+    this.lateGraceMillis = lateGrace.toMillis();
+  }
+
+  /** The stores this processor reads besides {@link KeyLimits#storeNames()}. */
+  public static String[] storeNames() {
+    String[] limits = KeyLimits.storeNames();
+    String[] all = java.util.Arrays.copyOf(limits, limits.length + 1);
+    all[limits.length] = Progress.INGEST_STORE;
+    return all;
+  }
 
   @Override
   public void init(ProcessorContext<String, LimitEvent> context) {
     this.context = context;
     this.limits = KeyLimits.open(context);
+    this.progress = context.getStateStore(Progress.INGEST_STORE);
   }
 
   @Override
   public void process(Record<String, V> record) {
-    if (record.key() == null) {
-      return;
+    Long watermark = progress.get(Progress.STREAM_TIME);
+    if (record.key() == null || watermark == null) {
+      return; // nothing metered on this partition yet: no month to evaluate
     }
-    for (LimitEvent event : limits.recheck(record.key(), record.timestamp())) {
-      context.forward(new Record<>(record.key(), event, record.timestamp()));
+    Set<String> open = new LinkedHashSet<>();
+    open.add(Periods.month(Math.max(watermark - lateGraceMillis, 0)));
+    open.add(Periods.month(watermark));
+    for (String period : open) {
+      for (LimitEvent event : limits.recheck(record.key(), period, watermark)) {
+        context.forward(new Record<>(record.key(), event, watermark));
+      }
     }
   }
 }

@@ -18,7 +18,7 @@ public record TokenPrices(long input, long output, long cacheCreation, long cach
 
   /**
    * Cost of one call in micro-dollars, rounded half up once per call. Token counts are at most
-   * {@link dev.metering.stream.ingest.UsageValidation#MAX_TOKENS_PER_KIND}, so nothing overflows.
+   * {@link dev.metering.schemas.UsageLimits#MAX_TOKENS_PER_KIND}, so nothing overflows.
    */
   public long costMicros(long inputTokens, long outputTokens, long cacheCreationTokens, long cacheReadTokens) {
     long microsTimesMillion = inputTokens * input + outputTokens * output

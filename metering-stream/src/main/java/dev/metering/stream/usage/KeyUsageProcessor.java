@@ -22,20 +22,22 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
 
   private final PriceBook prices;
   private final SpikeSettings spikeSettings;
+  private final int maxModels;
 
   private ProcessorContext<String, SpecificRecord> context;
   private ScopeMeter meter;
   private KeyLimits limits;
 
-  public KeyUsageProcessor(PriceBook prices, SpikeSettings spikeSettings) {
+  public KeyUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels) {
     this.prices = prices;
     this.spikeSettings = spikeSettings;
+    this.maxModels = maxModels;
   }
 
   @Override
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
-    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings, 0);
+    this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings, 0, maxModels);
     this.limits = KeyLimits.open(context);
   }
 

@@ -20,21 +20,23 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
 
   private final PriceBook prices;
   private final SpikeSettings spikeSettings;
+  private final int maxModels;
 
   private ProcessorContext<String, UsageSpike> context;
   private ScopeMeter meter;
   private Progress progress;
 
-  public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings) {
+  public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels) {
     this.prices = prices;
     this.spikeSettings = spikeSettings;
+    this.maxModels = maxModels;
   }
 
   @Override
   public void init(ProcessorContext<String, UsageSpike> context) {
     this.context = context;
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
-        DECODED_BUCKETS);
+        DECODED_BUCKETS, maxModels);
     this.progress = new Progress(context.getStateStore(Progress.ORG_STORE));
   }
 

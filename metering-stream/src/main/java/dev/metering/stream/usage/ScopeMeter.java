@@ -19,9 +19,9 @@ final class ScopeMeter {
 
   /** Opens the scope's three stores in a processor's context, keeping {@code decodedBuckets} buckets decoded (see {@link UsageBuckets}). */
   static ScopeMeter open(ProcessingContext context, String hourlyStore, String dailyStore, String spikesFiredStore,
-      SpikeSettings settings, int decodedBuckets) {
+      SpikeSettings settings, int decodedBuckets, int maxModels) {
     UsageBuckets buckets = new UsageBuckets(context.getStateStore(hourlyStore), context.getStateStore(dailyStore),
-        decodedBuckets);
+        decodedBuckets, maxModels);
     return new ScopeMeter(buckets, new SpikeDetector(buckets, context.getStateStore(spikesFiredStore), settings));
   }
 

@@ -4,9 +4,16 @@ import dev.metering.records.UsageEvent;
 import dev.metering.records.state.ModelUsage;
 import dev.metering.records.state.UsageTotals;
 import java.util.HashMap;
+import java.util.Map;
 
 /** Arithmetic on {@link UsageTotals}: the one place a priced event is added to a bucket. */
 public final class Totals {
+
+  /**
+   * The model a bucket sums the usage of every model beyond its limit under; reserved (validation
+   * dead-letters events that claim it), so it never mixes with a real model's share.
+   */
+  public static final String OTHER_MODELS = "(other models)";
 
   private Totals() {
   }
@@ -44,11 +51,18 @@ public final class Totals {
     return totals;
   }
 
-  /** Adds one priced event to {@code totals} in place, to the totals and its model's share, and returns it. */
-  public static UsageTotals addWithModel(UsageTotals totals, PricedEvent priced) {
+  /**
+   * Adds one priced event to {@code totals} in place, to the totals and its model's share, and
+   * returns it. A bucket names at most {@code maxModels} models; the usage of any further model is
+   * summed under {@link #OTHER_MODELS}, so a caller inventing model names cannot grow a stored
+   * value without bound.
+   */
+  public static UsageTotals addWithModel(UsageTotals totals, PricedEvent priced, int maxModels) {
     add(totals, priced);
     UsageEvent e = priced.event();
-    ModelUsage model = totals.getByModel().computeIfAbsent(e.getModel(), m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
+    Map<String, ModelUsage> byModel = totals.getByModel();
+    String name = byModel.containsKey(e.getModel()) || named(byModel) < maxModels ? e.getModel() : OTHER_MODELS;
+    ModelUsage model = byModel.computeIfAbsent(name, m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
     model.setInputTokens(model.getInputTokens() + e.getInputTokens());
     model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());
     model.setCacheCreationInputTokens(model.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
@@ -59,5 +73,9 @@ public final class Totals {
       model.setFallbackPricedRequests(model.getFallbackPricedRequests() + 1);
     }
     return totals;
+  }
+
+  private static int named(Map<String, ModelUsage> byModel) {
+    return byModel.size() - (byModel.containsKey(OTHER_MODELS) ? 1 : 0);
   }
 }

@@ -21,6 +21,7 @@ public final class UsageBuckets {
   private final WindowStore<String, UsageTotals> hourly;
   private final WindowStore<String, UsageTotals> daily;
   private final Map<Bucket, UsageTotals> decoded;
+  private final int maxModels;
 
   private record Bucket(boolean day, String id, long start) {
   }
@@ -28,11 +29,13 @@ public final class UsageBuckets {
   /**
    * @param decodedBuckets how many recently used buckets to keep decoded; 0 for scopes whose ids
    *     are each touched about once per commit (API keys), where a copy would never be read again
+   * @param maxModels how many models a bucket names before it sums the rest (see {@link Totals#addWithModel})
    */
   public UsageBuckets(WindowStore<String, UsageTotals> hourly, WindowStore<String, UsageTotals> daily,
-      int decodedBuckets) {
+      int decodedBuckets, int maxModels) {
     this.hourly = hourly;
     this.daily = daily;
+    this.maxModels = maxModels;
     this.decoded = decodedBuckets == 0 ? null : new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Bucket, UsageTotals> eldest) {
@@ -55,7 +58,7 @@ public final class UsageBuckets {
 
   private UsageTotals addTo(boolean day, String id, String orgId, long start, PricedEvent priced) {
     UsageTotals totals = read(day, id, start);
-    totals = Totals.addWithModel(totals != null ? totals : Totals.empty(orgId), priced);
+    totals = Totals.addWithModel(totals != null ? totals : Totals.empty(orgId), priced, maxModels);
     try {
       (day ? daily : hourly).put(id, totals, start);
     } catch (RuntimeException e) {

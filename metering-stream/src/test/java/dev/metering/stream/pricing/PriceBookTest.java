@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metering.schemas.UsageLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class PriceBookTest {
     assertEquals(0, sonnet.costMicros(0, 0, 0, 1), "0.3 micro-dollars rounds down");
     assertEquals(1, sonnet.costMicros(0, 0, 0, 2), "0.6 micro-dollars rounds up");
     assertEquals(2, sonnet.costMicros(0, 0, 0, 5), "1.5 rounds half up");
-    long max = dev.metering.stream.ingest.UsageValidation.MAX_TOKENS_PER_KIND;
+    long max = UsageLimits.MAX_TOKENS_PER_KIND;
     assertEquals(max * 3 + max * 15 + max * 375 / 100 + max * 3 / 10, sonnet.costMicros(max, max, max, max));
   }
 

@@ -1,0 +1,18 @@
+package dev.metering.schemas;
+
+/**
+ * The bounds every usage event must respect, shared by every door usage comes in by (the HTTP
+ * ingest, gateway-client, metering-stream's own validation): a value within them can be counted
+ * and stored; one outside goes back to its sender or to the dead-letter topic.
+ */
+public final class UsageLimits {
+
+  /** event_id, org_id, api_key_id, model, gateway_id and request_id: at most this many characters. */
+  public static final int MAX_FIELD_LENGTH = 256;
+
+  /** No single call carries more of one token kind; also keeps cost arithmetic within a long. */
+  public static final long MAX_TOKENS_PER_KIND = 1_000_000_000L;
+
+  private UsageLimits() {
+  }
+}
