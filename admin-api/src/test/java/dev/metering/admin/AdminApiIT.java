@@ -27,6 +27,7 @@ import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
+import dev.metering.schemas.UsageLimits;
 import dev.metering.stream.MeteringApp;
 import dev.metering.stream.MeteringConfig;
 import dev.metering.stream.pricing.PriceBook;
@@ -285,6 +286,20 @@ class AdminApiIT {
     assertTrue(ruleTombstoned(rule.id()), "deleted with a tombstone");
     List<String> types = auditOf(alice, key.id()).stream().map(AuditLogEntry::eventType).toList();
     assertEquals(List.of("alert_deleted", "alert_created", "key_created"), types);
+  }
+
+  @Test
+  void shouldRefuseMoreAlertRulesThanOneKeyMayHave() {
+    // issue 13: a key's rules are one stored value in metering-stream; unbounded, they could outgrow a record
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("many rules").maxTokensPerMonth(1000L));
+    for (int i = 0; i < UsageLimits.MAX_ALERT_RULES_PER_KEY; i++) {
+      alice.alerts().create("rule " + i, key.id(), 1 + i % 100, "ops@a.example", null);
+    }
+
+    AdminApiException.Conflict refused = assertThrows(AdminApiException.Conflict.class,
+        () -> alice.alerts().create("one too many", key.id(), 50, "ops@a.example", null));
+
+    assertTrue(refused.getMessage().contains("already has " + UsageLimits.MAX_ALERT_RULES_PER_KEY), refused.getMessage());
   }
 
   @Test

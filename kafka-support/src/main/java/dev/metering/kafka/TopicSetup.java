@@ -18,9 +18,13 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.LeaderNotAvailableException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -192,13 +196,29 @@ public final class TopicSetup {
     }
   }
 
+  /**
+   * Every partition has a leader in the metadata, and that leader already serves it: ListOffsets
+   * is answered by the leader's replica manager, which can lag the metadata for a moment; a
+   * produce in that moment got NOT_LEADER_OR_FOLLOWER, and the idempotent producer's retry then
+   * OUT_OF_ORDER_SEQUENCE without end.
+   */
   private static boolean haveLeaders(Admin admin, List<String> topics) throws InterruptedException, ExecutionException {
     try {
-      return admin.describeTopics(topics).allTopicNames().get().values().stream()
+      Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get();
+      boolean leaders = described.values().stream()
           .allMatch(topic -> topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+      if (!leaders) {
+        return false;
+      }
+      Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+      described.values().forEach(topic -> topic.partitions().forEach(p ->
+          partitions.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest())));
+      admin.listOffsets(partitions).all().get();
+      return true;
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        return false; // created, but not yet in the metadata of the broker we asked
+      if (e.getCause() instanceof UnknownTopicOrPartitionException || e.getCause() instanceof NotLeaderOrFollowerException
+          || e.getCause() instanceof LeaderNotAvailableException) {
+        return false; // created, but not yet served by the broker we asked
       }
       throw e;
     }

@@ -1,5 +1,6 @@
 package dev.metering.kafka;
 
+import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -12,15 +13,22 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
 
   private final int partitions;
+  private final Map<String, String> brokerConfig;
   private EmbeddedKafka kafka;
 
   public KafkaBroker(int partitions) {
+    this(partitions, Map.of());
+  }
+
+  /** A broker whose single-broker defaults are overridden or extended by {@code brokerConfig}. */
+  public KafkaBroker(int partitions, Map<String, String> brokerConfig) {
     this.partitions = partitions;
+    this.brokerConfig = Map.copyOf(brokerConfig);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    kafka = KafkaTestSupport.brokerWithTopics(partitions);
+    kafka = KafkaTestSupport.brokerWithTopics(partitions, brokerConfig);
   }
 
   @Override

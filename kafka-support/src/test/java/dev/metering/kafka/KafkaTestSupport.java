@@ -27,7 +27,12 @@ public final class KafkaTestSupport {
 
   /** A broker with every topic of the contract, {@code partitions} partitions each. */
   public static EmbeddedKafka brokerWithTopics(int partitions) {
-    EmbeddedKafka kafka = EmbeddedKafka.start();
+    return brokerWithTopics(partitions, Map.of());
+  }
+
+  /** The same, with broker configs overridden or extended by {@code brokerConfig}. */
+  public static EmbeddedKafka brokerWithTopics(int partitions, Map<String, String> brokerConfig) {
+    EmbeddedKafka kafka = EmbeddedKafka.start(brokerConfig);
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
         adminConfig(kafka.bootstrapServers()))) {
       TopicSetup.standard(partitions, (short) 1).apply(admin);

@@ -54,6 +54,7 @@ public final class MeteringApp implements AutoCloseable {
   private final PrometheusMeterRegistry metrics;
   private final AtomicInteger restoring = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private CrashMarker crashMarker;
 
   private MeteringApp(KafkaStreams streams, QueryServer server, PrometheusMeterRegistry metrics) {
     this.streams = streams;
@@ -69,7 +70,7 @@ public final class MeteringApp implements AutoCloseable {
     HostInfo self = new HostInfo(config.advertisedHost(), server.port());
     Properties props = StreamsSettings.of(config);
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-    KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices), props);
+    KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices, usagePartitions), props);
     PrometheusMeterRegistry metrics = metricsRegistry();
     MeteringApp app = new MeteringApp(streams, server, metrics);
     app.bindMetrics();
@@ -87,6 +88,7 @@ public final class MeteringApp implements AutoCloseable {
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
     status.set(app.status());
+    app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
     QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
         config.lateGrace(), config.queryCacheBytes());
@@ -156,6 +158,8 @@ public final class MeteringApp implements AutoCloseable {
   public void close(Duration timeout) {
     if (!streams.close(timeout)) {
       log.warn("metering-stream did not stop within {}", timeout);
+    } else if (crashMarker != null && streams.state() == KafkaStreams.State.NOT_RUNNING) {
+      crashMarker.closedCleanly();
     }
     server.close();
     metrics.close();

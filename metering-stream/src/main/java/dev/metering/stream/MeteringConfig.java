@@ -3,6 +3,7 @@ package dev.metering.stream;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
+import dev.metering.schemas.UsageLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,6 +41,8 @@ import java.util.Optional;
  *     the usage of any further model is summed under "(other models)"
  * @param maxRulesPerKey {@code METERING_MAX_RULES_PER_KEY}: alert rules of one key that are evaluated; further
  *     rules (admin-api refuses to create them) are ignored with a warning
+ * @param partitionIdleAfter {@code METERING_PARTITION_IDLE_AFTER}: how long a usage-events partition may accept
+ *     no usage before org spikes are judged without waiting for it
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -64,7 +67,8 @@ public record MeteringConfig(
     String advertisedHost,
     long queryCacheBytes,
     int maxModelsPerBucket,
-    int maxRulesPerKey) {
+    int maxRulesPerKey,
+    Duration partitionIdleAfter) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -80,6 +84,7 @@ public record MeteringConfig(
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(httpBind, "httpBind");
     Objects.requireNonNull(advertisedHost, "advertisedHost");
+    Objects.requireNonNull(partitionIdleAfter, "partitionIdleAfter");
     // An event within the grace must still find its original in the dedup store and its hour in
     // the hourly store; otherwise a backfill with a long grace would count duplicates again, or
     // write into buckets the store has already dropped.
@@ -122,6 +127,7 @@ public record MeteringConfig(
         env.string("METERING_ADVERTISED_HOST", "localhost"),
         env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024,
         env.intInRange("METERING_MAX_MODELS_PER_BUCKET", 64, 1, 1_000),
-        env.intInRange("METERING_MAX_RULES_PER_KEY", 100, 1, 1_000));
+        env.intInRange("METERING_MAX_RULES_PER_KEY", UsageLimits.MAX_ALERT_RULES_PER_KEY, 1, 1_000),
+        env.duration("METERING_PARTITION_IDLE_AFTER", Duration.ofMinutes(1), Duration.ofSeconds(1)));
   }
 }

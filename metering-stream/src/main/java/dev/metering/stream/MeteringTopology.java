@@ -54,7 +54,8 @@ import org.apache.kafka.streams.state.WindowStore;
  * <pre>
  * usage-events -> ingest (decode, validate, dedup, count) -+-> usage-events-dlq
  *                                                          +-> per key: hour, day, month -> limit-events, spike-events
- *                                                          +-> by org_id -> per org: hour, day -> spike-events
+ *                                                          +-> by org_id, with every partition's watermark
+ *                                                              -> per org: hour, day -> spike-events
  * api-keys (table) ---------> recheck the key's month -> limit-events
  * alert-rules (by api_key_id) -> recheck the key's month -> limit-events
  * </pre>
@@ -67,7 +68,10 @@ public final class MeteringTopology {
   private MeteringTopology() {
   }
 
-  public static Topology build(MeteringConfig config, PriceBook prices) {
+  /**
+   * @param usagePartitions partitions of usage-events: how many watermarks each org task waits for
+   */
+  public static Topology build(MeteringConfig config, PriceBook prices, int usagePartitions) {
     StreamsBuilder builder = new StreamsBuilder();
     addStores(builder, config);
 
@@ -78,10 +82,12 @@ public final class MeteringTopology {
             .withName("usage-events-source"));
 
     Map<String, KStream<String, IngestOutcome>> outcomes = raw
-        .process(() -> new IngestProcessor(validation, config.dedupWindow()), Named.as("ingest"),
+        .process(() -> new IngestProcessor(validation, config.dedupWindow(), config.partitionIdleAfter()),
+            Named.as("ingest"),
             IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE)
         .split(Named.as("ingest-"))
         .branch((key, outcome) -> outcome instanceof IngestOutcome.Rejected, Branched.as("rejected"))
+        .branch((key, outcome) -> outcome instanceof IngestOutcome.Watermark, Branched.as("watermark"))
         .defaultBranch(Branched.as("accepted"));
 
     outcomes.get("ingest-rejected")
@@ -122,12 +128,18 @@ public final class MeteringTopology {
     recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", config);
     recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", config);
 
+    KStream<String, UsageEvent> watermarks = outcomes.get("ingest-watermark")
+        .map((key, outcome) -> KeyValue.pair(((IngestOutcome.Watermark) outcome).markerKey(), (UsageEvent) null),
+            Named.as("watermark-marker"));
     accepted
         .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
-        .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org"))
-        .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-orgs"),
+        .merge(watermarks, Named.as("usage-and-watermarks"))
+        .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
+            .withStreamPartitioner(new OrgPartitioner()))
+        .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(), usagePartitions,
+                config.lateGrace()), Named.as("meter-orgs"),
             OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
-            Progress.ORG_STORE)
+            OrgUsageProcessor.PENDING_STORE, Progress.ORG_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
             .withName("org-spike-events-sink"));
 
@@ -156,6 +168,8 @@ public final class MeteringTopology {
     }
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class)));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(OrgUsageProcessor.PENDING_STORE), Serdes.String(), Serdes.Long()));
 
     Map<String, Serde<?>> values = Map.of(
         IngestProcessor.DEDUP_STORE, Serdes.Long(),

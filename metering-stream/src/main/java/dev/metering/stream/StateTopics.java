@@ -35,8 +35,9 @@ public final class StateTopics {
   }
 
   public static List<WindowStoreSpec> windowStores(MeteringConfig config) {
-    // Spike flags only matter while their day can still change: late events are accepted for the grace period.
-    Duration spikeFlags = config.lateGrace().plus(Duration.ofDays(2));
+    // Spike flags only matter while their day can still be judged: late events are accepted for the grace
+    // period, and an org day waits for its baseline a week before to become final on every partition.
+    Duration spikeFlags = config.lateGrace().plus(Duration.ofDays(10));
     Duration hour = Duration.ofMillis(Periods.HOUR_MILLIS);
     Duration day = Duration.ofMillis(Periods.DAY_MILLIS);
     return List.of(

@@ -46,6 +46,8 @@ final class MeteringFixture implements AutoCloseable {
   final TestOutputTopic<String, LimitEvent> limitEvents;
   final TestOutputTopic<String, UsageSpike> spikes;
   final TestOutputTopic<byte[], byte[]> deadLetters;
+  /** The org path as other usage-events partitions' tasks write it: usage by org_id and watermark markers. */
+  final TestInputTopic<String, UsageEvent> orgPath;
   private final Path stateDir;
 
   MeteringFixture() {
@@ -53,6 +55,14 @@ final class MeteringFixture implements AutoCloseable {
   }
 
   MeteringFixture(Map<String, String> env) {
+    this(env, 1);
+  }
+
+  /**
+   * @param usagePartitions partitions of usage-events the org tasks wait for; the driver feeds
+   *     partition 0, and {@link #orgPath} stands in for the others
+   */
+  MeteringFixture(Map<String, String> env, int usagePartitions) {
     try {
       stateDir = Files.createTempDirectory("metering-ttd");
     } catch (java.io.IOException e) {
@@ -63,7 +73,7 @@ final class MeteringFixture implements AutoCloseable {
     vars.putIfAbsent("METERING_APPLICATION_ID", "ttd-" + UUID.randomUUID());
     config = MeteringConfig.from(new Env(vars));
     Properties props = StreamsSettings.of(config);
-    driver = new TopologyTestDriver(MeteringTopology.build(config, PriceBook.bundled()), props, NOW);
+    driver = new TopologyTestDriver(MeteringTopology.build(config, PriceBook.bundled(), usagePartitions), props, NOW);
     usage = driver.createInputTopic(Topics.USAGE_EVENTS.name(), new StringSerializer(), new ByteArraySerializer());
     apiKeys = driver.createInputTopic(Topics.API_KEYS.name(), new StringSerializer(),
         Topics.API_KEYS.valueSerde().serializer());
@@ -73,6 +83,8 @@ final class MeteringFixture implements AutoCloseable {
         Topics.LIMIT_EVENTS.valueSerde().deserializer());
     spikes = driver.createOutputTopic(Topics.SPIKE_EVENTS.name(), new StringDeserializer(),
         Topics.SPIKE_EVENTS.valueSerde().deserializer());
+    orgPath = driver.createInputTopic(config.applicationId() + "-usage-by-org-repartition", new StringSerializer(),
+        Topics.USAGE_EVENTS.valueSerde().serializer());
     deadLetters = driver.createOutputTopic(Topics.USAGE_EVENTS_DLQ.name(), new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
   }

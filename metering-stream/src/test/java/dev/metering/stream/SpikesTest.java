@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
+import dev.metering.stream.usage.SourceWatermarks;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
@@ -101,5 +103,67 @@ class SpikesTest {
     assertEquals(MeteringFixture.ORG, spikes.get(0).key);
     assertEquals(6001, spikes.get(0).value.getTokens());
     assertEquals(2000, spikes.get(0).value.getBaselineTokens());
+  }
+  @Test
+  void shouldJudgeAnOrgDayOnlyAgainstABaselineEveryPartitionHasFinished() {
+    // issue 13: during a catch-up a slower partition was still filling day D - 7 when D was judged
+    try (MeteringFixture twoPartitions = new MeteringFixture(Map.of("METERING_SPIKE_MIN_BASELINE_TOKENS", "1000"), 2)) {
+      twoPartitions.send(event("key-1", "2026-11-03T10:00:00Z", 1000));
+      twoPartitions.send(event("key-1", "2026-11-10T10:00:00Z", 3500));
+      assertTrue(orgSpikes(twoPartitions).isEmpty(), "partition 1 has not told how far it is");
+
+      // partition 1, behind, still adds to the baseline day, then passes its end plus the grace
+      UsageEvent slower = event("key-2", "2026-11-03T11:00:00Z", 500);
+      twoPartitions.orgPath.pipeInput(MeteringFixture.ORG, slower, Instant.ofEpochMilli(slower.getTimestamp()));
+      announce(twoPartitions, 1, "2026-11-06T23:59:59Z");
+      assertTrue(orgSpikes(twoPartitions).isEmpty(), "the baseline day is not final yet");
+      announce(twoPartitions, 1, "2026-11-07T00:00:00Z");
+
+      assertTrue(orgSpikes(twoPartitions).isEmpty(), "3500 is not above 3 x the final 1500");
+      twoPartitions.send(event("key-1", "2026-11-10T11:00:00Z", 1001));
+      List<UsageSpike> spikes = orgSpikes(twoPartitions);
+      assertEquals(1, spikes.size(), spikes.toString());
+      assertEquals(4501, spikes.get(0).getTokens());
+      assertEquals(1500, spikes.get(0).getBaselineTokens());
+    }
+  }
+
+  @Test
+  void shouldJudgeAWaitingOrgDayOnceItsBaselineBecomesFinal() {
+    try (MeteringFixture twoPartitions = new MeteringFixture(Map.of("METERING_SPIKE_MIN_BASELINE_TOKENS", "1000"), 2)) {
+      twoPartitions.send(event("key-1", "2026-11-03T10:00:00Z", 1000));
+      twoPartitions.send(event("key-1", "2026-11-10T10:00:00Z", 3500));
+      assertTrue(orgSpikes(twoPartitions).isEmpty());
+
+      announce(twoPartitions, 1, "2026-11-12T00:00:00Z");
+
+      List<UsageSpike> spikes = orgSpikes(twoPartitions);
+      assertEquals(1, spikes.size(), spikes.toString());
+      assertEquals("2026-11-10", spikes.get(0).getDay());
+      assertEquals(3500, spikes.get(0).getTokens());
+    }
+  }
+
+  @Test
+  void shouldNotWaitForAPartitionThatFellIdle() {
+    try (MeteringFixture twoPartitions = new MeteringFixture(Map.of("METERING_SPIKE_MIN_BASELINE_TOKENS", "1000"), 2)) {
+      twoPartitions.orgPath.pipeInput(SourceWatermarks.markerKey(1, SourceWatermarks.IDLE), null,
+          Instant.parse("2026-11-01T00:00:00Z"));
+      twoPartitions.send(event("key-1", "2026-11-03T10:00:00Z", 1000));
+
+      twoPartitions.send(event("key-1", "2026-11-10T10:00:00Z", 3500));
+
+      assertEquals(1, orgSpikes(twoPartitions).size());
+    }
+  }
+
+  private static void announce(MeteringFixture fixture, int partition, String watermark) {
+    Instant time = Instant.parse(watermark);
+    fixture.orgPath.pipeInput(SourceWatermarks.markerKey(partition, time.toEpochMilli()), null, time);
+  }
+
+  private static List<UsageSpike> orgSpikes(MeteringFixture fixture) {
+    return fixture.spikes.readKeyValuesToList().stream().filter(kv -> kv.key.equals(MeteringFixture.ORG))
+        .map(kv -> kv.value).toList();
   }
 }

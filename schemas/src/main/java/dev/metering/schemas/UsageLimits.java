@@ -13,6 +13,12 @@ public final class UsageLimits {
   /** No single call carries more of one token kind; also keeps cost arithmetic within a long. */
   public static final long MAX_TOKENS_PER_KIND = 1_000_000_000L;
 
+  /**
+   * Alert rules one API key may have: admin-api refuses more, and metering-stream (which keeps a
+   * key's rules in one stored value) evaluates no more than its METERING_MAX_RULES_PER_KEY, by default this.
+   */
+  public static final int MAX_ALERT_RULES_PER_KEY = 100;
+
   private UsageLimits() {
   }
 }

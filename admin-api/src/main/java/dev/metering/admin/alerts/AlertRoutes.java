@@ -9,6 +9,7 @@ import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.schemas.UsageLimits;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
@@ -61,6 +62,11 @@ public final class AlertRoutes {
         .orElseThrow(() -> ApiError.invalid("key_id", "no API key " + keyId + " in this organisation"));
     if (key.getStatus() == ApiKeyStatus.REVOKED) {
       throw ApiError.conflict("API key " + keyId + " is revoked");
+    }
+    long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> r.getApiKeyId().equals(keyId)).count();
+    if (existing >= UsageLimits.MAX_ALERT_RULES_PER_KEY) {
+      throw ApiError.conflict("API key " + keyId + " already has " + existing + " alert rules, the most one key may have;"
+          + " delete one first");
     }
     AlertRule rule = AlertRule.newBuilder()
         .setId("alr_" + UUID.randomUUID().toString().replace("-", ""))

@@ -24,6 +24,9 @@ public final class DecodedUsageSerde {
         return new DecodedUsage.Decoded(events.deserialize(topic, bytes), bytes);
       } catch (SerializationException e) {
         return new DecodedUsage.Undecodable(bytes, e);
+      } catch (RuntimeException e) {
+        // whatever else bytes a producer chose can make a decoder throw is still their fault, not ours
+        return new DecodedUsage.Undecodable(bytes, new SerializationException("cannot decode a UsageEvent: " + e, e));
       }
     };
     Serializer<DecodedUsage> serializer = (topic, decoded) -> decoded == null ? null : decoded.raw();

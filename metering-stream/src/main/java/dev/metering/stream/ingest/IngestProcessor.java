@@ -1,13 +1,16 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
+import dev.metering.stream.usage.SourceWatermarks;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -35,6 +38,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
 
   private final UsageValidation validation;
   private final long dedupWindowMillis;
+  private final long idleAfterMillis;
 
   private ProcessorContext<String, IngestOutcome> context;
   private WindowStore<String, Long> seen;
@@ -43,10 +47,19 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
   private Progress progress;
   /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
   private Long legacyDedupUntil;
+  /** Hour of the watermark last announced to the org tasks; MIN_VALUE forces the next announcement. */
+  private long announcedHour = Long.MIN_VALUE;
+  private long lastAcceptedWallClock;
+  private boolean announcedIdle;
 
-  public IngestProcessor(UsageValidation validation, Duration dedupWindow) {
+  /**
+   * @param idleAfter how long a partition may accept nothing before it announces itself idle, so
+   *     org days are judged without waiting for it
+   */
+  public IngestProcessor(UsageValidation validation, Duration dedupWindow, Duration idleAfter) {
     this.validation = Objects.requireNonNull(validation, "validation");
     this.dedupWindowMillis = dedupWindow.toMillis();
+    this.idleAfterMillis = idleAfter.toMillis();
   }
 
   @Override
@@ -57,6 +70,9 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     this.progressStore = context.getStateStore(Progress.INGEST_STORE);
     this.progress = new Progress(progressStore);
     this.legacyDedupUntil = null;
+    this.lastAcceptedWallClock = context.currentSystemTimeMs();
+    long check = Math.max(1_000, Math.min(idleAfterMillis / 4, 30_000));
+    context.schedule(Duration.ofMillis(check), PunctuationType.WALL_CLOCK_TIME, this::announceIfIdle);
   }
 
   @Override
@@ -82,6 +98,27 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     increment(IngestCounters.ACCEPTED);
     progress.advance(event.getTimestamp());
     context.forward(record.withValue(new IngestOutcome.Accepted(event)));
+    lastAcceptedWallClock = context.currentSystemTimeMs();
+    long hour = Periods.hourStart(progress.time());
+    if (hour > announcedHour || announcedIdle) {
+      // once an hour of event time is plenty: org days are judged in whole days
+      announcedHour = hour;
+      announcedIdle = false;
+      announce(progress.time(), record.timestamp());
+    }
+  }
+
+  private void announceIfIdle(long wallClock) {
+    if (!announcedIdle && wallClock - lastAcceptedWallClock >= idleAfterMillis) {
+      announcedIdle = true;
+      announce(SourceWatermarks.IDLE, Math.max(progress.time(), 0));
+    }
+  }
+
+  private void announce(long watermark, long timestamp) {
+    int partition = context.taskId().partition();
+    context.forward(new Record<String, IngestOutcome>(null,
+        new IngestOutcome.Watermark(SourceWatermarks.markerKey(partition, watermark)), timestamp));
   }
 
   /**

@@ -2,34 +2,65 @@ package dev.metering.stream.usage;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
+import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
-/** Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, org-wide spikes. */
+/**
+ * Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, and
+ * org-wide spikes judged only against a complete baseline.
+ *
+ * <p>An org's usage comes from several usage-events partitions at their own pace (see
+ * {@link SourceWatermarks}). A day is compared with the same weekday a week before only once that
+ * baseline day is final on every partition; until then the day waits in a store and is judged
+ * when the partitions' announcements make the baseline final. So a backfill, whose partitions run
+ * at different speeds, fires the same org spikes as the same usage arriving live, and never one
+ * against a baseline that slower partitions are still filling.
+ */
 public final class OrgUsageProcessor implements Processor<String, UsageEvent, String, UsageSpike> {
 
   public static final String HOURLY_STORE = "org-hourly-totals";
   public static final String DAILY_STORE = "org-daily-totals";
   public static final String SPIKES_FIRED_STORE = "org-spikes-fired";
+  /** Org days whose spike check waits for a final baseline, keyed {@code org_id|day start}. */
+  public static final String PENDING_STORE = "org-spike-checks-pending";
 
   /** Org buckets kept decoded: an org's current hour and day and the day a week before, for many orgs. */
   static final int DECODED_BUCKETS = 3 * 1024;
+  private static final long WEEK_MILLIS = 7 * Periods.DAY_MILLIS;
 
   private final PriceBook prices;
   private final SpikeSettings spikeSettings;
   private final int maxModels;
+  private final int sourcePartitions;
+  private final Duration lateGrace;
 
   private ProcessorContext<String, UsageSpike> context;
   private ScopeMeter meter;
   private Progress progress;
+  private SourceWatermarks sources;
+  private KeyValueStore<String, Long> pending;
 
-  public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels) {
+  /**
+   * @param sourcePartitions how many usage-events partitions announce their watermarks
+   */
+  public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels, int sourcePartitions,
+      Duration lateGrace) {
     this.prices = prices;
     this.spikeSettings = spikeSettings;
     this.maxModels = maxModels;
+    this.sourcePartitions = sourcePartitions;
+    this.lateGrace = lateGrace;
   }
 
   @Override
@@ -37,13 +68,53 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     this.context = context;
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
         DECODED_BUCKETS, maxModels);
-    this.progress = new Progress(context.getStateStore(Progress.ORG_STORE));
+    KeyValueStore<String, Long> progressStore = context.getStateStore(Progress.ORG_STORE);
+    this.progress = new Progress(progressStore);
+    this.sources = new SourceWatermarks(progressStore, sourcePartitions, lateGrace.toMillis());
+    this.pending = context.getStateStore(PENDING_STORE);
   }
 
   @Override
   public void process(Record<String, UsageEvent> record) {
+    if (SourceWatermarks.isMarker(record.value())) {
+      if (sources.announce(record.key())) {
+        judgePending(record);
+      }
+      return;
+    }
     progress.advance(context.currentStreamTimeMs());
-    meter.add(record.key(), null, PricedEvent.price(record.value(), prices))
-        .ifPresent(spike -> context.forward(record.withValue(spike)));
+    String orgId = record.key();
+    PricedEvent priced = PricedEvent.price(record.value(), prices);
+    UsageTotals day = meter.record(orgId, priced);
+    long time = priced.event().getTimestamp();
+    long dayStart = Periods.dayStart(time);
+    if (sources.isFinal(dayStart - WEEK_MILLIS)) {
+      meter.check(orgId, null, dayStart, day, time).ifPresent(spike -> context.forward(record.withValue(spike)));
+    } else {
+      pending.put(pendingKey(orgId, dayStart), dayStart);
+    }
+  }
+
+  /** Judges every waiting org day whose baseline has become final, as the day stands now. */
+  private void judgePending(Record<String, UsageEvent> marker) {
+    List<KeyValue<String, Long>> ready = new ArrayList<>();
+    try (KeyValueIterator<String, Long> all = pending.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, Long> entry = all.next();
+        if (sources.isFinal(entry.value - WEEK_MILLIS)) {
+          ready.add(entry);
+        }
+      }
+    }
+    for (KeyValue<String, Long> entry : ready) {
+      String orgId = entry.key.substring(0, entry.key.lastIndexOf('|'));
+      pending.delete(entry.key);
+      Optional<UsageSpike> spike = meter.check(orgId, null, entry.value, marker.timestamp());
+      spike.ifPresent(s -> context.forward(new Record<>(orgId, s, marker.timestamp())));
+    }
+  }
+
+  private static String pendingKey(String orgId, long dayStart) {
+    return orgId + "|" + dayStart;
   }
 }

@@ -1,6 +1,7 @@
 package dev.metering.stream.usage;
 
 import dev.metering.records.UsageSpike;
+import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.spikes.SpikeDetector;
 import dev.metering.stream.spikes.SpikeSettings;
 import java.util.Optional;
@@ -35,5 +36,22 @@ final class ScopeMeter {
     long time = priced.event().getTimestamp();
     var day = buckets.add(id, priced.event().getOrgId(), priced);
     return spikes.check(id, priced.event().getOrgId(), apiKeyId, Periods.dayStart(time), day, time);
+  }
+
+  /** Adds the event to the hour and day of scope {@code id} without judging spikes; returns the day's totals. */
+  UsageTotals record(String id, PricedEvent priced) {
+    return buckets.add(id, priced.event().getOrgId(), priced);
+  }
+
+  /** Judges the day starting at {@code dayStart} of scope {@code id} as it stands; nothing if it has no usage. */
+  Optional<UsageSpike> check(String id, String apiKeyId, long dayStart, long detectedAt) {
+    UsageTotals day = buckets.day(id, dayStart);
+    return day == null ? Optional.empty()
+        : spikes.check(id, day.getOrgId(), apiKeyId, dayStart, day, detectedAt);
+  }
+
+  /** Judges {@code day}, the totals of the day starting at {@code dayStart} of scope {@code id}. */
+  Optional<UsageSpike> check(String id, String apiKeyId, long dayStart, UsageTotals day, long detectedAt) {
+    return spikes.check(id, day.getOrgId(), apiKeyId, dayStart, day, detectedAt);
   }
 }
