@@ -21,7 +21,6 @@ import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
-import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

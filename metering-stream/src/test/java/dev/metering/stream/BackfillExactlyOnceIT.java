@@ -8,12 +8,9 @@ import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.UsageEvent;
-import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.pricing.PriceBook;
-import dev.metering.stream.usage.KeyUsageProcessor;
-import dev.metering.stream.usage.OrgUsageProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +24,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,14 +53,7 @@ class BackfillExactlyOnceIT {
     List<UsageEvent> timeOrdered = new ArrayList<>(workload.events);
     timeOrdered.sort(Comparator.comparingLong(UsageEvent::getTimestamp));
     String applicationId = "eos-backfill-it-" + UUID.randomUUID();
-    Map<String, String> env = Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", applicationId,
-        "METERING_STATE_DIR", stateDir.toString(),
-        "METERING_TOPIC_PARTITIONS", Integer.toString(PARTITIONS),
-        "METERING_INSTANCE_ID", "metering-0",
-        "METERING_ROCKSDB_MEMORY_MB", "64",
-        "METERING_HTTP_PORT", "0");
+    Map<String, String> env = TestCluster.crashTestEnv(kafka.bootstrapServers(), applicationId, stateDir, PARTITIONS);
     long produced = 0;
     long duplicates = 0;
     // keys and rules were created before the history they limit, and their records say so
@@ -107,28 +95,11 @@ class BackfillExactlyOnceIT {
     MeteringConfig config = MeteringConfig.from(new Env(env));
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(90)), "RUNNING");
-      TestCluster.await(total + " records consumed", Duration.ofSeconds(180), () -> TestCluster.consumed(app) == total);
-      TestCluster.await("no rebalance or restore in progress", Duration.ofSeconds(60), app::ready);
-
-      Map<String, Long> counters = app.localCounters();
-      assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
-      assertEquals(duplicates, counters.get(IngestCounters.DUPLICATE), counters.toString());
-      assertNull(counters.get(IngestCounters.DEAD_LETTERED), "nothing of a time-ordered backfill is late: " + counters);
-      TestCluster.assertDaily(workload.expectedDaily(false), TestCluster.windowStore(app, KeyUsageProcessor.DAILY_STORE));
-      ReadOnlyWindowStore<String, UsageTotals> orgDaily = TestCluster.windowStore(app, OrgUsageProcessor.DAILY_STORE);
-      TestCluster.await("org totals of every accepted event", Duration.ofSeconds(60),
-          () -> TestCluster.requests(orgDaily, from, now) == workload.events.size());
-      TestCluster.assertDaily(workload.expectedDaily(true), orgDaily);
+      TestCluster.assertCountedExactlyOnce(app, workload, total, duplicates, from, now);
+      assertNull(app.localCounters().get(IngestCounters.DEAD_LETTERED), "nothing of a time-ordered backfill is late");
     }
     assertChangelogsTimedByAppendTime(config);
-
-    List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
-    KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
-            Topics.LIMIT_EVENTS.valueSerde().deserializer())
-        .forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
-            r.value().getRuleId(), r.value().getPeriod())));
-    assertEquals(KafkaTestSupport.counts(workload.expectedLimitEvents()), KafkaTestSupport.counts(actual),
-        "each limit event exactly once in the committed output");
+    TestCluster.assertLimitEventsOnce(kafka.bootstrapServers(), workload);
   }
 
   private static void assertChangelogsTimedByAppendTime(MeteringConfig config) throws Exception {

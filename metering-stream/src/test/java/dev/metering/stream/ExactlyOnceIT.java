@@ -1,31 +1,21 @@
 package dev.metering.stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
-import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
-import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
-import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.pricing.PriceBook;
-import dev.metering.stream.usage.KeyUsageProcessor;
-import dev.metering.stream.usage.OrgUsageProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,14 +43,7 @@ class ExactlyOnceIT {
         .toInstant(java.time.ZoneOffset.UTC).toEpochMilli());
     Workload workload = new Workload(7, 8, 40_000, from, now);
     String applicationId = "eos-it-" + UUID.randomUUID();
-    Map<String, String> env = Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", applicationId,
-        "METERING_STATE_DIR", stateDir.toString(),
-        "METERING_TOPIC_PARTITIONS", Integer.toString(PARTITIONS),
-        "METERING_INSTANCE_ID", "metering-0",
-        "METERING_ROCKSDB_MEMORY_MB", "64",
-        "METERING_HTTP_PORT", "0");
+    Map<String, String> env = TestCluster.crashTestEnv(kafka.bootstrapServers(), applicationId, stateDir, PARTITIONS);
     List<UsageEvent> firstHalf = workload.events.subList(0, workload.events.size() / 2);
     List<UsageEvent> secondHalf = workload.events.subList(workload.events.size() / 2, workload.events.size());
     long produced;
@@ -89,30 +72,9 @@ class ExactlyOnceIT {
     MeteringConfig config = MeteringConfig.from(new Env(env));
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(90)), "RUNNING");
-      TestCluster.await(total + " records consumed", Duration.ofSeconds(180), () -> TestCluster.consumed(app) == total);
-      TestCluster.await("no rebalance or restore in progress", Duration.ofSeconds(60), app::ready);
-
-      Map<String, Long> counters = app.localCounters();
-      assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
-      assertEquals(total - workload.events.size(), counters.get(IngestCounters.DUPLICATE), counters.toString());
-      TestCluster.assertDaily(workload.expectedDaily(false), TestCluster.windowStore(app, KeyUsageProcessor.DAILY_STORE));
-      // org totals are one repartition topic behind: the killed instance's repartitioned records
-      // must be counted once too, whether it committed them or not
-      ReadOnlyWindowStore<String, UsageTotals> orgDaily = TestCluster.windowStore(app, OrgUsageProcessor.DAILY_STORE);
-      TestCluster.await("org totals of every accepted event", Duration.ofSeconds(60),
-          () -> TestCluster.requests(orgDaily, from, now) == workload.events.size());
-      TestCluster.assertDaily(workload.expectedDaily(true), orgDaily);
+      TestCluster.assertCountedExactlyOnce(app, workload, total, total - workload.events.size(), from, now);
     }
-
-    List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
-    List<ConsumerRecord<String, LimitEvent>> committedLimits = KafkaTestSupport.readAllCommitted(
-        kafka.bootstrapServers(), Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
-        Topics.LIMIT_EVENTS.valueSerde().deserializer());
-    List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
-    committedLimits.forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(),
-        r.value().getKind(), r.value().getRuleId(), r.value().getPeriod())));
-    assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
-    assertEquals(KafkaTestSupport.counts(expected), KafkaTestSupport.counts(actual), "each limit event exactly once in the committed output");
+    TestCluster.assertLimitEventsOnce(kafka.bootstrapServers(), workload);
   }
 
   /** Sends every event once and every 20th twice; returns how many records were sent. */

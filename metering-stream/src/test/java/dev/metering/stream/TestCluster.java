@@ -2,6 +2,7 @@ package dev.metering.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
 import dev.metering.kafka.KafkaTestSupport;
@@ -9,16 +10,21 @@ import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -77,6 +83,55 @@ public final class TestCluster {
         "METERING_ADVERTISED_HOST", "127.0.0.1"));
     env.putAll(settings);
     return MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());
+  }
+
+  /**
+   * The environment of an instance that a crash test kills and replaces: a stable instance id and
+   * one state directory shared by the victims and their replacement.
+   */
+  public static Map<String, String> crashTestEnv(String bootstrap, String applicationId, java.nio.file.Path stateDir,
+      int partitions) {
+    return Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+        "METERING_APPLICATION_ID", applicationId,
+        "METERING_STATE_DIR", stateDir.toString(),
+        "METERING_TOPIC_PARTITIONS", Integer.toString(partitions),
+        "METERING_INSTANCE_ID", "metering-0",
+        "METERING_ROCKSDB_MEMORY_MB", "64",
+        "METERING_HTTP_PORT", "0");
+  }
+
+  /**
+   * Once {@code app} has consumed {@code total} records: every event of {@code workload} counted
+   * once, {@code duplicates} counted as such, and every daily total of its keys and orgs exact.
+   */
+  public static void assertCountedExactlyOnce(MeteringApp app, Workload workload, long total, long duplicates,
+      long from, long to) throws InterruptedException {
+    await(total + " records consumed", Duration.ofSeconds(180), () -> consumed(app) == total);
+    await("no rebalance or restore in progress", Duration.ofSeconds(60), app::ready);
+    Map<String, Long> counters = app.localCounters();
+    assertEquals(workload.events.size(), counters.get(IngestCounters.ACCEPTED), counters.toString());
+    assertEquals(duplicates, counters.get(IngestCounters.DUPLICATE), counters.toString());
+    assertDaily(workload.expectedDaily(false), windowStore(app, KeyUsageProcessor.DAILY_STORE));
+    // org totals are one repartition topic behind: a killed instance's repartitioned records
+    // must be counted once too, whether it committed them or not
+    ReadOnlyWindowStore<String, UsageTotals> orgDaily = windowStore(app, OrgUsageProcessor.DAILY_STORE);
+    await("org totals of every accepted event", Duration.ofSeconds(60),
+        () -> requests(orgDaily, from, to) == workload.events.size());
+    assertDaily(workload.expectedDaily(true), orgDaily);
+  }
+
+  /** Each limit event {@code workload} causes is in the committed limit-events exactly once, and no other. */
+  public static void assertLimitEventsOnce(String bootstrap, Workload workload) {
+    List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
+    KafkaTestSupport.readAllCommitted(bootstrap, Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
+            Topics.LIMIT_EVENTS.valueSerde().deserializer())
+        .forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
+            r.value().getRuleId(), r.value().getPeriod())));
+    List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
+    assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
+    assertEquals(KafkaTestSupport.counts(expected), KafkaTestSupport.counts(actual),
+        "each limit event exactly once in the committed output");
   }
 
   public static ReadOnlyWindowStore<String, UsageTotals> windowStore(MeteringApp app, String name) {
