@@ -6,6 +6,8 @@ import dev.metering.alerts.delivery.NotificationDispatcher;
 import dev.metering.alerts.processing.AlertProcessor;
 import dev.metering.kafka.TopicView;
 import dev.metering.records.AlertRule;
+import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
 import java.time.Clock;
@@ -13,17 +15,20 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * alert-service: the transactional event processor, the notification dispatcher, and the view of
- * alert-rules they read, each on its own thread.
+ * alert-service: the transactional event processor, the notification dispatcher, and the views of
+ * alert-rules and api-keys they read, each on its own thread.
  */
 public final class AlertService implements AutoCloseable {
 
   private final TopicView<String, AlertRule> rules;
+  private final TopicView<String, ApiKey> keys;
   private final AlertProcessor processor;
   private final NotificationDispatcher dispatcher;
 
-  private AlertService(TopicView<String, AlertRule> rules, AlertProcessor processor, NotificationDispatcher dispatcher) {
+  private AlertService(TopicView<String, AlertRule> rules, TopicView<String, ApiKey> keys, AlertProcessor processor,
+      NotificationDispatcher dispatcher) {
     this.rules = rules;
+    this.keys = keys;
     this.processor = processor;
     this.dispatcher = dispatcher;
   }
@@ -38,11 +43,17 @@ public final class AlertService implements AutoCloseable {
     TopicView<String, AlertRule> rules = TopicView.start(config.kafka().bootstrapServers(), Topics.ALERT_RULES.name(),
         Topics.ALERT_RULES.keySerde().deserializer(), Topics.ALERT_RULES.valueSerde().deserializer(), null);
     rules.awaitCaughtUp(Duration.ofSeconds(60));
-    AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(rules::values));
+    TopicView<String, ApiKey> keys = TopicView.start(config.kafka().bootstrapServers(), Topics.API_KEYS.name(),
+        Topics.API_KEYS.keySerde().deserializer(), Topics.API_KEYS.valueSerde().deserializer(), null);
+    keys.awaitCaughtUp(Duration.ofSeconds(60));
+    AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(rules::values), apiKeyId -> {
+      ApiKey key = keys.get(apiKeyId);
+      return key != null && key.getStatus() == ApiKeyStatus.REVOKED;
+    });
     NotificationDispatcher dispatcher = new NotificationDispatcher(config, channels, clock);
     start(processor, "alert-processor");
     start(dispatcher, "notification-dispatcher");
-    return new AlertService(rules, processor, dispatcher);
+    return new AlertService(rules, keys, processor, dispatcher);
   }
 
   public AlertProcessor processor() {
@@ -60,6 +71,7 @@ public final class AlertService implements AutoCloseable {
     processor.close();
     dispatcher.close();
     rules.close();
+    keys.close();
   }
 
   private static void start(Runnable runnable, String name) {

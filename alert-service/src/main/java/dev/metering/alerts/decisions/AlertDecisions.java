@@ -88,10 +88,13 @@ public final class AlertDecisions {
     return out;
   }
 
-  /** Reinstates a suspension whose month has ended; nothing if it has not. */
-  public static Outputs onLapse(KeyStatus suspended, long now) {
+  /**
+   * Reinstates a suspension whose month has ended; nothing if it has not, and nothing for a key
+   * that was revoked meanwhile: a revoked key is never announced as active again.
+   */
+  public static Outputs onLapse(KeyStatus suspended, boolean revoked, long now) {
     Outputs out = Outputs.empty();
-    if (suspended.getState() != KeyState.SUSPENDED || suspended.getSuspendedUntil() == null
+    if (revoked || suspended.getState() != KeyState.SUSPENDED || suspended.getSuspendedUntil() == null
         || suspended.getSuspendedUntil() > now) {
       return out;
     }

@@ -22,6 +22,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -64,6 +65,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private final AlertServiceConfig config;
   private final Clock clock;
   private final RuleIndex rules;
+  private final Predicate<String> revoked;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   /** Latest status of each key of the owned partitions, as committed. */
@@ -74,10 +76,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private long nextLapseCheck;
   private int consecutiveAborts;
 
-  public AlertProcessor(AlertServiceConfig config, Clock clock, RuleIndex rules) {
+  /**
+   * @param revoked whether an API key is revoked, by the latest api-keys record known
+   */
+  public AlertProcessor(AlertServiceConfig config, Clock clock, RuleIndex rules, Predicate<String> revoked) {
     this.config = config;
     this.clock = clock;
     this.rules = rules;
+    this.revoked = revoked;
     Properties consumerProps = new Properties();
     consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
@@ -178,7 +184,11 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
     inTransaction(() -> {
       Map<String, KeyStatus> pending = new HashMap<>();
       for (KeyStatus suspended : lapsed) {
-        Outputs outputs = AlertDecisions.onLapse(suspended, now);
+        boolean isRevoked = revoked.test(suspended.getApiKeyId());
+        if (isRevoked) {
+          statuses.remove(suspended.getApiKeyId()); // it stays as it was; no need to look at it again
+        }
+        Outputs outputs = AlertDecisions.onLapse(suspended, isRevoked, now);
         send(outputs);
         outputs.statuses().forEach(s -> pending.put(s.getApiKeyId(), s));
       }

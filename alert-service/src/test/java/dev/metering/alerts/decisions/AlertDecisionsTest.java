@@ -134,11 +134,22 @@ class AlertDecisionsTest {
     KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
         .statuses().get(0);
 
-    assertTrue(AlertDecisions.onLapse(suspended, DECEMBER - 1).isEmpty());
-    Outputs lapsed = AlertDecisions.onLapse(suspended, DECEMBER);
+    assertTrue(AlertDecisions.onLapse(suspended, false, DECEMBER - 1).isEmpty());
+    Outputs lapsed = AlertDecisions.onLapse(suspended, false, DECEMBER);
 
     assertEquals(KeyState.ACTIVE, lapsed.statuses().get(0).getState());
     assertEquals("key_reinstated", lapsed.audits().get(0).getEventType());
+  }
+
+  @Test
+  void shouldNeverAnnounceARevokedKeyAsActiveAgain() {
+    // issue 13: a key revoked while suspended was reinstated, "active again", at the end of the month
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+        .statuses().get(0);
+
+    Outputs lapsed = AlertDecisions.onLapse(suspended, true, DECEMBER);
+
+    assertTrue(lapsed.isEmpty(), lapsed.toString());
   }
 
   @Test
