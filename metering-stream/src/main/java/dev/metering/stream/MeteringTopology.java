@@ -55,8 +55,8 @@ import org.apache.kafka.streams.state.WindowStore;
  *                                                          +-> per key: hour, day, month -> limit-events, spike-events
  *                                                          +-> by org_id, with every partition's watermark
  *                                                              -> per org: hour, day -> spike-events
- * api-keys (table) ---------> recheck the key's month -> limit-events
- * alert-rules (by api_key_id) -> recheck the key's month -> limit-events
+ * api-keys (table) ---------> recheck the key's open months -> limit-events
+ * alert-rules (by api_key_id) -> recheck the key's open months -> limit-events
  * </pre>
  */
 public final class MeteringTopology {
@@ -121,7 +121,8 @@ public final class MeteringTopology {
         KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE));
     keyStores.addAll(List.of(KeyLimits.storeNames()));
     accepted
-        .process(() -> new KeyUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-keys"), keyStores.toArray(String[]::new))
+        .process(() -> new KeyUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-keys"),
+            keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
     recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", config);

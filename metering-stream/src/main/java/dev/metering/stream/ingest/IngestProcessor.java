@@ -47,8 +47,8 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
   private Progress progress;
   /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
   private Long legacyDedupUntil;
-  /** Hour of the watermark last announced to the org tasks; MIN_VALUE forces the next announcement. */
-  private long announcedHour = Long.MIN_VALUE;
+  /** Day of the watermark last announced to the org tasks; MIN_VALUE forces the next announcement. */
+  private long announcedDay = Long.MIN_VALUE;
   private long lastAcceptedWallClock;
   private boolean announcedIdle;
 
@@ -99,10 +99,11 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     progress.advance(event.getTimestamp());
     context.forward(record.withValue(new IngestOutcome.Accepted(event)));
     lastAcceptedWallClock = context.currentSystemTimeMs();
-    long hour = Periods.hourStart(progress.time());
-    if (hour > announcedHour || announcedIdle) {
-      // once an hour of event time is plenty: org days are judged in whole days
-      announcedHour = hour;
+    long day = Periods.dayStart(progress.time());
+    if (day > announcedDay || announcedIdle) {
+      // once a day of event time: org days are judged in whole days, and a backfill of a month
+      // announces thirty times per partition, not once per event
+      announcedDay = day;
       announcedIdle = false;
       announce(progress.time(), record.timestamp());
     }

@@ -32,7 +32,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   public static final String HOURLY_STORE = "org-hourly-totals";
   public static final String DAILY_STORE = "org-daily-totals";
   public static final String SPIKES_FIRED_STORE = "org-spikes-fired";
-  /** Org days whose spike check waits for a final baseline, keyed {@code org_id|day start}. */
+  /** Org days whose spike check waits for a final baseline, keyed by day start (zero-padded) and org_id. */
   public static final String PENDING_STORE = "org-spike-checks-pending";
 
   /** Org buckets kept decoded: an org's current hour and day and the day a week before, for many orgs. */
@@ -95,26 +95,31 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     }
   }
 
-  /** Judges every waiting org day whose baseline has become final, as the day stands now. */
+  /**
+   * Judges every waiting org day whose baseline has become final, as the day stands now. Waiting
+   * days are keyed by day first, so only the ones that became final are read.
+   */
   private void judgePending(Record<String, UsageEvent> marker) {
+    // day D is ready once D - 7 is final, i.e. once D - 6 days <= finalThrough
+    long lastReadyDay = Periods.dayStart(Math.min(sources.finalThrough(), Long.MAX_VALUE - WEEK_MILLIS) + WEEK_MILLIS)
+        - Periods.DAY_MILLIS;
     List<KeyValue<String, Long>> ready = new ArrayList<>();
-    try (KeyValueIterator<String, Long> all = pending.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, Long> entry = all.next();
-        if (sources.isFinal(entry.value - WEEK_MILLIS)) {
-          ready.add(entry);
-        }
+    // up to the first key of the day after (no org id is empty, so no such key exists)
+    try (KeyValueIterator<String, Long> days = pending.range(null, pendingKey("", lastReadyDay + Periods.DAY_MILLIS))) {
+      while (days.hasNext()) {
+        ready.add(days.next());
       }
     }
     for (KeyValue<String, Long> entry : ready) {
-      String orgId = entry.key.substring(0, entry.key.lastIndexOf('|'));
+      String orgId = entry.key.substring(entry.key.indexOf('|') + 1);
       pending.delete(entry.key);
       Optional<UsageSpike> spike = meter.check(orgId, null, entry.value, marker.timestamp());
       spike.ifPresent(s -> context.forward(new Record<>(orgId, s, marker.timestamp())));
     }
   }
 
+  /** Day first, zero-padded, so that the store's byte order is the order of days. */
   private static String pendingKey(String orgId, long dayStart) {
-    return orgId + "|" + dayStart;
+    return String.format("%019d|%s", dayStart, orgId);
   }
 }
