@@ -33,19 +33,15 @@ public final class UsageValidation {
    * @param nowMillis the wall clock
    */
   public Optional<Rejection> checkContent(Object key, UsageEvent event, long nowMillis) {
-    String[][] strings = {
-        {"event_id", event.getEventId()}, {"org_id", event.getOrgId()}, {"api_key_id", event.getApiKeyId()},
-        {"model", event.getModel()}, {"gateway_id", event.getGatewayId()}, {"request_id", event.getRequestId()}};
-    for (String[] field : strings) {
-      String value = field[1];
-      boolean required = !field[0].equals("gateway_id") && !field[0].equals("request_id");
-      if (required && value.isBlank()) {
-        return reject(RejectReason.MISSING_FIELD, "required field " + field[0] + " is empty");
-      }
-      if (value != null && value.length() > UsageLimits.MAX_FIELD_LENGTH) {
-        return reject(RejectReason.FIELD_TOO_LONG, field[0] + " has " + value.length()
-            + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
-      }
+    // field by field, without building a list: this runs twice for every record
+    Optional<Rejection> strings = checkString("event_id", event.getEventId(), true)
+        .or(() -> checkString("org_id", event.getOrgId(), true))
+        .or(() -> checkString("api_key_id", event.getApiKeyId(), true))
+        .or(() -> checkString("model", event.getModel(), true))
+        .or(() -> checkString("gateway_id", event.getGatewayId(), false))
+        .or(() -> checkString("request_id", event.getRequestId(), false));
+    if (strings.isPresent()) {
+      return strings;
     }
     if (event.getTimestamp() <= 0) {
       return reject(RejectReason.MISSING_FIELD, "required field timestamp is not a positive epoch millis value: "
@@ -80,6 +76,17 @@ public final class UsageValidation {
       return reject(RejectReason.LATE_EVENT, "event time " + instant(time) + " is more than "
           + Duration.ofMillis(lateGraceMillis) + " behind the newest event time accepted on its partition "
           + instant(watermarkMillis));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Rejection> checkString(String field, String value, boolean required) {
+    if (required && (value == null || value.isBlank())) {
+      return reject(RejectReason.MISSING_FIELD, "required field " + field + " is empty");
+    }
+    if (value != null && value.length() > UsageLimits.MAX_FIELD_LENGTH) {
+      return reject(RejectReason.FIELD_TOO_LONG, field + " has " + value.length()
+          + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
     }
     return Optional.empty();
   }
