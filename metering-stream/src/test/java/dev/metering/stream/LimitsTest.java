@@ -13,6 +13,7 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.UsageLimits;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -239,6 +240,36 @@ class LimitsTest {
     assertEquals(LimitEventKind.LIMIT_BREACHED, softAgain.getKind());
     assertFalse(softAgain.getHardLimit(), "hard to soft: alert-service reinstates it");
     assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
+  void shouldForgetFiredRulesThatWereDeletedOnceTheMonthsListOutgrowsOneKeysRules() {
+    // issue 13: creating and deleting rules must not grow a key's month state without bound
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+    for (int i = 0; i <= UsageLimits.MAX_ALERT_RULES_PER_KEY; i++) {
+      fx.putRule(rule("rule-" + i, "key-1", 50), "2026-11-10T10:01:00Z");
+      fx.rules.pipeInput("rule-" + i, null, java.time.Instant.parse("2026-11-10T10:02:00Z"));
+    }
+    assertEquals(UsageLimits.MAX_ALERT_RULES_PER_KEY + 1, fx.limitEvents.readValuesToList().size());
+
+    fx.putRule(rule("rule-kept", "key-1", 50), "2026-11-10T10:03:00Z");
+
+    assertEquals(List.of("rule-kept"), fx.month("key-1", "2026-11").getFiredRuleIds());
+  }
+
+  @Test
+  void shouldIgnoreRulesBeyondTheLimitOfOneKey() {
+    fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
+    for (int i = 0; i < 101; i++) {
+      fx.putRule(rule("rule-" + String.format("%03d", i), "key-1", 50), "2026-11-01T00:00:00Z");
+    }
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+
+    List<LimitEvent> crossed = fx.limitEvents.readValuesToList();
+    assertEquals(100, crossed.size(), "the 101st rule of a key is ignored (METERING_MAX_RULES_PER_KEY)");
+    assertTrue(crossed.stream().noneMatch(e -> e.getRuleId().equals("rule-100")));
   }
 
   @Test

@@ -6,11 +6,14 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.state.MonthState;
+import dev.metering.schemas.UsageLimits;
 import dev.metering.stream.usage.Totals;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Decides which limit events a key's month state calls for, and records them in the state so
@@ -50,6 +53,15 @@ public final class LimitEvaluator {
     }
     if (limit == null) {
       return events;
+    }
+    // Rules deleted since they fired are forgotten once the list grows past what one key may have,
+    // so a tenant creating and deleting rules cannot grow the month's state without bound. Not on
+    // every evaluation: a rule rewritten in place leaves the set for a moment, and would fire again.
+    if (state.getFiredRuleIds().size() > UsageLimits.MAX_ALERT_RULES_PER_KEY) {
+      Set<String> current = new HashSet<>();
+      rules.forEach(rule -> current.add(rule.getId()));
+      // a decoded state's list is Avro's, which cannot remove: replace it
+      state.setFiredRuleIds(new ArrayList<>(state.getFiredRuleIds().stream().filter(current::contains).toList()));
     }
     List<AlertRule> ordered = new ArrayList<>(rules);
     ordered.sort(Comparator.comparingInt(AlertRule::getThresholdPercent).thenComparing(AlertRule::getId));

@@ -16,6 +16,11 @@ public final class RuleSets {
 
   /** A rule's strings beyond this are not a rule admin-api wrote: it is ignored. */
   static final int MAX_RULE_STRING = 2048;
+  /**
+   * The most a key's rules may take encoded, well below the 1 MB a changelog record may have:
+   * 100 rules as admin-api writes them take under 300 KB.
+   */
+  static final int MAX_SET_BYTES = 512 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(RuleSets.class);
 
@@ -41,6 +46,13 @@ public final class RuleSets {
           abbreviate(rule.getId()), abbreviate(apiKeyId), MAX_RULE_STRING);
       return set;
     }
+    long others = set.getRules().values().stream().filter(r -> !r.getId().equals(rule.getId()))
+        .mapToLong(RuleSets::maxEncodedBytes).sum();
+    if (others + maxEncodedBytes(rule) > MAX_SET_BYTES) {
+      log.warn("ignoring alert rule {} of API key {}: the key's rules would take more than {} bytes",
+          rule.getId(), apiKeyId, MAX_SET_BYTES);
+      return set;
+    }
     set.getRules().put(rule.getId(), rule);
     return set;
   }
@@ -48,6 +60,16 @@ public final class RuleSets {
   public AlertRuleSet remove(String apiKeyId, AlertRule rule, AlertRuleSet set) {
     set.getRules().remove(rule.getId());
     return set;
+  }
+
+  /** An upper bound of the rule's encoded size: every character as 3 bytes of UTF-8, plus the numbers. */
+  static long maxEncodedBytes(AlertRule rule) {
+    long bytes = 64;
+    for (String value : new String[] {rule.getId(), rule.getOrgId(), rule.getName(), rule.getApiKeyId(),
+        rule.getNotificationEmail(), rule.getWebhookUrl(), rule.getCreatedBy()}) {
+      bytes += value == null ? 0 : 3L * value.length() + 8;
+    }
+    return bytes;
   }
 
   private static boolean tooLarge(AlertRule rule) {
