@@ -117,7 +117,7 @@ public final class TopicSetup {
 
   /** Creates missing topics and aligns the configs of existing ones; idempotent. */
   public Result apply(Admin admin) {
-    try {
+    return withAdmin(() -> {
       Set<String> existing = admin.listTopics().names().get();
       List<String> created = create(admin, existing);
       awaitLeaders(admin, created);
@@ -130,12 +130,7 @@ public final class TopicSetup {
         log.info("topic setup: created {}, changed configs {}", created, altered);
       }
       return result;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted during topic setup", e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("topic setup failed: " + e.getCause().getMessage(), e.getCause());
-    }
+    });
   }
 
   /**
@@ -144,12 +139,23 @@ public final class TopicSetup {
    * creation reach them too. Returns the configs set, per topic.
    */
   public Map<String, Map<String, String>> alignExisting(Admin admin) {
-    try {
+    return withAdmin(() -> {
       Map<String, Map<String, String>> altered = alignConfigs(admin, admin.listTopics().names().get());
       if (!altered.isEmpty()) {
         log.info("topic setup: changed configs {}", altered);
       }
       return altered;
+    });
+  }
+
+  /** Admin calls whose futures are awaited, with their failures translated once. */
+  private interface AdminWork<T> {
+    T run() throws InterruptedException, ExecutionException;
+  }
+
+  private static <T> T withAdmin(AdminWork<T> work) {
+    try {
+      return work.run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted during topic setup", e);
