@@ -91,7 +91,11 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     if (sources.isFinal(dayStart - WEEK_MILLIS)) {
       meter.check(orgId, null, dayStart, day, time).ifPresent(spike -> context.forward(record.withValue(spike)));
     } else {
-      pending.put(pendingKey(orgId, dayStart), dayStart);
+      // during a catch-up every event of the day lands here: read, and write the day only once
+      String key = pendingKey(orgId, dayStart);
+      if (pending.get(key) == null) {
+        pending.put(key, dayStart);
+      }
     }
   }
 
