@@ -142,27 +142,37 @@ public final class AdminApi implements AutoCloseable {
     return (String) keyRoutes.createAdmin(system, adminEmail).get("key");
   }
 
+  /**
+   * Creates the bootstrap admin key if it does not exist. An existing one is never rewritten: a
+   * bootstrap key that was revoked or rotated stays so, even while METERING_BOOTSTRAP_ADMIN_KEY
+   * still holds its old secret (compose sets it on every start).
+   */
   private void bootstrapAdminKey() {
     String id = "key_admin_" + Secrets.hash(config.bootstrapOrgId()).substring(0, 16);
     Optional<ApiKey> existing = keys.get(id);
-    if (config.bootstrapAdminKey().isPresent()) {
-      String hash = Secrets.hash(config.bootstrapAdminKey().get());
-      if (existing.isPresent() && existing.get().getStatus() == ApiKeyStatus.ACTIVE
-          && Secrets.sameHash(hash, existing.get().getSecretHash())) {
-        return;
+    if (existing.isPresent()) {
+      ApiKey key = existing.get();
+      boolean given = config.bootstrapAdminKey().isPresent();
+      if (given && key.getStatus() != ApiKeyStatus.ACTIVE) {
+        log.warn("METERING_BOOTSTRAP_ADMIN_KEY is set but the bootstrap admin key of {} was revoked; it stays revoked"
+            + " (unset the variable)", config.bootstrapOrgId());
+      } else if (given && !Secrets.sameHash(Secrets.hash(config.bootstrapAdminKey().get()), key.getSecretHash())) {
+        log.warn("METERING_BOOTSTRAP_ADMIN_KEY is set but the bootstrap admin key of {} was rotated; the variable's"
+            + " secret is not restored (unset the variable)", config.bootstrapOrgId());
+      } else {
+        log.info("bootstrap admin key of {} exists; its secret was shown when it was created", config.bootstrapOrgId());
       }
-      keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), config.bootstrapAdminKey().get(),
-          new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-"));
-      log.info("bootstrap admin key of {} set from METERING_BOOTSTRAP_ADMIN_KEY", config.bootstrapOrgId());
       return;
     }
-    if (existing.isPresent()) {
-      log.info("bootstrap admin key of {} exists; its secret was shown when it was created", config.bootstrapOrgId());
+    Principal system = new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-");
+    if (config.bootstrapAdminKey().isPresent()) {
+      keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), config.bootstrapAdminKey().get(),
+          system);
+      log.info("bootstrap admin key of {} created from METERING_BOOTSTRAP_ADMIN_KEY", config.bootstrapOrgId());
       return;
     }
     String secret = Secrets.generate();
-    keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), secret,
-        new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-"));
+    keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), secret, system);
     // Printed once, to the console only, the way a first-run password is: it is stored hashed.
     System.out.println();
     System.out.println("  Bootstrap admin key for organisation " + config.bootstrapOrgId() + " (shown only now):");

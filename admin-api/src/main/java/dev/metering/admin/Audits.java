@@ -6,8 +6,14 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
 
-/** Audit records of the control plane's changes, acted by the calling admin. */
+/**
+ * Audit records of the control plane's changes, acted by the calling admin: the actor is the
+ * admin's email (an admin key's name, fixed at creation) and {@code actor_key_id} the key used.
+ */
 public final class Audits {
+
+  /** Actors in this namespace are services; no key may be named into it. */
+  public static final String SYSTEM_PREFIX = "system:";
 
   private final Clock clock;
 
@@ -25,7 +31,16 @@ public final class Audits {
         .setActor(principal.actor())
         .setApiKeyId(apiKeyId)
         .setDescription(description)
-        .setDetails(Map.copyOf(details))
+        .setDetails(withActorKey(details, principal.adminKeyId()))
         .build();
+  }
+
+  private static Map<String, String> withActorKey(Map<String, String> details, String adminKeyId) {
+    if (adminKeyId.equals("-")) {
+      return Map.copyOf(details);
+    }
+    Map<String, String> out = new java.util.HashMap<>(details);
+    out.put("actor_key_id", adminKeyId);
+    return Map.copyOf(out);
   }
 }

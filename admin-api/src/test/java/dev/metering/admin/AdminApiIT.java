@@ -404,6 +404,69 @@ class AdminApiIT {
     });
   }
 
+  @Test
+  void shouldKeepTheAuditActorAnImmutableIdentity() throws Exception {
+    // issue 14: the actor was the admin key's editable name, so an admin could act as "system:alert-service"
+    String carolSecret = api.provisionAdminKey("org-a", "carol.actor@a.example");
+    AdminClient carol = AdminClient.create(baseUrl, carolSecret);
+    String carolKeyId = findKeyIdBySecret(carolSecret);
+    ApiKeyInfo plain = alice.apiKeys().create(CreateApiKey.named("ops-bot"));
+
+    AdminApiException.InvalidRequest reservedName = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> alice.apiKeys().create(CreateApiKey.named("System:alert-service")));
+    AdminApiException.InvalidRequest renamedAdmin = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> carol.apiKeys().update(carolKeyId, UpdateApiKey.changes().name("system:alert-service")));
+    AdminApiException.InvalidRequest renamedToEmail = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> carol.apiKeys().update(carolKeyId, UpdateApiKey.changes().name("mallory@a.example")));
+    AdminApiException.InvalidRequest promoted = assertThrows(AdminApiException.InvalidRequest.class,
+        () -> alice.apiKeys().update(plain.id(), UpdateApiKey.changes().permissions("admin")));
+    ApiKeyInfo made = carol.apiKeys().create(CreateApiKey.named("made-by-carol"));
+
+    assertEquals("name", reservedName.field());
+    assertEquals("name", renamedAdmin.field());
+    assertEquals("name", renamedToEmail.field());
+    assertEquals("permissions", promoted.field());
+    assertEquals("carol.actor@a.example", alice.apiKeys().get(carolKeyId).name());
+    AuditLogEntry created = auditOf(alice, made.id()).get(0);
+    assertEquals("carol.actor@a.example", created.actor());
+    assertEquals(carolKeyId, created.details().get("actor_key_id"), "the key the admin acted with is recorded");
+  }
+
+  @Test
+  void shouldNeverBringBackARevokedOrRotatedBootstrapKey() throws Exception {
+    // issue 14: with METERING_BOOTSTRAP_ADMIN_KEY still set, a restart rewrote the key as ACTIVE with the old secret
+    String revokedSecret = Secrets.generate();
+    String rotatedSecret = Secrets.generate();
+    try (AdminApi first = secondInstance("org-boot-revoked", revokedSecret);
+        AdminApi second = secondInstance("org-boot-rotated", rotatedSecret)) {
+      AdminClient.create("http://127.0.0.1:" + second.port(), rotatedSecret).apiKeys()
+          .rotate(findKeyIdBySecret(rotatedSecret), Duration.ZERO);
+      String other = first.provisionAdminKey("org-boot-revoked", "second@boot.example");
+      AdminClient.create("http://127.0.0.1:" + first.port(), other).apiKeys().revoke(findKeyIdBySecret(revokedSecret));
+    }
+
+    try (AdminApi restartedRevoked = secondInstance("org-boot-revoked", revokedSecret);
+        AdminApi restartedRotated = secondInstance("org-boot-rotated", rotatedSecret)) {
+      assertThrows(AdminApiException.Unauthenticated.class, () -> AdminClient.create(
+          "http://127.0.0.1:" + restartedRevoked.port(), revokedSecret).apiKeys().list(null).iterator().hasNext());
+      assertThrows(AdminApiException.Unauthenticated.class, () -> AdminClient.create(
+          "http://127.0.0.1:" + restartedRotated.port(), rotatedSecret).apiKeys().list(null).iterator().hasNext());
+    }
+  }
+
+  /** Another admin-api instance on the same cluster, bootstrapping {@code orgId} with {@code secret}. */
+  private static AdminApi secondInstance(String orgId, String secret) throws InterruptedException {
+    return AdminApi.start(AdminConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "ADMIN_INSTANCE_ID", "admin-" + orgId,
+        "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
+        "ADMIN_BOOTSTRAP_ORG_ID", orgId,
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "boot@" + orgId + ".example",
+        "METERING_BOOTSTRAP_ADMIN_KEY", secret))), Clock.systemUTC());
+  }
+
   private static List<AuditLogEntry> auditOf(AdminClient client, String apiKeyId) {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     List<AuditLogEntry> entries = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.metering.admin.auth;
 
 import dev.metering.keys.Secrets;
+import dev.metering.admin.Audits;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.ApiKey;
@@ -51,6 +52,10 @@ public final class AdminAuth {
     if (!key.getPermissions().contains(ADMIN_PERMISSION)) {
       throw ApiError.forbidden("this API key is not an admin key");
     }
-    return new Principal(key.getOrgId(), key.getName(), key.getId());
+    // An admin key's name is the admin's email, fixed since issue 14; a key renamed into the
+    // services' namespace before that acts under its id instead.
+    String actor = key.getName().regionMatches(true, 0, Audits.SYSTEM_PREFIX, 0, Audits.SYSTEM_PREFIX.length())
+        ? "key:" + key.getId() : key.getName();
+    return new Principal(key.getOrgId(), actor, key.getId());
   }
 }

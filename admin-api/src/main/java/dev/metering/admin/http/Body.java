@@ -60,10 +60,14 @@ public final class Body {
 
   public String email(String field, boolean required) {
     String value = string(field, required, 254);
-    if (value != null && !EMAIL.matcher(value).matches()) {
+    if (value != null && !isEmail(value)) {
       throw ApiError.invalid(field, field + " must be an email address");
     }
     return value;
+  }
+
+  public static boolean isEmail(String value) {
+    return value.length() <= 254 && EMAIL.matcher(value).matches();
   }
 
   public String url(String field) {

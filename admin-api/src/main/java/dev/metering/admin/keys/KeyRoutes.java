@@ -65,7 +65,7 @@ public final class KeyRoutes {
     Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
         "hard_limit"));
     List<String> permissions = Objects.requireNonNullElse(body.strings("permissions", PERMISSIONS), DEFAULT_PERMISSIONS);
-    String name = permissions.contains(AdminAuth.ADMIN_PERMISSION) ? body.email("name", true) : body.string("name", true, 256);
+    String name = name(body, true, permissions.contains(AdminAuth.ADMIN_PERMISSION));
     String secret = Secrets.generate();
     long now = clock.millis();
     ApiKey key = ApiKey.newBuilder()
@@ -160,6 +160,12 @@ public final class KeyRoutes {
     ApiKey next = ApiKey.newBuilder(current).build();
     List<AuditRecord> changes = new ArrayList<>();
     List<String> permissions = body.strings("permissions", PERMISSIONS);
+    boolean wasAdmin = current.getPermissions().contains(AdminAuth.ADMIN_PERMISSION);
+    if (permissions != null && permissions.contains(AdminAuth.ADMIN_PERMISSION) && !wasAdmin
+        && !Body.isEmail(current.getName())) {
+      throw ApiError.invalid("permissions", "only a key named by an email address may become an admin key: an admin"
+          + " key's name is the admin's identity in the audit log");
+    }
     if (permissions != null && !permissions.equals(current.getPermissions())) {
       next.setPermissions(new ArrayList<>(permissions));
       changes.add(audits.of(principal, "permission_changed", current.getId(), principal.actor() + " changed the permissions of "
@@ -179,7 +185,11 @@ public final class KeyRoutes {
           + describe(limit, hard), Map.of("from", String.valueOf(current.getMaxTokensPerMonth()),
               "to", String.valueOf(limit), "hard_limit", Boolean.toString(hard))));
     }
-    String name = body.string("name", false, 256);
+    String name = name(body, false, false);
+    if (wasAdmin && name != null && !name.equals(current.getName())) {
+      throw ApiError.invalid("name", "an admin key's name is the admin's email, its identity in the audit log, and"
+          + " cannot change; create a new admin key instead");
+    }
     String description = body.has("description") ? body.string("description", false, 1024) : current.getDescription();
     if ((name != null && !name.equals(current.getName())) || !Objects.equals(description, current.getDescription())) {
       next.setName(name != null ? name : current.getName());
@@ -229,6 +239,18 @@ public final class KeyRoutes {
             ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
         Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))));
     return view(rotated, secret);
+  }
+
+  /**
+   * A key's name: at most 256 characters, an email address for admin keys, and never in the
+   * {@code system:} namespace, which names the services in the audit log.
+   */
+  private static String name(Body body, boolean required, boolean admin) {
+    String name = admin ? body.email("name", required) : body.string("name", required, 256);
+    if (name != null && name.regionMatches(true, 0, Audits.SYSTEM_PREFIX, 0, Audits.SYSTEM_PREFIX.length())) {
+      throw ApiError.invalid("name", "names starting with " + Audits.SYSTEM_PREFIX + " are reserved for the services");
+    }
+    return name;
   }
 
   private ApiKey owned(Context ctx, Principal principal) {
