@@ -87,7 +87,7 @@ public final class AdminApi implements AutoCloseable {
         ctx.status(route.successStatus()).json(body);
       });
     }
-    new IngestRoutes(config.gatewayTokens(), keys, reporter, json, clock).register(server);
+    new IngestRoutes(config, keys, reporter, json, clock).register(server);
     server.get("/openapi.json", ctx -> ctx.json(openApi));
     server.get("/health/live", ctx -> ctx.json(Map.of("status", "ok")));
     server.get("/health/ready", ctx -> {

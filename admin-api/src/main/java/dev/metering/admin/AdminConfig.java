@@ -2,7 +2,9 @@ package dev.metering.admin;
 
 import dev.metering.config.Env;
 import dev.metering.config.KafkaSettings;
-import java.util.Arrays;
+import dev.metering.admin.ingest.GatewayToken;
+import dev.metering.schemas.UsageLimits;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,10 +20,16 @@ import java.util.Optional;
  * @param bootstrapOrgId {@code ADMIN_BOOTSTRAP_ORG_ID}: the organisation of the bootstrap admin key
  * @param bootstrapAdminEmail {@code ADMIN_BOOTSTRAP_ADMIN_EMAIL}: the bootstrap admin, the actor of its changes
  * @param bootstrapAdminKey {@code METERING_BOOTSTRAP_ADMIN_KEY}: the bootstrap admin key; generated and printed once if unset
- * @param gatewayTokens {@code GATEWAY_TOKENS}: comma-separated tokens gateways use on POST /v1/usage/events; none disables it
+ * @param gatewayTokens {@code GATEWAY_TOKENS}: {@code <gateway_id>:<org>[|<org>...]:<token>} entries, comma-separated,
+ *     the gateways that may use POST /v1/usage/events and the organisations each reports for; none disables it
+ * @param ingestAckTimeout {@code ADMIN_INGEST_ACK_TIMEOUT}: how long POST /v1/usage/events waits for the brokers to
+ *     acknowledge a batch before answering 503
+ * @param lateGrace {@code METERING_LATE_GRACE}: events older than this are refused at the door (as metering-stream would)
+ * @param futureTolerance {@code METERING_FUTURE_TOLERANCE}: events further ahead of the clock are refused at the door
  */
 public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl, String instanceId,
-    String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey, List<String> gatewayTokens) {
+    String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey,
+    List<GatewayToken> gatewayTokens, Duration ingestAckTimeout, Duration lateGrace, Duration futureTolerance) {
 
   public AdminConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -32,6 +40,9 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     Objects.requireNonNull(bootstrapAdminEmail, "bootstrapAdminEmail");
     Objects.requireNonNull(bootstrapAdminKey, "bootstrapAdminKey");
     gatewayTokens = List.copyOf(gatewayTokens);
+    Objects.requireNonNull(ingestAckTimeout, "ingestAckTimeout");
+    Objects.requireNonNull(lateGrace, "lateGrace");
+    Objects.requireNonNull(futureTolerance, "futureTolerance");
   }
 
   public static AdminConfig from(Env env) {
@@ -44,7 +55,10 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
         env.string("ADMIN_BOOTSTRAP_ORG_ID", "org-default"),
         env.string("ADMIN_BOOTSTRAP_ADMIN_EMAIL", "admin@localhost"),
         Optional.ofNullable(env.string("METERING_BOOTSTRAP_ADMIN_KEY", null)),
-        Arrays.stream(env.string("GATEWAY_TOKENS", "").split(",")).map(String::strip).filter(t -> !t.isEmpty()).toList());
+        GatewayToken.parse("GATEWAY_TOKENS", env.string("GATEWAY_TOKENS", "")),
+        env.duration("ADMIN_INGEST_ACK_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100)),
+        env.duration("METERING_LATE_GRACE", UsageLimits.DEFAULT_LATE_GRACE, Duration.ZERO),
+        env.duration("METERING_FUTURE_TOLERANCE", UsageLimits.DEFAULT_FUTURE_TOLERANCE, Duration.ZERO));
   }
 
   @Override
@@ -52,6 +66,8 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     return "AdminConfig[kafka=" + kafka + ", httpBind=" + httpBind + ", httpPort=" + httpPort + ", meteringUrl="
         + meteringUrl + ", instanceId=" + instanceId + ", bootstrapOrgId=" + bootstrapOrgId
         + ", bootstrapAdminEmail=" + bootstrapAdminEmail + ", bootstrapAdminKey="
-        + (bootstrapAdminKey.isPresent() ? "***" : "(generated)") + ", gatewayTokens=" + gatewayTokens.size() + " set]";
+        + (bootstrapAdminKey.isPresent() ? "***" : "(generated)") + ", gatewayTokens="
+        + gatewayTokens.stream().map(t -> t.gatewayId() + "->" + t.orgIds()).toList() + ", ingestAckTimeout="
+        + ingestAckTimeout + ", lateGrace=" + lateGrace + ", futureTolerance=" + futureTolerance + "]";
   }
 }

@@ -47,7 +47,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -64,6 +68,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AdminApiIT {
 
   private static final String ALICE_KEY = Secrets.generate();
+  private static final String GATEWAY_A = "gw-token-a-0123456789";
+  private static final String GATEWAY_B = "gw-token-b-0123456789";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @RegisterExtension
@@ -90,7 +96,8 @@ class AdminApiIT {
         "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
         "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
         "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY,
-        "GATEWAY_TOKENS", "gw-token-1, gw-token-2"))), Clock.systemUTC());
+        "ADMIN_INGEST_ACK_TIMEOUT", "2s",
+        "GATEWAY_TOKENS", "gw-a:org-a:" + GATEWAY_A + ", gw-b:org-b|org-c:" + GATEWAY_B))), Clock.systemUTC());
     baseUrl = "http://127.0.0.1:" + api.port();
     alice = AdminClient.create(baseUrl, ALICE_KEY);
     bob = AdminClient.create(baseUrl, api.provisionAdminKey("org-b", "bob@b.example"));
@@ -372,36 +379,128 @@ class AdminApiIT {
     ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("http-gateway-key"));
     String batch = """
         {"events": [
-          {"api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 1000, "output_tokens": 100, "request_id": "r1"},
-          {"api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 2000, "output_tokens": 200},
-          {"api_key_id": "key_unknown", "model": "m", "input_tokens": 1, "output_tokens": 1},
-          {"api_key_id": "%1$s", "model": "m", "input_tokens": -1, "output_tokens": 1}
+          {"event_id": "e1-%1$s", "api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 1000, "output_tokens": 100, "request_id": "r1"},
+          {"event_id": "e2-%1$s", "api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 2000, "output_tokens": 200},
+          {"event_id": "e3-%1$s", "api_key_id": "key_unknown", "model": "m", "input_tokens": 1, "output_tokens": 1},
+          {"event_id": "e4-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": -1, "output_tokens": 1},
+          {"api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1},
+          {"event_id": "e6-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1, "timestamp": 1000},
+          {"event_id": "e7-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1, "gateway_id": "gw-b"},
+          {"event_id": "e8-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 99999999999999999999999, "output_tokens": 1}
         ]}""".formatted(key.id());
 
-    HttpResponse<String> wrongToken = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/usage/events"))
-        .header("Authorization", "Bearer nope").POST(HttpRequest.BodyPublishers.ofString(batch)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/usage/events"))
-        .header("Authorization", "Bearer gw-token-2").POST(HttpRequest.BodyPublishers.ofString(batch)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> wrongToken = ingest("nope", batch);
+    HttpResponse<String> response = ingest(GATEWAY_A, batch);
 
     assertEquals(401, wrongToken.statusCode());
     assertEquals(207, response.statusCode(), response.body());
     JsonNode body = Json.mapper().readTree(response.body());
     assertEquals(2, body.get("accepted").asInt());
-    assertEquals(List.of("accepted", "accepted", "rejected", "rejected"),
-        List.of(0, 1, 2, 3).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
-    assertEquals("api_key_id", body.at("/results/2/error/field").asText());
-    assertEquals("input_tokens", body.at("/results/3/error/field").asText());
-    LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    KafkaTestSupport.await("the accepted events in the key's usage", Duration.ofSeconds(60), () -> {
+    assertEquals(List.of("accepted", "accepted", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected"),
+        List.of(0, 1, 2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
+    assertEquals(List.of("api_key_id", "input_tokens", "event_id", "timestamp", "gateway_id", "input_tokens"),
+        List.of(2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/error/field").asText()).toList());
+    assertEquals(3300, awaitKeyUsage(key.id(), 3300));
+    assertTrue(usageEventsOf(key.id()).stream().allMatch(e -> e.getGatewayId().equals("gw-a")),
+        "usage is recorded under the authenticated gateway");
+  }
+
+  @Test
+  void shouldBindGatewayTokensToTheirOrganisations() throws Exception {
+    // issue 14: a leaked gateway token could push usage onto any org's key and suspend it
+    ApiKeyInfo aliceKey = alice.apiKeys().create(CreateApiKey.named("only-gw-a"));
+    String batch = """
+        {"events": [{"event_id": "x-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 5, "output_tokens": 5}]}"""
+        .formatted(aliceKey.id());
+
+    HttpResponse<String> otherOrgsGateway = ingest(GATEWAY_B, batch);
+
+    assertEquals(207, otherOrgsGateway.statusCode(), otherOrgsGateway.body());
+    JsonNode result = Json.mapper().readTree(otherOrgsGateway.body()).at("/results/0");
+    assertEquals("rejected", result.get("status").asText());
+    assertEquals("unknown api_key_id " + aliceKey.id(), result.at("/error/message").asText(),
+        "another org's key is answered like an unknown one");
+    assertEquals(202, ingest(GATEWAY_A, batch).statusCode());
+  }
+
+  @Test
+  void shouldAnswer202OnlyOnceKafkaHasTheEventsAndCountARetryOnce() throws Exception {
+    // issue 14: 202 was answered before the broker had the events, so a crash lost usage called accepted
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("durable-ingest"));
+    String batch = """
+        {"events": [{"event_id": "d1-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 70, "output_tokens": 7},
+                    {"event_id": "d2-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 30, "output_tokens": 3}]}"""
+        .formatted(key.id());
+    HttpResponse<String> refused;
+    try (Admin admin = Admin.create(KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
+      String usual = topicConfig(admin, "max.message.bytes");
+      setTopicConfig(admin, "max.message.bytes", "64"); // the broker refuses the batch: it is never acknowledged
       try {
-        return alice.usage().byKey(today, today).stream().anyMatch(u -> u.apiKeyId().equals(key.id())
-            && u.totalTokens() == 3300);
+        refused = ingest(GATEWAY_A, batch);
+      } finally {
+        setTopicConfig(admin, "max.message.bytes", usual);
+      }
+    }
+    HttpResponse<String> retried = ingest(GATEWAY_A, batch);
+    HttpResponse<String> later = ingest(GATEWAY_A, """
+        {"events": [{"event_id": "d3-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1}]}"""
+        .formatted(key.id()));
+
+    assertEquals(503, refused.statusCode(), refused.body());
+    assertEquals("1", refused.headers().firstValue("Retry-After").orElse(null));
+    JsonNode body = Json.mapper().readTree(refused.body());
+    assertEquals(0, body.get("accepted").asInt());
+    assertEquals("unavailable", body.at("/results/0/status").asText());
+    assertEquals(202, retried.statusCode(), retried.body());
+    assertEquals(202, later.statusCode(), later.body());
+    assertEquals(112, awaitKeyUsage(key.id(), 112));
+  }
+
+  private static final ConfigResource USAGE_TOPIC = new ConfigResource(ConfigResource.Type.TOPIC, Topics.USAGE_EVENTS.name());
+
+  private static void setTopicConfig(Admin admin, String name, String value) throws Exception {
+    admin.incrementalAlterConfigs(Map.of(USAGE_TOPIC, List.of(new AlterConfigOp(new ConfigEntry(name, value),
+        AlterConfigOp.OpType.SET)))).all().get();
+    // the broker applies a topic config once it has read it from the metadata log
+    KafkaTestSupport.await(name + "=" + value, Duration.ofSeconds(10), () -> {
+      try {
+        return value.equals(topicConfig(admin, name));
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
+  private static String topicConfig(Admin admin, String name) throws Exception {
+    return admin.describeConfigs(List.of(USAGE_TOPIC)).all().get().get(USAGE_TOPIC).get(name).value();
+  }
+
+  private static HttpResponse<String> ingest(String token, String batch) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/usage/events"))
+        .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(batch)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Waits until the key's usage today reaches {@code expected} and returns it. */
+  private static long awaitKeyUsage(String keyId, long expected) throws InterruptedException {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    long[] seen = {-1};
+    KafkaTestSupport.await("usage of " + keyId + " reaching " + expected, Duration.ofSeconds(60), () -> {
+      try {
+        seen[0] = alice.usage().byKey(today, today).stream().filter(u -> u.apiKeyId().equals(keyId))
+            .mapToLong(KeyUsage::totalTokens).sum();
+        return seen[0] >= expected;
       } catch (AdminApiException.Unavailable notYet) {
         return false;
       }
     });
+    return seen[0];
+  }
+
+  private static List<UsageEvent> usageEventsOf(String keyId) {
+    return KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.USAGE_EVENTS.name(),
+            new StringDeserializer(), Topics.USAGE_EVENTS.valueSerde().deserializer()).stream()
+        .map(ConsumerRecord::value).filter(e -> e.getApiKeyId().equals(keyId)).toList();
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,18 +91,33 @@ public final class UsageReporter implements AutoCloseable {
     return send(event);
   }
 
-  /** Queues an event built elsewhere (the HTTP ingestion endpoint); returns its event id. */
+  /** Queues an event built elsewhere; returns its event id. */
   public String send(UsageEvent event) {
+    deliver(event);
+    return event.getEventId();
+  }
+
+  /**
+   * Queues an event and returns a future completed with its id once the brokers acknowledged it
+   * (acks=all), or failed with a {@link UsageReportingException}: for callers that may only say
+   * "accepted" once the event is durable (the HTTP ingestion endpoint). Throws at once, like
+   * {@link #send}, when it cannot even be queued in time.
+   */
+  public CompletableFuture<String> deliver(UsageEvent event) {
     byte[] value = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+    CompletableFuture<String> acknowledged = new CompletableFuture<>();
     Future<RecordMetadata> queued;
     try {
       queued = producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), value), (metadata, error) -> {
         if (error == null) {
           sent.incrementAndGet();
+          acknowledged.complete(event.getEventId());
         } else {
           long failures = failed.incrementAndGet();
           log.error("usage event {} of key {} was not delivered ({} failed so far): {}", event.getEventId(),
               event.getApiKeyId(), failures, error.getMessage());
+          acknowledged.completeExceptionally(new UsageReportingException("usage event " + event.getEventId()
+              + " was not delivered: " + error.getMessage(), error));
         }
       });
     } catch (KafkaException e) {
@@ -121,7 +137,7 @@ public final class UsageReporter implements AutoCloseable {
         throw new UsageReportingException("interrupted while queueing usage of key " + event.getApiKeyId(), e);
       }
     }
-    return event.getEventId();
+    return acknowledged;
   }
 
   /** Events the brokers acknowledged. */

@@ -92,7 +92,10 @@ public final class LocalSystem implements AutoCloseable {
     parts.add(alerts);
 
     adminKey = env.computeIfAbsent("METERING_BOOTSTRAP_ADMIN_KEY", k -> Secrets.generate());
-    gatewayToken = env.computeIfAbsent("GATEWAY_TOKENS", k -> "local-gateway-token").split(",")[0].strip();
+    String org = env.getOrDefault("ADMIN_BOOTSTRAP_ORG_ID", "org-default");
+    // <gateway_id>:<orgs>:<token>; the token may itself hold colons
+    gatewayToken = env.computeIfAbsent("GATEWAY_TOKENS", k -> "local-gateway:" + org + ":local-gateway-token")
+        .split(",")[0].strip().split(":", 3)[2];
     if (!metering.awaitRunning(Duration.ofSeconds(90))) {
       throw new IllegalStateException("metering-stream did not start");
     }

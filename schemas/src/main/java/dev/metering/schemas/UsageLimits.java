@@ -19,6 +19,18 @@ public final class UsageLimits {
    */
   public static final int MAX_ALERT_RULES_PER_KEY = 100;
 
+  /** METERING_LATE_GRACE's default: how late an event may arrive and still be counted. */
+  public static final java.time.Duration DEFAULT_LATE_GRACE = java.time.Duration.ofDays(3);
+
+  /** METERING_FUTURE_TOLERANCE's default: how far ahead of the clock an event time may be. */
+  public static final java.time.Duration DEFAULT_FUTURE_TOLERANCE = java.time.Duration.ofMinutes(5);
+
+  /**
+   * The most a key's max_tokens_per_month may be: a quadrillion tokens a month is far beyond any
+   * key, and percent arithmetic on it (100 x limit) stays far within a long.
+   */
+  public static final long MAX_TOKENS_PER_MONTH = 1_000_000_000_000_000L / 1000;
+
   private UsageLimits() {
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.keys.KeyStore;
-import dev.metering.gateway.EventIds;
 import dev.metering.gateway.UsageReporter;
 import dev.metering.gateway.UsageReportingException;
 import dev.metering.keys.Secrets;
@@ -14,18 +13,26 @@ import dev.metering.schemas.UsageLimits;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
+import dev.metering.admin.AdminConfig;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code POST /v1/usage/events}: usage from gateways not written in Java, a JSON batch of up to
- * 1000 events authenticated with a gateway token. Each event is checked on its own and gets its
- * own result; accepted ones go to usage-events through the same idempotent producer a Java
- * gateway uses. The org of each event is the org of its key.
+ * 1000 events authenticated with a gateway token bound to its organisations. Each event is
+ * checked on its own and gets its own result; accepted ones go to usage-events through the same
+ * idempotent producer a Java gateway uses, and the answer waits until the brokers acknowledged
+ * them: a 202 means the usage is durable. When they do not within the bounded wait the answer is
+ * 503 with Retry-After, and the retry is counted once because every event carries its
+ * {@code event_id}. The org of each event is the org of its key; its gateway is the token's.
  */
 public final class IngestRoutes {
 
@@ -33,18 +40,24 @@ public final class IngestRoutes {
   private static final int MAX_BATCH = 1000;
   private static final long MAX_TOKENS = UsageLimits.MAX_TOKENS_PER_KIND;
 
-  private final List<String> tokenHashes;
+  private final List<GatewayToken> tokens;
   private final KeyStore keys;
   private final UsageReporter reporter;
   private final ObjectMapper json;
   private final Clock clock;
+  private final Duration ackTimeout;
+  private final Duration lateGrace;
+  private final Duration futureTolerance;
 
-  public IngestRoutes(List<String> gatewayTokens, KeyStore keys, UsageReporter reporter, ObjectMapper json, Clock clock) {
-    this.tokenHashes = gatewayTokens.stream().map(Secrets::hash).toList();
+  public IngestRoutes(AdminConfig config, KeyStore keys, UsageReporter reporter, ObjectMapper json, Clock clock) {
+    this.tokens = config.gatewayTokens();
     this.keys = keys;
     this.reporter = reporter;
     this.json = json;
     this.clock = clock;
+    this.ackTimeout = config.ingestAckTimeout();
+    this.lateGrace = config.lateGrace();
+    this.futureTolerance = config.futureTolerance();
   }
 
   public void register(Javalin server) {
@@ -52,7 +65,7 @@ public final class IngestRoutes {
   }
 
   private void ingest(Context ctx) {
-    authenticate(ctx.header("Authorization"));
+    GatewayToken gateway = authenticate(ctx.header("Authorization"));
     JsonNode body;
     try {
       body = json.readTree(ctx.body());
@@ -67,52 +80,115 @@ public final class IngestRoutes {
       throw ApiError.invalid("events", "at most " + MAX_BATCH + " events per batch, got " + events.size());
     }
     List<Map<String, Object>> results = new ArrayList<>();
-    int accepted = 0;
+    Map<Integer, CompletableFuture<String>> pending = new LinkedHashMap<>();
     for (int i = 0; i < events.size(); i++) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("index", i);
+      results.add(result);
       try {
-        UsageEvent event = toEvent(events.get(i));
-        reporter.send(event);
-        result.put("status", "accepted");
+        UsageEvent event = toEvent(events.get(i), gateway);
         result.put("event_id", event.getEventId());
-        accepted++;
+        pending.put(i, reporter.deliver(event));
       } catch (ApiError e) {
         result.put("status", "rejected");
-        result.put("error", Map.of("type", e.type(), "message", e.getMessage(), "field", e.field()));
+        result.put("error", error(e.type(), e.getMessage(), e.field()));
       } catch (UsageReportingException e) {
-        result.put("status", "rejected");
-        result.put("error", Map.of("type", "unavailable_error", "message", "usage could not be queued; retry this event"));
+        unavailable(result);
       }
-      results.add(result);
     }
+    long deadline = System.nanoTime() + ackTimeout.toNanos();
+    int accepted = 0;
+    boolean retry = false;
+    for (Map.Entry<Integer, CompletableFuture<String>> entry : pending.entrySet()) {
+      Map<String, Object> result = results.get(entry.getKey());
+      try {
+        entry.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        result.put("status", "accepted");
+        accepted++;
+      } catch (ExecutionException | TimeoutException e) {
+        unavailable(result);
+        retry = true;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        unavailable(result);
+        retry = true;
+      }
+    }
+    retry |= results.stream().anyMatch(r -> "unavailable".equals(r.get("status")));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accepted", accepted);
     out.put("rejected", events.size() - accepted);
     out.put("results", results);
+    if (retry) {
+      // Some events may still reach Kafka after this answer; the retry carries the same
+      // event_ids, so metering-stream counts each once.
+      ctx.header("Retry-After", "1");
+      out.put("error", error("unavailable_error", "Kafka did not acknowledge every event within " + ackTimeout
+          + "; retry the batch with the same event_ids", null));
+      ctx.status(503).json(out);
+      return;
+    }
     ctx.status(accepted == events.size() ? 202 : 207).json(out);
   }
 
-  private void authenticate(String authorization) {
+  private static void unavailable(Map<String, Object> result) {
+    result.put("status", "unavailable");
+    result.put("error", error("unavailable_error", "not acknowledged by Kafka in time; retry this event", null));
+  }
+
+  private static Map<String, Object> error(String type, String message, String field) {
+    Map<String, Object> error = new LinkedHashMap<>();
+    error.put("type", type);
+    error.put("message", message);
+    if (field != null) {
+      error.put("field", field);
+    }
+    return error;
+  }
+
+  private GatewayToken authenticate(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw ApiError.unauthorized("a gateway token is required (Authorization: Bearer <gateway token>)");
     }
     String hash = Secrets.hash(authorization.substring(7).strip());
-    if (tokenHashes.stream().noneMatch(known -> Secrets.sameHash(known, hash))) {
+    GatewayToken match = null;
+    for (GatewayToken token : tokens) {
+      if (Secrets.sameHash(token.tokenHash(), hash)) {
+        match = token;
+      }
+    }
+    if (match == null) {
       throw ApiError.unauthorized("invalid gateway token");
     }
+    return match;
   }
 
-  private UsageEvent toEvent(JsonNode node) {
+  private UsageEvent toEvent(JsonNode node, GatewayToken gateway) {
     if (node == null || !node.isObject()) {
       throw ApiError.invalid(null, "each event must be a JSON object");
     }
+    String eventId = text(node, "event_id", true);
     String keyId = text(node, "api_key_id", true);
-    ApiKey key = keys.get(keyId).orElseThrow(() -> ApiError.invalid("api_key_id", "unknown api_key_id " + keyId));
+    // a key of an organisation this gateway does not report for is answered like an unknown key
+    ApiKey key = keys.get(keyId).filter(k -> gateway.mayReportFor(k.getOrgId()))
+        .orElseThrow(() -> ApiError.invalid("api_key_id", "unknown api_key_id " + keyId));
+    String claimedGateway = text(node, "gateway_id", false);
+    if (claimedGateway != null && !claimedGateway.equals(gateway.gatewayId())) {
+      throw ApiError.invalid("gateway_id", "gateway_id is the authenticated gateway's, " + gateway.gatewayId()
+          + "; leave it out");
+    }
     long now = clock.millis();
     long timestamp = node.has("timestamp") ? count(node, "timestamp", Long.MAX_VALUE) : now;
+    if (timestamp < now - lateGrace.toMillis()) {
+      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than " + lateGrace
+          + " old; usage that late is no longer counted");
+    }
+    if (timestamp > now + futureTolerance.toMillis()) {
+      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than " + futureTolerance
+          + " ahead of the clock");
+    }
     return UsageEvent.newBuilder()
-        .setEventId(Optional.ofNullable(text(node, "event_id", false)).orElseGet(() -> EventIds.next(now)))
+        .setEventId(eventId)
         .setOrgId(key.getOrgId())
         .setApiKeyId(keyId)
         .setModel(text(node, "model", true))
@@ -122,7 +198,7 @@ public final class IngestRoutes {
             ? count(node, "cache_creation_input_tokens", MAX_TOKENS) : 0)
         .setCacheReadInputTokens(node.has("cache_read_input_tokens") ? count(node, "cache_read_input_tokens", MAX_TOKENS) : 0)
         .setTimestamp(timestamp)
-        .setGatewayId(Optional.ofNullable(text(node, "gateway_id", false)).orElse("http"))
+        .setGatewayId(gateway.gatewayId())
         .setRequestId(text(node, "request_id", false))
         .build();
   }
@@ -144,7 +220,7 @@ public final class IngestRoutes {
 
   private static long count(JsonNode node, String field, long max) {
     JsonNode value = node.get(field);
-    if (value == null || !value.isIntegralNumber() || value.asLong() < 0 || value.asLong() > max) {
+    if (value == null || !value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < 0 || value.asLong() > max) {
       throw ApiError.invalid(field, field + " must be a whole number from 0 to " + max);
     }
     return value.asLong();
