@@ -71,7 +71,7 @@ public final class AdminApi implements AutoCloseable {
     this.routes = new ArrayList<>();
     routes.addAll(keyRoutes.routes());
     routes.addAll(new AlertRoutes(rules, keys, audits, json, clock).routes());
-    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), json), keys).routes());
+    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json), keys).routes());
     routes.addAll(new AuditRoutes(auditLog).routes());
     new JvmMemoryMetrics().bindTo(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);

@@ -3,6 +3,7 @@ package dev.metering.admin;
 import dev.metering.config.Env;
 import dev.metering.config.KafkaSettings;
 import dev.metering.admin.ingest.GatewayToken;
+import dev.metering.keys.ServiceToken;
 import dev.metering.schemas.UsageLimits;
 import java.time.Duration;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Optional;
  * @param httpBind {@code ADMIN_HTTP_BIND}
  * @param httpPort {@code ADMIN_HTTP_PORT}; 0 picks a free port
  * @param meteringUrl {@code METERING_QUERY_URL}: any metering-stream instance's query API
+ * @param meteringToken {@code METERING_QUERY_TOKEN}: the service token of that API (required)
  * @param instanceId {@code ADMIN_INSTANCE_ID}: stable per instance, its transactional id
  * @param bootstrapOrgId {@code ADMIN_BOOTSTRAP_ORG_ID}: the organisation of the bootstrap admin key
  * @param bootstrapAdminEmail {@code ADMIN_BOOTSTRAP_ADMIN_EMAIL}: the bootstrap admin, the actor of its changes
@@ -27,7 +29,8 @@ import java.util.Optional;
  * @param lateGrace {@code METERING_LATE_GRACE}: events older than this are refused at the door (as metering-stream would)
  * @param futureTolerance {@code METERING_FUTURE_TOLERANCE}: events further ahead of the clock are refused at the door
  */
-public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl, String instanceId,
+public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl,
+    ServiceToken meteringToken, String instanceId,
     String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey,
     List<GatewayToken> gatewayTokens, Duration ingestAckTimeout, Duration lateGrace, Duration futureTolerance) {
 
@@ -35,6 +38,7 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(httpBind, "httpBind");
     Objects.requireNonNull(meteringUrl, "meteringUrl");
+    Objects.requireNonNull(meteringToken, "meteringToken");
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(bootstrapOrgId, "bootstrapOrgId");
     Objects.requireNonNull(bootstrapAdminEmail, "bootstrapAdminEmail");
@@ -51,6 +55,7 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
         env.string("ADMIN_HTTP_BIND", "0.0.0.0"),
         env.intInRange("ADMIN_HTTP_PORT", 8080, 0, 65_535),
         env.string("METERING_QUERY_URL", "http://localhost:8081"),
+        ServiceToken.from(env, "METERING_QUERY_TOKEN", false),
         env.string("ADMIN_INSTANCE_ID", "admin-api-0"),
         env.string("ADMIN_BOOTSTRAP_ORG_ID", "org-default"),
         env.string("ADMIN_BOOTSTRAP_ADMIN_EMAIL", "admin@localhost"),
@@ -64,7 +69,7 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
   @Override
   public String toString() {
     return "AdminConfig[kafka=" + kafka + ", httpBind=" + httpBind + ", httpPort=" + httpPort + ", meteringUrl="
-        + meteringUrl + ", instanceId=" + instanceId + ", bootstrapOrgId=" + bootstrapOrgId
+        + meteringUrl + ", meteringToken=" + meteringToken + ", instanceId=" + instanceId + ", bootstrapOrgId=" + bootstrapOrgId
         + ", bootstrapAdminEmail=" + bootstrapAdminEmail + ", bootstrapAdminKey="
         + (bootstrapAdminKey.isPresent() ? "***" : "(generated)") + ", gatewayTokens="
         + gatewayTokens.stream().map(t -> t.gatewayId() + "->" + t.orgIds()).toList() + ", ingestAckTimeout="

@@ -68,6 +68,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AdminApiIT {
 
   private static final String ALICE_KEY = Secrets.generate();
+  private static final String QUERY_TOKEN = Secrets.generate();
   private static final String GATEWAY_A = "gw-token-a-0123456789";
   private static final String GATEWAY_B = "gw-token-b-0123456789";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -87,12 +88,14 @@ class AdminApiIT {
         "METERING_APPLICATION_ID", "admin-it-" + UUID.randomUUID(),
         "METERING_STATE_DIR", Files.createTempDirectory("admin-it").toString(),
         "METERING_HTTP_PORT", "0",
+        "METERING_QUERY_TOKEN", QUERY_TOKEN,
         "METERING_ROCKSDB_MEMORY_MB", "32"))), PriceBook.bundled());
     api = AdminApi.start(AdminConfig.from(new Env(Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "ADMIN_HTTP_PORT", "0",
         "ADMIN_HTTP_BIND", "127.0.0.1",
         "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
+        "METERING_QUERY_TOKEN", QUERY_TOKEN,
         "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
         "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
         "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY,
@@ -561,6 +564,7 @@ class AdminApiIT {
         "ADMIN_HTTP_BIND", "127.0.0.1",
         "ADMIN_INSTANCE_ID", "admin-" + orgId,
         "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
+        "METERING_QUERY_TOKEN", QUERY_TOKEN,
         "ADMIN_BOOTSTRAP_ORG_ID", orgId,
         "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "boot@" + orgId + ".example",
         "METERING_BOOTSTRAP_ADMIN_KEY", secret))), Clock.systemUTC());

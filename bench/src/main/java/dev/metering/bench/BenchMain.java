@@ -44,6 +44,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public final class BenchMain {
 
+  /** The query API's Authorization header, once the bench's metering-stream is up. */
+  private static volatile String queryAuthorization;
+
   private final boolean quick;
   /** For profiling: only the preload and "minimal" (baseline (b)), "pipeline", or "latency" (pipeline, then latencies). */
   private final String only;
@@ -126,6 +129,7 @@ public final class BenchMain {
           results.add("memory", "peak heap used", stream.peakHeapBytes() / 1048576.0, "MiB",
               "the most heap any collection started from");
           if (all || "latency".equals(only)) {
+            queryAuthorization = stream.queryAuthorization();
             underLoad(bootstrap, stream.httpPort(), config.applicationId(), pipeline * loadShare);
           }
         }
@@ -226,7 +230,8 @@ public final class BenchMain {
         URI uri = URI.create("http://127.0.0.1:" + httpPort + "/v1/keys/enf-" + i + "/current_period");
         Measure.await("enf-" + i + " metered", Duration.ofSeconds(60), () -> {
           try {
-            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body()
+            return http.send(HttpRequest.newBuilder(uri).header("Authorization", queryAuthorization).build(),
+                HttpResponse.BodyHandlers.ofString()).body()
                 .contains("\"total_tokens\":" + (limit - 1_000));
           } catch (Exception notYet) {
             return false;
@@ -343,7 +348,7 @@ public final class BenchMain {
    */
   private static long timed(HttpClient http, String url, byte[] buffer, long[] bytesAndFailures) throws Exception {
     long start = System.nanoTime();
-    HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
+    HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", queryAuthorization).build(),
         HttpResponse.BodyHandlers.ofInputStream());
     try (java.io.InputStream body = response.body()) {
       for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {

@@ -1,6 +1,7 @@
 package dev.metering.bench;
 
 import dev.metering.stream.MeteringStreamMain;
+import dev.metering.keys.Secrets;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -29,8 +30,10 @@ final class StreamProcess implements AutoCloseable {
   private final Process process;
   private final int httpPort;
   private final Path gcLog;
+  private final String queryToken;
 
-  private StreamProcess(Process process, int httpPort, Path gcLog) {
+  private StreamProcess(Process process, int httpPort, Path gcLog, String queryToken) {
+    this.queryToken = queryToken;
     this.process = process;
     this.httpPort = httpPort;
     this.gcLog = gcLog;
@@ -53,7 +56,9 @@ final class StreamProcess implements AutoCloseable {
     builder.environment().putAll(env);
     builder.environment().put("METERING_HTTP_PORT", Integer.toString(port));
     builder.environment().put("METERING_HTTP_BIND", "127.0.0.1");
-    return new StreamProcess(builder.start(), port, gcLog);
+    String token = Secrets.generate();
+    builder.environment().put("METERING_QUERY_TOKEN", token);
+    return new StreamProcess(builder.start(), port, gcLog, token);
   }
 
   /** Throws if the process has exited: its log says why. */
@@ -66,6 +71,11 @@ final class StreamProcess implements AutoCloseable {
 
   int httpPort() {
     return httpPort;
+  }
+
+  /** The Authorization header its query API wants. */
+  String queryAuthorization() {
+    return "Bearer " + queryToken;
   }
 
   /** The most memory the process has had resident so far (VmHWM). */

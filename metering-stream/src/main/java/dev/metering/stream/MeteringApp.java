@@ -6,6 +6,7 @@ import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.json.Json;
+import dev.metering.keys.ServiceToken;
 import dev.metering.stream.query.QueryServer;
 import dev.metering.stream.query.QueryService;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -52,11 +53,13 @@ public final class MeteringApp implements AutoCloseable {
   private final KafkaStreams streams;
   private final QueryServer server;
   private final PrometheusMeterRegistry metrics;
+  private final ServiceToken queryToken;
   private final AtomicInteger restoring = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private CrashMarker crashMarker;
 
-  private MeteringApp(KafkaStreams streams, QueryServer server, PrometheusMeterRegistry metrics) {
+  private MeteringApp(KafkaStreams streams, QueryServer server, PrometheusMeterRegistry metrics, ServiceToken queryToken) {
+    this.queryToken = queryToken;
     this.streams = streams;
     this.server = server;
     this.metrics = metrics;
@@ -66,13 +69,17 @@ public final class MeteringApp implements AutoCloseable {
   public static MeteringApp start(MeteringConfig config, PriceBook prices) {
     int usagePartitions = prepareTopics(config);
     AtomicReference<QueryServer.Status> status = new AtomicReference<>();
-    QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), status::get);
+    if (config.queryToken().generated()) {
+      log.warn("METERING_QUERY_TOKEN is unset: the query API accepts a token generated for this process only;"
+          + " set it (shared with admin-api and every instance) to serve admin-api or run more instances");
+    }
+    QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), config.queryToken(), status::get);
     HostInfo self = new HostInfo(config.advertisedHost(), server.port());
     Properties props = StreamsSettings.of(config);
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices, usagePartitions), props);
     PrometheusMeterRegistry metrics = metricsRegistry();
-    MeteringApp app = new MeteringApp(streams, server, metrics);
+    MeteringApp app = new MeteringApp(streams, server, metrics, config.queryToken());
     app.bindMetrics();
     streams.setGlobalStateRestoreListener(app.restoreTracker());
     streams.setStateListener((now, before) -> {
@@ -91,7 +98,7 @@ public final class MeteringApp implements AutoCloseable {
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
     QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
-        config.lateGrace(), config.queryCacheBytes());
+        config.lateGrace(), config.queryCacheBytes(), config.queryToken());
     app.bindQueryMetrics(queries);
     server.serve(queries);
     return app;
@@ -99,6 +106,11 @@ public final class MeteringApp implements AutoCloseable {
 
   public KafkaStreams streams() {
     return streams;
+  }
+
+  /** What callers of the query API present (for the services started in the same process, and tests). */
+  public ServiceToken queryToken() {
+    return queryToken;
   }
 
   /** The port the query server listens on. */

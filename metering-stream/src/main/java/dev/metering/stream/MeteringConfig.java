@@ -3,6 +3,7 @@ package dev.metering.stream;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
+import dev.metering.keys.ServiceToken;
 import dev.metering.schemas.UsageLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +33,9 @@ import java.util.Optional;
  *     instances, for fast fail-over and for stale reads (allow_stale=true)
  * @param commitInterval {@code METERING_COMMIT_INTERVAL}: how often results are committed (exactly_once_v2:
  *     the longest a limit event waits to become visible)
- * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on
+ * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on; loopback unless set
+ * @param queryToken {@code METERING_QUERY_TOKEN}: the service token callers of the query API (admin-api, the other
+ *     instances) present; generated per process when unset, which suits one instance in one process only
  * @param httpPort {@code METERING_HTTP_PORT}: its port; 0 picks a free one
  * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
  * @param queryCacheBytes {@code METERING_QUERY_CACHE_MB}: memory for the rendered final buckets of org reports
@@ -63,6 +66,7 @@ public record MeteringConfig(
     int standbyReplicas,
     Duration commitInterval,
     String httpBind,
+    ServiceToken queryToken,
     int httpPort,
     String advertisedHost,
     long queryCacheBytes,
@@ -78,6 +82,7 @@ public record MeteringConfig(
     Objects.requireNonNull(futureTolerance, "futureTolerance");
     Objects.requireNonNull(lateGrace, "lateGrace");
     Objects.requireNonNull(dedupWindow, "dedupWindow");
+    Objects.requireNonNull(queryToken, "queryToken");
     Objects.requireNonNull(pricingFile, "pricingFile");
     Objects.requireNonNull(hourlyRetention, "hourlyRetention");
     Objects.requireNonNull(dailyRetention, "dailyRetention");
@@ -122,7 +127,8 @@ public record MeteringConfig(
         Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)),
         env.intInRange("METERING_STANDBY_REPLICAS", 0, 0, 10),
         env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10)),
-        env.string("METERING_HTTP_BIND", "0.0.0.0"),
+        env.string("METERING_HTTP_BIND", "127.0.0.1"),
+        ServiceToken.from(env, "METERING_QUERY_TOKEN", true),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
         env.string("METERING_ADVERTISED_HOST", "localhost"),
         env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024,

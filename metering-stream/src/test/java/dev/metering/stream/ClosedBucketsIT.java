@@ -161,7 +161,8 @@ class ClosedBucketsIT {
 
   private static String get(MeteringApp app, String path) throws Exception {
     HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + app.httpPort() + path)).timeout(Duration.ofSeconds(15)).build(),
+            URI.create("http://127.0.0.1:" + app.httpPort() + path)).header("Authorization", app.queryToken().authorization())
+            .timeout(Duration.ofSeconds(15)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), path + " -> " + response.body());
     return response.body();

@@ -33,6 +33,9 @@ import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 /** metering-stream's integration-test helpers, on top of {@link KafkaTestSupport}. */
 public final class TestCluster {
 
+  /** The service token every instance of a test shares, so they forward queries to each other. */
+  public static final String QUERY_TOKEN = "test-query-token-0123456789";
+
   private TestCluster() {
   }
 
@@ -80,6 +83,7 @@ public final class TestCluster {
         "METERING_STATE_DIR", Files.createTempDirectory(applicationId).toString(),
         "METERING_HTTP_PORT", "0",
         "METERING_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_TOKEN", QUERY_TOKEN,
         "METERING_ADVERTISED_HOST", "127.0.0.1"));
     env.putAll(settings);
     return MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());

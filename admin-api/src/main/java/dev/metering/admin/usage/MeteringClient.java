@@ -3,6 +3,7 @@ package dev.metering.admin.usage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
+import dev.metering.keys.ServiceToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -14,14 +15,20 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Calls metering-stream's query API; its 400s keep the parameter they name, its 503s stay 503. */
+/**
+ * Calls metering-stream's query API with the service token; its 400s keep the parameter they
+ * name, its 503s stay 503.
+ */
 public final class MeteringClient {
 
   private final String baseUrl;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final ObjectMapper json;
 
-  public MeteringClient(String baseUrl, ObjectMapper json) {
+  private final ServiceToken token;
+
+  public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json) {
+    this.token = token;
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.json = json;
   }
@@ -32,7 +39,7 @@ public final class MeteringClient {
         .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
     HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path + (query.isEmpty() ? "" : "?" + query)))
-        .timeout(Duration.ofSeconds(30)).GET().build();
+        .header("Authorization", token.authorization()).timeout(Duration.ofSeconds(30)).GET().build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import dev.metering.json.Json;
+import dev.metering.keys.ServiceToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -11,9 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of metering-stream: usage queries (JSON), health and Prometheus metrics. It is
- * an internal API for admin-api and dashboards, with no authentication of its own: keep it on a
- * private network.
+ * The HTTP face of metering-stream: usage queries (JSON), health and Prometheus metrics. The
+ * queries are an internal API: every caller (admin-api, the other instances forwarding) presents
+ * the service token, and the server listens on loopback unless told otherwise. Health and
+ * metrics carry no organisation's data and stay open for probes and scrapers.
  */
 public final class QueryServer implements AutoCloseable {
 
@@ -41,13 +43,20 @@ public final class QueryServer implements AutoCloseable {
   }
 
   /** Starts listening at once (port 0 picks a free one); queries answer 503 until {@link #serve} is called. */
-  public static QueryServer start(String bind, int port, Supplier<Status> status) {
+  public static QueryServer start(String bind, int port, ServiceToken token, Supplier<Status> status) {
     ObjectMapper json = Json.mapper();
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.jsonMapper(new JavalinJackson(json, false));
     });
     QueryServer server = new QueryServer(app, json);
+    app.before("/v1/*", ctx -> {
+      if (!token.accepts(ctx.header("Authorization"))) {
+        throw new UnauthorizedException();
+      }
+    });
+    app.exception(UnauthorizedException.class, (e, ctx) -> error(ctx, 401, "authentication_error",
+        "the query API needs the service token (Authorization: Bearer <METERING_QUERY_TOKEN>)", null));
     app.get("/v1/keys/{api_key_id}/current_period", server.query(QueryService::currentPeriod, "api_key_id"));
     app.get("/v1/keys/{api_key_id}/usage_report", server.query(QueryService::keyReport, "api_key_id"));
     app.get("/v1/keys/{api_key_id}/usage", server.query(QueryService::keyTotals, "api_key_id"));
@@ -130,6 +139,12 @@ public final class QueryServer implements AutoCloseable {
 
   private static void error(Context ctx, int status, String type, String message, String parameter) {
     ctx.status(status).json(Views.Error.of(type, message, parameter));
+  }
+
+  private static final class UnauthorizedException extends RuntimeException {
+    UnauthorizedException() {
+      super(null, null, false, false);
+    }
   }
 
   @FunctionalInterface

@@ -9,6 +9,7 @@ import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import java.io.IOException;
 import java.net.URI;
+import dev.metering.keys.ServiceToken;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -79,13 +80,16 @@ public final class QueryService {
   private final Clock clock;
   private final long lateGraceMillis;
   private final ClosedBuckets closed;
+  /** Presented to the other instances when forwarding. */
+  private final ServiceToken token;
 
   /**
    * @param lateGrace metering-stream's late grace: buckets further behind every partition's stream time are final
    * @param closedBucketBytes memory for rendered final buckets of org reports by key; 0 renders every bucket every time
    */
   public QueryService(KafkaStreams streams, HostInfo self, int usagePartitions, ObjectMapper json, Clock clock,
-      Duration lateGrace, long closedBucketBytes) {
+      Duration lateGrace, long closedBucketBytes, ServiceToken token) {
+    this.token = token;
     this.streams = streams;
     this.self = self;
     this.usagePartitions = usagePartitions;
@@ -425,10 +429,11 @@ public final class QueryService {
     }
   }
 
-  private static HttpRequest request(HostInfo host, String pathAndQuery, String header) {
+  private HttpRequest request(HostInfo host, String pathAndQuery, String header) {
     return HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
         .timeout(Duration.ofSeconds(10))
         .header(header, "1")
+        .header("Authorization", token.authorization())
         .GET()
         .build();
   }

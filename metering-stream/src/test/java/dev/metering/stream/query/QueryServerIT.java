@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
+import dev.metering.keys.ServiceToken;
 import dev.metering.records.UsageEvent;
 import dev.metering.stream.MeteringApp;
+import dev.metering.stream.MeteringConfig;
 import dev.metering.stream.TestCluster;
 import dev.metering.stream.Workload;
 import dev.metering.stream.usage.KeyUsageProcessor;
@@ -305,10 +308,10 @@ class QueryServerIT {
 
   @Test
   void shouldAnswer503BeforeTheInstanceServes() throws Exception {
-    try (QueryServer starting = QueryServer.start("127.0.0.1", 0, () -> null)) {
+    try (QueryServer starting = QueryServer.start("127.0.0.1", 0, ServiceToken.of(TestCluster.QUERY_TOKEN), () -> null)) {
       HttpResponse<String> query = HTTP.send(HttpRequest.newBuilder(URI.create(
-          "http://127.0.0.1:" + starting.port() + "/v1/keys/key-1/current_period")).build(),
-          HttpResponse.BodyHandlers.ofString());
+          "http://127.0.0.1:" + starting.port() + "/v1/keys/key-1/current_period"))
+          .header("Authorization", "Bearer " + TestCluster.QUERY_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
       HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(URI.create(
           "http://127.0.0.1:" + starting.port() + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
 
@@ -316,6 +319,25 @@ class QueryServerIT {
       assertEquals("1", query.headers().firstValue("Retry-After").orElseThrow());
       assertEquals(503, ready.statusCode());
     }
+  }
+
+  @Test
+  void shouldServeQueriesOnlyToCallersWithTheServiceToken() throws Exception {
+    // issue 14: the query API had no authentication, so anyone reaching port 8081 read any org's usage
+    String path = "/v1/orgs/org-0/usage?start_date=" + firstDay + "&end_date=" + lastDay;
+    HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + path))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + path))
+        .header("Authorization", "Bearer " + TestCluster.QUERY_TOKEN + "x").build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort()
+        + "/health/live")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(401, anonymous.statusCode(), anonymous.body());
+    assertEquals(401, wrong.statusCode(), wrong.body());
+    assertEquals("authentication_error", JSON.readTree(anonymous.body()).at("/error/type").asText());
+    assertEquals(200, get(a, path).status, "with the token, and forwarded to the other instance with it too");
+    assertEquals(200, health.statusCode(), "probes need no token");
+    assertEquals("127.0.0.1", MeteringConfig.from(new Env(Map.of())).httpBind(), "loopback unless told otherwise");
   }
 
   private static int ownerPort(String apiKeyId) {
@@ -365,6 +387,7 @@ class QueryServerIT {
 
   private static Response get(MeteringApp app, String path) throws Exception {
     HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + path))
+        .header("Authorization", app.queryToken().authorization())
         .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
     return new Response(response.statusCode(), JSON.readTree(response.body()), response.headers());
   }
