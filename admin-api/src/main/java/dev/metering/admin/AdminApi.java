@@ -91,7 +91,7 @@ public final class AdminApi implements AutoCloseable {
     server.get("/openapi.json", ctx -> ctx.json(openApi));
     server.get("/health/live", ctx -> ctx.json(Map.of("status", "ok")));
     server.get("/health/ready", ctx -> {
-      boolean ready = keys.loaded() && rules.loaded();
+      boolean ready = keys.loaded() && rules.loaded() && keys.healthy() && rules.healthy() && writer.healthy();
       ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ok" : "unavailable"));
     });
     server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));

@@ -1,5 +1,7 @@
 package dev.metering.admin;
 
+import dev.metering.admin.http.ApiError;
+import dev.metering.kafka.TopicView;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
 import java.nio.charset.StandardCharsets;
@@ -16,64 +18,230 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes one change of the control plane (an api-keys or alert-rules record) together with its
- * audit records in one Kafka transaction: a change is never visible without its audit trail,
- * nor the trail without the change.
+ * audit records in one Kafka transaction: a change is never visible without its audit trail, nor
+ * the trail without the change.
+ *
+ * <p>Every change is conditional on the state it was computed from, across all admin-api
+ * instances: each partition of a table has one transactional id shared by every instance
+ * ({@code metering-admin-<topic>-<partition>}). An instance that starts writing a partition
+ * initialises that id, which fences any other instance's producer and completes its open
+ * transaction; it then reads the partition up to its last stable offset and checks the
+ * condition. A write racing another instance's therefore either sees that write or is fenced
+ * (and tried again from the new state), so a rotate racing an update can never restore the old
+ * secret, nor an update un-revoke a key. A fenced or timed-out producer is replaced, never
+ * reused; when no producer can be made the writer reports itself unhealthy and changes answer
+ * 503 until one can.
  */
 public final class ChangeWriter implements AutoCloseable {
 
-  private final KafkaProducer<byte[], byte[]> producer;
-  /** Per audit-log partition, the offset of the last audit record this writer committed. */
-  private final Map<Integer, Long> auditWritten = new ConcurrentHashMap<>();
+  private static final Logger log = LoggerFactory.getLogger(ChangeWriter.class);
+  private static final int ATTEMPTS = 5;
+  private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
 
-  public ChangeWriter(String bootstrapServers, String transactionalId) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
-    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-    this.producer.initTransactions();
+  /** The row a conditional change is about, as this instance's view of its table holds it. */
+  public interface Target {
+    /** Reads the table's {@code partition} up to everything committed to it so far. */
+    void catchUp(int partition, Duration timeout) throws InterruptedException;
+
+    /** Whether the row still is what the change was computed from. */
+    boolean unchanged();
+
+    /** Whether the row already holds this very change (a commit that timed out, yet happened). */
+    boolean applied();
+
+    /**
+     * Makes the committed change visible to this instance's reads, before the next change to the
+     * partition is checked (the view reads it back later; that changes nothing).
+     */
+    void written(long offset);
   }
 
   /**
-   * Writes {@code value} (null: a tombstone) under {@code key} to {@code topic} and the audit
-   * records; returns the offset of the change once the transaction is committed.
+   * The row {@code id} of a table read through {@code view}: the change to {@code next} holds if
+   * the row is still {@code expected} (null: it must not exist yet).
    */
-  public synchronized long write(String topic, String key, byte[] value, List<AuditRecord> audits) {
-    producer.beginTransaction();
-    try {
-      Future<RecordMetadata> change = producer.send(new ProducerRecord<>(topic, bytes(key), value));
-      List<Future<RecordMetadata>> trail = new ArrayList<>();
-      for (AuditRecord audit : audits) {
-        trail.add(producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
-            Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit))));
+  public static <V> Target row(TopicView<String, V> view, String id, V expected, V next) {
+    return new Target() {
+      @Override
+      public void catchUp(int partition, Duration timeout) throws InterruptedException {
+        view.sync(partition, timeout);
       }
-      producer.commitTransaction();
+
+      @Override
+      public boolean unchanged() {
+        return java.util.Objects.equals(view.get(id), expected);
+      }
+
+      @Override
+      public boolean applied() {
+        return java.util.Objects.equals(view.get(id), next);
+      }
+
+      @Override
+      public void written(long offset) {
+        view.applyWrite(id, next, offset);
+      }
+    };
+  }
+
+  private final String bootstrapServers;
+  private final String clientId;
+  /** Per topic partition, this instance's producer for it; null until needed or after a failure. */
+  private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+  /** Per audit-log partition, the offset of the last audit record this writer committed. */
+  private final Map<Integer, Long> auditWritten = new ConcurrentHashMap<>();
+  private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+  private volatile boolean healthy = true;
+
+  private static final class Slot {
+    KafkaProducer<byte[], byte[]> producer;
+  }
+
+  public ChangeWriter(String bootstrapServers, String instanceId) {
+    this.bootstrapServers = bootstrapServers;
+    this.clientId = instanceId;
+  }
+
+  /**
+   * Writes {@code value} (null: a tombstone) under {@code key} to {@code topic} with the audit
+   * records, if {@code target} is unchanged once this instance holds the partition; returns the
+   * offset of the change once the transaction is committed and the change is visible here (-1
+   * when a commit that seemed to fail turned out to have happened).
+   *
+   * @throws ApiError 409 when the row changed since it was read, 503 when Kafka cannot take the change now
+   */
+  public long write(String topic, String key, byte[] value, List<AuditRecord> audits, Target target) {
+    int partition = partition(topic, key);
+    Slot slot = slots.computeIfAbsent(topic + "-" + partition, k -> new Slot());
+    synchronized (slot) {
+      RuntimeException last = null;
+      for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        boolean fresh = slot.producer == null;
+        try {
+          if (fresh) {
+            slot.producer = producer(topic, partition);
+            target.catchUp(partition, SYNC_TIMEOUT);
+            healthy = true;
+            if (last != null && target.applied()) {
+              return -1; // the previous attempt committed after all, and the view has read it
+            }
+          }
+          if (!target.unchanged()) {
+            throw ApiError.conflict("it was changed at the same time by another request; read it again and retry");
+          }
+          long offset = commit(slot.producer, topic, partition, key, value, audits);
+          target.written(offset);
+          return offset;
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+          // another instance took this partition over: start again from what it wrote
+          log.info("changes to {}-{} moved to another admin-api instance; taking them back", topic, partition);
+          last = e;
+          discard(slot);
+        } catch (KafkaException | IllegalStateException e) {
+          log.warn("writing a change to {}-{} failed (attempt {} of {}): {}", topic, partition, attempt, ATTEMPTS,
+              e.getMessage());
+          last = e;
+          discard(slot);
+          if (fresh) {
+            healthy = false;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          discard(slot);
+          throw new ApiError(503, "unavailable_error", "interrupted while writing the change; retry", null);
+        }
+      }
+      throw new ApiError(503, "unavailable_error", "the change could not be written to Kafka now ("
+          + (last == null ? "unknown" : last.getMessage()) + "); retry", null);
+    }
+  }
+
+  private long commit(KafkaProducer<byte[], byte[]> producer, String topic, int partition, String key, byte[] value,
+      List<AuditRecord> audits) throws InterruptedException {
+    producer.beginTransaction();
+    Future<RecordMetadata> change = producer.send(new ProducerRecord<>(topic, partition, bytes(key), value));
+    List<Future<RecordMetadata>> trail = new ArrayList<>();
+    for (AuditRecord audit : audits) {
+      trail.add(producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
+          Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit))));
+    }
+    producer.commitTransaction();
+    try {
       for (Future<RecordMetadata> written : trail) {
         auditWritten.merge(written.get().partition(), written.get().offset(), Math::max);
       }
       return change.get().offset();
-    } catch (KafkaException e) {
-      producer.abortTransaction();
-      throw new IllegalStateException("cannot write the change: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while writing a change", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot write the change: " + e.getCause().getMessage(), e.getCause());
+      // unreachable once the commit succeeded; reported like any write failure
+      throw new KafkaException("cannot read the offsets of a committed change", e.getCause());
     }
+  }
+
+  /** Whether the last attempt to obtain a producer succeeded: what /health/ready reports. */
+  public boolean healthy() {
+    return healthy;
   }
 
   /** The offset of the last audit record this writer committed to audit-log {@code partition}, or -1. */
   public long auditWrittenThrough(int partition) {
     return auditWritten.getOrDefault(partition, -1L);
+  }
+
+  /** The partition of {@code key} in {@code topic}, as Kafka's default partitioner picks it. */
+  public int partition(String topic, String key) {
+    int count = partitionCounts.computeIfAbsent(topic, t -> {
+      try (KafkaProducer<byte[], byte[]> probe = new KafkaProducer<>(common(), new ByteArraySerializer(),
+          new ByteArraySerializer())) {
+        return probe.partitionsFor(t).size();
+      }
+    });
+    return Utils.toPositive(Utils.murmur2(bytes(key))) % count;
+  }
+
+  private KafkaProducer<byte[], byte[]> producer(String topic, int partition) {
+    Properties props = common();
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "metering-admin-" + topic + "-" + partition);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + topic + "-" + partition);
+    KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    try {
+      producer.initTransactions();
+      return producer;
+    } catch (RuntimeException e) {
+      producer.close(Duration.ZERO);
+      throw e;
+    }
+  }
+
+  private Properties common() {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    return props;
+  }
+
+  private static void discard(Slot slot) {
+    if (slot.producer != null) {
+      try {
+        slot.producer.close(Duration.ZERO);
+      } catch (RuntimeException ignored) {
+        // it is being replaced
+      }
+      slot.producer = null;
+    }
   }
 
   private static byte[] bytes(String text) {
@@ -82,6 +250,13 @@ public final class ChangeWriter implements AutoCloseable {
 
   @Override
   public void close() {
-    producer.close(Duration.ofSeconds(10));
+    slots.values().forEach(slot -> {
+      synchronized (slot) {
+        if (slot.producer != null) {
+          slot.producer.close(Duration.ofSeconds(10));
+          slot.producer = null;
+        }
+      }
+    });
   }
 }

@@ -25,6 +25,7 @@ import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
+import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import dev.metering.schemas.UsageLimits;
@@ -554,6 +555,103 @@ class AdminApiIT {
       assertThrows(AdminApiException.Unauthenticated.class, () -> AdminClient.create(
           "http://127.0.0.1:" + restartedRotated.port(), rotatedSecret).apiKeys().list(null).iterator().hasNext());
     }
+  }
+
+  @Test
+  void shouldNeverLetARacingChangeRestoreAnOldSecretOrUnrevokeAKey() throws Exception {
+    // issue 14: key changes were read-modify-write without a version check, worse across instances
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("contended").maxTokensPerMonth(1000L));
+    try (AdminApi other = secondInstance("org-a", ALICE_KEY)) {
+      AdminClient viaA = alice;
+      AdminClient viaB = AdminClient.create("http://127.0.0.1:" + other.port(), ALICE_KEY);
+      KafkaTestSupport.await("the key on the second instance", Duration.ofSeconds(30), () -> {
+        try {
+          return viaB.apiKeys().get(key.id()) != null;
+        } catch (AdminApiException.NotFound notYet) {
+          return false;
+        }
+      });
+      List<Thread> threads = new ArrayList<>();
+      List<Throwable> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+      java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+      for (int t = 0; t < 4; t++) {
+        AdminClient client = t % 2 == 0 ? viaA : viaB;
+        boolean rotates = t < 2;
+        int seed = t;
+        threads.add(new Thread(() -> {
+          for (int i = 0; i < 8; i++) {
+            try {
+              if (rotates) {
+                client.apiKeys().rotate(key.id(), Duration.ZERO);
+              } else {
+                client.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(2000L + seed * 100 + i));
+              }
+              done.incrementAndGet();
+            } catch (AdminApiException.Conflict raced) {
+              // the expected answer to a lost race: read again and retry
+            } catch (Throwable e) {
+              unexpected.add(e);
+            }
+          }
+        }));
+      }
+      threads.forEach(Thread::start);
+      for (Thread thread : threads) {
+        thread.join(120_000);
+      }
+      Thread revoker = new Thread(() -> viaB.apiKeys().revoke(key.id()));
+      revoker.start();
+      for (int i = 0; i < 5; i++) {
+        try {
+          viaA.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(9000L + i));
+        } catch (AdminApiException.Conflict revokedOrRaced) {
+          // either way the key must end revoked
+        }
+      }
+      revoker.join(60_000);
+
+      assertEquals(List.of(), unexpected, "only successes and 409s, never a 500 or 503, on either instance");
+      assertTrue(done.get() > 0);
+      List<ApiKey> history = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(),
+              new StringDeserializer(), Topics.API_KEYS.valueSerde().deserializer()).stream()
+          .filter(r -> r.key().equals(key.id())).map(ConsumerRecord::value).toList();
+      Set<String> seenSecrets = new HashSet<>();
+      for (int i = 1; i < history.size(); i++) {
+        ApiKey before = history.get(i - 1);
+        ApiKey after = history.get(i);
+        seenSecrets.add(before.getSecretHash());
+        assertTrue(after.getSecretHash().equals(before.getSecretHash()) || !seenSecrets.contains(after.getSecretHash()),
+            "record " + i + " brings back a secret that was rotated out");
+        assertTrue(after.getUpdatedAt() > before.getUpdatedAt(), "every change moves the version forward");
+        assertFalse(before.getStatus() == ApiKeyStatus.REVOKED && after.getStatus() == ApiKeyStatus.ACTIVE,
+            "record " + i + " un-revokes the key");
+      }
+      assertEquals(ApiKeyStatus.REVOKED, history.get(history.size() - 1).getStatus());
+      assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health/ready"))
+          .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+
+  @Test
+  void shouldRefuseAChangeNamingAStaleVersionWithIfMatch() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("etagged"));
+    HttpResponse<String> read = rawGet("/v1/organizations/api_keys/" + key.id(), "Bearer " + ALICE_KEY);
+    String etag = read.headers().firstValue("ETag").orElseThrow();
+    alice.apiKeys().update(key.id(), UpdateApiKey.changes().description("changed meanwhile"));
+
+    HttpResponse<String> stale = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/organizations/api_keys/"
+        + key.id())).header("Authorization", "Bearer " + ALICE_KEY).header("If-Match", etag)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"max_tokens_per_month\": 5}")).build(), HttpResponse.BodyHandlers.ofString());
+    String fresh = rawGet("/v1/organizations/api_keys/" + key.id(), "Bearer " + ALICE_KEY).headers().firstValue("ETag")
+        .orElseThrow();
+    HttpResponse<String> current = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/organizations/api_keys/"
+        + key.id())).header("Authorization", "Bearer " + ALICE_KEY).header("If-Match", fresh)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"max_tokens_per_month\": 5}")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(409, stale.statusCode(), stale.body());
+    assertNotEquals(etag, fresh);
+    assertEquals(200, current.statusCode(), current.body());
+    assertEquals(5L, alice.apiKeys().get(key.id()).maxTokensPerMonth());
   }
 
   /** Another admin-api instance on the same cluster, bootstrapping {@code orgId} with {@code secret}. */

@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A continuously updated local copy of a compacted topic: every partition read from the
  * beginning (read_committed, no consumer group), latest value per key, tombstones remove.
- * It is caught up once it has read up to the end offsets the topic had when it started.
- * Records that do not deserialize are logged with their coordinates and skipped.
+ * It is caught up once it has read up to the end offsets the topic had when it started;
+ * {@link #sync} waits until it has read everything committed to a partition so far. It is
+ * healthy while its reading thread runs: a view that stopped serves a frozen copy, and its users
+ * must treat it as not ready. Records that do not deserialize are logged with their coordinates
+ * and skipped.
  */
 public final class TopicView<K, V> implements AutoCloseable {
 
@@ -43,6 +46,18 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private volatile Throwable failure;
+  /** Waits for a partition's committed end, asked by {@link #sync}; handled by the reading thread. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Sync> syncs = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private static final class Sync {
+    final TopicPartition partition;
+    final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    long target = -1;
+
+    Sync(TopicPartition partition) {
+      this.partition = partition;
+    }
+  }
 
   private TopicView(String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
     this.topic = Objects.requireNonNull(topic, "topic");
@@ -110,6 +125,47 @@ public final class TopicView<K, V> implements AutoCloseable {
     return caughtUp.getCount() == 0;
   }
 
+  /** Whether the view is still reading: false once its thread stopped on an error (or was closed). */
+  public boolean healthy() {
+    return thread.isAlive() && failure == null;
+  }
+
+  /**
+   * Waits until this view has read everything committed to {@code partition} before the call
+   * (its last stable offset), so a read that follows sees every write committed so far.
+   */
+  public void sync(int partition, Duration timeout) throws InterruptedException {
+    Sync sync = new Sync(new TopicPartition(topic, partition));
+    syncs.add(sync);
+    consumer.wakeup();
+    try {
+      sync.done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("view of " + topic + " cannot catch up: " + e.getCause().getMessage(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      syncs.remove(sync);
+      throw new IllegalStateException("view of " + topic + " did not catch up with partition " + partition + " within "
+          + timeout);
+    }
+  }
+
+  /** Sets the targets of new syncs and completes those reached; runs on the reading thread. */
+  private void serveSyncs(List<Sync> waiting) {
+    for (Sync sync = syncs.poll(); sync != null; sync = syncs.poll()) {
+      waiting.add(sync);
+    }
+    for (java.util.Iterator<Sync> it = waiting.iterator(); it.hasNext(); ) {
+      Sync sync = it.next();
+      if (sync.target < 0) {
+        sync.target = consumer.endOffsets(List.of(sync.partition)).get(sync.partition);
+      }
+      if (consumer.position(sync.partition) >= sync.target) {
+        sync.done.complete(null);
+        it.remove();
+      }
+    }
+  }
+
   /** Waits until caught up; throws if the view failed or the deadline passed. */
   public void awaitCaughtUp(Duration timeout) throws InterruptedException {
     if (!caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -126,9 +182,19 @@ public final class TopicView<K, V> implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
+      List<Sync> waiting = new ArrayList<>();
       while (running) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          apply(record);
+        try {
+          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(waiting.isEmpty() ? 200 : 10))) {
+            apply(record);
+          }
+          serveSyncs(waiting);
+        } catch (WakeupException woken) {
+          if (!running) {
+            throw woken;
+          }
+          // a sync was asked for: served on the next round
+          continue;
         }
         if (caughtUp.getCount() > 0 && target.entrySet().stream()
             .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
@@ -143,6 +209,8 @@ public final class TopicView<K, V> implements AutoCloseable {
       log.error("view of {} stopped", topic, e);
     } finally {
       consumer.close();
+      Throwable cause = failure != null ? failure : new IllegalStateException("view of " + topic + " closed");
+      syncs.forEach(sync -> sync.done.completeExceptionally(cause));
     }
   }
 

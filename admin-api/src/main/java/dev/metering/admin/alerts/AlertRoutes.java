@@ -77,7 +77,7 @@ public final class AlertRoutes {
     rules.put(rule, List.of(audits.of(principal, "alert_created", keyId, principal.actor() + " created alert rule "
         + name + " at " + threshold + "% of " + key.getName(), Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
-            "webhook", webhook == null ? "none" : "set"))));
+            "webhook", webhook == null ? "none" : "set"))), null);
     return view(rule);
   }
 

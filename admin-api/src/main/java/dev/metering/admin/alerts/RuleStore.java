@@ -41,16 +41,21 @@ public final class RuleStore implements AutoCloseable {
         .toList();
   }
 
-  public void put(AlertRule rule, List<AuditRecord> audits) {
-    long offset = writer.write(Topics.ALERT_RULES.name(), rule.getId(),
-        Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule), audits);
-    view.applyWrite(rule.getId(), rule, offset);
+  /** Writes the rule if it is {@code expected} (null: a new rule), else answers 409. */
+  public void put(AlertRule rule, List<AuditRecord> audits, AlertRule expected) {
+    writer.write(Topics.ALERT_RULES.name(), rule.getId(),
+        Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule), audits,
+        ChangeWriter.row(view, rule.getId(), expected, rule));
   }
 
-  /** Deletes with a tombstone, as the compacted topic's contract says. */
+  /** Deletes with a tombstone, as the compacted topic's contract says, if the rule still exists. */
   public void delete(AlertRule rule, List<AuditRecord> audits) {
-    long offset = writer.write(Topics.ALERT_RULES.name(), rule.getId(), null, audits);
-    view.applyWrite(rule.getId(), null, offset);
+    writer.write(Topics.ALERT_RULES.name(), rule.getId(), null, audits,
+        ChangeWriter.row(view, rule.getId(), rule, null));
+  }
+
+  public boolean healthy() {
+    return view.healthy();
   }
 
   @Override

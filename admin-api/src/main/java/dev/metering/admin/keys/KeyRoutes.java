@@ -52,7 +52,8 @@ public final class KeyRoutes {
             List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 201, this::create),
         Route.get(BASE, "List the organisation's API keys, newest first",
             List.of("status", "created_before", "limit", "after_id"), this::list),
-        Route.get(BASE + "/{api_key_id}", "Get an API key", List.of(), (ctx, p) -> view(owned(ctx, p), null)),
+        Route.get(BASE + "/{api_key_id}", "Get an API key; its ETag is the version an If-Match on a change names",
+            List.of(), (ctx, p) -> view(ctx, owned(ctx, p), null)),
         Route.post(BASE + "/{api_key_id}", "Update an API key's name, description, permissions or limit",
             List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 200, this::update),
         Route.post(BASE + "/{api_key_id}/revoke", "Revoke an API key", List.of(), 200, this::revoke),
@@ -87,8 +88,8 @@ public final class KeyRoutes {
         principal.actor() + " created API key " + key.getName() + " (" + key.getKeyPrefix() + "...)", Map.of(
             "name", key.getName(), "permissions", String.join(",", key.getPermissions()),
             "max_tokens_per_month", String.valueOf(key.getMaxTokensPerMonth()),
-            "hard_limit", Boolean.toString(key.getHardLimit())))));
-    return view(key, secret);
+            "hard_limit", Boolean.toString(key.getHardLimit())))), null);
+    return view(ctx, key, secret);
   }
 
   /** An admin key for {@code adminEmail} in {@code principal}'s org; the answer holds its secret. */
@@ -97,7 +98,7 @@ public final class KeyRoutes {
     ApiKey key = adminKey("key_" + UUID.randomUUID().toString().replace("-", ""), principal.orgId(), adminEmail, secret,
         principal.actor());
     keys.put(key, List.of(audits.of(principal, "key_created", key.getId(), principal.actor() + " created admin key for "
-        + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))));
+        + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
     return view(key, secret);
   }
 
@@ -105,7 +106,7 @@ public final class KeyRoutes {
   public void putBootstrap(String id, String orgId, String adminEmail, String secret, Principal system) {
     ApiKey key = adminKey(id, orgId, adminEmail, secret, system.actor());
     keys.put(key, List.of(audits.of(system, "key_created", id, "bootstrap admin key for " + adminEmail
-        + " set at start-up", Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))));
+        + " set at start-up", Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
   }
 
   private ApiKey adminKey(String id, String orgId, String adminEmail, String secret, String createdBy) {
@@ -153,7 +154,7 @@ public final class KeyRoutes {
   }
 
   private Object update(Context ctx, Principal principal) {
-    ApiKey current = owned(ctx, principal);
+    ApiKey current = ownedForChange(ctx, principal);
     requireActive(current);
     Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
         "hard_limit"));
@@ -198,27 +199,27 @@ public final class KeyRoutes {
           + current.getName(), Map.of("name", next.getName(), "description", String.valueOf(description))));
     }
     if (changes.isEmpty()) {
-      return view(current, null);
+      return view(ctx, current, null);
     }
-    next.setUpdatedAt(clock.millis());
-    keys.put(next, changes);
-    return view(next, null);
+    next.setUpdatedAt(nextVersion(current));
+    keys.put(next, changes, current);
+    return view(ctx, next, null);
   }
 
   private Object revoke(Context ctx, Principal principal) {
-    ApiKey current = owned(ctx, principal);
+    ApiKey current = ownedForChange(ctx, principal);
     requireActive(current);
     if (current.getId().equals(principal.adminKeyId())) {
       throw ApiError.conflict("an admin key cannot revoke itself; use another admin key");
     }
-    ApiKey revoked = ApiKey.newBuilder(current).setStatus(ApiKeyStatus.REVOKED).setUpdatedAt(clock.millis()).build();
+    ApiKey revoked = ApiKey.newBuilder(current).setStatus(ApiKeyStatus.REVOKED).setUpdatedAt(nextVersion(current)).build();
     keys.put(revoked, List.of(audits.of(principal, "key_revoked", current.getId(),
-        principal.actor() + " revoked API key " + current.getName(), Map.of("name", current.getName()))));
-    return view(revoked, null);
+        principal.actor() + " revoked API key " + current.getName(), Map.of("name", current.getName()))), current);
+    return view(ctx, revoked, null);
   }
 
   private Object rotate(Context ctx, Principal principal) {
-    ApiKey current = owned(ctx, principal);
+    ApiKey current = ownedForChange(ctx, principal);
     requireActive(current);
     Body body = Body.parse(json, ctx.body(), Set.of("grace_period_seconds"));
     long grace = body.longAtLeast("grace_period_seconds", 0, 0);
@@ -232,13 +233,13 @@ public final class KeyRoutes {
         .setKeyPrefix(Secrets.displayPrefix(secret))
         .setPreviousSecretHash(grace > 0 ? current.getSecretHash() : null)
         .setPreviousSecretExpiresAt(grace > 0 ? now + grace * 1000 : null)
-        .setUpdatedAt(now)
+        .setUpdatedAt(nextVersion(current))
         .build();
     keys.put(rotated, List.of(audits.of(principal, "key_rotated", current.getId(),
         principal.actor() + " rotated the secret of " + current.getName() + (grace > 0
             ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
-        Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))));
-    return view(rotated, secret);
+        Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))), current);
+    return view(ctx, rotated, secret);
   }
 
   /**
@@ -258,6 +259,35 @@ public final class KeyRoutes {
     // another organisation's key is answered exactly like a key that does not exist
     return keys.get(id).filter(k -> k.getOrgId().equals(principal.orgId()))
         .orElseThrow(() -> ApiError.notFound("no API key " + id));
+  }
+
+  /**
+   * The key a change applies to; with {@code If-Match}, only if it is still the version the
+   * caller read (its ETag), else 409. Without it the change still applies only to the version
+   * read here: a concurrent change elsewhere makes it 409 rather than be overwritten.
+   */
+  private ApiKey ownedForChange(Context ctx, Principal principal) {
+    ApiKey current = owned(ctx, principal);
+    String ifMatch = ctx.header("If-Match");
+    if (ifMatch != null && !ifMatch.strip().equals("*") && !ifMatch.strip().equals(etag(current))) {
+      throw ApiError.conflict("API key " + current.getId() + " changed since you read it (it is now " + etag(current)
+          + "); read it again and retry");
+    }
+    return current;
+  }
+
+  /** The version of a key: its updated_at in milliseconds, which every change moves forward. */
+  public static String etag(ApiKey key) {
+    return "\"" + key.getUpdatedAt() + "\"";
+  }
+
+  private long nextVersion(ApiKey current) {
+    return Math.max(clock.millis(), current.getUpdatedAt() + 1);
+  }
+
+  private static Map<String, Object> view(Context ctx, ApiKey key, String secret) {
+    ctx.header("ETag", etag(key));
+    return view(key, secret);
   }
 
   private static void requireActive(ApiKey key) {

@@ -53,11 +53,19 @@ public final class KeyStore implements AutoCloseable {
         .toList();
   }
 
-  /** Writes the key's new state with its audit records; visible to reads here as soon as it returns. */
-  public void put(ApiKey key, List<AuditRecord> audits) {
-    long offset = writer.write(Topics.API_KEYS.name(), key.getId(),
-        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key), audits);
-    view.applyWrite(key.getId(), key, offset);
+  /**
+   * Writes the key's new state with its audit records if the key still is {@code expected} (null:
+   * a new key) in every instance's eyes, else answers 409; visible to reads here as soon as it returns.
+   */
+  public void put(ApiKey key, List<AuditRecord> audits, ApiKey expected) {
+    writer.write(Topics.API_KEYS.name(), key.getId(),
+        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key), audits,
+        ChangeWriter.row(view, key.getId(), expected, key));
+  }
+
+  /** Whether the view is still reading the table (a stopped one would serve a frozen copy). */
+  public boolean healthy() {
+    return view.healthy();
   }
 
 
