@@ -43,6 +43,8 @@ public final class AdminApi implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final String SYSTEM_ACTOR = "system:admin-api";
+  /** Usage queries one instance has under way at once; more answer 503 (each may hold tens of MB). */
+  private static final int USAGE_QUERIES_AT_ONCE = 8;
 
   private final AdminConfig config;
   private final ChangeWriter writer;
@@ -67,11 +69,11 @@ public final class AdminApi implements AutoCloseable {
     this.auditLog = new AuditLogReader(bootstrap, writer::auditWrittenThrough);
     this.reporter = UsageReporter.create(bootstrap, "admin-api-ingest");
     Audits audits = new Audits(clock);
-    this.keyRoutes = new KeyRoutes(keys, audits, json, clock);
+    this.keyRoutes = new KeyRoutes(keys, audits, json, clock, config.maxKeysPerOrg());
     this.routes = new ArrayList<>();
     routes.addAll(keyRoutes.routes());
-    routes.addAll(new AlertRoutes(rules, keys, audits, json, clock).routes());
-    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json), keys).routes());
+    routes.addAll(new AlertRoutes(rules, keys, audits, json, clock, config.webhookSigning(), config.webhookTargets()).routes());
+    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json, USAGE_QUERIES_AT_ONCE), keys).routes());
     routes.addAll(new AuditRoutes(auditLog).routes());
     new JvmMemoryMetrics().bindTo(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);
@@ -84,7 +86,14 @@ public final class AdminApi implements AutoCloseable {
       server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
         Principal principal = auth.authenticate(ctx.header("Authorization"), ctx.header("x-api-key"));
         Object body = route.handler().handle(ctx, principal);
-        ctx.status(route.successStatus()).json(body);
+        if (body instanceof java.io.InputStream stream) {
+          ctx.status(route.successStatus()).contentType("application/json");
+          try (stream) {
+            stream.transferTo(ctx.outputStream());
+          }
+        } else {
+          ctx.status(route.successStatus()).json(body);
+        }
       });
     }
     new IngestRoutes(config, keys, reporter, json, clock).register(server);

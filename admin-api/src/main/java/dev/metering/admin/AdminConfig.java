@@ -5,6 +5,8 @@ import dev.metering.config.KafkaSettings;
 import dev.metering.admin.ingest.GatewayToken;
 import dev.metering.keys.ServiceToken;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.webhooks.WebhookSigning;
+import dev.metering.webhooks.WebhookTargets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -28,11 +30,16 @@ import java.util.Optional;
  *     acknowledge a batch before answering 503
  * @param lateGrace {@code METERING_LATE_GRACE}: events older than this are refused at the door (as metering-stream would)
  * @param futureTolerance {@code METERING_FUTURE_TOLERANCE}: events further ahead of the clock are refused at the door
+ * @param webhookSigning {@code METERING_WEBHOOK_SIGNING_KEY}: derives each alert rule's webhook secret (shared with
+ *     alert-service, required)
+ * @param webhookTargets {@code METERING_WEBHOOK_ALLOW_HTTP}, {@code METERING_WEBHOOK_ALLOWED_NETWORKS}: where webhooks may go
+ * @param maxKeysPerOrg {@code ADMIN_MAX_KEYS_PER_ORG}: API keys (revoked ones included) one organisation may have
  */
 public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl,
     ServiceToken meteringToken, String instanceId,
     String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey,
-    List<GatewayToken> gatewayTokens, Duration ingestAckTimeout, Duration lateGrace, Duration futureTolerance) {
+    List<GatewayToken> gatewayTokens, Duration ingestAckTimeout, Duration lateGrace, Duration futureTolerance,
+    WebhookSigning webhookSigning, WebhookTargets webhookTargets, int maxKeysPerOrg) {
 
   public AdminConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -47,6 +54,8 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
     Objects.requireNonNull(ingestAckTimeout, "ingestAckTimeout");
     Objects.requireNonNull(lateGrace, "lateGrace");
     Objects.requireNonNull(futureTolerance, "futureTolerance");
+    Objects.requireNonNull(webhookSigning, "webhookSigning");
+    Objects.requireNonNull(webhookTargets, "webhookTargets");
   }
 
   public static AdminConfig from(Env env) {
@@ -63,7 +72,10 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
         GatewayToken.parse("GATEWAY_TOKENS", env.string("GATEWAY_TOKENS", "")),
         env.duration("ADMIN_INGEST_ACK_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100)),
         env.duration("METERING_LATE_GRACE", UsageLimits.DEFAULT_LATE_GRACE, Duration.ZERO),
-        env.duration("METERING_FUTURE_TOLERANCE", UsageLimits.DEFAULT_FUTURE_TOLERANCE, Duration.ZERO));
+        env.duration("METERING_FUTURE_TOLERANCE", UsageLimits.DEFAULT_FUTURE_TOLERANCE, Duration.ZERO),
+        WebhookSigning.from(env),
+        WebhookTargets.from(env),
+        env.intInRange("ADMIN_MAX_KEYS_PER_ORG", 10_000, 1, 1_000_000));
   }
 
   @Override

@@ -29,6 +29,7 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.webhooks.WebhookSigning;
 import dev.metering.stream.MeteringApp;
 import dev.metering.stream.MeteringConfig;
 import dev.metering.stream.pricing.PriceBook;
@@ -70,6 +71,7 @@ class AdminApiIT {
 
   private static final String ALICE_KEY = Secrets.generate();
   private static final String QUERY_TOKEN = Secrets.generate();
+  private static final String SIGNING_KEY = "admin-it-webhook-signing-key-0123456789";
   private static final String GATEWAY_A = "gw-token-a-0123456789";
   private static final String GATEWAY_B = "gw-token-b-0123456789";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -91,17 +93,14 @@ class AdminApiIT {
         "METERING_HTTP_PORT", "0",
         "METERING_QUERY_TOKEN", QUERY_TOKEN,
         "METERING_ROCKSDB_MEMORY_MB", "32"))), PriceBook.bundled());
-    api = AdminApi.start(AdminConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "ADMIN_HTTP_PORT", "0",
-        "ADMIN_HTTP_BIND", "127.0.0.1",
-        "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
-        "METERING_QUERY_TOKEN", QUERY_TOKEN,
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
         "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
         "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
         "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY,
         "ADMIN_INGEST_ACK_TIMEOUT", "2s",
-        "GATEWAY_TOKENS", "gw-a:org-a:" + GATEWAY_A + ", gw-b:org-b|org-c:" + GATEWAY_B))), Clock.systemUTC());
+        "GATEWAY_TOKENS", "gw-a:org-a:" + GATEWAY_A + ", gw-b:org-b|org-c:" + GATEWAY_B));
+    env.putAll(commonEnv());
+    api = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC());
     baseUrl = "http://127.0.0.1:" + api.port();
     alice = AdminClient.create(baseUrl, ALICE_KEY);
     bob = AdminClient.create(baseUrl, api.provisionAdminKey("org-b", "bob@b.example"));
@@ -297,6 +296,53 @@ class AdminApiIT {
     assertTrue(ruleTombstoned(rule.id()), "deleted with a tombstone");
     List<String> types = auditOf(alice, key.id()).stream().map(AuditLogEntry::eventType).toList();
     assertEquals(List.of("alert_deleted", "alert_created", "key_created"), types);
+  }
+
+  @Test
+  void shouldGiveEachWebhookRuleItsOwnSigningSecretShownOnceAndRotatable() throws Exception {
+    // issue 14: one HMAC secret signed every org's webhooks, so any tenant could forge another's alerts
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("signed").maxTokensPerMonth(1000L));
+    AlertInfo first = alice.alerts().create("hook 1", key.id(), 50, null, "https://hooks.a.example/one");
+    AlertInfo second = alice.alerts().create("hook 2", key.id(), 60, null, "https://hooks.a.example/two");
+    AlertInfo emailOnly = alice.alerts().create("mail", key.id(), 70, "ops@a.example", null);
+
+    AlertInfo rotated = alice.alerts().rotateSecret(first.id());
+
+    WebhookSigning signing = new WebhookSigning(SIGNING_KEY);
+    assertTrue(first.webhookSecret().startsWith("whsec_"), first.webhookSecret());
+    assertEquals(signing.secretFor(first.id(), 1), first.webhookSecret(), "the secret alert-service signs with");
+    assertNotEquals(first.webhookSecret(), second.webhookSecret());
+    assertNull(emailOnly.webhookSecret());
+    assertNotEquals(first.webhookSecret(), rotated.webhookSecret());
+    assertEquals(signing.secretFor(first.id(), 2), rotated.webhookSecret());
+    assertTrue(alice.alerts().list().stream().allMatch(a -> a.webhookSecret() == null), "never shown again");
+    assertEquals(2, latestRule(first.id()).getWebhookSecretVersion());
+    assertFalse(new String(rawRecord(Topics.ALERT_RULES.name(), first.id()), StandardCharsets.ISO_8859_1)
+        .contains(rotated.webhookSecret().substring(6, 20)), "the secret is derived, never stored");
+    assertThrows(AdminApiException.NotFound.class, () -> bob.alerts().rotateSecret(first.id()));
+    assertThrows(AdminApiException.Conflict.class, () -> alice.alerts().rotateSecret(emailOnly.id()));
+    String body = "{\"id\":\"ntf_1\"}";
+    String signature = WebhookSigning.signature(rotated.webhookSecret(), "ntf_1", 1_764_000_000L, body);
+    assertTrue(WebhookSigning.verify(rotated.webhookSecret(), "ntf_1", "1764000000", signature, body, 1_764_000_100L));
+    assertFalse(WebhookSigning.verify(second.webhookSecret(), "ntf_1", "1764000000", signature, body, 1_764_000_100L),
+        "another rule's secret cannot verify, so cannot forge");
+    assertFalse(WebhookSigning.verify(rotated.webhookSecret(), "ntf_1", "1764000000", signature, body, 1_764_000_400L),
+        "too old");
+    assertEquals(List.of("alert_secret_rotated"), auditOf(alice, key.id()).stream().map(AuditLogEntry::eventType)
+        .filter(t -> t.equals("alert_secret_rotated")).toList());
+  }
+
+  @Test
+  void shouldRefuseWebhookTargetsInsideTheNetwork() throws Exception {
+    // issue 14: webhooks could target loopback, private and link-local addresses: an SSRF probe per rule
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("ssrf"));
+    for (String url : List.of("https://127.0.0.1:8081/v1/orgs/org-b/usage", "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.7/", "https://192.168.1.1/", "https://[::1]/", "https://0.0.0.0/", "https://localhost/x",
+        "http://hooks.a.example/plain-http", "https://user:pw@hooks.a.example/")) {
+      AdminApiException.InvalidRequest refused = assertThrows(AdminApiException.InvalidRequest.class,
+          () -> alice.alerts().create("probe", key.id(), 50, null, url), url);
+      assertEquals("webhook_url", refused.field(), url);
+    }
   }
 
   @Test
@@ -656,16 +702,24 @@ class AdminApiIT {
 
   /** Another admin-api instance on the same cluster, bootstrapping {@code orgId} with {@code secret}. */
   private static AdminApi secondInstance(String orgId, String secret) throws InterruptedException {
-    return AdminApi.start(AdminConfig.from(new Env(Map.of(
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "ADMIN_INSTANCE_ID", "admin-" + orgId,
+        "ADMIN_BOOTSTRAP_ORG_ID", orgId,
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "boot@" + orgId + ".example",
+        "METERING_BOOTSTRAP_ADMIN_KEY", secret));
+    env.putAll(commonEnv());
+    return AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC());
+  }
+
+  /** What every admin-api instance of this test shares. */
+  private static Map<String, String> commonEnv() {
+    return Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "ADMIN_HTTP_PORT", "0",
         "ADMIN_HTTP_BIND", "127.0.0.1",
-        "ADMIN_INSTANCE_ID", "admin-" + orgId,
         "METERING_QUERY_URL", "http://localhost:" + metering.httpPort(),
         "METERING_QUERY_TOKEN", QUERY_TOKEN,
-        "ADMIN_BOOTSTRAP_ORG_ID", orgId,
-        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "boot@" + orgId + ".example",
-        "METERING_BOOTSTRAP_ADMIN_KEY", secret))), Clock.systemUTC());
+        "METERING_WEBHOOK_SIGNING_KEY", SIGNING_KEY);
   }
 
   private static List<AuditLogEntry> auditOf(AdminClient client, String apiKeyId) {
@@ -698,8 +752,12 @@ class AdminApiIT {
   }
 
   private static byte[] rawApiKeyRecord(String id) {
+    return rawRecord(Topics.API_KEYS.name(), id);
+  }
+
+  private static byte[] rawRecord(String topic, String id) {
     byte[] latest = null;
-    for (var record : KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(),
+    for (var record : KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), topic,
         new StringDeserializer(), new ByteArrayDeserializer())) {
       if (record.key().equals(id)) {
         latest = record.value();

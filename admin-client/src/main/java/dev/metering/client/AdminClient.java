@@ -209,6 +209,11 @@ public final class AdminClient {
     public void delete(String id) {
       send("DELETE", "v1/organizations/alerts/" + encode(id), null, JsonNode.class);
     }
+
+    /** A new webhook signing secret for the rule, in the answer's {@code webhookSecret} (shown this once). */
+    public AlertInfo rotateSecret(String id) {
+      return send("POST", "v1/organizations/alerts/" + encode(id) + "/rotate_secret", Map.of(), AlertInfo.class);
+    }
   }
 
   /** The audit log, newest first. */

@@ -28,8 +28,9 @@ public final class Models {
       BigDecimal estimatedCost, long costMicros) {
   }
 
+  /** An alert rule; {@code webhookSecret} holds its signing secret only in the answers of create and rotate_secret. */
   public record AlertInfo(String id, String name, String keyId, int thresholdPercent, String notificationEmail,
-      String webhookUrl, String createdBy, Instant createdAt) {
+      String webhookUrl, String webhookSecret, String createdBy, Instant createdAt) {
   }
 
   public record AuditLogEntry(String id, Instant timestamp, String eventType, String actor, String apiKeyId,

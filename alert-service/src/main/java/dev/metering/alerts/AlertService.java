@@ -1,5 +1,7 @@
 package dev.metering.alerts;
 
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import dev.metering.alerts.decisions.RuleIndex;
 import dev.metering.alerts.delivery.Channel;
 import dev.metering.alerts.delivery.NotificationDispatcher;
@@ -10,27 +12,67 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * alert-service: the transactional event processor, the notification dispatcher, and the views of
- * alert-rules and api-keys they read, each on its own thread.
+ * alert-rules and api-keys they read, each on its own thread. A supervisor replaces a dispatcher
+ * whose thread died (its undelivered notifications are read again from the committed offsets),
+ * and {@code /health/ready} answers 503 while any part is down, so nothing fails silently.
  */
 public final class AlertService implements AutoCloseable {
 
+  private static final Logger log = LoggerFactory.getLogger(AlertService.class);
+
+  private final AlertServiceConfig config;
+  private final Clock clock;
+  private final Map<NotificationChannel, Channel> channels;
   private final TopicView<String, AlertRule> rules;
   private final TopicView<String, ApiKey> keys;
   private final AlertProcessor processor;
-  private final NotificationDispatcher dispatcher;
+  private final ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "alert-service-supervisor");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private final AtomicLong dispatcherRestarts = new AtomicLong();
+  private final HttpServer http;
+  private volatile NotificationDispatcher dispatcher;
+  private volatile Thread dispatcherThread;
+  private volatile boolean closing;
 
-  private AlertService(TopicView<String, AlertRule> rules, TopicView<String, ApiKey> keys, AlertProcessor processor,
-      NotificationDispatcher dispatcher) {
+  private AlertService(AlertServiceConfig config, Clock clock, Map<NotificationChannel, Channel> channels,
+      TopicView<String, AlertRule> rules, TopicView<String, ApiKey> keys, AlertProcessor processor) {
+    this.config = config;
+    this.clock = clock;
+    this.channels = Map.copyOf(channels);
     this.rules = rules;
     this.keys = keys;
     this.processor = processor;
-    this.dispatcher = dispatcher;
+    try {
+      this.http = HttpServer.create(new InetSocketAddress(config.httpBind(), config.httpPort()), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on " + config.httpBind() + ":" + config.httpPort(), e);
+    }
+    http.createContext("/health/live", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}", "application/json"));
+    http.createContext("/health/ready", exchange -> {
+      boolean ready = ready();
+      respond(exchange, ready ? 200 : 503, "{\"status\":\"" + (ready ? "ok" : "unavailable") + "\"}", "application/json");
+    });
+    http.createContext("/metrics", exchange -> respond(exchange, 200, metrics(), "text/plain; version=0.0.4"));
   }
 
   public static AlertService start(AlertServiceConfig config, Clock clock) throws InterruptedException {
@@ -50,14 +92,34 @@ public final class AlertService implements AutoCloseable {
       ApiKey key = keys.get(apiKeyId);
       return key != null && key.getStatus() == ApiKeyStatus.REVOKED;
     });
-    NotificationDispatcher dispatcher = new NotificationDispatcher(config, channels, clock);
-    start(processor, "alert-processor");
-    start(dispatcher, "notification-dispatcher");
-    return new AlertService(rules, keys, processor, dispatcher);
+    AlertService service = new AlertService(config, clock, channels, rules, keys, processor);
+    new Thread(processor, "alert-processor").start();
+    service.startDispatcher();
+    service.supervisor.scheduleWithFixedDelay(service::supervise, 1, 1, TimeUnit.SECONDS);
+    service.http.start();
+    log.info("alert-service health and metrics on {}:{}", config.httpBind(), service.httpPort());
+    return service;
   }
 
   public AlertProcessor processor() {
     return processor;
+  }
+
+  /** The port of /health and /metrics. */
+  public int httpPort() {
+    return http.getAddress().getPort();
+  }
+
+  /** Every part running: both views reading, the event processor and the dispatcher alive. */
+  public boolean ready() {
+    Thread delivering = dispatcherThread;
+    return !closing && rules.healthy() && keys.healthy() && processor.failure() == null
+        && delivering != null && delivering.isAlive();
+  }
+
+  /** How often a dead dispatcher was replaced. */
+  public long dispatcherRestarts() {
+    return dispatcherRestarts.get();
   }
 
   /** Blocks until the event processor stopped; returns why it stopped on its own, or null. */
@@ -66,16 +128,53 @@ public final class AlertService implements AutoCloseable {
     return processor.failure();
   }
 
-  @Override
-  public void close() {
-    processor.close();
-    dispatcher.close();
-    rules.close();
-    keys.close();
+  private synchronized void startDispatcher() {
+    dispatcher = new NotificationDispatcher(config, channels, clock);
+    dispatcherThread = new Thread(dispatcher, "notification-dispatcher");
+    dispatcherThread.start();
   }
 
-  private static void start(Runnable runnable, String name) {
-    Thread thread = new Thread(runnable, name);
-    thread.start();
+  private synchronized void supervise() {
+    try {
+      if (!closing && !dispatcherThread.isAlive()) {
+        Throwable why = dispatcher.failure();
+        log.error("notification dispatcher died ({}); starting a new one: undelivered notifications are read again",
+            why == null ? "no error recorded" : why.toString());
+        dispatcherRestarts.incrementAndGet();
+        startDispatcher();
+      }
+    } catch (RuntimeException e) {
+      log.error("cannot restart the notification dispatcher; trying again in a second", e);
+    }
+  }
+
+  private String metrics() {
+    return "# TYPE alert_service_ready gauge\nalert_service_ready " + (ready() ? 1 : 0) + "\n"
+        + "# TYPE alert_dispatcher_restarts_total counter\nalert_dispatcher_restarts_total " + dispatcherRestarts.get()
+        + "\n";
+  }
+
+  private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", contentType);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    supervisor.shutdownNow();
+    http.stop(0);
+    processor.close();
+    NotificationDispatcher current;
+    synchronized (this) {
+      current = dispatcher;
+    }
+    current.close();
+    rules.close();
+    keys.close();
   }
 }

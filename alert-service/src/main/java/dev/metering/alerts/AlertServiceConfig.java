@@ -3,19 +3,27 @@ package dev.metering.alerts;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
+import dev.metering.webhooks.WebhookSigning;
+import dev.metering.webhooks.WebhookTargets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * alert-service settings, read once from the environment and validated at start-up. Secrets
- * (SMTP password, webhook signing secret) never appear in {@link #toString()}.
+ * (SMTP password, webhook signing key) never appear in {@link #toString()}.
  *
  * @param kafka cluster and topic layout
  * @param groupId {@code ALERT_SERVICE_GROUP_ID}: consumer group of the event processor; the dispatcher uses {@code <group>-dispatcher}
  * @param instanceId {@code ALERT_SERVICE_INSTANCE_ID}: stable per instance; its transactional id, so a restarted instance fences its predecessor
  * @param smtp SMTP server settings
- * @param webhookSecret {@code ALERT_WEBHOOK_SECRET}: HMAC-SHA256 key of webhook signatures
+ * @param webhookSigning {@code METERING_WEBHOOK_SIGNING_KEY}: the key each alert rule's webhook secret is derived
+ *     from (shared with admin-api, required)
+ * @param webhookTargets {@code METERING_WEBHOOK_ALLOW_HTTP}, {@code METERING_WEBHOOK_ALLOWED_NETWORKS}: where webhooks may go
+ * @param httpBind {@code ALERT_HTTP_BIND}: address of /health/live, /health/ready and /metrics
+ * @param httpPort {@code ALERT_HTTP_PORT}: their port; 0 picks a free one
+ * @param maxInFlightPerOrg {@code ALERT_MAX_IN_FLIGHT_PER_ORG}: deliveries one organisation may have under way (per
+ *     target a quarter of it), so one org's hanging webhooks cannot hold back anyone else's alerts
  * @param maxAttempts {@code ALERT_DELIVERY_MAX_ATTEMPTS}: attempts per notification before it is given up
  * @param initialBackoff {@code ALERT_DELIVERY_INITIAL_BACKOFF}: wait before the second attempt; doubles each time
  * @param maxBackoff {@code ALERT_DELIVERY_MAX_BACKOFF}: the longest wait between attempts
@@ -27,15 +35,16 @@ public record AlertServiceConfig(
     String groupId,
     String instanceId,
     Smtp smtp,
-    String webhookSecret,
+    WebhookSigning webhookSigning,
+    WebhookTargets webhookTargets,
+    String httpBind,
+    int httpPort,
+    int maxInFlightPerOrg,
     int maxAttempts,
     Duration initialBackoff,
     Duration maxBackoff,
     Duration webhookTimeout,
     Duration lapseCheckInterval) {
-
-  /** The default signing secret; a service started with it says so at start-up. */
-  public static final String DEV_WEBHOOK_SECRET = "local-development-secret";
 
   /**
    * @param host {@code SMTP_HOST}
@@ -67,7 +76,9 @@ public record AlertServiceConfig(
     Objects.requireNonNull(groupId, "groupId");
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(smtp, "smtp");
-    Objects.requireNonNull(webhookSecret, "webhookSecret");
+    Objects.requireNonNull(webhookSigning, "webhookSigning");
+    Objects.requireNonNull(webhookTargets, "webhookTargets");
+    Objects.requireNonNull(httpBind, "httpBind");
   }
 
   public static AlertServiceConfig from(Env env) {
@@ -87,7 +98,11 @@ public record AlertServiceConfig(
             Optional.ofNullable(env.string("SMTP_USERNAME", null)),
             Optional.ofNullable(env.string("SMTP_PASSWORD", null)),
             env.string("ALERT_EMAIL_FROM", "metering@localhost")),
-        env.string("ALERT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        WebhookSigning.from(env),
+        WebhookTargets.from(env),
+        env.string("ALERT_HTTP_BIND", "0.0.0.0"),
+        env.intInRange("ALERT_HTTP_PORT", 8082, 0, 65_535),
+        env.intInRange("ALERT_MAX_IN_FLIGHT_PER_ORG", 100, 4, 100_000),
         env.intInRange("ALERT_DELIVERY_MAX_ATTEMPTS", 8, 1, 100),
         initial,
         env.duration("ALERT_DELIVERY_MAX_BACKOFF", Duration.ofMinutes(5), initial),
@@ -98,7 +113,8 @@ public record AlertServiceConfig(
   @Override
   public String toString() {
     return "AlertServiceConfig[kafka=" + kafka + ", groupId=" + groupId + ", instanceId=" + instanceId
-        + ", smtp=" + smtp + ", webhookSecret=***, maxAttempts=" + maxAttempts + ", initialBackoff="
+        + ", smtp=" + smtp + ", webhookSigning=***, httpBind=" + httpBind + ", httpPort=" + httpPort
+        + ", maxInFlightPerOrg=" + maxInFlightPerOrg + ", maxAttempts=" + maxAttempts + ", initialBackoff="
         + initialBackoff + ", maxBackoff=" + maxBackoff + ", webhookTimeout=" + webhookTimeout
         + ", lapseCheckInterval=" + lapseCheckInterval + "]";
   }

@@ -48,7 +48,10 @@ class AlertExactlyOnceIT {
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "METERING_TOPIC_PARTITIONS", "3",
         "ALERT_SERVICE_GROUP_ID", "alert-eos-it",
-        "ALERT_SERVICE_INSTANCE_ID", "alert-eos-it-0");
+        "ALERT_SERVICE_INSTANCE_ID", "alert-eos-it-0",
+        "ALERT_HTTP_BIND", "127.0.0.1",
+        "ALERT_HTTP_PORT", "0",
+        "METERING_WEBHOOK_SIGNING_KEY", "eos-it-webhook-signing-key-0123456789");
     String period = YearMonth.now(ZoneOffset.UTC).toString();
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       for (int k = 0; k < KEYS; k++) {

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.sun.net.httpserver.HttpServer;
-import dev.metering.alerts.delivery.WebhookChannel;
-import dev.metering.alerts.delivery.WebhookSignature;
+import dev.metering.alerts.delivery.Attempt;
+import dev.metering.alerts.delivery.Channel;
 import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
@@ -18,7 +18,10 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.Notification;
+import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
+import dev.metering.webhooks.WebhookSigning;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -52,7 +55,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AlertServiceIT {
 
-  private static final String SECRET = "it-webhook-secret";
+  private static final String SIGNING_KEY = "it-webhook-signing-key-0123456789abcdef";
   private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-11-20T10:00:00Z"));
 
   @RegisterExtension
@@ -71,11 +74,14 @@ class AlertServiceIT {
     smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.start();
     webhooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    WebhookSignature signature = new WebhookSignature(SECRET);
+    // what the owner of rule-1 was shown when it created the rule
+    String ruleSecret = new WebhookSigning(SIGNING_KEY).secretFor("rule-1", 0);
     webhooks.createContext("/hooks/", exchange -> {
-      byte[] body = exchange.getRequestBody().readAllBytes();
-      String id = exchange.getRequestHeaders().getFirst(WebhookChannel.IDEMPOTENCY_HEADER);
-      boolean signed = signature.verifies(exchange.getRequestHeaders().getFirst(WebhookChannel.SIGNATURE_HEADER), body);
+      String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String id = exchange.getRequestHeaders().getFirst(WebhookSigning.ID_HEADER);
+      boolean signed = WebhookSigning.verify(ruleSecret, id, exchange.getRequestHeaders().getFirst(
+          WebhookSigning.TIMESTAMP_HEADER), exchange.getRequestHeaders().getFirst(WebhookSigning.SIGNATURE_HEADER), body,
+          CLOCK.instant().getEpochSecond());
       int attempt = attempts.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
       int status = !signed ? 401 : attempt <= 2 ? 503 : 204;
       if (status == 204) {
@@ -97,17 +103,7 @@ class AlertServiceIT {
     });
     acceptor.setDaemon(true);
     acceptor.start();
-    config = AlertServiceConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "SMTP_HOST", "127.0.0.1",
-        "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
-        "ALERT_EMAIL_FROM", "metering@example.com",
-        "ALERT_WEBHOOK_SECRET", SECRET,
-        "ALERT_WEBHOOK_TIMEOUT", "2s",
-        "ALERT_DELIVERY_INITIAL_BACKOFF", "50ms",
-        "ALERT_DELIVERY_MAX_BACKOFF", "200ms",
-        "ALERT_DELIVERY_MAX_ATTEMPTS", "4",
-        "ALERT_LAPSE_CHECK_INTERVAL", "50ms")));
+    config = AlertServiceConfig.from(new Env(env(Map.of())));
     produce(Topics.ALERT_RULES.name(), "rule-1", Topics.ALERT_RULES.valueSerde().serializer()
         .serialize("t", rule("rule-1", "key-1", "ops@example.com",
             "http://127.0.0.1:" + webhooks.getAddress().getPort() + "/hooks/T0001?token=do-not-log")));
@@ -230,6 +226,93 @@ class AlertServiceIT {
         .anyMatch(a -> a.getEventType().equals("key_reinstated") && "key-3".equals(a.getApiKeyId())));
     assertEquals(1, audit.stream().filter(a -> a.getEventType().equals("key_suspended")
         && "key-3".equals(a.getApiKeyId())).count(), "the restart processed nothing twice");
+  }
+
+  @Test
+  @Order(6)
+  void shouldReplaceADeadDispatcherAndKeepOneOrgsHangingWebhooksFromHoldingBackAnother() throws Exception {
+    // issue 14: the dispatcher thread could die unnoticed, and 1,000 deliveries in flight were shared by every org
+    List<String> delivered = Collections.synchronizedList(new ArrayList<>());
+    List<java.util.concurrent.CompletableFuture<Attempt>> hanging = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger calls = new AtomicInteger();
+    Channel channel = notification -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("a bug in a channel"); // thrown on the dispatcher's own thread
+      }
+      if (notification.getOrgId().equals("org-hang")) {
+        java.util.concurrent.CompletableFuture<Attempt> never = new java.util.concurrent.CompletableFuture<>();
+        hanging.add(never);
+        return never;
+      }
+      delivered.add(notification.getId());
+      return java.util.concurrent.CompletableFuture.completedFuture(new Attempt.Delivered("ok"));
+    };
+    AlertServiceConfig fair = AlertServiceConfig.from(new Env(env(Map.of("ALERT_SERVICE_GROUP_ID", "fairness",
+        "ALERT_SERVICE_INSTANCE_ID", "fairness-0", "ALERT_MAX_IN_FLIGHT_PER_ORG", "4"))));
+    produceNotification("org-ok", "ntf_first", "ops@org-ok.example");
+    for (int i = 0; i < 40; i++) {
+      produceNotification("org-hang", "ntf_hang_" + i, "ops" + i % 8 + "@org-hang.example");
+    }
+    for (int i = 0; i < 10; i++) {
+      produceNotification("org-ok", "ntf_ok_" + i, "ops@org-ok.example");
+    }
+
+    try (AlertService other = AlertService.start(fair, CLOCK, Map.of(NotificationChannel.EMAIL, channel,
+        NotificationChannel.WEBHOOK, channel))) {
+      try {
+        KafkaTestSupport.await("org-ok's notifications despite org-hang's", Duration.ofSeconds(30),
+            () -> delivered.containsAll(List.of("ntf_ok_0", "ntf_ok_9", "ntf_first")) && hanging.size() >= 4);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + ": delivered " + delivered + ", hanging " + hanging.size()
+            + ", restarts " + other.dispatcherRestarts(), e);
+      }
+
+      assertTrue(other.dispatcherRestarts() >= 1, "the dead dispatcher was replaced");
+      assertEquals(4, hanging.size(), "org-hang has only its share under way (4, each of its 8 targets at most 1)");
+      KafkaTestSupport.await("ready again", Duration.ofSeconds(10), () -> httpStatus(other, "/health/ready") == 200);
+      hanging.forEach(f -> f.complete(new Attempt.Delivered("late")));
+      KafkaTestSupport.await("org-hang's next deliveries start", Duration.ofSeconds(30), () -> hanging.size() >= 8);
+      hanging.forEach(f -> f.complete(new Attempt.Delivered("late")));
+    }
+  }
+
+  private static int httpStatus(AlertService service, String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static void produceNotification(String org, String id, String target) {
+    Notification notification = Notification.newBuilder().setId(id).setOrgId(org).setApiKeyId("key-x")
+        .setChannel(NotificationChannel.EMAIL).setTarget(target).setSubject("s").setBody("b")
+        .setCause("test:" + id).setCreatedAt(0L).build();
+    produce(Topics.NOTIFICATIONS.name(), org, Topics.NOTIFICATIONS.valueSerde().serializer().serialize("t", notification));
+  }
+
+  /** The service's settings, with {@code overrides}. */
+  private static Map<String, String> env(Map<String, String> overrides) {
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "SMTP_HOST", "127.0.0.1",
+        "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
+        "ALERT_EMAIL_FROM", "metering@example.com",
+        "METERING_WEBHOOK_SIGNING_KEY", SIGNING_KEY,
+        "ALERT_WEBHOOK_TIMEOUT", "2s",
+        "ALERT_DELIVERY_INITIAL_BACKOFF", "50ms",
+        "ALERT_DELIVERY_MAX_BACKOFF", "200ms",
+        "ALERT_DELIVERY_MAX_ATTEMPTS", "4",
+        "ALERT_LAPSE_CHECK_INTERVAL", "50ms"));
+    // the test's webhook receivers listen on loopback, which production refuses
+    env.put("METERING_WEBHOOK_ALLOW_HTTP", "true");
+    env.put("METERING_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32");
+    env.put("ALERT_HTTP_BIND", "127.0.0.1");
+    env.put("ALERT_HTTP_PORT", "0");
+    env.putAll(overrides);
+    return env;
   }
 
   private static KeyStatus awaitStatus(String key, KeyState state) throws InterruptedException {

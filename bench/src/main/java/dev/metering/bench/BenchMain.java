@@ -204,7 +204,8 @@ public final class BenchMain {
     int crossings = quick ? 40 : 200;
     long limit = 10_000;
     Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
-        "ALERT_SERVICE_INSTANCE_ID", "bench-alerts-0", "SMTP_PORT", "1", "ALERT_LAPSE_CHECK_INTERVAL", "10s"));
+        "ALERT_SERVICE_INSTANCE_ID", "bench-alerts-0", "SMTP_PORT", "1", "ALERT_LAPSE_CHECK_INTERVAL", "10s",
+        "METERING_WEBHOOK_SIGNING_KEY", Secrets.generate(), "ALERT_HTTP_BIND", "127.0.0.1", "ALERT_HTTP_PORT", "0"));
     try (AlertService alerts = AlertService.start(AlertServiceConfig.from(env), Clock.systemUTC());
         KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
         KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap);

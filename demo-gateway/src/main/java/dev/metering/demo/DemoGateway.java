@@ -61,16 +61,13 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   private void messages(Context ctx) {
-    if (!guard.ready()) {
-      error(ctx, 503, "overloaded_error", "the gateway is still loading API keys");
-      return;
-    }
     Decision decision = guard.authorize(ctx.header("x-api-key"), PERMISSION);
     if (decision instanceof Decision.Denied denied) {
       refused.incrementAndGet();
       switch (denied.reason()) {
         case FORBIDDEN -> error(ctx, 403, "permission_error", denied.message());
         case SUSPENDED -> error(ctx, 429, "rate_limit_error", denied.message());
+        case UNAVAILABLE -> error(ctx, 503, "overloaded_error", denied.message());
         default -> error(ctx, 401, "authentication_error", denied.message());
       }
       return;

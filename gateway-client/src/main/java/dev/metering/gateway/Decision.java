@@ -17,7 +17,12 @@ public sealed interface Decision {
     /** The key lacks the permission the call needs. */
     FORBIDDEN,
     /** A secret rotated out whose grace period has ended, or a key past its expiry. */
-    EXPIRED
+    EXPIRED,
+    /**
+     * The guard cannot decide: its views have not caught up yet, or one stopped reading. Fail
+     * closed (answer 503 and let the caller retry) rather than judge from a missing or frozen copy.
+     */
+    UNAVAILABLE
   }
 
   boolean allowed();

@@ -16,7 +16,8 @@ import java.time.Instant;
  * Decides, locally and in microseconds, whether a secret may make a call: a continuously updated
  * view of api-keys and key-status (compacted topics read from the beginning) and an index from
  * secret hash to key. No network call per request. Ready once both views have caught up with the
- * topics as they were at start.
+ * topics as they were at start, and only while both keep reading: until then, or once one has
+ * stopped, every call is denied as {@link Decision.Reason#UNAVAILABLE} (it fails closed).
  */
 public final class KeyGuard implements AutoCloseable {
 
@@ -38,7 +39,7 @@ public final class KeyGuard implements AutoCloseable {
   }
 
   public boolean ready() {
-    return keys.isCaughtUp() && statuses.isCaughtUp();
+    return keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy();
   }
 
   public void awaitReady(Duration timeout) throws InterruptedException {
@@ -48,6 +49,10 @@ public final class KeyGuard implements AutoCloseable {
 
   /** Whether {@code secret} may make a call needing {@code permission}. */
   public Decision authorize(String secret, String permission) {
+    if (!ready()) {
+      return new Decision.Denied(Decision.Reason.UNAVAILABLE, "API keys are not loaded (or no longer updated);"
+          + " retry shortly", null, null);
+    }
     if (secret == null || secret.isBlank()) {
       return new Decision.Denied(Decision.Reason.UNKNOWN_KEY, "no API key given", null, null);
     }

@@ -90,6 +90,21 @@ class GatewayClientIT {
   }
 
   @Test
+  void shouldFailClosedUntilItsViewsHaveCaughtUpAndOnceOneStops() throws Exception {
+    // issue 14: authorize answered before its views had caught up, and a dead view served a frozen copy
+    try (KeyGuard unreachable = KeyGuard.start("127.0.0.1:1", Clock.systemUTC())) {
+      assertEquals(Decision.Reason.UNAVAILABLE, reason(unreachable.authorize(Secrets.generate(), "messages:write")));
+    }
+    KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC());
+    guard.awaitReady(Duration.ofSeconds(30));
+    assertEquals(Decision.Reason.UNKNOWN_KEY, reason(guard.authorize(Secrets.generate(), "messages:write")));
+
+    guard.close();
+
+    assertEquals(Decision.Reason.UNAVAILABLE, reason(guard.authorize(Secrets.generate(), "messages:write")));
+  }
+
+  @Test
   void shouldReportCallsAsUsageEventsWithTimeOrderedIds() {
     List<String> ids;
     try (UsageReporter reporter = UsageReporter.create(kafka.bootstrapServers(), "gw-test")) {

@@ -75,8 +75,10 @@ public final class LocalSystem implements AutoCloseable {
     env.putIfAbsent("METERING_STREAM_THREADS", "2");
     env.putIfAbsent("ALERT_LAPSE_CHECK_INTERVAL", "5s");
     env.putIfAbsent("ALERT_DELIVERY_INITIAL_BACKOFF", "500ms");
-    // one process: the query API's token is made up here and handed to admin-api
+    // one process: the query API's token and the webhook signing key are made up here and
+    // handed to every part that needs them
     env.putIfAbsent("METERING_QUERY_TOKEN", Secrets.generate());
+    env.putIfAbsent("METERING_WEBHOOK_SIGNING_KEY", Secrets.generate());
     KafkaSettings.from(new Env(env)).ensureTopics();
 
     metering = MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());

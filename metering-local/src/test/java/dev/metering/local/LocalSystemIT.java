@@ -37,7 +37,7 @@ class LocalSystemIT {
   @BeforeAll
   static void start() throws Exception {
     system = LocalSystem.start(Map.of(
-        "METERING_HTTP_PORT", "0", "ADMIN_HTTP_PORT", "0", "GATEWAY_HTTP_PORT", "0", "SMTP_PORT", "0",
+        "METERING_HTTP_PORT", "0", "ADMIN_HTTP_PORT", "0", "GATEWAY_HTTP_PORT", "0", "SMTP_PORT", "0", "ALERT_HTTP_PORT", "0",
         "ALERT_LAPSE_CHECK_INTERVAL", "1s"), false);
     admin = system.adminClient();
   }

@@ -9,6 +9,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.metering.alerts.AlertService;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.config.Env;
+import dev.metering.keys.Secrets;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AlertRule;
@@ -135,6 +136,8 @@ class ReplayEquivalenceIT {
           "SMTP_HOST", "127.0.0.1",
           "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort())));
       env.put("METERING_LATE_GRACE", GRACE.toString());
+      env.put("METERING_WEBHOOK_SIGNING_KEY", Secrets.generate());
+      env.put("ALERT_HTTP_PORT", "0");
       MeteringApp metering = MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());
       AlertService alerts = AlertService.start(AlertServiceConfig.from(new Env(env)), Clock.systemUTC());
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {

@@ -31,6 +31,15 @@ public final class UsageLimits {
    */
   public static final long MAX_TOKENS_PER_MONTH = 1_000_000_000_000_000L / 1000;
 
+  /** Dates and times a query may name: epoch milliseconds of anything outside overflow nothing, but mean nothing. */
+  public static final java.time.LocalDate EARLIEST_DATE = java.time.LocalDate.of(1970, 1, 1);
+  public static final java.time.LocalDate LATEST_DATE = java.time.LocalDate.of(9999, 12, 31);
+
+  /** Whether a date a query names lies between {@link #EARLIEST_DATE} and {@link #LATEST_DATE}. */
+  public static boolean queryable(java.time.LocalDate date) {
+    return !date.isBefore(EARLIEST_DATE) && !date.isAfter(LATEST_DATE);
+  }
+
   private UsageLimits() {
   }
 }

@@ -10,6 +10,8 @@ import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.webhooks.WebhookSigning;
+import dev.metering.webhooks.WebhookTargets;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,7 +32,13 @@ public final class AlertRoutes {
   private final ObjectMapper json;
   private final Clock clock;
 
-  public AlertRoutes(RuleStore rules, KeyStore keys, Audits audits, ObjectMapper json, Clock clock) {
+  private final WebhookSigning signing;
+  private final WebhookTargets targets;
+
+  public AlertRoutes(RuleStore rules, KeyStore keys, Audits audits, ObjectMapper json, Clock clock,
+      WebhookSigning signing, WebhookTargets targets) {
+    this.signing = signing;
+    this.targets = targets;
     this.rules = rules;
     this.keys = keys;
     this.audits = audits;
@@ -44,7 +52,9 @@ public final class AlertRoutes {
             List.of("name", "key_id", "threshold_percent", "notification_email", "webhook_url"), 201, this::create),
         Route.get(BASE, "List the organisation's alert rules", List.of(), (ctx, p) ->
             Map.of("data", rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),
-        Route.delete(BASE + "/{alert_id}", "Delete an alert rule", this::delete));
+        Route.delete(BASE + "/{alert_id}", "Delete an alert rule", this::delete),
+        Route.post(BASE + "/{alert_id}/rotate_secret", "Give an alert rule's webhook a new signing secret, shown this"
+            + " once; the old one stops signing", List.of(), 200, this::rotateSecret));
   }
 
   private Object create(Context ctx, Principal principal) {
@@ -55,6 +65,11 @@ public final class AlertRoutes {
     int threshold = body.intInRange("threshold_percent", 1, 100);
     String email = body.email("notification_email", false);
     String webhook = body.url("webhook_url");
+    if (webhook != null) {
+      targets.problem(webhook, false).ifPresent(problem -> {
+        throw ApiError.invalid("webhook_url", "webhook_url is refused: " + problem);
+      });
+    }
     if (email == null && webhook == null) {
       throw ApiError.invalid("notification_email", "give notification_email, webhook_url or both");
     }
@@ -73,12 +88,13 @@ public final class AlertRoutes {
         .setOrgId(principal.orgId()).setName(name).setApiKeyId(keyId).setThresholdPercent(threshold)
         .setNotificationEmail(email).setWebhookUrl(webhook)
         .setCreatedBy(principal.actor()).setCreatedAt(clock.millis())
+        .setWebhookSecretVersion(1)
         .build();
     rules.put(rule, List.of(audits.of(principal, "alert_created", keyId, principal.actor() + " created alert rule "
         + name + " at " + threshold + "% of " + key.getName(), Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
             "webhook", webhook == null ? "none" : "set"))), null);
-    return view(rule);
+    return withSecret(rule);
   }
 
   private Object delete(Context ctx, Principal principal) {
@@ -88,6 +104,30 @@ public final class AlertRoutes {
     rules.delete(rule, List.of(audits.of(principal, "alert_deleted", rule.getApiKeyId(), principal.actor()
         + " deleted alert rule " + rule.getName(), Map.of("alert_id", id))));
     return Map.of("id", id, "type", "alert_deleted");
+  }
+
+  private Object rotateSecret(Context ctx, Principal principal) {
+    String id = ctx.pathParam("alert_id");
+    AlertRule current = rules.get(id).filter(r -> r.getOrgId().equals(principal.orgId()))
+        .orElseThrow(() -> ApiError.notFound("no alert rule " + id));
+    if (current.getWebhookUrl() == null) {
+      throw ApiError.conflict("alert rule " + id + " has no webhook, so no signing secret");
+    }
+    AlertRule rotated = AlertRule.newBuilder(current).setWebhookSecretVersion(current.getWebhookSecretVersion() + 1)
+        .build();
+    rules.put(rotated, List.of(audits.of(principal, "alert_secret_rotated", current.getApiKeyId(), principal.actor()
+        + " rotated the webhook signing secret of alert rule " + current.getName(), Map.of("alert_id", id,
+            "secret_version", Integer.toString(rotated.getWebhookSecretVersion())))), current);
+    return withSecret(rotated);
+  }
+
+  /** The rule as JSON with its webhook signing secret: only in the answers that make a new one. */
+  private Map<String, Object> withSecret(AlertRule rule) {
+    Map<String, Object> out = view(rule);
+    if (rule.getWebhookUrl() != null) {
+      out.put("webhook_secret", signing.secretFor(rule.getId(), rule.getWebhookSecretVersion()));
+    }
+    return out;
   }
 
   /** The rule as JSON; a webhook URL is shown as set or not, since it often holds a secret. */

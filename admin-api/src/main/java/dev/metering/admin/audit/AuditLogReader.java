@@ -40,7 +40,12 @@ public final class AuditLogReader implements AutoCloseable {
   /** How long a read waits for this instance's own committed audit records to become readable. */
   private static final Duration OWN_WRITES_WAIT = Duration.ofSeconds(2);
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private static final int READERS = 4;
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(20);
+
+  private final java.util.concurrent.BlockingQueue<KafkaConsumer<byte[], byte[]>> consumers =
+      new java.util.concurrent.ArrayBlockingQueue<>(READERS);
+  private final List<KafkaConsumer<byte[], byte[]>> all = new ArrayList<>();
   private final int partitions;
   private final IntToLongFunction writtenHere;
 
@@ -55,8 +60,13 @@ public final class AuditLogReader implements AutoCloseable {
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.partitions = consumer.partitionsFor(Topics.AUDIT_LOG.name(), Duration.ofSeconds(30)).size();
+    for (int i = 0; i < READERS; i++) {
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+          new ByteArrayDeserializer());
+      all.add(consumer);
+      consumers.add(consumer);
+    }
+    this.partitions = all.get(0).partitionsFor(Topics.AUDIT_LOG.name(), Duration.ofSeconds(30)).size();
   }
 
   /**
@@ -65,10 +75,35 @@ public final class AuditLogReader implements AutoCloseable {
    * @param types event types to keep; empty keeps all
    * @param before only records below this offset (the cursor of the previous page), or null
    */
-  public synchronized Page read(String orgId, long from, long to, Set<String> types, int limit, Long before) {
+  public Page read(String orgId, long from, long to, Set<String> types, int limit, Long before) {
+    long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+    KafkaConsumer<byte[], byte[]> consumer;
+    try {
+      consumer = consumers.poll(READ_TIMEOUT.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unavailable("interrupted");
+    }
+    if (consumer == null) {
+      throw unavailable("every audit log reader is busy");
+    }
+    try {
+      return read(consumer, deadline, orgId, from, to, types, limit, before);
+    } finally {
+      consumers.add(consumer);
+    }
+  }
+
+  private static dev.metering.admin.http.ApiError unavailable(String why) {
+    return new dev.metering.admin.http.ApiError(503, "unavailable_error", "the audit log cannot be read right now ("
+        + why + "); retry", null);
+  }
+
+  private Page read(KafkaConsumer<byte[], byte[]> consumer, long deadline, String orgId, long from, long to,
+      Set<String> types, int limit, Long before) {
     TopicPartition partition = new TopicPartition(Topics.AUDIT_LOG.name(), partitionOf(orgId));
     consumer.assign(List.of(partition));
-    long end = readableEnd(partition);
+    long end = readableEnd(consumer, partition);
     if (before != null) {
       end = Math.min(end, before);
     }
@@ -77,11 +112,19 @@ public final class AuditLogReader implements AutoCloseable {
     long startOffset = start.get(partition) == null ? end : start.get(partition).offset();
     List<ConsumerRecord<byte[], byte[]>> inRange = new ArrayList<>();
     consumer.seek(partition, startOffset);
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    boolean complete = false;
     reading:
-    while (consumer.position(partition) < end && System.nanoTime() < deadline) {
+    while (!complete) {
+      if (consumer.position(partition) >= end) {
+        complete = true;
+        break;
+      }
+      if (System.nanoTime() > deadline) {
+        throw unavailable("reading the range took longer than " + READ_TIMEOUT);
+      }
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
         if (record.offset() >= end || record.timestamp() >= to + CLOCK_SKEW_MILLIS) {
+          complete = true;
           break reading;
         }
         inRange.add(record);
@@ -123,7 +166,7 @@ public final class AuditLogReader implements AutoCloseable {
    * returns before its markers are written, so right after this instance wrote audit records the
    * end can still lie before them for a few milliseconds: wait for them, briefly.
    */
-  private long readableEnd(TopicPartition partition) {
+  private long readableEnd(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition) {
     long own = writtenHere.applyAsLong(partition.partition());
     long deadline = System.nanoTime() + OWN_WRITES_WAIT.toNanos();
     long end = consumer.endOffsets(List.of(partition)).get(partition);
@@ -139,7 +182,7 @@ public final class AuditLogReader implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    consumer.close();
+  public void close() {
+    all.forEach(KafkaConsumer::close);
   }
 }

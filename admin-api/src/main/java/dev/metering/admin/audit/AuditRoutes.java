@@ -4,6 +4,7 @@ import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
 import dev.metering.records.AuditRecord;
+import dev.metering.schemas.UsageLimits;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -22,6 +23,7 @@ public final class AuditRoutes {
 
   static final Set<String> EVENT_TYPES = Set.of("key_created", "key_updated", "permission_changed", "limit_changed",
       "key_revoked", "key_rotated", "key_suspended", "key_reinstated", "alert_created", "alert_deleted",
+      "alert_secret_rotated",
       "threshold_crossed", "limit_breached", "usage_spike", "alert_delivered", "alert_delivery_failed");
 
   private final AuditLogReader reader;
@@ -48,7 +50,7 @@ public final class AuditRoutes {
     Set<String> types = Set.of();
     String typesParam = ctx.queryParam("event_types");
     if (typesParam != null && !typesParam.isBlank()) {
-      types = Set.of(typesParam.split(","));
+      types = new java.util.LinkedHashSet<>(List.of(typesParam.split(","))); // repeats are harmless
       for (String type : types) {
         if (!EVENT_TYPES.contains(type)) {
           throw ApiError.invalid("event_types", "unknown event type " + type + "; known: " + new java.util.TreeSet<>(EVENT_TYPES));
@@ -83,11 +85,17 @@ public final class AuditRoutes {
     if (value == null || value.isBlank()) {
       throw ApiError.invalid(field, field + " is required (yyyy-MM-dd)");
     }
+    LocalDate parsed;
     try {
-      return LocalDate.parse(value);
+      parsed = LocalDate.parse(value);
     } catch (DateTimeParseException e) {
       throw ApiError.invalid(field, field + " must be a date yyyy-MM-dd");
     }
+    if (!UsageLimits.queryable(parsed)) {
+      throw ApiError.invalid(field, field + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
+          + UsageLimits.LATEST_DATE);
+    }
+    return parsed;
   }
 
   private static Long page(String token) {

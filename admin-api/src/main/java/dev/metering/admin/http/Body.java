@@ -85,13 +85,14 @@ public final class Body {
     return value;
   }
 
-  public Long positiveLong(String field) {
+  /** A whole number from 1 to {@code max}, or null when absent or null. */
+  public Long positiveLong(String field, long max) {
     JsonNode node = json.get(field);
     if (node == null || node.isNull()) {
       return null;
     }
-    if (!node.canConvertToLong() || !node.isIntegralNumber() || node.asLong() <= 0) {
-      throw ApiError.invalid(field, field + " must be a positive whole number, or null for none");
+    if (!node.canConvertToLong() || !node.isIntegralNumber() || node.asLong() <= 0 || node.asLong() > max) {
+      throw ApiError.invalid(field, field + " must be a whole number from 1 to " + max + ", or null for none");
     }
     return node.asLong();
   }
@@ -101,7 +102,7 @@ public final class Body {
     if (node == null || node.isNull()) {
       throw ApiError.invalid(field, field + " is required");
     }
-    if (!node.isIntegralNumber() || node.asLong() < min || node.asLong() > max) {
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < min || node.asLong() > max) {
       throw ApiError.invalid(field, field + " must be a whole number from " + min + " to " + max);
     }
     return node.asInt();
@@ -112,7 +113,7 @@ public final class Body {
     if (node == null || node.isNull()) {
       return defaultValue;
     }
-    if (!node.isIntegralNumber() || node.asLong() < min) {
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < min) {
       throw ApiError.invalid(field, field + " must be a whole number of at least " + min);
     }
     return node.asLong();

@@ -11,6 +11,7 @@ import dev.metering.admin.http.Route;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.AuditRecord;
+import dev.metering.schemas.UsageLimits;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
@@ -39,7 +40,10 @@ public final class KeyRoutes {
   private final ObjectMapper json;
   private final Clock clock;
 
-  public KeyRoutes(KeyStore keys, Audits audits, ObjectMapper json, Clock clock) {
+  private final int maxKeysPerOrg;
+
+  public KeyRoutes(KeyStore keys, Audits audits, ObjectMapper json, Clock clock, int maxKeysPerOrg) {
+    this.maxKeysPerOrg = maxKeysPerOrg;
     this.keys = keys;
     this.audits = audits;
     this.json = json;
@@ -67,6 +71,7 @@ public final class KeyRoutes {
         "hard_limit"));
     List<String> permissions = Objects.requireNonNullElse(body.strings("permissions", PERMISSIONS), DEFAULT_PERMISSIONS);
     String name = name(body, true, permissions.contains(AdminAuth.ADMIN_PERMISSION));
+    requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
     long now = clock.millis();
     ApiKey key = ApiKey.newBuilder()
@@ -77,7 +82,7 @@ public final class KeyRoutes {
         .setKeyPrefix(Secrets.displayPrefix(secret))
         .setSecretHash(Secrets.hash(secret))
         .setPermissions(new ArrayList<>(permissions))
-        .setMaxTokensPerMonth(body.positiveLong("max_tokens_per_month"))
+        .setMaxTokensPerMonth(body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH))
         .setHardLimit(Objects.requireNonNullElse(body.bool("hard_limit"), false))
         .setStatus(ApiKeyStatus.ACTIVE)
         .setCreatedAt(now)
@@ -94,6 +99,7 @@ public final class KeyRoutes {
 
   /** An admin key for {@code adminEmail} in {@code principal}'s org; the answer holds its secret. */
   public Map<String, Object> createAdmin(Principal principal, String adminEmail) {
+    requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
     ApiKey key = adminKey("key_" + UUID.randomUUID().toString().replace("-", ""), principal.orgId(), adminEmail, secret,
         principal.actor());
@@ -173,7 +179,8 @@ public final class KeyRoutes {
           + current.getName() + " from " + current.getPermissions() + " to " + permissions,
           Map.of("from", String.join(",", current.getPermissions()), "to", String.join(",", permissions))));
     }
-    Long limit = body.has("max_tokens_per_month") ? body.positiveLong("max_tokens_per_month") : current.getMaxTokensPerMonth();
+    Long limit = body.has("max_tokens_per_month")
+        ? body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH) : current.getMaxTokensPerMonth();
     Boolean hard = body.has("hard_limit") ? body.bool("hard_limit") : current.getHardLimit();
     if (hard == null) {
       throw ApiError.invalid("hard_limit", "hard_limit must be true or false");
@@ -240,6 +247,15 @@ public final class KeyRoutes {
             ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
         Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))), current);
     return view(ctx, rotated, secret);
+  }
+
+  /** Keys are never deleted (a revoked key stays, with its audit trail), so an org's count is bounded. */
+  private void requireRoomForAKey(String orgId) {
+    int count = keys.ofOrg(orgId).size();
+    if (count >= maxKeysPerOrg) {
+      throw ApiError.conflict("this organisation already has " + count + " API keys, the most one may have"
+          + " (ADMIN_MAX_KEYS_PER_ORG)");
+    }
   }
 
   /**
@@ -329,7 +345,12 @@ public final class KeyRoutes {
       return null;
     }
     try {
-      return java.time.OffsetDateTime.parse(value).toInstant().toEpochMilli();
+      Instant parsed = java.time.OffsetDateTime.parse(value).toInstant();
+      if (!UsageLimits.queryable(java.time.LocalDate.ofInstant(parsed, java.time.ZoneOffset.UTC))) {
+        throw ApiError.invalid(field, field + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
+            + UsageLimits.LATEST_DATE);
+      }
+      return parsed.toEpochMilli();
     } catch (DateTimeParseException e) {
       throw ApiError.invalid(field, field + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
 import dev.metering.keys.ServiceToken;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -27,36 +28,92 @@ public final class MeteringClient {
 
   private final ServiceToken token;
 
-  public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json) {
+  public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json, int maxConcurrentQueries) {
+    this.inFlight = new java.util.concurrent.Semaphore(maxConcurrentQueries);
     this.token = token;
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.json = json;
   }
 
-  /** GET {@code path} with the non-null {@code params}; the answer's JSON. */
+  /** The largest answer read whole (by_key and totals; an org's keys are bounded, so it is too). */
+  static final int MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+  /** Usage queries under way at once; more answer 503, so concurrent reports cannot exhaust the heap. */
+  private final java.util.concurrent.Semaphore inFlight;
+
+  /** GET {@code path} with the non-null {@code params}; the answer's JSON, read whole (at most 32 MiB). */
   public JsonNode get(String path, Map<String, String> params) {
+    acquire();
+    try (InputStream body = send(path, params)) {
+      byte[] bytes = body.readNBytes(MAX_ANSWER_BYTES + 1);
+      if (bytes.length > MAX_ANSWER_BYTES) {
+        throw new ApiError(502, "api_error", "the usage answer is larger than " + MAX_ANSWER_BYTES / 1048576
+            + " MiB; ask for a shorter range", null);
+      }
+      return json.readTree(bytes);
+    } catch (IOException e) {
+      throw new ApiError(502, "api_error", "the usage service sent an unreadable answer", null);
+    } finally {
+      inFlight.release();
+    }
+  }
+
+  /**
+   * GET {@code path} with the non-null {@code params}, for an answer passed through as it comes
+   * (usage reports, tens of megabytes for a large org): the caller streams it to its client and
+   * must close it, which frees its place among the queries under way.
+   */
+  public InputStream stream(String path, Map<String, String> params) {
+    acquire();
+    try {
+      InputStream body = send(path, params);
+      return new java.io.FilterInputStream(body) {
+        private boolean closed;
+
+        @Override
+        public void close() throws IOException {
+          if (!closed) {
+            closed = true;
+            inFlight.release();
+          }
+          super.close();
+        }
+      };
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
+  }
+
+  private void acquire() {
+    if (!inFlight.tryAcquire()) {
+      throw new ApiError(503, "unavailable_error", "too many usage queries at once; retry shortly", null);
+    }
+  }
+
+  /** The body of a 200 answer; any other answer becomes the ApiError it stands for. */
+  private InputStream send(String path, Map<String, String> params) {
     String query = params.entrySet().stream().filter(e -> e.getValue() != null)
         .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
     HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path + (query.isEmpty() ? "" : "?" + query)))
         .header("Authorization", token.authorization()).timeout(Duration.ofSeconds(30)).GET().build();
-    HttpResponse<String> response;
+    HttpResponse<InputStream> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new ApiError(503, "unavailable_error", "the usage service cannot be reached right now", null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiError(503, "unavailable_error", "interrupted while asking the usage service", null);
     }
-    JsonNode body;
-    try {
-      body = json.readTree(response.body());
-    } catch (IOException e) {
-      throw new ApiError(502, "api_error", "the usage service sent an unreadable answer", null);
-    }
     if (response.statusCode() == 200) {
-      return body;
+      return response.body();
+    }
+    JsonNode body;
+    try (InputStream in = response.body()) {
+      body = json.readTree(in.readNBytes(64 * 1024));
+    } catch (IOException e) {
+      body = json.createObjectNode();
     }
     String message = body.at("/error/message").asText("usage query failed");
     throw switch (response.statusCode()) {

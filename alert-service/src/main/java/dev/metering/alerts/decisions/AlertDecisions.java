@@ -157,17 +157,19 @@ public final class AlertDecisions {
     return YearMonth.parse(period).plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
   }
 
-  private record Target(NotificationChannel channel, String address) {
+  /** Where a notification goes; a webhook also names the rule whose secret signs it. */
+  private record Target(NotificationChannel channel, String address, String signingKey) {
   }
 
   private static Set<Target> targets(Collection<AlertRule> rules) {
     Set<Target> targets = new LinkedHashSet<>();
     rules.stream().sorted(java.util.Comparator.comparing(AlertRule::getId)).forEach(rule -> {
       if (rule.getNotificationEmail() != null) {
-        targets.add(new Target(NotificationChannel.EMAIL, rule.getNotificationEmail()));
+        targets.add(new Target(NotificationChannel.EMAIL, rule.getNotificationEmail(), null));
       }
       if (rule.getWebhookUrl() != null) {
-        targets.add(new Target(NotificationChannel.WEBHOOK, rule.getWebhookUrl()));
+        targets.add(new Target(NotificationChannel.WEBHOOK, rule.getWebhookUrl(),
+            rule.getId() + ":" + rule.getWebhookSecretVersion()));
       }
     });
     return targets;
@@ -176,12 +178,15 @@ public final class AlertDecisions {
   private static void notify(Outputs out, String cause, String orgId, String apiKeyId, Set<Target> targets,
       String subject, String text, String type, Map<String, String> details, long now) {
     for (Target target : targets) {
-      String id = "ntf_" + hash(cause + "|" + target.channel() + "|" + target.address());
+      // a webhook is per rule (each signs with its own secret), an email per address
+      String id = "ntf_" + hash(cause + "|" + target.channel() + "|" + target.address()
+          + (target.signingKey() == null ? "" : "|" + target.signingKey()));
       String body = target.channel() == NotificationChannel.EMAIL ? text + "\n\nNotification " + id + "\n"
           : webhookBody(id, type, orgId, apiKeyId, subject, text, details);
       out.notifications().add(Notification.newBuilder()
           .setId(id).setOrgId(orgId).setApiKeyId(apiKeyId).setChannel(target.channel())
           .setTarget(target.address()).setSubject(subject).setBody(body).setCause(cause).setCreatedAt(now)
+          .setSigningKey(target.signingKey())
           .build());
     }
   }

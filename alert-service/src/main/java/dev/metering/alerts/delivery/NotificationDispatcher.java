@@ -35,14 +35,18 @@ import org.slf4j.LoggerFactory;
  * Delivers the notifications outbox (read_committed, so only notifications of committed
  * transactions go out). Each channel works on its own (email on its own threads, webhooks
  * asynchronously) and retries with backoff are scheduled, never slept, so a slow or dead
- * endpoint holds back nothing else. Offsets are committed below the oldest delivery in flight:
+ * endpoint holds back nothing else. Deliveries are fair: one organisation has at most
+ * {@code ALERT_MAX_IN_FLIGHT_PER_ORG} under way, and one of its targets a quarter of that; the
+ * rest of its notifications wait here, in order, while other organisations' go out. Offsets are
+ * committed below the oldest delivery in flight or waiting:
  * delivery is at-least-once, and a repeat carries the same notification id. Every final outcome
  * is an audit record: alert_delivered or alert_delivery_failed.
  */
 public final class NotificationDispatcher implements Runnable, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(NotificationDispatcher.class);
-  private static final int MAX_IN_FLIGHT = 1000;
+  /** Notifications read but not yet delivered (in flight or waiting), beyond which reading pauses. */
+  private static final int MAX_OUTSTANDING = 10_000;
 
   private final AlertServiceConfig config;
   private final Map<NotificationChannel, Channel> channels;
@@ -53,11 +57,22 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   private final OffsetTracker offsets = new OffsetTracker();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  private volatile Throwable failure;
+  private final int maxPerOrg;
+  private final int maxPerTarget;
+  /** Guarded by itself: deliveries under way per org and per org|target, and what waits per org. */
+  private final Map<String, Integer> inFlight = new java.util.HashMap<>();
+  private final Map<String, java.util.ArrayDeque<Waiting>> waiting = new java.util.LinkedHashMap<>();
+
+  private record Waiting(TopicPartition partition, long offset, Channel channel, Notification notification) {
+  }
 
   public NotificationDispatcher(AlertServiceConfig config, Map<NotificationChannel, Channel> channels, Clock clock) {
     this.config = config;
     this.channels = Map.copyOf(channels);
     this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+    this.maxPerOrg = config.maxInFlightPerOrg();
+    this.maxPerTarget = Math.max(1, config.maxInFlightPerOrg() / 4);
     this.clock = clock;
     Properties consumerProps = new Properties();
     consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
@@ -77,14 +92,11 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         new org.apache.kafka.common.serialization.ByteArraySerializer());
   }
 
-  /** The standard channels: SMTP email and signed webhooks. */
+  /** The standard channels: SMTP email and webhooks signed with each rule's secret. */
   public static Map<NotificationChannel, Channel> standardChannels(AlertServiceConfig config, Clock clock) {
-    if (config.webhookSecret().equals(AlertServiceConfig.DEV_WEBHOOK_SECRET)) {
-      log.warn("webhooks are signed with the built-in development secret: set ALERT_WEBHOOK_SECRET");
-    }
     return Map.of(
         NotificationChannel.EMAIL, new EmailChannel(config.smtp()),
-        NotificationChannel.WEBHOOK, new WebhookChannel(new WebhookSignature(config.webhookSecret()),
+        NotificationChannel.WEBHOOK, new WebhookChannel(config.webhookSigning(), config.webhookTargets(),
             config.webhookTimeout(), clock));
   }
 
@@ -96,6 +108,10 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           commit();
           offsets.forget(partitions);
+          synchronized (inFlight) {
+            // their new owner delivers them from the committed offsets
+            waiting.values().forEach(queue -> queue.removeIf(w -> partitions.contains(w.partition())));
+          }
         }
 
         @Override
@@ -107,12 +123,14 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           dispatch(record);
         }
+        startWaiting();
         applyBackpressure();
         commit();
       }
     } catch (WakeupException closing) {
       // close() was called
     } catch (RuntimeException e) {
+      failure = e;
       log.error("notification dispatcher stopping after an unexpected error", e);
     } finally {
       commit();
@@ -137,13 +155,71 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
       return;
     }
     offsets.started(partition, record.offset());
-    deliver(channel, notification, 1).whenComplete((attempt, error) -> {
+    Waiting delivery = new Waiting(partition, record.offset(), channel, notification);
+    synchronized (inFlight) {
+      java.util.ArrayDeque<Waiting> queue = waiting.get(notification.getOrgId());
+      if (queue != null || !mayStart(notification)) {
+        waiting.computeIfAbsent(notification.getOrgId(), org -> new java.util.ArrayDeque<>()).add(delivery);
+        return;
+      }
+      started(notification, 1);
+    }
+    start(delivery);
+  }
+
+  /** Whether the org, and the target, have room for one more delivery; called holding the lock. */
+  private boolean mayStart(Notification notification) {
+    return inFlight.getOrDefault(notification.getOrgId(), 0) < maxPerOrg
+        && inFlight.getOrDefault(targetKey(notification), 0) < maxPerTarget;
+  }
+
+  private void started(Notification notification, int delta) {
+    inFlight.merge(notification.getOrgId(), delta, (a, b) -> a + b == 0 ? null : a + b);
+    inFlight.merge(targetKey(notification), delta, (a, b) -> a + b == 0 ? null : a + b);
+  }
+
+  private static String targetKey(Notification notification) {
+    return notification.getOrgId() + "|" + notification.getTarget();
+  }
+
+  /** Starts waiting deliveries that now have room, each org's in order. */
+  private void startWaiting() {
+    List<Waiting> ready = new java.util.ArrayList<>();
+    synchronized (inFlight) {
+      for (var it = waiting.values().iterator(); it.hasNext(); ) {
+        java.util.ArrayDeque<Waiting> queue = it.next();
+        while (!queue.isEmpty() && mayStart(queue.peek().notification())) {
+          Waiting next = queue.poll();
+          started(next.notification(), 1);
+          ready.add(next);
+        }
+        if (queue.isEmpty()) {
+          it.remove();
+        }
+      }
+    }
+    ready.forEach(this::start);
+  }
+
+  private void start(Waiting delivery) {
+    Notification notification = delivery.notification();
+    deliver(delivery.channel(), notification, 1).whenComplete((attempt, error) -> {
       if (error != null) {
         log.error("delivery of notification {} failed unexpectedly", notification.getId(), error);
         record(notification, new Attempt.Failed("internal error: " + error.getMessage()), 0);
       }
-      offsets.done(partition, record.offset());
+      synchronized (inFlight) {
+        started(notification, -1);
+      }
+      offsets.done(delivery.partition(), delivery.offset());
     });
+  }
+
+  /** Deliveries under way per org right now (for tests and metrics). */
+  public int inFlight(String orgId) {
+    synchronized (inFlight) {
+      return inFlight.getOrDefault(orgId, 0);
+    }
   }
 
   /** Attempts delivery until it succeeds, fails for good, or runs out of attempts; records the outcome. */
@@ -202,10 +278,10 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   }
 
   private void applyBackpressure() {
-    int inFlight = offsets.inFlight();
-    if (inFlight >= MAX_IN_FLIGHT) {
+    int outstanding = offsets.inFlight();
+    if (outstanding >= MAX_OUTSTANDING) {
       consumer.pause(consumer.assignment());
-    } else if (inFlight < MAX_IN_FLIGHT / 2 && !consumer.paused().isEmpty()) {
+    } else if (outstanding < MAX_OUTSTANDING / 2 && !consumer.paused().isEmpty()) {
       consumer.resume(consumer.paused());
     }
   }
@@ -219,6 +295,22 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
       } catch (RuntimeException e) {
         log.warn("cannot commit delivery offsets now: {}", e.getMessage());
       }
+    }
+  }
+
+  /** Why {@link #run} stopped on its own, or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Stops reading and waits for the loop to end, leaving the channels open for a successor. */
+  public void stop() {
+    running = false;
+    consumer.wakeup();
+    try {
+      stopped.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

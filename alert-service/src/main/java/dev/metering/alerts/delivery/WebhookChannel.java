@@ -1,6 +1,8 @@
 package dev.metering.alerts.delivery;
 
 import dev.metering.records.Notification;
+import dev.metering.webhooks.WebhookSigning;
+import dev.metering.webhooks.WebhookTargets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,49 +14,72 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * Webhooks: an HTTP POST of the notification's JSON body with an {@code Idempotency-Key} (the
- * notification id) and a signature header, sent asynchronously so a slow or dead endpoint holds
- * no thread. Connection errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail.
+ * Webhooks: an HTTP POST of the notification's JSON body, signed in the Standard Webhooks form
+ * with the secret of the rule it is for ({@code webhook-id} is the notification id, also sent as
+ * {@code Idempotency-Key}), sent asynchronously so a slow or dead endpoint holds no thread. The
+ * target is checked against {@link WebhookTargets} on every attempt, off the caller's thread
+ * (name resolution may block): a refused target fails at once and is not retried. Connection
+ * errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail.
  */
 public final class WebhookChannel implements Channel {
 
-  public static final String SIGNATURE_HEADER = "X-Metering-Signature";
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
 
   private final HttpClient http;
-  private final WebhookSignature signature;
+  private final WebhookSigning signing;
+  private final WebhookTargets targets;
   private final Duration timeout;
   private final Clock clock;
+  private final ExecutorService resolver = Executors.newFixedThreadPool(2, runnable -> {
+    Thread thread = new Thread(runnable, "webhook-target-check");
+    thread.setDaemon(true);
+    return thread;
+  });
 
-  public WebhookChannel(WebhookSignature signature, Duration timeout, Clock clock) {
+  public WebhookChannel(WebhookSigning signing, WebhookTargets targets, Duration timeout, Clock clock) {
     this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
-    this.signature = signature;
+    this.signing = signing;
+    this.targets = targets;
     this.timeout = timeout;
     this.clock = clock;
   }
 
   @Override
   public CompletableFuture<Attempt> send(Notification notification) {
-    URI uri;
+    String signingKey = notification.getSigningKey();
+    int separator = signingKey == null ? -1 : signingKey.lastIndexOf(':');
+    if (separator < 0) {
+      return CompletableFuture.completedFuture(new Attempt.Failed("no signing key: written before per-rule secrets"));
+    }
+    int version;
     try {
-      uri = URI.create(notification.getTarget());
-    } catch (IllegalArgumentException e) {
-      return CompletableFuture.completedFuture(new Attempt.Failed("invalid webhook URL"));
+      version = Integer.parseInt(signingKey.substring(separator + 1));
+    } catch (NumberFormatException e) {
+      return CompletableFuture.completedFuture(new Attempt.Failed("malformed signing key"));
     }
-    if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
-      return CompletableFuture.completedFuture(new Attempt.Failed("webhook URL must be http or https"));
-    }
+    String secret = signing.secretFor(signingKey.substring(0, separator), version);
+    return CompletableFuture.supplyAsync(() -> targets.problem(notification.getTarget(), true), resolver)
+        .thenCompose(problem -> problem.isPresent()
+            ? CompletableFuture.completedFuture(new Attempt.Failed("refused: " + problem.get()))
+            : post(notification, secret));
+  }
+
+  private CompletableFuture<Attempt> post(Notification notification, String secret) {
     long timestamp = clock.instant().getEpochSecond();
-    byte[] body = notification.getBody().getBytes(StandardCharsets.UTF_8);
-    HttpRequest request = HttpRequest.newBuilder(uri)
+    HttpRequest request = HttpRequest.newBuilder(URI.create(notification.getTarget()))
         .timeout(timeout)
         .header("Content-Type", "application/json")
         .header("User-Agent", "metering-alert-service")
         .header(IDEMPOTENCY_HEADER, notification.getId())
-        .header(SIGNATURE_HEADER, signature.header(timestamp, body))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .header(WebhookSigning.ID_HEADER, notification.getId())
+        .header(WebhookSigning.TIMESTAMP_HEADER, Long.toString(timestamp))
+        .header(WebhookSigning.SIGNATURE_HEADER, WebhookSigning.signature(secret, notification.getId(), timestamp,
+            notification.getBody()))
+        .POST(HttpRequest.BodyPublishers.ofString(notification.getBody(), StandardCharsets.UTF_8))
         .build();
     return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .thenApply(WebhookChannel::classify)
@@ -63,6 +88,11 @@ public final class WebhookChannel implements Channel {
           return new Attempt.Retry((cause instanceof HttpTimeoutException ? "timed out: " : "cannot reach: ")
               + cause.getClass().getSimpleName(), Optional.empty());
         });
+  }
+
+  @Override
+  public void close() {
+    resolver.shutdownNow();
   }
 
   private static Attempt classify(HttpResponse<Void> response) {

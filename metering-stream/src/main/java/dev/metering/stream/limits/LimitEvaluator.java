@@ -66,8 +66,7 @@ public final class LimitEvaluator {
     List<AlertRule> ordered = new ArrayList<>(rules);
     ordered.sort(Comparator.comparingInt(AlertRule::getThresholdPercent).thenComparing(AlertRule::getId));
     for (AlertRule rule : ordered) {
-      // used / limit >= threshold / 100, in integers: exact at the boundary
-      boolean reached = used * 100 >= (long) rule.getThresholdPercent() * limit;
+      boolean reached = reachedPercent(used, rule.getThresholdPercent(), limit);
       if (reached && !state.getFiredRuleIds().contains(rule.getId())) {
         state.getFiredRuleIds().add(rule.getId());
         events.add(event(LimitEventKind.THRESHOLD_CROSSED, apiKeyId, period, state, key, used, limit,
@@ -104,5 +103,17 @@ public final class LimitEvaluator {
         .setTriggeringEventId(triggeringEventId)
         .setDetectedAt(detectedAt)
         .build();
+  }
+
+  /**
+   * used / limit >= percent / 100, in integers: exact at the boundary, and without overflow
+   * whatever the limit (admin-api bounds new limits, but a key's stored limit is not re-checked).
+   */
+  static boolean reachedPercent(long used, int percent, long limit) {
+    if (used <= Long.MAX_VALUE / 100 && limit <= Long.MAX_VALUE / 100) {
+      return used * 100 >= (long) percent * limit;
+    }
+    return java.math.BigInteger.valueOf(used).multiply(java.math.BigInteger.valueOf(100))
+        .compareTo(java.math.BigInteger.valueOf(percent).multiply(java.math.BigInteger.valueOf(limit))) >= 0;
   }
 }

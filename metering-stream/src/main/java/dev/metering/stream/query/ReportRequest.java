@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import java.nio.charset.StandardCharsets;
+import dev.metering.schemas.UsageLimits;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -72,7 +73,12 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
       return defaultValue;
     }
     try {
-      return OffsetDateTime.parse(value).toInstant();
+      Instant parsed = OffsetDateTime.parse(value).toInstant();
+      if (!UsageLimits.queryable(LocalDate.ofInstant(parsed, ZoneOffset.UTC))) {
+        throw new BadRequestException(parameter, parameter + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
+            + UsageLimits.LATEST_DATE);
+      }
+      return parsed;
     } catch (DateTimeParseException e) {
       throw new BadRequestException(parameter, parameter + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z, got '"
           + value + "'");
@@ -83,11 +89,17 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
     if (value == null || value.isBlank()) {
       throw new BadRequestException(parameter, parameter + " is required (yyyy-MM-dd)");
     }
+    LocalDate parsed;
     try {
-      return LocalDate.parse(value);
+      parsed = LocalDate.parse(value);
     } catch (DateTimeParseException e) {
       throw new BadRequestException(parameter, parameter + " must be a date yyyy-MM-dd, got '" + value + "'");
     }
+    if (!UsageLimits.queryable(parsed)) {
+      throw new BadRequestException(parameter, parameter + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
+          + UsageLimits.LATEST_DATE);
+    }
+    return parsed;
   }
 
   /** A date range with both ends included, at most {@code maxDays} long. */
