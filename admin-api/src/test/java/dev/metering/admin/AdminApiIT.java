@@ -376,6 +376,21 @@ class AdminApiIT {
         "/v1/organizations/audit_logs?start_date=2026-11-01&end_date=2026-11-02&event_types=nope", "Bearer " + ALICE_KEY)
         .body()).at("/error/field").asText());
     assertEquals(404, rawGet("/v1/organizations/api_keys/key_nope", "Bearer " + ALICE_KEY).statusCode());
+    // issue 14: each of these answered 500
+    assertEquals("event_types", invalidGetField(
+        "/v1/organizations/audit_logs?start_date=2026-11-01&end_date=2026-11-02&event_types=key_created,key_created"));
+    assertEquals("start_date", invalidGetField("/v1/organizations/audit_logs?start_date=%2B300000000-01-01&end_date=2026-11-02"));
+    assertEquals("start_date", invalidGetField("/v1/organizations/usage?start_date=%2B300000000-01-01&end_date=2026-11-02"));
+    assertEquals("starting_at", invalidGetField("/v1/organizations/usage_report?starting_at=%2B300000000-01-01T00:00:00Z"));
+    assertEquals("created_before", invalidGetField("/v1/organizations/api_keys?created_before=%2B300000000-01-01T00:00:00Z"));
+    assertEquals("max_tokens_per_month", invalidField("/v1/organizations/api_keys",
+        "{\"name\":\"x\",\"max_tokens_per_month\":92233720368547758}"));
+  }
+
+  private static String invalidGetField(String path) throws Exception {
+    HttpResponse<String> response = rawGet(path, "Bearer " + ALICE_KEY);
+    assertEquals(400, response.statusCode(), path + ": " + response.body());
+    return Json.mapper().readTree(response.body()).at("/error/field").asText();
   }
 
   @Test

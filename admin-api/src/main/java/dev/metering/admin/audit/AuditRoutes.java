@@ -50,7 +50,11 @@ public final class AuditRoutes {
     Set<String> types = Set.of();
     String typesParam = ctx.queryParam("event_types");
     if (typesParam != null && !typesParam.isBlank()) {
-      types = new java.util.LinkedHashSet<>(List.of(typesParam.split(","))); // repeats are harmless
+      List<String> named = List.of(typesParam.split(","));
+      types = new java.util.LinkedHashSet<>(named);
+      if (types.size() < named.size()) {
+        throw ApiError.invalid("event_types", "event_types names a type more than once: " + typesParam);
+      }
       for (String type : types) {
         if (!EVENT_TYPES.contains(type)) {
           throw ApiError.invalid("event_types", "unknown event type " + type + "; known: " + new java.util.TreeSet<>(EVENT_TYPES));

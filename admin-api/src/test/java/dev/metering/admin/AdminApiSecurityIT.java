@@ -1,0 +1,312 @@
+package dev.metering.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metering.admin.http.Route;
+import dev.metering.client.AdminClient;
+import dev.metering.client.AdminClient.CreateApiKey;
+import dev.metering.client.Models.AlertInfo;
+import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.config.Env;
+import dev.metering.json.Json;
+import dev.metering.kafka.KafkaBroker;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.keys.Secrets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * admin-api's security, walked from its route table so a new route cannot be forgotten: every
+ * route with every kind of bad credential, every route with another organisation's ids, and every
+ * field of every request body with hostile values. A real broker; no metering-stream (nothing
+ * here gets as far as a usage query).
+ */
+class AdminApiSecurityIT {
+
+  private static final String ALICE_KEY = Secrets.generate();
+  private static final String GATEWAY_TOKEN = "security-it-gateway-token";
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final ObjectMapper JSON = Json.mapper();
+
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(2);
+  private static AdminApi api;
+  private static AdminClient alice;
+  private static String baseUrl;
+
+  @BeforeAll
+  static void start() throws Exception {
+    api = AdminApi.start(AdminConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_URL", "http://127.0.0.1:1",
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
+        "ADMIN_BOOTSTRAP_ORG_ID", "org-a",
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "alice@a.example",
+        "METERING_BOOTSTRAP_ADMIN_KEY", ALICE_KEY,
+        "GATEWAY_TOKENS", "gw:org-a:" + GATEWAY_TOKEN))), Clock.systemUTC());
+    baseUrl = "http://127.0.0.1:" + api.port();
+    alice = AdminClient.create(baseUrl, ALICE_KEY);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  @Test
+  void shouldAnswerEveryRouteWithTheExactStatusForEachKindOfBadCredential() throws Exception {
+    String revoked = api.provisionAdminKey("org-a", "revoked@a.example");
+    alice.apiKeys().revoke(idOf(revoked));
+    String rotatedOut = api.provisionAdminKey("org-a", "rotated@a.example");
+    alice.apiKeys().rotate(idOf(rotatedOut), Duration.ZERO);
+    String expired = api.provisionAdminKey("org-a", "expired@a.example");
+    alice.apiKeys().rotate(idOf(expired), Duration.ofSeconds(1));
+    String nonAdmin = alice.apiKeys().create(CreateApiKey.named("not an admin")).key();
+    KafkaTestSupport.await("the grace period of the old secret to end", Duration.ofSeconds(10),
+        () -> status("GET", "/v1/organizations/api_keys", expired, null) == 401);
+    Map<String, Integer> expected = new LinkedHashMap<>();
+    expected.put(null, 401);
+    expected.put("not-even-a-key", 401);
+    expected.put(Secrets.generate(), 401);
+    expected.put(revoked, 401);
+    expected.put(rotatedOut, 401);
+    expected.put(expired, 401);
+    expected.put(nonAdmin, 403);
+    expected.put(GATEWAY_TOKEN, 401);
+
+    List<String> wrong = new ArrayList<>();
+    for (Route route : api.routes()) {
+      String path = route.path().replaceAll("\\{[^}]+}", "some-id");
+      expected.forEach((secret, status) -> {
+        int got = status(route.method(), path, secret, "{}");
+        if (got != status) {
+          wrong.add(route.method() + " " + route.path() + " with " + describe(secret) + ": " + got + ", not " + status);
+        }
+      });
+    }
+    for (String secret : new String[] {null, ALICE_KEY, nonAdmin, "nope"}) {
+      int got = status("POST", "/v1/usage/events", secret, "{\"events\":[]}");
+      if (got != 401) {
+        wrong.add("POST /v1/usage/events with " + describe(secret) + ": " + got + ", not 401 (it wants a gateway token)");
+      }
+    }
+
+    assertEquals(List.of(), wrong);
+  }
+
+  @Test
+  void shouldAnswerAnotherOrganisationsIdsAsIfTheyDidNotExist() throws Exception {
+    String bobKey = api.provisionAdminKey("org-b", "bob@b.example");
+    ApiKeyInfo aliceKey = alice.apiKeys().create(CreateApiKey.named("alice's").maxTokensPerMonth(100L));
+    AlertInfo aliceRule = alice.alerts().create("alice's rule", aliceKey.id(), 50, null, "https://hooks.a.example/x");
+    Map<String, String> ids = Map.of("api_key_id", aliceKey.id(), "alert_id", aliceRule.id());
+
+    List<String> wrong = new ArrayList<>();
+    int checked = 0;
+    for (Route route : api.routes()) {
+      if (route.pathParams().isEmpty()) {
+        continue;
+      }
+      String path = route.path();
+      for (String param : route.pathParams()) {
+        path = path.replace("{" + param + "}", ids.get(param));
+      }
+      int got = status(route.method(), path, bobKey, "{}");
+      checked++;
+      if (got != 404) {
+        wrong.add(route.method() + " " + route.path() + " with another org's id: " + got + ", not 404");
+      }
+    }
+
+    assertEquals(List.of(), wrong);
+    assertTrue(checked >= 5, "every route with an id was walked: " + checked);
+    assertEquals("active", alice.apiKeys().get(aliceKey.id()).status(), "and nothing of alice's changed");
+    assertTrue(alice.alerts().list().stream().anyMatch(a -> a.id().equals(aliceRule.id())));
+  }
+
+  @Test
+  void shouldAnswer400NamingTheFieldForEveryHostileValueOfEveryBodyField() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("fuzzed").maxTokensPerMonth(1000L));
+    Map<String, ObjectNode> valid = new LinkedHashMap<>();
+    valid.put("POST /v1/organizations/api_keys", object(Map.of("name", "fuzz")));
+    valid.put("POST /v1/organizations/api_keys/{api_key_id}", object(Map.of()));
+    valid.put("POST /v1/organizations/api_keys/{api_key_id}/rotate", object(Map.of("grace_period_seconds", 0)));
+    valid.put("POST /v1/organizations/alerts", object(Map.of("name", "fuzz", "key_id", key.id(),
+        "threshold_percent", 50, "notification_email", "ops@a.example")));
+    List<String> hostile = List.of("\"" + "x".repeat(100_000) + "\"", "12", "-1", "0", "true", "[]", "[1,\"a\"]",
+        "{}", "{\"a\":{\"b\":[]}}", "99999999999999999999999999", "1e309", "-9223372036854775808", "9223372036854775807",
+        "1.5", "\"\"", "\"   \"", "\"\\u0000\"", "\"ключ 🔑 \\u202e\"", "\"system:alert-service\"",
+        "\"" + "é".repeat(300) + "\"");
+
+    List<String> wrong = new ArrayList<>();
+    int sent = 0;
+    for (Route route : api.routes()) {
+      String name = route.method() + " " + route.path();
+      if (!route.method().equals("POST") || route.bodyFields().isEmpty()) {
+        continue;
+      }
+      assertTrue(valid.containsKey(name), "a valid body is known for " + name);
+      for (String field : route.bodyFields()) {
+        for (String value : hostile) {
+          ObjectNode body = valid.get(name).deepCopy();
+          String path = route.path().replace("{api_key_id}", alice.apiKeys().create(CreateApiKey.named("target")).id());
+          HttpResponse<String> response = send("POST", path, ALICE_KEY, withRaw(body, field, value));
+          sent++;
+          String shown = value.length() > 40 ? value.substring(0, 40) + "..." : value;
+          if (response.statusCode() >= 500) {
+            wrong.add(name + " " + field + "=" + shown + ": " + response.statusCode());
+          } else if (response.statusCode() == 400) {
+            String named = JSON.readTree(response.body()).at("/error/field").asText(null);
+            if (!field.equals(named)) {
+              wrong.add(name + " " + field + "=" + shown + ": 400 naming " + named);
+            }
+          } else if (mustBeRefused(value)) {
+            wrong.add(name + " " + field + "=" + shown + ": " + response.statusCode() + ", not 400");
+          }
+        }
+      }
+    }
+    for (String garbage : List.of("", "{", "[]", "null", "\"text\"", "{\"a\":" + "[".repeat(5000))) {
+      int got = send("POST", "/v1/organizations/api_keys", ALICE_KEY, garbage).statusCode();
+      if (got != 400) {
+        wrong.add("POST /v1/organizations/api_keys with body " + garbage.substring(0, Math.min(20, garbage.length()))
+            + ": " + got);
+      }
+    }
+
+    assertEquals(List.of(), wrong);
+    assertTrue(sent > 300, "sent " + sent);
+  }
+
+  @Test
+  void shouldAnswerEachHostileIngestFieldOnItsOwnNamingIt() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("ingested"));
+    List<String> fields = List.of("event_id", "api_key_id", "model", "input_tokens", "output_tokens",
+        "cache_creation_input_tokens", "cache_read_input_tokens", "timestamp", "gateway_id", "request_id");
+    List<String> hostile = List.of("\"" + "x".repeat(10_000) + "\"", "-1", "true", "[]", "{}",
+        "99999999999999999999999999", "1e309", "1.5", "\"\"", "\"ключ 🔑\"");
+    List<String> wrong = new ArrayList<>();
+    for (String field : fields) {
+      List<String> events = new ArrayList<>();
+      for (String value : hostile) {
+        ObjectNode event = object(Map.of("event_id", "e-" + field + events.size(), "api_key_id", key.id(),
+            "model", "m", "input_tokens", 1, "output_tokens", 1));
+        events.add(withRaw(event, field, value));
+      }
+      HttpResponse<String> response = send("POST", "/v1/usage/events", GATEWAY_TOKEN,
+          "{\"events\":[" + String.join(",", events) + "]}");
+      if (response.statusCode() >= 500) {
+        wrong.add(field + ": " + response.statusCode() + " " + response.body());
+        continue;
+      }
+      JsonNode results = JSON.readTree(response.body()).get("results");
+      for (int i = 0; i < hostile.size(); i++) {
+        JsonNode result = results.get(i);
+        if (result.get("status").asText().equals("rejected") && !field.equals(result.at("/error/field").asText(null))) {
+          wrong.add(field + "=" + hostile.get(i).substring(0, Math.min(20, hostile.get(i).length())) + ": rejected naming "
+              + result.at("/error/field").asText(null));
+        }
+      }
+    }
+    assertEquals(List.of(), wrong);
+  }
+
+  @Test
+  void shouldBoundTheKeysOfAnOrganisation() throws Exception {
+    // issue 14: keys per org had no upper bound (they are never deleted, only revoked)
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
+        "ADMIN_BOOTSTRAP_ORG_ID", "org-capped",
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "cap@capped.example",
+        "ADMIN_MAX_KEYS_PER_ORG", "3"));
+    String secret = Secrets.generate();
+    env.put("METERING_BOOTSTRAP_ADMIN_KEY", secret);
+    try (AdminApi capped = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+      AdminClient admin = AdminClient.create("http://127.0.0.1:" + capped.port(), secret);
+      admin.apiKeys().revoke(admin.apiKeys().create(CreateApiKey.named("second")).id());
+      admin.apiKeys().create(CreateApiKey.named("third"));
+
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(dev.metering.client.AdminApiException.Conflict.class,
+          () -> admin.apiKeys().create(CreateApiKey.named("fourth")));
+
+      assertTrue(refused.getMessage().contains("already has 3 API keys"), refused.getMessage());
+    }
+  }
+
+  /** Values no field of this API accepts: oversized, nested, or numbers no field can hold. */
+  private static boolean mustBeRefused(String value) {
+    return value.length() > 2048 || value.startsWith("{") || value.startsWith("[1") || value.equals("1e309")
+        || value.equals("99999999999999999999999999") || value.equals("1.5");
+  }
+
+  /** {@code body} with {@code field} set to the raw JSON {@code value}, exactly as written (1e309 stays 1e309). */
+  private static String withRaw(ObjectNode body, String field, String value) throws Exception {
+    body.put(field, "__RAW__");
+    return JSON.writeValueAsString(body).replace("\"__RAW__\"", value);
+  }
+
+  private static ObjectNode object(Map<String, Object> fields) {
+    return JSON.valueToTree(fields);
+  }
+
+  private static String idOf(String secret) {
+    String prefix = Secrets.displayPrefix(secret);
+    for (ApiKeyInfo key : alice.apiKeys().list(null)) {
+      if (key.keyPrefix().equals(prefix)) {
+        return key.id();
+      }
+    }
+    throw new AssertionError("no key with prefix " + prefix);
+  }
+
+  private static String describe(String secret) {
+    if (secret == null) {
+      return "no key";
+    }
+    return secret.length() > 12 ? secret.substring(0, 12) + "..." : secret;
+  }
+
+  private static int status(String method, String path, String secret, String body) {
+    try {
+      return send(method, path, secret, body).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static HttpResponse<String> send(String method, String path, String secret, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .header("Content-Type", "application/json")
+        .method(method, body == null || method.equals("GET") || method.equals("DELETE")
+            ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (secret != null) {
+      request.header("Authorization", "Bearer " + secret);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
