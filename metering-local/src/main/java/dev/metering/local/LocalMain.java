@@ -27,8 +27,11 @@ public final class LocalMain {
     System.out.println("  admin key      " + system.adminKey() + "   (export ADMIN_KEY=" + system.adminKey() + ")");
     System.out.println("  admin API      " + system.adminUrl() + "   (OpenAPI: " + system.adminUrl() + "/openapi.json)");
     System.out.println("  gateway        " + system.gatewayUrl() + "/v1/messages   (x-api-key: a key's secret)");
-    System.out.println("  usage queries  " + system.meteringUrl());
-    System.out.println("  usage ingest   " + system.adminUrl() + "/v1/usage/events   (Bearer " + system.gatewayToken() + ")");
+    System.out.println("  usage queries  " + system.meteringUrl() + "   (internal, loopback: " + system.queryAuthorization()
+        + ")");
+    System.out.println("  usage ingest   " + system.adminUrl() + "/v1/usage/events   (Bearer " + system.gatewayToken()
+        + ", for " + system.gatewayOrgs() + ")");
+    System.out.println("  alert health   " + system.alertsUrl() + "/health/ready");
     System.out.println("  Kafka          " + system.bootstrapServers());
     if (system.smtp() != null) {
       System.out.println("  SMTP sink      127.0.0.1:" + system.smtp().getSmtp().getPort() + "   (alert emails are counted below)");

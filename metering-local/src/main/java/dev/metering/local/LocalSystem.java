@@ -46,6 +46,8 @@ public final class LocalSystem implements AutoCloseable {
   private TrafficGenerator traffic;
   private String adminKey;
   private String gatewayToken;
+  private String gatewayOrgs;
+  private AlertService alerts;
 
   private LocalSystem() {
   }
@@ -92,14 +94,16 @@ public final class LocalSystem implements AutoCloseable {
       env.put("SMTP_HOST", "127.0.0.1");
       env.put("SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()));
     }
-    AlertService alerts = AlertService.start(AlertServiceConfig.from(new Env(env)), Clock.systemUTC());
+    alerts = AlertService.start(AlertServiceConfig.from(new Env(env)), Clock.systemUTC());
     parts.add(alerts);
 
     adminKey = env.computeIfAbsent("METERING_BOOTSTRAP_ADMIN_KEY", k -> Secrets.generate());
     String org = env.getOrDefault("ADMIN_BOOTSTRAP_ORG_ID", "org-default");
     // <gateway_id>:<orgs>:<token>; the token may itself hold colons
-    gatewayToken = env.computeIfAbsent("GATEWAY_TOKENS", k -> "local-gateway:" + org + ":local-gateway-token")
-        .split(",")[0].strip().split(":", 3)[2];
+    String[] firstGateway = env.computeIfAbsent("GATEWAY_TOKENS", k -> "local-gateway:" + org + ":local-gateway-token")
+        .split(",")[0].strip().split(":", 3);
+    gatewayOrgs = firstGateway[1];
+    gatewayToken = firstGateway[2];
     if (!metering.awaitRunning(Duration.ofSeconds(90))) {
       throw new IllegalStateException("metering-stream did not start");
     }
@@ -150,6 +154,20 @@ public final class LocalSystem implements AutoCloseable {
 
   public String gatewayToken() {
     return gatewayToken;
+  }
+
+  /** The organisations the first gateway token reports for. */
+  public String gatewayOrgs() {
+    return gatewayOrgs;
+  }
+
+  /** The Authorization header metering-stream's query API wants (it listens on loopback only). */
+  public String queryAuthorization() {
+    return metering.queryToken().authorization();
+  }
+
+  public String alertsUrl() {
+    return "http://localhost:" + alerts.httpPort();
   }
 
   public String adminUrl() {

@@ -24,6 +24,7 @@ public final class QueryDemo {
     env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
     env.put("METERING_TOPIC_PARTITIONS", "3");
     env.putIfAbsent("METERING_STATE_DIR", Files.createTempDirectory("metering-demo").toString());
+    env.putIfAbsent("METERING_QUERY_TOKEN", "demo-query-token-0123456789");
     MeteringConfig config = MeteringConfig.from(new Env(env));
     try (Admin admin = Admin.create(TestCluster.adminConfig(kafka.bootstrapServers()))) {
       config.kafka().topicSetup().apply(admin);
@@ -37,8 +38,8 @@ public final class QueryDemo {
       kafka.close();
     }));
     app.awaitRunning(Duration.ofSeconds(60));
-    System.out.printf("%nmetering-stream query API on http://localhost:%d (keys key-0..key-5, orgs org-0 and org-1)%n",
-        app.httpPort());
+    System.out.printf("%nmetering-stream query API on http://localhost:%d (keys key-0..key-5, orgs org-0 and org-1;"
+        + " Authorization: Bearer %s)%n", app.httpPort(), env.get("METERING_QUERY_TOKEN"));
     app.awaitStopped();
   }
 }
