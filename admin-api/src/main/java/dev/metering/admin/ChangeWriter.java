@@ -152,7 +152,9 @@ public final class ChangeWriter implements AutoCloseable {
           last = e;
           discard(slot);
           if (fresh) {
+            // not even a new producer can reach the cluster: say so now rather than wait again
             healthy = false;
+            break;
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -227,7 +229,7 @@ public final class ChangeWriter implements AutoCloseable {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
     return props;

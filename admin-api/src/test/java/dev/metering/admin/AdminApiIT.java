@@ -189,6 +189,17 @@ class AdminApiIT {
     assertNotNull(org.asOf());
     assertTrue(bob.usage().byKey(today, today).stream().noneMatch(u -> u.apiKeyId().equals(key.id())),
         "org-b sees none of org-a's usage");
+    // issue 14: reports are streamed through admin-api rather than read whole into its heap
+    String report = "usage_report?bucket_width=1d&group_by=api_key_id&starting_at=" + today + "T00:00:00Z";
+    HttpResponse<String> viaAdmin = rawGet("/v1/organizations/" + report, "Bearer " + ALICE_KEY);
+    HttpResponse<String> direct = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metering.httpPort()
+        + "/v1/orgs/org-a/" + report)).header("Authorization", "Bearer " + QUERY_TOKEN).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, viaAdmin.statusCode(), viaAdmin.body());
+    JsonNode passed = Json.mapper().readTree(viaAdmin.body());
+    JsonNode original = Json.mapper().readTree(direct.body());
+    assertEquals(original.get("data"), passed.get("data"));
+    assertTrue(passed.get("data").get(0).get("results").size() >= 2);
   }
 
   @Test

@@ -1,0 +1,65 @@
+package dev.metering.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.metering.client.AdminApiException;
+import dev.metering.client.AdminClient;
+import dev.metering.client.AdminClient.CreateApiKey;
+import dev.metering.client.AdminClient.UpdateApiKey;
+import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.config.Env;
+import dev.metering.kafka.EmbeddedKafka;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.keys.Secrets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** admin-api when its Kafka cluster goes away: it says so, it does not answer 500 while claiming to be ready. */
+class AdminApiOutageIT {
+
+  @Test
+  void shouldAnswer503AndReportUnreadyWhenKafkaCannotTakeChanges() throws Exception {
+    // issue 14: a broken change writer answered 500 to every change, revocations included, while /health/ready said 200
+    String adminKey = Secrets.generate();
+    EmbeddedKafka kafka = KafkaTestSupport.brokerWithTopics(1);
+    AdminApi api = null;
+    boolean brokerStopped = false;
+    try {
+      api = AdminApi.start(AdminConfig.from(new Env(Map.of(
+          "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+          "ADMIN_HTTP_PORT", "0",
+          "ADMIN_HTTP_BIND", "127.0.0.1",
+          "METERING_QUERY_TOKEN", Secrets.generate(),
+          "METERING_WEBHOOK_SIGNING_KEY", "outage-it-webhook-signing-key-0123456789",
+          "METERING_BOOTSTRAP_ADMIN_KEY", adminKey))), Clock.systemUTC());
+      AdminClient client = AdminClient.create("http://127.0.0.1:" + api.port(), adminKey);
+      ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("before the outage"));
+      assertEquals(200, ready(api));
+
+      kafka.close();
+      brokerStopped = true;
+
+      assertThrows(AdminApiException.Unavailable.class,
+          () -> client.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(10L)));
+      assertEquals(503, ready(api), "unready while no change can be written");
+    } finally {
+      if (!brokerStopped) {
+        kafka.close();
+      }
+      if (api != null) {
+        api.close();
+      }
+    }
+  }
+
+  private static int ready(AdminApi api) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+        + "/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+}
