@@ -112,19 +112,14 @@ public final class AuditLogReader implements AutoCloseable {
     long startOffset = start.get(partition) == null ? end : start.get(partition).offset();
     List<ConsumerRecord<byte[], byte[]>> inRange = new ArrayList<>();
     consumer.seek(partition, startOffset);
-    boolean complete = false;
     reading:
-    while (!complete) {
-      if (consumer.position(partition) >= end) {
-        complete = true;
-        break;
-      }
+    while (consumer.position(partition) < end) {
       if (System.nanoTime() > deadline) {
+        // a page missing records it should hold would be silently wrong: refuse instead
         throw unavailable("reading the range took longer than " + READ_TIMEOUT);
       }
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
         if (record.offset() >= end || record.timestamp() >= to + CLOCK_SKEW_MILLIS) {
-          complete = true;
           break reading;
         }
         inRange.add(record);

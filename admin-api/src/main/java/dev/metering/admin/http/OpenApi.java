@@ -42,14 +42,16 @@ public final class OpenApi {
       path.put(route.method().toLowerCase(Locale.ROOT), operation);
     }
     paths.put("/v1/usage/events", Map.of("post", Map.of(
-        "summary", "Usage from gateways: a JSON batch of up to 1000 events, each checked and answered on its own",
+        "summary", "Usage from gateways: a JSON batch of up to 1000 events (each with its event_id), each checked and"
+            + " answered on its own; answered once Kafka has the accepted ones",
         "security", List.of(Map.of("gatewayToken", List.of())),
         "requestBody", Map.of("content", Map.of("application/json", Map.of("schema", Map.of("type", "object",
             "properties", Map.of("events", Map.of("type", "array", "maxItems", 1000)))))),
         "responses", Map.of("202", Map.of("description", "every event accepted"),
             "207", Map.of("description", "some events rejected; see results"),
             "400", Map.of("$ref", "#/components/responses/Error"),
-            "401", Map.of("$ref", "#/components/responses/Error")))));
+            "401", Map.of("$ref", "#/components/responses/Error"),
+            "503", Map.of("description", "Kafka did not acknowledge every event in time; retry the batch as it was")))));
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("openapi", "3.0.3");
     doc.put("info", Map.of("title", "Token metering admin API", "version", version));
@@ -57,7 +59,8 @@ public final class OpenApi {
     doc.put("components", Map.of(
         "securitySchemes", Map.of(
             "bearerAuth", Map.of("type", "http", "scheme", "bearer"),
-            "gatewayToken", Map.of("type", "http", "scheme", "bearer", "description", "a token from GATEWAY_TOKENS"),
+            "gatewayToken", Map.of("type", "http", "scheme", "bearer", "description",
+                "a gateway's token from GATEWAY_TOKENS, bound to its organisations"),
             "apiKeyHeader", Map.of("type", "apiKey", "in", "header", "name", "x-api-key")),
         "responses", Map.of("Error", Map.of("description", "{\"error\": {\"type\", \"message\", \"field\"}}"))));
     return doc;

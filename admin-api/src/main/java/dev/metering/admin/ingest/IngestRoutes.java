@@ -84,10 +84,13 @@ public final class IngestRoutes {
     for (int i = 0; i < events.size(); i++) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("index", i);
+      JsonNode givenId = events.get(i).get("event_id");
+      if (givenId != null && givenId.isTextual() && givenId.asText().length() <= UsageLimits.MAX_FIELD_LENGTH) {
+        result.put("event_id", givenId.asText()); // so a caller can match a refusal to its event
+      }
       results.add(result);
       try {
         UsageEvent event = toEvent(events.get(i), gateway);
-        result.put("event_id", event.getEventId());
         pending.put(i, reporter.deliver(event));
       } catch (ApiError e) {
         result.put("status", "rejected");
