@@ -303,17 +303,6 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     return failure;
   }
 
-  /** Stops reading and waits for the loop to end, leaving the channels open for a successor. */
-  public void stop() {
-    running = false;
-    consumer.wakeup();
-    try {
-      stopped.await(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   @Override
   public void close() {
     running = false;
