@@ -137,7 +137,11 @@ public final class TopicView<K, V> implements AutoCloseable {
   public void sync(int partition, Duration timeout) throws InterruptedException {
     Sync sync = new Sync(new TopicPartition(topic, partition));
     syncs.add(sync);
-    consumer.wakeup();
+    if (isCaughtUp()) {
+      // the reading loop is running and takes a wake-up as "a sync is waiting"; before that the
+      // set-up calls would take it as "closing", and the loop serves syncs within 200 ms anyway
+      consumer.wakeup();
+    }
     try {
       sync.done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
