@@ -174,14 +174,21 @@ public final class AdminApi implements AutoCloseable {
       return;
     }
     Principal system = new Principal(config.bootstrapOrgId(), SYSTEM_ACTOR, "-");
+    String secret = config.bootstrapAdminKey().orElseGet(Secrets::generate);
+    try {
+      keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), secret, system);
+    } catch (ApiError e) {
+      if (e.status() != 409) {
+        throw e;
+      }
+      // the write is conditional on the key not existing: another instance created it meanwhile
+      log.info("bootstrap admin key of {} was created by another admin-api instance", config.bootstrapOrgId());
+      return;
+    }
     if (config.bootstrapAdminKey().isPresent()) {
-      keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), config.bootstrapAdminKey().get(),
-          system);
       log.info("bootstrap admin key of {} created from METERING_BOOTSTRAP_ADMIN_KEY", config.bootstrapOrgId());
       return;
     }
-    String secret = Secrets.generate();
-    keyRoutes.putBootstrap(id, config.bootstrapOrgId(), config.bootstrapAdminEmail(), secret, system);
     // Printed once, to the console only, the way a first-run password is: it is stored hashed.
     System.out.println();
     System.out.println("  Bootstrap admin key for organisation " + config.bootstrapOrgId() + " (shown only now):");
