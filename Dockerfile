@@ -3,6 +3,23 @@
 # docker-compose.yml builds every service this way.
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /src
+# Dependencies and plugins first, in a layer of their own: building the poms alone (empty
+# modules) downloads everything, so a change to the sources reuses this layer.
+COPY mvnw pom.xml ./
+COPY .mvn .mvn
+COPY schemas/pom.xml schemas/
+COPY schemas/src/main/avro schemas/src/main/avro
+COPY kafka-support/pom.xml kafka-support/
+COPY embedded-kafka/pom.xml embedded-kafka/
+COPY metering-stream/pom.xml metering-stream/
+COPY alert-service/pom.xml alert-service/
+COPY gateway-client/pom.xml gateway-client/
+COPY admin-client/pom.xml admin-client/
+COPY admin-api/pom.xml admin-api/
+COPY demo-gateway/pom.xml demo-gateway/
+COPY metering-local/pom.xml metering-local/
+COPY bench/pom.xml bench/
+RUN ./mvnw -q -B install -DskipTests
 COPY . .
 ARG MODULE
 RUN ./mvnw -q -B install -DskipTests \
