@@ -18,12 +18,12 @@ import dev.metering.admin.usage.MeteringClient;
 import dev.metering.admin.usage.UsageRoutes;
 import dev.metering.gateway.UsageReporter;
 import dev.metering.json.Json;
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import io.javalin.json.JavalinJackson;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
@@ -43,6 +43,7 @@ public final class AdminApi implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final String SYSTEM_ACTOR = "system:admin-api";
+  private static final String STARTED = "metering.started";
   /** Usage queries one instance has under way at once; more answer 503 (each may hold tens of MB). */
   private static final int USAGE_QUERIES_AT_ONCE = 8;
 
@@ -75,7 +76,7 @@ public final class AdminApi implements AutoCloseable {
     routes.addAll(new AlertRoutes(rules, keys, audits, json, clock, config.webhookSigning(), config.webhookTargets()).routes());
     routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json, USAGE_QUERIES_AT_ONCE), keys).routes());
     routes.addAll(new AuditRoutes(auditLog).routes());
-    new JvmMemoryMetrics().bindTo(metrics);
+    ServiceMetrics.attach(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);
     Map<String, Object> openApi = OpenApi.document(routes, "0.1.0");
     this.server = Javalin.create(cfg -> {
@@ -104,8 +105,14 @@ public final class AdminApi implements AutoCloseable {
       ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ok" : "unavailable"));
     });
     server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-    server.after(ctx -> metrics.counter("admin.http.requests", "method", ctx.method().name(),
-        "route", ctx.endpointHandlerPath(), "status", Integer.toString(ctx.statusCode())).increment());
+    server.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+    server.after(ctx -> {
+      Long started = ctx.attribute(STARTED);
+      if (started != null) {
+        ServiceMetrics.httpRequest(metrics, "admin-api", ctx.method().name(), ctx.endpointHandlerPath(),
+            ctx.statusCode(), System.nanoTime() - started);
+      }
+    });
     server.exception(ApiError.class, (e, ctx) -> {
       if (e.status() == 503) {
         ctx.header("Retry-After", "1");
@@ -214,6 +221,7 @@ public final class AdminApi implements AutoCloseable {
     keys.close();
     rules.close();
     writer.close();
+    ServiceMetrics.detach(metrics);
     metrics.close();
   }
 }

@@ -422,6 +422,10 @@ class AdminApiIT {
     }
     assertEquals(api.routes().size() + 1, documented, "nothing documented that is not served, and the ingest endpoint");
     assertFalse(doc.at("/paths/~1v1~1usage~1events/post").isMissingNode());
+    String metrics = rawGet("/metrics", null).body();
+    assertTrue(metrics.contains("http_server_requests_seconds_bucket{method=\"GET\",route=\"/openapi.json\","
+        + "service=\"admin-api\",status=\"200\""), "request latency histograms by route");
+    assertTrue(metrics.contains("jvm_gc_pause_seconds") || metrics.contains("jvm_threads_live_threads"), "JVM metrics");
   }
 
   @Test

@@ -7,11 +7,16 @@ import dev.metering.alerts.delivery.Channel;
 import dev.metering.alerts.delivery.NotificationDispatcher;
 import dev.metering.alerts.processing.AlertProcessor;
 import dev.metering.kafka.TopicView;
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -49,13 +54,16 @@ public final class AlertService implements AutoCloseable {
     return thread;
   });
   private final AtomicLong dispatcherRestarts = new AtomicLong();
+  private final PrometheusMeterRegistry metrics;
   private final HttpServer http;
   private volatile NotificationDispatcher dispatcher;
   private volatile Thread dispatcherThread;
   private volatile boolean closing;
 
   private AlertService(AlertServiceConfig config, Clock clock, Map<NotificationChannel, Channel> channels,
-      TopicView<String, AlertRule> rules, TopicView<String, ApiKey> keys, AlertProcessor processor) {
+      TopicView<String, AlertRule> rules, TopicView<String, ApiKey> keys, AlertProcessor processor,
+      PrometheusMeterRegistry metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.clock = clock;
     this.channels = Map.copyOf(channels);
@@ -72,7 +80,16 @@ public final class AlertService implements AutoCloseable {
       boolean ready = ready();
       respond(exchange, ready ? 200 : 503, "{\"status\":\"" + (ready ? "ok" : "unavailable") + "\"}", "application/json");
     });
-    http.createContext("/metrics", exchange -> respond(exchange, 200, metrics(), "text/plain; version=0.0.4"));
+    Gauge.builder("alert.service.ready", this, service -> service.ready() ? 1 : 0)
+        .description("1 while every part runs (both views, the processor, the dispatcher)").register(metrics);
+    FunctionCounter.builder("alert.dispatcher.restarts", dispatcherRestarts, AtomicLong::get)
+        .description("Notification dispatchers replaced after their thread died").register(metrics);
+    Gauge.builder("alert.deliveries.outstanding", this, service -> service.dispatcher == null ? 0
+            : service.dispatcher.outstanding())
+        .description("Notifications read and not yet finished: under way or waiting for their org's room")
+        .register(metrics);
+    http.createContext("/metrics", exchange -> respond(exchange, 200, metrics.scrape(),
+        "text/plain; version=0.0.4; charset=utf-8"));
   }
 
   public static AlertService start(AlertServiceConfig config, Clock clock) throws InterruptedException {
@@ -88,11 +105,13 @@ public final class AlertService implements AutoCloseable {
     TopicView<String, ApiKey> keys = TopicView.start(config.kafka().bootstrapServers(), Topics.API_KEYS.name(),
         Topics.API_KEYS.keySerde().deserializer(), Topics.API_KEYS.valueSerde().deserializer(), null);
     keys.awaitCaughtUp(Duration.ofSeconds(60));
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ServiceMetrics.attach(metrics);
     AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(rules::values), apiKeyId -> {
       ApiKey key = keys.get(apiKeyId);
       return key != null && key.getStatus() == ApiKeyStatus.REVOKED;
-    });
-    AlertService service = new AlertService(config, clock, channels, rules, keys, processor);
+    }, metrics);
+    AlertService service = new AlertService(config, clock, channels, rules, keys, processor, metrics);
     new Thread(processor, "alert-processor").start();
     service.startDispatcher();
     service.supervisor.scheduleWithFixedDelay(service::supervise, 1, 1, TimeUnit.SECONDS);
@@ -129,7 +148,7 @@ public final class AlertService implements AutoCloseable {
   }
 
   private synchronized void startDispatcher() {
-    dispatcher = new NotificationDispatcher(config, channels, clock);
+    dispatcher = new NotificationDispatcher(config, channels, clock, metrics);
     dispatcherThread = new Thread(dispatcher, "notification-dispatcher");
     dispatcherThread.start();
   }
@@ -148,11 +167,6 @@ public final class AlertService implements AutoCloseable {
     }
   }
 
-  private String metrics() {
-    return "# TYPE alert_service_ready gauge\nalert_service_ready " + (ready() ? 1 : 0) + "\n"
-        + "# TYPE alert_dispatcher_restarts_total counter\nalert_dispatcher_restarts_total " + dispatcherRestarts.get()
-        + "\n";
-  }
 
   private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -176,5 +190,7 @@ public final class AlertService implements AutoCloseable {
     current.close();
     rules.close();
     keys.close();
+    ServiceMetrics.detach(metrics);
+    metrics.close();
   }
 }

@@ -276,6 +276,37 @@ class AlertServiceIT {
     }
   }
 
+  @Test
+  @Order(7)
+  void shouldExposeWhatItDidAndWhatItSkippedInMetrics() throws Exception {
+    // issue 17: alert-service had no /metrics; unreadable records were only a log line
+    produce(Topics.LIMIT_EVENTS.name(), "key-garbage", new byte[] {1, 2, 3});
+
+    String[] scraped = {""};
+    KafkaTestSupport.await("the skipped record in /metrics", Duration.ofSeconds(30), () -> {
+      scraped[0] = httpBody(service, "/metrics");
+      return scraped[0].contains("metering_records_unreadable_total{reader=\"alert-processor\",topic=\"limit-events\"} 1.0")
+          && scraped[0].contains("alert_events_processed_total{topic=\"limit-events\"}");
+    });
+
+    String metrics = scraped[0];
+    assertTrue(metrics.contains("alert_deliveries_total{channel=\"email\",outcome=\"delivered\"}"), metrics);
+    assertTrue(metrics.contains("alert_delivery_latency_seconds_bucket{channel=\"email\""), metrics);
+    assertTrue(metrics.contains("alert_key_states_total{state=\"active\"}"), "the reinstatement after the restart");
+    assertTrue(metrics.contains("alert_service_ready 1.0"), metrics);
+    assertTrue(metrics.contains("jvm_memory_used_bytes"), metrics);
+  }
+
+  private static String httpBody(AlertService service, String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
   private static int httpStatus(AlertService service, String path) {
     try {
       return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(

@@ -1,5 +1,6 @@
 package dev.metering.kafka;
 
+import dev.metering.metrics.ServiceMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,8 +226,7 @@ public final class TopicView<K, V> implements AutoCloseable {
       key = keys.deserialize(record.topic(), record.key());
       value = values.deserialize(record.topic(), record.value());
     } catch (SerializationException e) {
-      log.error("skipping unreadable record of topic {} partition {} offset {}: {}", record.topic(),
-          record.partition(), record.offset(), e.getMessage());
+      ServiceMetrics.unreadable("view-" + topic, record, e);
       return;
     }
     if (key != null && apply(key, value, record.offset())) {

@@ -7,6 +7,7 @@ import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.stream.query.QueryServer;
 import dev.metering.stream.query.QueryService;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -73,12 +74,13 @@ public final class MeteringApp implements AutoCloseable {
       log.warn("METERING_QUERY_TOKEN is unset: the query API accepts a token generated for this process only;"
           + " set it (shared with admin-api and every instance) to serve admin-api or run more instances");
     }
-    QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), config.queryToken(), status::get);
+    PrometheusMeterRegistry metrics = metricsRegistry();
+    QueryServer server = QueryServer.start(config.httpBind(), config.httpPort(), config.queryToken(), metrics,
+        status::get);
     HostInfo self = new HostInfo(config.advertisedHost(), server.port());
     Properties props = StreamsSettings.of(config);
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices, usagePartitions), props);
-    PrometheusMeterRegistry metrics = metricsRegistry();
     MeteringApp app = new MeteringApp(streams, server, metrics, config.queryToken());
     app.bindMetrics();
     streams.setGlobalStateRestoreListener(app.restoreTracker());
@@ -174,6 +176,7 @@ public final class MeteringApp implements AutoCloseable {
       crashMarker.closedCleanly();
     }
     server.close();
+    ServiceMetrics.detach(metrics);
     metrics.close();
   }
 
@@ -190,6 +193,7 @@ public final class MeteringApp implements AutoCloseable {
   }
 
   private void bindMetrics() {
+    ServiceMetrics.attach(metrics);
     new KafkaStreamsMetrics(streams).bindTo(metrics);
     for (String counter : List.of(IngestCounters.ACCEPTED, IngestCounters.DUPLICATE, IngestCounters.DEAD_LETTERED)) {
       Gauge.builder("metering.ingest.events", this, app -> app.localCounter(counter))

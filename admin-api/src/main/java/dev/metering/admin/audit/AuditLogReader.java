@@ -1,5 +1,6 @@
 package dev.metering.admin.audit;
 
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
@@ -18,8 +19,6 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads an organisation's audit records for a time range straight from audit-log: the org's
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditLogReader implements AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(AuditLogReader.class);
   /** Record timestamps are set by producers; allow for clocks a little apart. */
   private static final long CLOCK_SKEW_MILLIS = Duration.ofMinutes(5).toMillis();
 
@@ -150,8 +148,7 @@ public final class AuditLogReader implements AutoCloseable {
     try {
       return Topics.AUDIT_LOG.valueSerde().deserializer().deserialize(record.topic(), record.value());
     } catch (SerializationException e) {
-      log.error("skipping unreadable audit record partition {} offset {}: {}", record.partition(), record.offset(),
-          e.getMessage());
+      ServiceMetrics.unreadable("admin-audit-reader", record, e);
       return null;
     }
   }

@@ -1,11 +1,14 @@
 package dev.metering.alerts.delivery;
 
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.alerts.decisions.AlertDecisions;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,6 +61,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile Throwable failure;
+  private final MeterRegistry metrics;
   private final int maxPerOrg;
   private final int maxPerTarget;
   /** Guarded by itself: deliveries under way per org and per org|target, and what waits per org. */
@@ -67,7 +71,9 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   private record Waiting(TopicPartition partition, long offset, Channel channel, Notification notification) {
   }
 
-  public NotificationDispatcher(AlertServiceConfig config, Map<NotificationChannel, Channel> channels, Clock clock) {
+  public NotificationDispatcher(AlertServiceConfig config, Map<NotificationChannel, Channel> channels, Clock clock,
+      MeterRegistry metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.channels = Map.copyOf(channels);
     this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
@@ -146,8 +152,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     try {
       notification = Topics.NOTIFICATIONS.valueSerde().deserializer().deserialize(record.topic(), record.value());
     } catch (SerializationException e) {
-      log.error("skipping unreadable notification partition {} offset {}: {}", record.partition(), record.offset(),
-          e.getMessage());
+      ServiceMetrics.unreadable("alert-dispatcher", record, e);
       return;
     }
     Channel channel = notification == null ? null : channels.get(notification.getChannel());
@@ -215,6 +220,11 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     });
   }
 
+  /** Notifications read and not yet finished: under way or waiting for room. */
+  public int outstanding() {
+    return offsets.inFlight();
+  }
+
   /** Deliveries under way per org right now (for tests and metrics). */
   public int inFlight(String orgId) {
     synchronized (inFlight) {
@@ -227,6 +237,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     return channel.send(notification).thenCompose(result -> {
       if (result instanceof Attempt.Retry retry && attempt < config.maxAttempts() && running) {
         Duration wait = backoff.before(attempt + 1, retry.after().orElse(null));
+        metrics.counter("alert.delivery.retries", "channel", channelName(notification)).increment();
         log.warn("notification {} to {} attempt {} failed ({}); retrying in {} ms", notification.getId(),
             redact(notification), attempt, retry.detail(), wait.toMillis());
         return CompletableFuture.supplyAsync(() -> null,
@@ -238,8 +249,17 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     });
   }
 
+  private static String channelName(Notification notification) {
+    return notification.getChannel().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   private void record(Notification notification, Attempt result, int attempts) {
     boolean delivered = result instanceof Attempt.Delivered;
+    metrics.counter("alert.deliveries", "channel", channelName(notification), "outcome",
+        delivered ? "delivered" : "failed").increment();
+    // from the decision that made the notification to its final outcome, retries included
+    Timer.builder("alert.delivery.latency").tag("channel", channelName(notification)).publishPercentileHistogram()
+        .register(metrics).record(Math.max(0, clock.millis() - notification.getCreatedAt()), TimeUnit.MILLISECONDS);
     String type = delivered ? "alert_delivered" : "alert_delivery_failed";
     String description = notification.getChannel().name().toLowerCase(java.util.Locale.ROOT) + " notification to "
         + redact(notification) + (delivered ? " delivered" : " not delivered") + " after " + attempts

@@ -1,5 +1,6 @@
 package dev.metering.alerts.processing;
 
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.alerts.decisions.AlertDecisions;
 import dev.metering.alerts.decisions.Outputs;
@@ -24,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -75,11 +77,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private volatile Throwable failure;
   private long nextLapseCheck;
   private int consecutiveAborts;
+  private final MeterRegistry metrics;
 
   /**
    * @param revoked whether an API key is revoked, by the latest api-keys record known
    */
-  public AlertProcessor(AlertServiceConfig config, Clock clock, RuleIndex rules, Predicate<String> revoked) {
+  public AlertProcessor(AlertServiceConfig config, Clock clock, RuleIndex rules, Predicate<String> revoked,
+      MeterRegistry metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.clock = clock;
     this.rules = rules;
@@ -114,8 +119,11 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       consumer.subscribe(List.of(Topics.LIMIT_EVENTS.name(), Topics.SPIKE_EVENTS.name()), new Rebalance());
       while (running) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-        if (!records.isEmpty()) {
-          inTransaction(() -> process(records), offsets(records));
+        if (!records.isEmpty() && inTransaction(() -> process(records), offsets(records))) {
+          for (TopicPartition partition : records.partitions()) {
+            metrics.counter("alert.events.processed", "topic", partition.topic())
+                .increment(records.records(partition).size());
+          }
         }
         if (clock.millis() >= nextLapseCheck) {
           reinstateLapsed();
@@ -150,8 +158,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       try {
         outputs = decide(record, pending, now);
       } catch (SerializationException e) {
-        log.error("skipping unreadable record of topic {} partition {} offset {}: {}", record.topic(),
-            record.partition(), record.offset(), e.getMessage());
+        ServiceMetrics.unreadable("alert-processor", record, e);
         continue;
       }
       send(outputs);
@@ -202,7 +209,8 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
    * committed. On a retriable failure the transaction is aborted and the consumer rewound to
    * the committed offsets, so the same records are processed again.
    */
-  private void inTransaction(java.util.function.Supplier<Map<String, KeyStatus>> work,
+  /** Runs {@code work} and commits it with {@code offsets}; false when it was aborted (and rewound). */
+  private boolean inTransaction(java.util.function.Supplier<Map<String, KeyStatus>> work,
       Map<TopicPartition, OffsetAndMetadata> offsets) {
     producer.beginTransaction();
     try {
@@ -213,6 +221,8 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       producer.commitTransaction();
       statuses.putAll(pending);
       consecutiveAborts = 0;
+      count(pending);
+      return true;
     } catch (ProducerFencedException | InvalidProducerEpochException | FencedInstanceIdException
         | OutOfOrderSequenceException | AuthorizationException fatal) {
       throw fatal;
@@ -224,7 +234,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       log.warn("aborted a transaction ({} in a row); processing its records again: {}", consecutiveAborts,
           e.getMessage());
       rewind();
+      return false;
     }
+  }
+
+  /** Counts the key states a committed transaction wrote (suspensions and reinstatements). */
+  private void count(Map<String, KeyStatus> written) {
+    written.values().forEach(status -> metrics.counter("alert.key.states", "state",
+        status.getState().name().toLowerCase(java.util.Locale.ROOT)).increment());
   }
 
   private void rewind() {

@@ -1,5 +1,6 @@
 package dev.metering.alerts.processing;
 
+import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
@@ -16,13 +17,10 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Reads the committed latest status of every key in some key-status partitions. */
 final class KeyStatusLoader {
 
-  private static final Logger log = LoggerFactory.getLogger(KeyStatusLoader.class);
 
   private KeyStatusLoader() {
   }
@@ -50,8 +48,7 @@ final class KeyStatusLoader {
               latest.put(record.key(), status);
             }
           } catch (SerializationException e) {
-            log.error("skipping unreadable key-status record partition {} offset {}: {}", record.partition(),
-                record.offset(), e.getMessage());
+            ServiceMetrics.unreadable("alert-key-status-loader", record, e);
           }
         }
       }

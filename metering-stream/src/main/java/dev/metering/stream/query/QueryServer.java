@@ -2,6 +2,8 @@ package dev.metering.stream.query;
 
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
+import dev.metering.metrics.ServiceMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -20,6 +22,8 @@ import org.slf4j.LoggerFactory;
 public final class QueryServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(QueryServer.class);
+
+  private static final String STARTED = "metering.started";
 
   private final Javalin app;
   private volatile QueryService service;
@@ -43,13 +47,22 @@ public final class QueryServer implements AutoCloseable {
   }
 
   /** Starts listening at once (port 0 picks a free one); queries answer 503 until {@link #serve} is called. */
-  public static QueryServer start(String bind, int port, ServiceToken token, Supplier<Status> status) {
+  public static QueryServer start(String bind, int port, ServiceToken token, MeterRegistry metrics,
+      Supplier<Status> status) {
     ObjectMapper json = Json.mapper();
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.jsonMapper(new JavalinJackson(json, false));
     });
     QueryServer server = new QueryServer(app, json);
+    app.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+    app.after(ctx -> {
+      Long started = ctx.attribute(STARTED);
+      if (started != null) {
+        ServiceMetrics.httpRequest(metrics, "metering-stream", ctx.method().name(), ctx.endpointHandlerPath(),
+            ctx.statusCode(), System.nanoTime() - started);
+      }
+    });
     app.before("/v1/*", ctx -> {
       if (!token.accepts(ctx.header("Authorization"))) {
         throw new UnauthorizedException();

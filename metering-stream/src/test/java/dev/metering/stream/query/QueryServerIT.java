@@ -267,6 +267,9 @@ class QueryServerIT {
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("metering_ingest_events{outcome=\"accepted\"}"), "ingest counters");
     assertTrue(metrics.body().contains("kafka_stream_"), "Kafka Streams metrics");
+    assertTrue(metrics.body().contains("http_server_requests_seconds_bucket{method=\"GET\","
+        + "route=\"/health/live\",service=\"metering-stream\",status=\"200\""), "request latency histograms");
+    assertTrue(metrics.body().contains("jvm_memory_used_bytes"), "JVM metrics");
   }
 
   @Test
@@ -308,7 +311,8 @@ class QueryServerIT {
 
   @Test
   void shouldAnswer503BeforeTheInstanceServes() throws Exception {
-    try (QueryServer starting = QueryServer.start("127.0.0.1", 0, ServiceToken.of(TestCluster.QUERY_TOKEN), () -> null)) {
+    try (QueryServer starting = QueryServer.start("127.0.0.1", 0, ServiceToken.of(TestCluster.QUERY_TOKEN),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> null)) {
       HttpResponse<String> query = HTTP.send(HttpRequest.newBuilder(URI.create(
           "http://127.0.0.1:" + starting.port() + "/v1/keys/key-1/current_period"))
           .header("Authorization", "Bearer " + TestCluster.QUERY_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
