@@ -117,7 +117,7 @@ public final class MeteringClient {
     }
     String message = body.at("/error/message").asText("usage query failed");
     throw switch (response.statusCode()) {
-      case 400 -> ApiError.invalid(body.at("/error/parameter").asText(null), message);
+      case 400 -> ApiError.invalid(body.at("/error/field").asText(null), message);
       case 404 -> ApiError.notFound(message);
       case 503 -> new ApiError(503, "unavailable_error", message, null);
       default -> new ApiError(502, "api_error", "the usage service answered " + response.statusCode(), null);

@@ -56,12 +56,13 @@ public final class Views {
   }
 
   public record Error(ErrorBody error) {
-    public static Error of(String type, String message, String parameter) {
-      return new Error(new ErrorBody(type, message, parameter));
+    public static Error of(String type, String message, String field) {
+      return new Error(new ErrorBody(type, message, field));
     }
   }
 
+  /** The same shape as admin-api's errors: {@code field} names the bad parameter. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record ErrorBody(String type, String message, String parameter) {
+  public record ErrorBody(String type, String message, String field) {
   }
 }

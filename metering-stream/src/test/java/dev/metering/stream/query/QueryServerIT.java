@@ -227,7 +227,7 @@ class QueryServerIT {
 
     assertEquals(400, response.status, response.body.toString());
     assertEquals("invalid_request_error", response.body.at("/error/type").asText());
-    assertEquals(parameter, response.body.at("/error/parameter").asText());
+    assertEquals(parameter, response.body.at("/error/field").asText());
   }
 
   @Test
