@@ -1,5 +1,6 @@
 package dev.metering.admin;
 
+import dev.metering.schemas.AuditEventType;
 import dev.metering.admin.auth.Principal;
 import dev.metering.records.AuditRecord;
 import java.time.Clock;
@@ -21,13 +22,13 @@ public final class Audits {
     this.clock = clock;
   }
 
-  public AuditRecord of(Principal principal, String type, String apiKeyId, String description,
+  public AuditRecord of(Principal principal, AuditEventType type, String apiKeyId, String description,
       Map<String, String> details) {
     return AuditRecord.newBuilder()
         .setId("aud_" + UUID.randomUUID().toString().replace("-", ""))
         .setOrgId(principal.orgId())
         .setTimestamp(clock.millis())
-        .setEventType(type)
+        .setEventType(type.wireName())
         .setActor(principal.actor())
         .setApiKeyId(apiKeyId)
         .setDescription(description)

@@ -1,5 +1,6 @@
 package dev.metering.admin.alerts;
 
+import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
 import dev.metering.admin.auth.Principal;
@@ -90,7 +91,7 @@ public final class AlertRoutes {
         .setCreatedBy(principal.actor()).setCreatedAt(clock.millis())
         .setWebhookSecretVersion(1)
         .build();
-    rules.put(rule, List.of(audits.of(principal, "alert_created", keyId, principal.actor() + " created alert rule "
+    rules.put(rule, List.of(audits.of(principal, AuditEventType.ALERT_CREATED, keyId, principal.actor() + " created alert rule "
         + name + " at " + threshold + "% of " + key.getName(), Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
             "webhook", webhook == null ? "none" : "set"))), null);
@@ -101,9 +102,9 @@ public final class AlertRoutes {
     String id = ctx.pathParam("alert_id");
     AlertRule rule = rules.get(id).filter(r -> r.getOrgId().equals(principal.orgId()))
         .orElseThrow(() -> ApiError.notFound("no alert rule " + id));
-    rules.delete(rule, List.of(audits.of(principal, "alert_deleted", rule.getApiKeyId(), principal.actor()
+    rules.delete(rule, List.of(audits.of(principal, AuditEventType.ALERT_DELETED, rule.getApiKeyId(), principal.actor()
         + " deleted alert rule " + rule.getName(), Map.of("alert_id", id))));
-    return Map.of("id", id, "type", "alert_deleted");
+    return Map.of("id", id, "type", AuditEventType.ALERT_DELETED);
   }
 
   private Object rotateSecret(Context ctx, Principal principal) {
@@ -115,7 +116,7 @@ public final class AlertRoutes {
     }
     AlertRule rotated = AlertRule.newBuilder(current).setWebhookSecretVersion(current.getWebhookSecretVersion() + 1)
         .build();
-    rules.put(rotated, List.of(audits.of(principal, "alert_secret_rotated", current.getApiKeyId(), principal.actor()
+    rules.put(rotated, List.of(audits.of(principal, AuditEventType.ALERT_SECRET_ROTATED, current.getApiKeyId(), principal.actor()
         + " rotated the webhook signing secret of alert rule " + current.getName(), Map.of("alert_id", id,
             "secret_version", Integer.toString(rotated.getWebhookSecretVersion())))), current);
     return withSecret(rotated);

@@ -1,5 +1,6 @@
 package dev.metering.admin.audit;
 
+import dev.metering.schemas.AuditEventType;
 import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
@@ -21,10 +22,8 @@ import java.util.TreeMap;
 /** The organisation's audit log: by date range and event types, newest first, paged. */
 public final class AuditRoutes {
 
-  static final Set<String> EVENT_TYPES = Set.of("key_created", "key_updated", "permission_changed", "limit_changed",
-      "key_revoked", "key_rotated", "key_suspended", "key_reinstated", "alert_created", "alert_deleted",
-      "alert_secret_rotated",
-      "threshold_crossed", "limit_breached", "usage_spike", "alert_delivered", "alert_delivery_failed");
+  static final Set<String> EVENT_TYPES = java.util.Arrays.stream(AuditEventType.values())
+      .map(AuditEventType::wireName).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private final AuditLogReader reader;
 

@@ -1,5 +1,6 @@
 package dev.metering.admin.keys;
 
+import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
 import dev.metering.admin.auth.AdminAuth;
@@ -89,7 +90,7 @@ public final class KeyRoutes {
         .setCreatedBy(principal.actor())
         .setUpdatedAt(now)
         .build();
-    keys.put(key, List.of(audits.of(principal, "key_created", key.getId(),
+    keys.put(key, List.of(audits.of(principal, AuditEventType.KEY_CREATED, key.getId(),
         principal.actor() + " created API key " + key.getName() + " (" + key.getKeyPrefix() + "...)", Map.of(
             "name", key.getName(), "permissions", String.join(",", key.getPermissions()),
             "max_tokens_per_month", String.valueOf(key.getMaxTokensPerMonth()),
@@ -103,7 +104,7 @@ public final class KeyRoutes {
     String secret = Secrets.generate();
     ApiKey key = adminKey("key_" + UUID.randomUUID().toString().replace("-", ""), principal.orgId(), adminEmail, secret,
         principal.actor());
-    keys.put(key, List.of(audits.of(principal, "key_created", key.getId(), principal.actor() + " created admin key for "
+    keys.put(key, List.of(audits.of(principal, AuditEventType.KEY_CREATED, key.getId(), principal.actor() + " created admin key for "
         + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
     return view(key, secret);
   }
@@ -111,7 +112,7 @@ public final class KeyRoutes {
   /** Creates or resets the bootstrap admin key {@code id} with {@code secret}. */
   public void putBootstrap(String id, String orgId, String adminEmail, String secret, Principal system) {
     ApiKey key = adminKey(id, orgId, adminEmail, secret, system.actor());
-    keys.put(key, List.of(audits.of(system, "key_created", id, "bootstrap admin key for " + adminEmail
+    keys.put(key, List.of(audits.of(system, AuditEventType.KEY_CREATED, id, "bootstrap admin key for " + adminEmail
         + " set at start-up", Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
   }
 
@@ -175,7 +176,7 @@ public final class KeyRoutes {
     }
     if (permissions != null && !permissions.equals(current.getPermissions())) {
       next.setPermissions(new ArrayList<>(permissions));
-      changes.add(audits.of(principal, "permission_changed", current.getId(), principal.actor() + " changed the permissions of "
+      changes.add(audits.of(principal, AuditEventType.PERMISSION_CHANGED, current.getId(), principal.actor() + " changed the permissions of "
           + current.getName() + " from " + current.getPermissions() + " to " + permissions,
           Map.of("from", String.join(",", current.getPermissions()), "to", String.join(",", permissions))));
     }
@@ -188,7 +189,7 @@ public final class KeyRoutes {
     if (!Objects.equals(limit, current.getMaxTokensPerMonth()) || hard != current.getHardLimit()) {
       next.setMaxTokensPerMonth(limit);
       next.setHardLimit(hard);
-      changes.add(audits.of(principal, "limit_changed", current.getId(), principal.actor() + " changed the limit of "
+      changes.add(audits.of(principal, AuditEventType.LIMIT_CHANGED, current.getId(), principal.actor() + " changed the limit of "
           + current.getName() + " from " + describe(current.getMaxTokensPerMonth(), current.getHardLimit()) + " to "
           + describe(limit, hard), Map.of("from", String.valueOf(current.getMaxTokensPerMonth()),
               "to", String.valueOf(limit), "hard_limit", Boolean.toString(hard))));
@@ -202,7 +203,7 @@ public final class KeyRoutes {
     if ((name != null && !name.equals(current.getName())) || !Objects.equals(description, current.getDescription())) {
       next.setName(name != null ? name : current.getName());
       next.setDescription(description);
-      changes.add(audits.of(principal, "key_updated", current.getId(), principal.actor() + " renamed or redescribed "
+      changes.add(audits.of(principal, AuditEventType.KEY_UPDATED, current.getId(), principal.actor() + " renamed or redescribed "
           + current.getName(), Map.of("name", next.getName(), "description", String.valueOf(description))));
     }
     if (changes.isEmpty()) {
@@ -220,7 +221,7 @@ public final class KeyRoutes {
       throw ApiError.conflict("an admin key cannot revoke itself; use another admin key");
     }
     ApiKey revoked = ApiKey.newBuilder(current).setStatus(ApiKeyStatus.REVOKED).setUpdatedAt(nextVersion(current)).build();
-    keys.put(revoked, List.of(audits.of(principal, "key_revoked", current.getId(),
+    keys.put(revoked, List.of(audits.of(principal, AuditEventType.KEY_REVOKED, current.getId(),
         principal.actor() + " revoked API key " + current.getName(), Map.of("name", current.getName()))), current);
     return view(ctx, revoked, null);
   }
@@ -242,7 +243,7 @@ public final class KeyRoutes {
         .setPreviousSecretExpiresAt(grace > 0 ? now + grace * 1000 : null)
         .setUpdatedAt(nextVersion(current))
         .build();
-    keys.put(rotated, List.of(audits.of(principal, "key_rotated", current.getId(),
+    keys.put(rotated, List.of(audits.of(principal, AuditEventType.KEY_ROTATED, current.getId(),
         principal.actor() + " rotated the secret of " + current.getName() + (grace > 0
             ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
         Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))), current);

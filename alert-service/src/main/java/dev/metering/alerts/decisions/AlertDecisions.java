@@ -1,5 +1,6 @@
 package dev.metering.alerts.decisions;
 
+import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metering.records.AlertRule;
@@ -47,10 +48,10 @@ public final class AlertDecisions {
         String text = String.format(Locale.ROOT, "API key %s used %d of its %d monthly tokens (%.1f%%) in %s, "
                 + "crossing the %d%% alert threshold.", key, event.getUsedTokens(), event.getLimitTokens(),
             event.getPercent(), event.getPeriod(), event.getThresholdPercent());
-        out.audits().add(audit(cause, event.getOrgId(), key, "threshold_crossed", text, now, limitDetails(event)));
+        out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, text, now, limitDetails(event)));
         List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
         notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + key + " reached "
-            + event.getThresholdPercent() + "% of its monthly token limit", text, "threshold_crossed", limitDetails(event), now);
+            + event.getThresholdPercent() + "% of its monthly token limit", text, AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
       }
       case LIMIT_BREACHED -> onBreach(event, rules, current, now, out);
       case LIMIT_CLEARED -> {
@@ -60,7 +61,7 @@ public final class AlertDecisions {
               + event.getLimitTokens() + " tokens, above its usage of " + event.getUsedTokens() + " in "
               + event.getPeriod() + ".";
           out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, text, null, now));
-          out.audits().add(audit(cause, event.getOrgId(), key, "key_reinstated", text, now, limitDetails(event)));
+          out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, text, now, limitDetails(event)));
         }
       }
       default -> throw new IllegalArgumentException("unknown limit event kind " + event.getKind());
@@ -81,10 +82,10 @@ public final class AlertDecisions {
     details.put("baseline_day", spike.getBaselineDay());
     details.put("baseline_tokens", Long.toString(spike.getBaselineTokens()));
     details.put("ratio", String.format(Locale.ROOT, "%.3f", spike.getRatio()));
-    out.audits().add(audit(cause, spike.getOrgId(), key, "usage_spike", text, now, details));
+    out.audits().add(audit(cause, spike.getOrgId(), key, AuditEventType.USAGE_SPIKE, text, now, details));
     List<AlertRule> audience = key == null ? rules.forOrg(spike.getOrgId()) : rules.forKey(key);
     notify(out, cause, spike.getOrgId(), key, targets(audience), "[metering] usage spike: " + scope + " on "
-        + spike.getDay(), text, "usage_spike", details, now);
+        + spike.getDay(), text, AuditEventType.USAGE_SPIKE, details, now);
     return out;
   }
 
@@ -103,7 +104,7 @@ public final class AlertDecisions {
     String text = "API key " + key + " is active again: its suspension ended with the month at "
         + Instant.ofEpochMilli(suspended.getSuspendedUntil()) + ".";
     out.statuses().add(status(key, suspended.getOrgId(), KeyState.ACTIVE, text, null, now));
-    out.audits().add(audit(cause, suspended.getOrgId(), key, "key_reinstated", text, now,
+    out.audits().add(audit(cause, suspended.getOrgId(), key, AuditEventType.KEY_REINSTATED, text, now,
         Map.of("suspended_until", Instant.ofEpochMilli(suspended.getSuspendedUntil()).toString())));
     return out;
   }
@@ -119,9 +120,9 @@ public final class AlertDecisions {
             : suspend ? "The limit is hard: the key is suspended until " + Instant.ofEpochMilli(until) + "."
             : "The month has already ended, so the key is not suspended.");
     List<AlertRule> audience = rules.forKey(key);
-    out.audits().add(audit(cause, event.getOrgId(), key, "limit_breached", text, now, limitDetails(event)));
+    out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.LIMIT_BREACHED, text, now, limitDetails(event)));
     notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + key
-        + " reached its monthly token limit", text, "limit_breached", limitDetails(event), now);
+        + " reached its monthly token limit", text, AuditEventType.LIMIT_BREACHED, limitDetails(event), now);
     boolean alreadySuspended = suspendedFor(current, event.getPeriod());
     if (!event.getHardLimit() && alreadySuspended) {
       // the key's limit was switched from hard to soft while it was suspended for this month
@@ -130,7 +131,7 @@ public final class AlertDecisions {
           + " tokens is now soft, so calls continue although " + event.getUsedTokens() + " are used in "
           + event.getPeriod() + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, reinstateText, null, now));
-      out.audits().add(audit(reinstateCause, event.getOrgId(), key, "key_reinstated", reinstateText, now,
+      out.audits().add(audit(reinstateCause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, reinstateText, now,
           limitDetails(event)));
     }
     if (suspend && !alreadySuspended) {
@@ -140,9 +141,9 @@ public final class AlertDecisions {
       out.statuses().add(status(key, event.getOrgId(), KeyState.SUSPENDED, reason, until, now));
       Map<String, String> details = limitDetails(event);
       details.put("suspended_until", Instant.ofEpochMilli(until).toString());
-      out.audits().add(audit(suspendCause, event.getOrgId(), key, "key_suspended", suspendText, now, details));
+      out.audits().add(audit(suspendCause, event.getOrgId(), key, AuditEventType.KEY_SUSPENDED, suspendText, now, details));
       notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + key + " suspended until "
-          + Instant.ofEpochMilli(until), suspendText, "key_suspended", details, now);
+          + Instant.ofEpochMilli(until), suspendText, AuditEventType.KEY_SUSPENDED, details, now);
     }
   }
 
@@ -176,7 +177,7 @@ public final class AlertDecisions {
   }
 
   private static void notify(Outputs out, String cause, String orgId, String apiKeyId, Set<Target> targets,
-      String subject, String text, String type, Map<String, String> details, long now) {
+      String subject, String text, AuditEventType type, Map<String, String> details, long now) {
     for (Target target : targets) {
       // a webhook is per rule (each signs with its own secret), an email per address
       String id = "ntf_" + hash(cause + "|" + target.channel() + "|" + target.address()
@@ -191,11 +192,11 @@ public final class AlertDecisions {
     }
   }
 
-  private static String webhookBody(String id, String type, String orgId, String apiKeyId, String subject,
+  private static String webhookBody(String id, AuditEventType type, String orgId, String apiKeyId, String subject,
       String text, Map<String, String> details) {
     ObjectNode body = JSON.createObjectNode();
     body.put("id", id);
-    body.put("type", type);
+    body.put("type", type.wireName());
     body.put("org_id", orgId);
     if (apiKeyId != null) {
       body.put("api_key_id", apiKeyId);
@@ -207,13 +208,14 @@ public final class AlertDecisions {
     return body.toString();
   }
 
-  private static AuditRecord audit(String cause, String orgId, String apiKeyId, String type, String text, long now,
+  private static AuditRecord audit(String cause, String orgId, String apiKeyId, AuditEventType type, String text,
+      long now,
       Map<String, String> details) {
     Map<String, String> all = new LinkedHashMap<>(details);
     all.put("cause", cause);
     return AuditRecord.newBuilder()
-        .setId("aud_" + hash(cause + "|" + type))
-        .setOrgId(orgId).setTimestamp(now).setEventType(type).setActor(ACTOR).setApiKeyId(apiKeyId)
+        .setId("aud_" + hash(cause + "|" + type.wireName()))
+        .setOrgId(orgId).setTimestamp(now).setEventType(type.wireName()).setActor(ACTOR).setApiKeyId(apiKeyId)
         .setDescription(text).setDetails(all)
         .build();
   }

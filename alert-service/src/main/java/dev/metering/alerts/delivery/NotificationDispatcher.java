@@ -1,5 +1,6 @@
 package dev.metering.alerts.delivery;
 
+import dev.metering.schemas.AuditEventType;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.alerts.decisions.AlertDecisions;
@@ -260,7 +261,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     // from the decision that made the notification to its final outcome, retries included
     Timer.builder("alert.delivery.latency").tag("channel", channelName(notification)).publishPercentileHistogram()
         .register(metrics).record(Math.max(0, clock.millis() - notification.getCreatedAt()), TimeUnit.MILLISECONDS);
-    String type = delivered ? "alert_delivered" : "alert_delivery_failed";
+    String type = (delivered ? AuditEventType.ALERT_DELIVERED : AuditEventType.ALERT_DELIVERY_FAILED).wireName();
     String description = notification.getChannel().name().toLowerCase(java.util.Locale.ROOT) + " notification to "
         + redact(notification) + (delivered ? " delivered" : " not delivered") + " after " + attempts
         + (attempts == 1 ? " attempt" : " attempts") + ": " + result.detail();
