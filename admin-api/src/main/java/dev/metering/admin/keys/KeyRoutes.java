@@ -11,7 +11,6 @@ import dev.metering.admin.http.Body;
 import dev.metering.admin.http.Route;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
-import dev.metering.records.AuditRecord;
 import dev.metering.schemas.UsageLimits;
 import io.javalin.http.Context;
 import java.time.Clock;
@@ -162,92 +161,39 @@ public final class KeyRoutes {
 
   private Object update(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
-    requireActive(current);
+    KeyChanges.requireActive(current);
     Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
         "hard_limit"));
-    ApiKey next = ApiKey.newBuilder(current).build();
-    List<AuditRecord> changes = new ArrayList<>();
-    List<String> permissions = body.strings("permissions", PERMISSIONS);
-    boolean wasAdmin = current.getPermissions().contains(AdminAuth.ADMIN_PERMISSION);
-    if (permissions != null && permissions.contains(AdminAuth.ADMIN_PERMISSION) && !wasAdmin
-        && !Body.isEmail(current.getName())) {
-      throw ApiError.invalid("permissions", "only a key named by an email address may become an admin key: an admin"
-          + " key's name is the admin's identity in the audit log");
-    }
-    if (permissions != null && !permissions.equals(current.getPermissions())) {
-      next.setPermissions(new ArrayList<>(permissions));
-      changes.add(audits.of(principal, AuditEventType.PERMISSION_CHANGED, current.getId(), principal.actor() + " changed the permissions of "
-          + current.getName() + " from " + current.getPermissions() + " to " + permissions,
-          Map.of("from", String.join(",", current.getPermissions()), "to", String.join(",", permissions))));
-    }
-    Long limit = body.has("max_tokens_per_month")
-        ? body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH) : current.getMaxTokensPerMonth();
-    Boolean hard = body.has("hard_limit") ? body.bool("hard_limit") : current.getHardLimit();
-    if (hard == null) {
+    if (body.has("hard_limit") && body.bool("hard_limit") == null) {
       throw ApiError.invalid("hard_limit", "hard_limit must be true or false");
     }
-    if (!Objects.equals(limit, current.getMaxTokensPerMonth()) || hard != current.getHardLimit()) {
-      next.setMaxTokensPerMonth(limit);
-      next.setHardLimit(hard);
-      changes.add(audits.of(principal, AuditEventType.LIMIT_CHANGED, current.getId(), principal.actor() + " changed the limit of "
-          + current.getName() + " from " + describe(current.getMaxTokensPerMonth(), current.getHardLimit()) + " to "
-          + describe(limit, hard), Map.of("from", String.valueOf(current.getMaxTokensPerMonth()),
-              "to", String.valueOf(limit), "hard_limit", Boolean.toString(hard))));
-    }
-    String name = name(body, false, false);
-    if (wasAdmin && name != null && !name.equals(current.getName())) {
-      throw ApiError.invalid("name", "an admin key's name is the admin's email, its identity in the audit log, and"
-          + " cannot change; create a new admin key instead");
-    }
-    String description = body.has("description") ? body.string("description", false, 1024) : current.getDescription();
-    if ((name != null && !name.equals(current.getName())) || !Objects.equals(description, current.getDescription())) {
-      next.setName(name != null ? name : current.getName());
-      next.setDescription(description);
-      changes.add(audits.of(principal, AuditEventType.KEY_UPDATED, current.getId(), principal.actor() + " renamed or redescribed "
-          + current.getName(), Map.of("name", next.getName(), "description", String.valueOf(description))));
-    }
-    if (changes.isEmpty()) {
+    KeyChanges.Update request = new KeyChanges.Update(name(body, false, false), body.strings("permissions", PERMISSIONS),
+        body.has("description"), body.string("description", false, 1024), body.has("max_tokens_per_month"),
+        body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH), body.bool("hard_limit"));
+    KeyChanges.Change change = KeyChanges.update(current, request, principal, audits, clock.millis());
+    if (change.changesNothing()) {
       return view(ctx, current, null);
     }
-    next.setUpdatedAt(nextVersion(current));
-    keys.put(next, changes, current);
-    return view(ctx, next, null);
+    keys.put(change.next(), change.audits(), current);
+    return view(ctx, change.next(), null);
   }
 
   private Object revoke(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
-    requireActive(current);
-    if (current.getId().equals(principal.adminKeyId())) {
-      throw ApiError.conflict("an admin key cannot revoke itself; use another admin key");
-    }
-    ApiKey revoked = ApiKey.newBuilder(current).setStatus(ApiKeyStatus.REVOKED).setUpdatedAt(nextVersion(current)).build();
-    keys.put(revoked, List.of(audits.of(principal, AuditEventType.KEY_REVOKED, current.getId(),
-        principal.actor() + " revoked API key " + current.getName(), Map.of("name", current.getName()))), current);
-    return view(ctx, revoked, null);
+    KeyChanges.Change change = KeyChanges.revoke(current, principal, audits, clock.millis());
+    keys.put(change.next(), change.audits(), current);
+    return view(ctx, change.next(), null);
   }
 
   private Object rotate(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
-    requireActive(current);
+    KeyChanges.requireActive(current);
     Body body = Body.parse(json, ctx.body(), Set.of("grace_period_seconds"));
     long grace = body.longAtLeast("grace_period_seconds", 0, 0);
-    if (grace > 30L * 86_400) {
-      throw ApiError.invalid("grace_period_seconds", "grace_period_seconds must be at most 30 days");
-    }
     String secret = Secrets.generate();
-    long now = clock.millis();
-    ApiKey rotated = ApiKey.newBuilder(current)
-        .setSecretHash(Secrets.hash(secret))
-        .setKeyPrefix(Secrets.displayPrefix(secret))
-        .setPreviousSecretHash(grace > 0 ? current.getSecretHash() : null)
-        .setPreviousSecretExpiresAt(grace > 0 ? now + grace * 1000 : null)
-        .setUpdatedAt(nextVersion(current))
-        .build();
-    keys.put(rotated, List.of(audits.of(principal, AuditEventType.KEY_ROTATED, current.getId(),
-        principal.actor() + " rotated the secret of " + current.getName() + (grace > 0
-            ? "; the old secret works until " + Instant.ofEpochMilli(now + grace * 1000) : "; the old secret stopped working"),
-        Map.of("grace_period_seconds", Long.toString(grace), "new_key_prefix", rotated.getKeyPrefix()))), current);
-    return view(ctx, rotated, secret);
+    KeyChanges.Change change = KeyChanges.rotate(current, secret, grace, principal, audits, clock.millis());
+    keys.put(change.next(), change.audits(), current);
+    return view(ctx, change.next(), secret);
   }
 
   /** Keys are never deleted (a revoked key stays, with its audit trail), so an org's count is bounded. */
@@ -298,19 +244,9 @@ public final class KeyRoutes {
     return "\"" + key.getUpdatedAt() + "\"";
   }
 
-  private long nextVersion(ApiKey current) {
-    return Math.max(clock.millis(), current.getUpdatedAt() + 1);
-  }
-
   private static Map<String, Object> view(Context ctx, ApiKey key, String secret) {
     ctx.header("ETag", etag(key));
     return view(key, secret);
-  }
-
-  private static void requireActive(ApiKey key) {
-    if (key.getStatus() == ApiKeyStatus.REVOKED) {
-      throw ApiError.conflict("API key " + key.getId() + " is revoked");
-    }
   }
 
   /** The key as JSON; {@code secret} is included only in the answers that create it. */
@@ -335,10 +271,6 @@ public final class KeyRoutes {
     out.put("previous_key_expires_at", key.getPreviousSecretExpiresAt() == null ? null
         : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()).toString());
     return out;
-  }
-
-  private static String describe(Long limit, boolean hard) {
-    return limit == null ? "unlimited" : limit + " tokens/month (" + (hard ? "hard" : "soft") + ")";
   }
 
   private static Long instant(String field, String value) {
