@@ -174,7 +174,7 @@ public final class ChangeWriter implements AutoCloseable {
     List<Future<RecordMetadata>> trail = new ArrayList<>();
     for (AuditRecord audit : audits) {
       trail.add(producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
-          Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit))));
+          Topics.AUDIT_LOG.encode(audit))));
     }
     producer.commitTransaction();
     try {

@@ -164,7 +164,7 @@ class AdminApiIT {
             .setGatewayId("gw").build();
         expected += 115 + i;
         producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), id,
-            Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event)));
+            Topics.USAGE_EVENTS.encode(event)));
       }
     }
     LocalDate today = LocalDate.now(ZoneOffset.UTC);

@@ -112,7 +112,7 @@ class AlertExactlyOnceIT {
 
   private static void send(KafkaProducer<String, byte[]> producer, LimitEvent event) {
     producer.send(new ProducerRecord<>(Topics.LIMIT_EVENTS.name(), event.getApiKeyId(),
-        Topics.LIMIT_EVENTS.valueSerde().serializer().serialize(Topics.LIMIT_EVENTS.name(), event)));
+        Topics.LIMIT_EVENTS.encode(event)));
   }
 
 

@@ -321,7 +321,7 @@ class AlertServiceIT {
     Notification notification = Notification.newBuilder().setId(id).setOrgId(org).setApiKeyId("key-x")
         .setChannel(NotificationChannel.EMAIL).setTarget(target).setSubject("s").setBody("b")
         .setCause("test:" + id).setCreatedAt(0L).build();
-    produce(Topics.NOTIFICATIONS.name(), org, Topics.NOTIFICATIONS.valueSerde().serializer().serialize("t", notification));
+    produce(Topics.NOTIFICATIONS.name(), org, Topics.NOTIFICATIONS.encode(notification));
   }
 
   /** The service's settings, with {@code overrides}. */
@@ -390,7 +390,7 @@ class AlertServiceIT {
 
   private static void produceLimit(LimitEvent event) {
     produce(Topics.LIMIT_EVENTS.name(), event.getApiKeyId(),
-        Topics.LIMIT_EVENTS.valueSerde().serializer().serialize("t", event));
+        Topics.LIMIT_EVENTS.encode(event));
   }
 
   private static void produce(String topic, String key, byte[] value) {

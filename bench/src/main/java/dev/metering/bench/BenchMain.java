@@ -189,7 +189,7 @@ public final class BenchMain {
         .setCacheCreationInputTokens(0).setCacheReadInputTokens(0).setTimestamp(System.currentTimeMillis())
         .setGatewayId("bench").build();
     producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key,
-        Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event)));
+        Topics.USAGE_EVENTS.encode(event)));
   }
 
   /**

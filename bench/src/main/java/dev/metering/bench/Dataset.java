@@ -72,7 +72,7 @@ final class Dataset {
             .setCacheCreationInputTokens(random.nextInt(10) == 0 ? random.nextInt(2000) : 0)
             .setCacheReadInputTokens(random.nextInt(3) == 0 ? random.nextInt(6000) : 0)
             .setTimestamp(Math.min(time, end)).setGatewayId("bench").build();
-        byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+        byte[] bytes = Topics.USAGE_EVENTS.encode(event);
         producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key, bytes), count);
         sent++;
         if (previous != null && random.nextInt(100) == 0) {

@@ -241,12 +241,12 @@ final class Measure {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
           long now = System.nanoTime();
           if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
-            LimitEvent event = Topics.LIMIT_EVENTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            LimitEvent event = Topics.LIMIT_EVENTS.decode(record.value());
             if (event.getKind() == LimitEventKind.LIMIT_BREACHED) {
               breachedAt.putIfAbsent(event.getApiKeyId(), now);
             }
           } else {
-            KeyStatus status = Topics.KEY_STATUS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            KeyStatus status = Topics.KEY_STATUS.decode(record.value());
             if (status != null && status.getState() == KeyState.SUSPENDED) {
               suspendedAt.putIfAbsent(status.getApiKeyId(), now);
             }

@@ -104,7 +104,7 @@ public final class UsageReporter implements AutoCloseable {
    * {@link #send}, when it cannot even be queued in time.
    */
   public CompletableFuture<String> deliver(UsageEvent event) {
-    byte[] value = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+    byte[] value = Topics.USAGE_EVENTS.encode(event);
     CompletableFuture<String> acknowledged = new CompletableFuture<>();
     Future<RecordMetadata> queued;
     try {

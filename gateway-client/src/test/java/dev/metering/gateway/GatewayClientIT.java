@@ -152,13 +152,13 @@ class GatewayClientIT {
 
   private static void put(KafkaProducer<String, byte[]> producer, ApiKey key) {
     producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key)));
+        Topics.API_KEYS.encode(key)));
   }
 
   private static void status(KafkaProducer<String, byte[]> producer, String keyId, long until) {
     KeyStatus status = KeyStatus.newBuilder().setApiKeyId(keyId).setOrgId("org-1").setState(KeyState.SUSPENDED)
         .setReason("monthly limit of 1000 tokens reached").setSuspendedUntil(until).setUpdatedAt(0L).build();
     producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), keyId,
-        Topics.KEY_STATUS.valueSerde().serializer().serialize(Topics.KEY_STATUS.name(), status)));
+        Topics.KEY_STATUS.encode(status)));
   }
 }

@@ -355,15 +355,15 @@ class ReplayEquivalenceIT {
     List<ProducerRecord<String, byte[]>> configuration(long createdAt) {
       List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
       keys.forEach(key -> records.add(new ProducerRecord<>(Topics.API_KEYS.name(), null, createdAt, key.getId(),
-          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+          Topics.API_KEYS.encode(key))));
       rules.forEach(rule -> records.add(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, createdAt, rule.getId(),
-          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+          Topics.ALERT_RULES.encode(rule))));
       return records;
     }
 
     private static ProducerRecord<String, byte[]> usageRecord(UsageEvent event) {
       return new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(),
-          Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event));
+          Topics.USAGE_EVENTS.encode(event));
     }
   }
 }

@@ -60,9 +60,9 @@ class BackfillExactlyOnceIT {
     long created = from - Duration.ofDays(1).toMillis();
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, created,
-          key.getId(), Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+          key.getId(), Topics.API_KEYS.encode(key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, created,
-          rule.getId(), Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+          rule.getId(), Topics.ALERT_RULES.encode(rule))));
       for (int i = 0; i < timeOrdered.size(); i++) {
         send(producer, timeOrdered.get(i));
         produced++;
@@ -117,6 +117,6 @@ class BackfillExactlyOnceIT {
 
   private static void send(KafkaProducer<String, byte[]> producer, UsageEvent event) {
     producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(),
-        Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event)));
+        Topics.USAGE_EVENTS.encode(event)));
   }
 }

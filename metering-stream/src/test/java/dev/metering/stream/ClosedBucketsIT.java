@@ -139,7 +139,7 @@ class ClosedBucketsIT {
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       for (UsageEvent e : events) {
         producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), e.getApiKeyId(),
-            Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), e)));
+            Topics.USAGE_EVENTS.encode(e)));
       }
       producer.flush();
     }

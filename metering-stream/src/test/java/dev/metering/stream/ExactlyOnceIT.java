@@ -49,9 +49,9 @@ class ExactlyOnceIT {
     long produced;
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+          Topics.API_KEYS.encode(key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+          Topics.ALERT_RULES.encode(rule))));
       produced = send(producer, firstHalf);
 
       Process victim = KafkaTestSupport.startInOtherJvm(MeteringStreamMain.class, env, stateDir.resolve("victim.log"));
@@ -82,7 +82,7 @@ class ExactlyOnceIT {
     long sent = 0;
     for (int i = 0; i < events.size(); i++) {
       UsageEvent event = events.get(i);
-      byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+      byte[] bytes = Topics.USAGE_EVENTS.encode(event);
       int copies = i % 20 == 0 ? 2 : 1;
       for (int c = 0; c < copies; c++) {
         producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));

@@ -86,7 +86,7 @@ class IngestTest {
   @Test
   void shouldDeadLetterAnEventWhoseKeyIsNotItsApiKeyId() {
     UsageEvent event = event("key-2", "2026-11-10T12:00:00Z", 10);
-    byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", event);
+    byte[] bytes = Topics.USAGE_EVENTS.encode(event);
 
     fx.usage.pipeInput("key-1", bytes, Instant.ofEpochMilli(event.getTimestamp()));
 
@@ -181,7 +181,7 @@ class IngestTest {
     fx.send(event("key-1", "2026-10-01T00:00:00Z", 10));
     fx.send(event("key-1", MeteringFixture.NOW.plusSeconds(3600), 10));
     UsageEvent mismatched = event("key-2", MeteringFixture.NOW, 10);
-    fx.usage.pipeInput("key-1", Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", mismatched),
+    fx.usage.pipeInput("key-1", Topics.USAGE_EVENTS.encode(mismatched),
         MeteringFixture.NOW);
 
     fx.send(event("key-1", "2026-10-01T02:00:00Z", 10));
@@ -254,7 +254,7 @@ class IngestTest {
     spoil.accept(event);
     long acceptedBefore = fx.counter(IngestCounters.ACCEPTED);
     long rejectedBefore = fx.counter(IngestCounters.deadLettered(reason));
-    byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize("t", event);
+    byte[] bytes = Topics.USAGE_EVENTS.encode(event);
 
     fx.usage.pipeInput("key-1", bytes, Instant.parse("2026-11-20T12:00:00Z"));
 

@@ -125,7 +125,7 @@ final class MeteringFixture implements AutoCloseable {
   }
 
   void send(UsageEvent event) {
-    usage.pipeInput(event.getApiKeyId(), Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event),
+    usage.pipeInput(event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event),
         Instant.ofEpochMilli(event.getTimestamp()));
   }
 

@@ -60,12 +60,12 @@ class MeteringPipelineIT {
     int bad = 0;
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+          Topics.API_KEYS.encode(key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+          Topics.ALERT_RULES.encode(rule))));
       for (int i = 0; i < workload.events.size(); i++) {
         UsageEvent event = workload.events.get(i);
-        byte[] bytes = Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+        byte[] bytes = Topics.USAGE_EVENTS.encode(event);
         producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));
         if (i % 10 == 0) {
           producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), bytes));
@@ -76,7 +76,7 @@ class MeteringPipelineIT {
               ("garbage " + i).getBytes(StandardCharsets.UTF_8)));
           UsageEvent negative = UsageEvent.newBuilder(event).setEventId("neg-" + i).setOutputTokens(-1).build();
           producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(),
-              Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), negative)));
+              Topics.USAGE_EVENTS.encode(negative)));
           bad += 2;
         }
       }

@@ -237,7 +237,7 @@ class PoisonPillIT {
   }
 
   private static byte[] encode(UsageEvent event) {
-    return Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event);
+    return Topics.USAGE_EVENTS.encode(event);
   }
 
 }

@@ -43,11 +43,11 @@ public final class TestCluster {
   public static void produce(String bootstrap, Workload workload) {
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(bootstrap)) {
       workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key))));
+          Topics.API_KEYS.encode(key))));
       workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule))));
+          Topics.ALERT_RULES.encode(rule))));
       workload.events.forEach(event -> producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(),
-          event.getApiKeyId(), Topics.USAGE_EVENTS.valueSerde().serializer().serialize(Topics.USAGE_EVENTS.name(), event))));
+          event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event))));
       producer.flush();
     }
   }

@@ -44,7 +44,7 @@ public final class RuleStore implements AutoCloseable {
   /** Writes the rule if it is {@code expected} (null: a new rule), else answers 409. */
   public void put(AlertRule rule, List<AuditRecord> audits, AlertRule expected) {
     writer.write(Topics.ALERT_RULES.name(), rule.getId(),
-        Topics.ALERT_RULES.valueSerde().serializer().serialize(Topics.ALERT_RULES.name(), rule), audits,
+        Topics.ALERT_RULES.encode(rule), audits,
         ChangeWriter.row(view, rule.getId(), expected, rule));
   }
 

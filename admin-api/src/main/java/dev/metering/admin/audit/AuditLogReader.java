@@ -146,7 +146,7 @@ public final class AuditLogReader implements AutoCloseable {
 
   private static AuditRecord decode(ConsumerRecord<byte[], byte[]> record) {
     try {
-      return Topics.AUDIT_LOG.valueSerde().deserializer().deserialize(record.topic(), record.value());
+      return Topics.AUDIT_LOG.decode(record.value());
     } catch (SerializationException e) {
       ServiceMetrics.unreadable("admin-audit-reader", record, e);
       return null;

@@ -59,7 +59,7 @@ public final class KeyStore implements AutoCloseable {
    */
   public void put(ApiKey key, List<AuditRecord> audits, ApiKey expected) {
     writer.write(Topics.API_KEYS.name(), key.getId(),
-        Topics.API_KEYS.valueSerde().serializer().serialize(Topics.API_KEYS.name(), key), audits,
+        Topics.API_KEYS.encode(key), audits,
         ChangeWriter.row(view, key.getId(), expected, key));
   }
 

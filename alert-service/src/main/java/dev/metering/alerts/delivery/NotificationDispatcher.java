@@ -151,7 +151,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
     Notification notification;
     try {
-      notification = Topics.NOTIFICATIONS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+      notification = Topics.NOTIFICATIONS.decode(record.value());
     } catch (SerializationException e) {
       ServiceMetrics.unreadable("alert-dispatcher", record, e);
       return;
@@ -282,7 +282,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
             "target", redact(notification), "attempts", Integer.toString(attempts), "cause", notification.getCause()))
         .build();
     audit.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(),
-        Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), record)));
+        Topics.AUDIT_LOG.encode(record)));
   }
 
   /** Webhook URLs often carry a secret in their path or query: only scheme and host are shown. */

@@ -169,14 +169,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
 
   private Outputs decide(ConsumerRecord<byte[], byte[]> record, Map<String, KeyStatus> pending, long now) {
     if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
-      LimitEvent event = Topics.LIMIT_EVENTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+      LimitEvent event = Topics.LIMIT_EVENTS.decode(record.value());
       if (event == null) {
         return new Outputs(List.of(), List.of(), List.of());
       }
       KeyStatus current = pending.getOrDefault(event.getApiKeyId(), statuses.get(event.getApiKeyId()));
       return AlertDecisions.onLimitEvent(event, rules, current, now);
     }
-    UsageSpike spike = Topics.SPIKE_EVENTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+    UsageSpike spike = Topics.SPIKE_EVENTS.decode(record.value());
     return spike == null ? new Outputs(List.of(), List.of(), List.of()) : AlertDecisions.onSpike(spike, rules, now);
   }
 
@@ -260,15 +260,15 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private void send(Outputs outputs) {
     for (KeyStatus status : outputs.statuses()) {
       producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), bytes(status.getApiKeyId()),
-          Topics.KEY_STATUS.valueSerde().serializer().serialize(Topics.KEY_STATUS.name(), status)));
+          Topics.KEY_STATUS.encode(status)));
     }
     for (Notification notification : outputs.notifications()) {
       producer.send(new ProducerRecord<>(Topics.NOTIFICATIONS.name(), bytes(notification.getId()),
-          Topics.NOTIFICATIONS.valueSerde().serializer().serialize(Topics.NOTIFICATIONS.name(), notification)));
+          Topics.NOTIFICATIONS.encode(notification)));
     }
     for (AuditRecord audit : outputs.audits()) {
       producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
-          Topics.AUDIT_LOG.valueSerde().serializer().serialize(Topics.AUDIT_LOG.name(), audit)));
+          Topics.AUDIT_LOG.encode(audit)));
     }
   }
 

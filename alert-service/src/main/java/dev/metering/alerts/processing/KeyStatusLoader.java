@@ -41,7 +41,7 @@ final class KeyStatusLoader {
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           try {
-            KeyStatus status = Topics.KEY_STATUS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            KeyStatus status = Topics.KEY_STATUS.decode(record.value());
             if (status == null) {
               latest.remove(record.key());
             } else {
