@@ -1,11 +1,11 @@
 package dev.metering.admin;
 
+import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import dev.metering.admin.auth.Principal;
 import dev.metering.records.AuditRecord;
 import java.time.Clock;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Audit records of the control plane's changes, acted by the calling admin: the actor is the
@@ -25,7 +25,7 @@ public final class Audits {
   public AuditRecord of(Principal principal, AuditEventType type, String apiKeyId, String description,
       Map<String, String> details) {
     return AuditRecord.newBuilder()
-        .setId("aud_" + UUID.randomUUID().toString().replace("-", ""))
+        .setId(Ids.random(Ids.AUDIT_RECORD))
         .setOrgId(principal.orgId())
         .setTimestamp(clock.millis())
         .setEventType(type.wireName())

@@ -1,5 +1,6 @@
 package dev.metering.demo;
 
+import dev.metering.keys.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.gateway.Decision;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -89,7 +89,7 @@ public final class DemoGateway implements AutoCloseable {
     int maxTokens = Math.max(1, request.path("max_tokens").asInt(1024));
     long inputTokens = 8 + messages.toString().length() / 4;
     long outputTokens = Math.min(maxTokens, 20 + ThreadLocalRandom.current().nextInt(300));
-    String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+    String requestId = Ids.random(Ids.REQUEST);
     try {
       reporter.record(new UsageReporter.Call(key.getOrgId(), key.getId(), model, inputTokens, outputTokens, 0, 0,
           requestId));

@@ -1,5 +1,6 @@
 package dev.metering.admin.alerts;
 
+import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
@@ -20,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /** Alert rules: a threshold on one key's monthly usage, told by email and/or webhook. */
 public final class AlertRoutes {
@@ -85,7 +85,7 @@ public final class AlertRoutes {
           + " delete one first");
     }
     AlertRule rule = AlertRule.newBuilder()
-        .setId("alr_" + UUID.randomUUID().toString().replace("-", ""))
+        .setId(Ids.random(Ids.ALERT_RULE))
         .setOrgId(principal.orgId()).setName(name).setApiKeyId(keyId).setThresholdPercent(threshold)
         .setNotificationEmail(email).setWebhookUrl(webhook)
         .setCreatedBy(principal.actor()).setCreatedAt(clock.millis())

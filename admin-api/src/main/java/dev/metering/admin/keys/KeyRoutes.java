@@ -1,5 +1,6 @@
 package dev.metering.admin.keys;
 
+import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * API keys: create (the secret is shown once), list, get, update, revoke and rotate. Rotation
@@ -75,7 +75,7 @@ public final class KeyRoutes {
     String secret = Secrets.generate();
     long now = clock.millis();
     ApiKey key = ApiKey.newBuilder()
-        .setId("key_" + UUID.randomUUID().toString().replace("-", ""))
+        .setId(Ids.random(Ids.API_KEY))
         .setOrgId(principal.orgId())
         .setName(name)
         .setDescription(body.string("description", false, 1024))
@@ -101,7 +101,7 @@ public final class KeyRoutes {
   public Map<String, Object> createAdmin(Principal principal, String adminEmail) {
     requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
-    ApiKey key = adminKey("key_" + UUID.randomUUID().toString().replace("-", ""), principal.orgId(), adminEmail, secret,
+    ApiKey key = adminKey(Ids.random(Ids.API_KEY), principal.orgId(), adminEmail, secret,
         principal.actor());
     keys.put(key, List.of(audits.of(principal, AuditEventType.KEY_CREATED, key.getId(), principal.actor() + " created admin key for "
         + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
