@@ -59,10 +59,10 @@ class ComposeFileTest {
     assertEquals("mailpit", services.at("/alert-service/environment/SMTP_HOST").asText());
   }
 
-  /** Variables named in the first column of the README's configuration tables. */
+  /** Variables named in the first column of the configuration tables (docs/configuration.md). */
   private static Set<String> documentedVariables() throws IOException {
     Set<String> variables = new HashSet<>();
-    Matcher row = Pattern.compile("(?m)^\\| (`[A-Z_]+`(?: / `[A-Z_]+`)*) \\|").matcher(Files.readString(ROOT.resolve("README.md")));
+    Matcher row = Pattern.compile("(?m)^\\| (`[A-Z_]+`(?: / `[A-Z_]+`)*) \\|").matcher(Files.readString(ROOT.resolve("docs/configuration.md")));
     while (row.find()) {
       Matcher name = Pattern.compile("`([A-Z_]+)`").matcher(row.group(1));
       while (name.find()) {
