@@ -32,29 +32,29 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /** A TopologyTestDriver over the metering topology, with helpers to feed and read it. */
-final class MeteringFixture implements AutoCloseable {
+public final class MeteringFixture implements AutoCloseable {
 
-  static final String ORG = "org-1";
+  public static final String ORG = "org-1";
   /** Wall clock of the driver: events are dated before it. */
-  static final Instant NOW = Instant.parse("2026-11-30T00:00:00Z");
+  public static final Instant NOW = Instant.parse("2026-11-30T00:00:00Z");
 
-  final MeteringConfig config;
-  final TopologyTestDriver driver;
-  final TestInputTopic<String, byte[]> usage;
-  final TestInputTopic<String, ApiKey> apiKeys;
-  final TestInputTopic<String, AlertRule> rules;
-  final TestOutputTopic<String, LimitEvent> limitEvents;
-  final TestOutputTopic<String, UsageSpike> spikes;
-  final TestOutputTopic<byte[], byte[]> deadLetters;
+  public final MeteringConfig config;
+  public final TopologyTestDriver driver;
+  public final TestInputTopic<String, byte[]> usage;
+  public final TestInputTopic<String, ApiKey> apiKeys;
+  public final TestInputTopic<String, AlertRule> rules;
+  public final TestOutputTopic<String, LimitEvent> limitEvents;
+  public final TestOutputTopic<String, UsageSpike> spikes;
+  public final TestOutputTopic<byte[], byte[]> deadLetters;
   /** The org path as other usage-events partitions' tasks write it: usage by org_id and watermark markers. */
-  final TestInputTopic<String, UsageEvent> orgPath;
+  public final TestInputTopic<String, UsageEvent> orgPath;
   private final Path stateDir;
 
-  MeteringFixture() {
+  public MeteringFixture() {
     this(Map.of());
   }
 
-  MeteringFixture(Map<String, String> env) {
+  public MeteringFixture(Map<String, String> env) {
     this(env, 1);
   }
 
@@ -62,7 +62,7 @@ final class MeteringFixture implements AutoCloseable {
    * @param usagePartitions partitions of usage-events the org tasks wait for; the driver feeds
    *     partition 0, and {@link #orgPath} stands in for the others
    */
-  MeteringFixture(Map<String, String> env, int usagePartitions) {
+  public MeteringFixture(Map<String, String> env, int usagePartitions) {
     try {
       stateDir = Files.createTempDirectory("metering-ttd");
     } catch (java.io.IOException e) {
@@ -89,11 +89,11 @@ final class MeteringFixture implements AutoCloseable {
         new ByteArrayDeserializer());
   }
 
-  static UsageEvent event(String apiKeyId, String time, long inputTokens) {
+  public static UsageEvent event(String apiKeyId, String time, long inputTokens) {
     return event(apiKeyId, Instant.parse(time), inputTokens);
   }
 
-  static UsageEvent event(String apiKeyId, Instant time, long inputTokens) {
+  public static UsageEvent event(String apiKeyId, Instant time, long inputTokens) {
     return UsageEvent.newBuilder()
         .setEventId(UUID.randomUUID().toString())
         .setOrgId(ORG)
@@ -108,7 +108,7 @@ final class MeteringFixture implements AutoCloseable {
         .build();
   }
 
-  static ApiKey key(String id, Long maxTokensPerMonth, boolean hardLimit) {
+  public static ApiKey key(String id, Long maxTokensPerMonth, boolean hardLimit) {
     return ApiKey.newBuilder()
         .setId(id).setOrgId(ORG).setName(id).setKeyPrefix("sk-mtr-x").setSecretHash("00")
         .setPermissions(List.of("messages:write")).setMaxTokensPerMonth(maxTokensPerMonth)
@@ -117,37 +117,37 @@ final class MeteringFixture implements AutoCloseable {
         .build();
   }
 
-  static AlertRule rule(String id, String apiKeyId, int thresholdPercent) {
+  public static AlertRule rule(String id, String apiKeyId, int thresholdPercent) {
     return AlertRule.newBuilder()
         .setId(id).setOrgId(ORG).setName(id).setApiKeyId(apiKeyId).setThresholdPercent(thresholdPercent)
         .setNotificationEmail("ops@example.com").setCreatedBy("admin@example.com").setCreatedAt(0L)
         .build();
   }
 
-  void send(UsageEvent event) {
+  public void send(UsageEvent event) {
     usage.pipeInput(event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event),
         Instant.ofEpochMilli(event.getTimestamp()));
   }
 
-  void putKey(ApiKey key, String time) {
+  public void putKey(ApiKey key, String time) {
     apiKeys.pipeInput(key.getId(), key, Instant.parse(time));
   }
 
-  void putRule(AlertRule rule, String time) {
+  public void putRule(AlertRule rule, String time) {
     rules.pipeInput(rule.getId(), rule, Instant.parse(time));
   }
 
-  MonthState month(String apiKeyId, String period) {
+  public MonthState month(String apiKeyId, String period) {
     KeyValueStore<String, MonthState> store = driver.getKeyValueStore(KeyLimits.MONTH_STORE);
     return store.get(KeyLimits.monthKey(apiKeyId, period));
   }
 
-  UsageTotals bucket(String store, String id, String start) {
+  public UsageTotals bucket(String store, String id, String start) {
     WindowStore<String, UsageTotals> windows = driver.getWindowStore(store);
     return windows.fetch(id, Instant.parse(start).toEpochMilli());
   }
 
-  long counter(String name) {
+  public long counter(String name) {
     KeyValueStore<String, Long> counters = driver.getKeyValueStore(IngestProcessor.COUNTERS_STORE);
     Long value = counters.get(name);
     return value == null ? 0 : value;

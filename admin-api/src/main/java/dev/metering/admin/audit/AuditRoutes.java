@@ -5,13 +5,12 @@ import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
 import dev.metering.records.AuditRecord;
-import dev.metering.schemas.UsageLimits;
+import dev.metering.schemas.QueryTimes;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,20 +84,7 @@ public final class AuditRoutes {
   }
 
   private static LocalDate date(String field, String value) {
-    if (value == null || value.isBlank()) {
-      throw ApiError.invalid(field, field + " is required (yyyy-MM-dd)");
-    }
-    LocalDate parsed;
-    try {
-      parsed = LocalDate.parse(value);
-    } catch (DateTimeParseException e) {
-      throw ApiError.invalid(field, field + " must be a date yyyy-MM-dd");
-    }
-    if (!UsageLimits.queryable(parsed)) {
-      throw ApiError.invalid(field, field + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
-          + UsageLimits.LATEST_DATE);
-    }
-    return parsed;
+    return QueryTimes.date(field, value, ApiError::invalid);
   }
 
   private static Long page(String token) {

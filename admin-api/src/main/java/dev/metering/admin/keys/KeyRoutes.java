@@ -12,11 +12,11 @@ import dev.metering.admin.http.Body;
 import dev.metering.admin.http.Route;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.schemas.QueryTimes;
 import dev.metering.schemas.UsageLimits;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -274,18 +274,8 @@ public final class KeyRoutes {
   }
 
   private static Long instant(String field, String value) {
-    if (value == null || value.isBlank()) {
-      return null;
-    }
-    try {
-      Instant parsed = java.time.OffsetDateTime.parse(value).toInstant();
-      if (!UsageLimits.queryable(java.time.LocalDate.ofInstant(parsed, java.time.ZoneOffset.UTC))) {
-        throw ApiError.invalid(field, field + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
-            + UsageLimits.LATEST_DATE);
-      }
-      return parsed.toEpochMilli();
-    } catch (DateTimeParseException e) {
-      throw ApiError.invalid(field, field + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z");
-    }
+    Instant parsed = QueryTimes.instant(field, value, ApiError::invalid);
+    return parsed == null ? null : parsed.toEpochMilli();
   }
+
 }

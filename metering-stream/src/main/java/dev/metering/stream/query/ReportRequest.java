@@ -1,12 +1,10 @@
 package dev.metering.stream.query;
 
 import java.nio.charset.StandardCharsets;
-import dev.metering.schemas.UsageLimits;
+import dev.metering.schemas.QueryTimes;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Set;
 import java.util.function.Function;
@@ -66,40 +64,18 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
   }
 
   public static Instant instant(String parameter, String value, Instant defaultValue) {
-    if (value == null || value.isBlank()) {
-      if (defaultValue == null) {
-        throw new BadRequestException(parameter, parameter + " is required (RFC 3339, e.g. 2026-11-01T00:00:00Z)");
-      }
-      return defaultValue;
-    }
-    try {
-      Instant parsed = OffsetDateTime.parse(value).toInstant();
-      if (!UsageLimits.queryable(LocalDate.ofInstant(parsed, ZoneOffset.UTC))) {
-        throw new BadRequestException(parameter, parameter + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
-            + UsageLimits.LATEST_DATE);
-      }
+    Instant parsed = QueryTimes.instant(parameter, value, BadRequestException::new);
+    if (parsed != null) {
       return parsed;
-    } catch (DateTimeParseException e) {
-      throw new BadRequestException(parameter, parameter + " must be an RFC 3339 time such as 2026-11-01T00:00:00Z, got '"
-          + value + "'");
     }
+    if (defaultValue == null) {
+      throw new BadRequestException(parameter, parameter + " is required (RFC 3339, e.g. 2026-11-01T00:00:00Z)");
+    }
+    return defaultValue;
   }
 
   public static LocalDate date(String parameter, String value) {
-    if (value == null || value.isBlank()) {
-      throw new BadRequestException(parameter, parameter + " is required (yyyy-MM-dd)");
-    }
-    LocalDate parsed;
-    try {
-      parsed = LocalDate.parse(value);
-    } catch (DateTimeParseException e) {
-      throw new BadRequestException(parameter, parameter + " must be a date yyyy-MM-dd, got '" + value + "'");
-    }
-    if (!UsageLimits.queryable(parsed)) {
-      throw new BadRequestException(parameter, parameter + " must lie between " + UsageLimits.EARLIEST_DATE + " and "
-          + UsageLimits.LATEST_DATE);
-    }
-    return parsed;
+    return QueryTimes.date(parameter, value, BadRequestException::new);
   }
 
   /** A date range with both ends included, at most {@code maxDays} long. */

@@ -1,4 +1,4 @@
-package dev.metering.stream;
+package dev.metering.stream.ingest;
 
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
+import dev.metering.stream.MeteringFixture;
 import dev.metering.stream.ingest.DeadLetterHeaders;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.RejectReason;

@@ -1,4 +1,4 @@
-package dev.metering.stream;
+package dev.metering.stream.usage;
 
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.ModelUsage;
 import dev.metering.records.state.UsageTotals;
+import dev.metering.stream.MeteringFixture;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;

@@ -1,4 +1,4 @@
-package dev.metering.stream;
+package dev.metering.stream.limits;
 
 import static dev.metering.stream.MeteringFixture.event;
 import static dev.metering.stream.MeteringFixture.key;
@@ -14,6 +14,7 @@ import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.stream.MeteringFixture;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.metering.stream;
+package dev.metering.stream.spikes;
 
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
+import dev.metering.stream.MeteringFixture;
 import dev.metering.stream.usage.SourceWatermarks;
 import java.time.Instant;
 import java.util.List;
