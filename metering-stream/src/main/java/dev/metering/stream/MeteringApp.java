@@ -4,6 +4,7 @@ import dev.metering.kafka.TopicSetup;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.IngestProcessor;
+import dev.metering.stream.ingest.RejectReason;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
@@ -199,6 +200,12 @@ public final class MeteringApp implements AutoCloseable {
       Gauge.builder("metering.ingest.events", this, app -> app.localCounter(counter))
           .description("Usage events consumed by the partitions hosted here, by outcome (exact, transactional)")
           .tag("outcome", counter)
+          .register(metrics);
+    }
+    for (RejectReason reason : RejectReason.values()) {
+      Gauge.builder("metering.dead.letters", this, app -> app.localCounter(IngestCounters.deadLettered(reason)))
+          .description("Usage events dead-lettered by the partitions hosted here, by reason (exact, transactional)")
+          .tag("reason", reason.name())
           .register(metrics);
     }
     Gauge.builder("metering.restoring.stores", restoring, AtomicInteger::get)

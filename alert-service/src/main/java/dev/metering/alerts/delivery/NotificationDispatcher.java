@@ -75,6 +75,15 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   public NotificationDispatcher(AlertServiceConfig config, Map<NotificationChannel, Channel> channels, Clock clock,
       MeterRegistry metrics) {
     this.metrics = metrics;
+    // registered up front, so dashboards see every series from the start, at zero
+    for (NotificationChannel channel : channels.keySet()) {
+      String name = channel.name().toLowerCase(java.util.Locale.ROOT);
+      for (String outcome : List.of("delivered", "failed")) {
+        metrics.counter("alert.deliveries", "channel", name, "outcome", outcome);
+      }
+      metrics.counter("alert.delivery.retries", "channel", name);
+      deliveryLatency(name);
+    }
     this.config = config;
     this.channels = Map.copyOf(channels);
     this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
@@ -250,6 +259,11 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     });
   }
 
+  private Timer deliveryLatency(String channel) {
+    return Timer.builder("alert.delivery.latency").description("From the decision that made a notification to its"
+        + " final outcome").tag("channel", channel).publishPercentileHistogram().register(metrics);
+  }
+
   private static String channelName(Notification notification) {
     return notification.getChannel().name().toLowerCase(java.util.Locale.ROOT);
   }
@@ -259,8 +273,8 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     metrics.counter("alert.deliveries", "channel", channelName(notification), "outcome",
         delivered ? "delivered" : "failed").increment();
     // from the decision that made the notification to its final outcome, retries included
-    Timer.builder("alert.delivery.latency").tag("channel", channelName(notification)).publishPercentileHistogram()
-        .register(metrics).record(Math.max(0, clock.millis() - notification.getCreatedAt()), TimeUnit.MILLISECONDS);
+    deliveryLatency(channelName(notification))
+        .record(Math.max(0, clock.millis() - notification.getCreatedAt()), TimeUnit.MILLISECONDS);
     String type = (delivered ? AuditEventType.ALERT_DELIVERED : AuditEventType.ALERT_DELIVERY_FAILED).wireName();
     String description = notification.getChannel().name().toLowerCase(java.util.Locale.ROOT) + " notification to "
         + redact(notification) + (delivered ? " delivered" : " not delivered") + " after " + attempts

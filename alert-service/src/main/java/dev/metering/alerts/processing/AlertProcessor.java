@@ -22,10 +22,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -78,6 +80,9 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private long nextLapseCheck;
   private int consecutiveAborts;
   private final MeterRegistry metrics;
+  private final Timer enforcementLatency;
+  /** The enforcement latencies of the transaction under way, recorded once it commits. */
+  private final List<Long> enforced = new ArrayList<>();
 
   /**
    * @param revoked whether an API key is revoked, by the latest api-keys record known
@@ -85,6 +90,9 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   public AlertProcessor(AlertServiceConfig config, Clock clock, RuleIndex rules, Predicate<String> revoked,
       MeterRegistry metrics) {
     this.metrics = metrics;
+    this.enforcementLatency = Timer.builder("alert.enforcement.latency")
+        .description("From metering-stream detecting a hard-limit breach to the suspension committed")
+        .publishPercentileHistogram().register(metrics);
     this.config = config;
     this.clock = clock;
     this.rules = rules;
@@ -119,7 +127,9 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       consumer.subscribe(List.of(Topics.LIMIT_EVENTS.name(), Topics.SPIKE_EVENTS.name()), new Rebalance());
       while (running) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        enforced.clear();
         if (!records.isEmpty() && inTransaction(() -> process(records), offsets(records))) {
+          enforced.forEach(millis -> enforcementLatency.record(Math.max(0, millis), TimeUnit.MILLISECONDS));
           for (TopicPartition partition : records.partitions()) {
             metrics.counter("alert.events.processed", "topic", partition.topic())
                 .increment(records.records(partition).size());
@@ -163,6 +173,11 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       }
       send(outputs);
       outputs.statuses().forEach(s -> pending.put(s.getApiKeyId(), s));
+      if (record.topic().equals(Topics.LIMIT_EVENTS.name())
+          && outputs.statuses().stream().anyMatch(s -> s.getState() == KeyState.SUSPENDED)) {
+        // a suspension: from metering-stream detecting the breach to the suspension (timed once committed)
+        enforced.add(now - Topics.LIMIT_EVENTS.decode(record.value()).getDetectedAt());
+      }
     }
     return pending;
   }
