@@ -29,12 +29,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EmbeddedKafkaIT {
 
   private static final int PARTITIONS = 3;
@@ -49,6 +45,8 @@ class EmbeddedKafkaIT {
     kafka = EmbeddedKafka.start();
     startMillis = (System.nanoTime() - started) / 1_000_000;
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+    // every test runs alone and in any order: the shared broker has the topics from the start
+    TopicSetup.standard(PARTITIONS, (short) 1).apply(admin);
   }
 
   @AfterAll
@@ -62,7 +60,6 @@ class EmbeddedKafkaIT {
   }
 
   @Test
-  @Order(1)
   void shouldListenOnLoopback() {
     System.out.printf("in-JVM broker started in %d ms at %s%n", startMillis, kafka.bootstrapServers());
     String host = kafka.bootstrapServers().split(",")[0].replaceAll(":\\d+$", "");
@@ -70,22 +67,23 @@ class EmbeddedKafkaIT {
   }
 
   @Test
-  @Order(2)
   void shouldCreateEveryTopicOnceAndChangeNothingOnTheSecondRun() throws Exception {
     TopicSetup setup = TopicSetup.standard(PARTITIONS, (short) 1);
+    try (EmbeddedKafka empty = EmbeddedKafka.start();
+        Admin fresh = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, empty.bootstrapServers()))) {
 
-    TopicSetup.Result first = setup.apply(admin);
-    TopicSetup.Result second = setup.apply(admin);
+      TopicSetup.Result first = setup.apply(fresh);
+      TopicSetup.Result second = setup.apply(fresh);
 
-    List<String> expected = Topics.ALL.stream().map(t -> t.name()).sorted().toList();
-    assertEquals(expected, first.created().stream().sorted().toList());
-    assertTrue(second.changedNothing(), "second run changed " + second);
-    var descriptions = admin.describeTopics(expected).allTopicNames().get();
-    descriptions.values().forEach(d -> assertEquals(PARTITIONS, d.partitions().size(), d.name()));
+      List<String> expected = Topics.ALL.stream().map(t -> t.name()).sorted().toList();
+      assertEquals(expected, first.created().stream().sorted().toList());
+      assertTrue(second.changedNothing(), "second run changed " + second);
+      var descriptions = fresh.describeTopics(expected).allTopicNames().get();
+      descriptions.values().forEach(d -> assertEquals(PARTITIONS, d.partitions().size(), d.name()));
+    }
   }
 
   @Test
-  @Order(3)
   void shouldSetTheSpecifiedConfigsOnEveryTopic() throws Exception {
     Map<String, String> usageEvents = topicConfig(Topics.USAGE_EVENTS.name());
     Map<String, String> apiKeys = topicConfig(Topics.API_KEYS.name());
@@ -103,7 +101,6 @@ class EmbeddedKafkaIT {
   }
 
   @Test
-  @Order(4)
   void shouldRestoreAConfigChangedByHand() throws Exception {
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, Topics.LIMIT_EVENTS.name());
     admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
@@ -122,7 +119,6 @@ class EmbeddedKafkaIT {
   }
 
   @Test
-  @Order(5)
   void shouldProduceAndConsumeAUsageEventWithTheSerde() {
     UsageEvent sent = UsageEvent.newBuilder()
         .setEventId(UUID.randomUUID().toString()).setOrgId("org-1").setApiKeyId("key-1")
@@ -158,15 +154,12 @@ class EmbeddedKafkaIT {
   }
 
   @Test
-  @Order(6)
   void shouldFreeItsPortWhenClosed() throws IOException {
-    String bootstrap = kafka.bootstrapServers();
+    EmbeddedKafka closing = EmbeddedKafka.start();
+    String bootstrap = closing.bootstrapServers();
     int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
-    admin.close();
-    admin = null;
 
-    kafka.close();
-    kafka = null;
+    closing.close();
 
     try (ServerSocket socket = new ServerSocket()) {
       socket.bind(new InetSocketAddress("127.0.0.1", port));
