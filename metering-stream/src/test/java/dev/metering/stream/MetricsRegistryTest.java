@@ -10,7 +10,7 @@ class MetricsRegistryTest {
 
   @Test
   void shouldExportRocksDbMetricsOfWindowAndKeyValueStoresUnderOneName() {
-    PrometheusMeterRegistry registry = MeteringApp.metricsRegistry();
+    PrometheusMeterRegistry registry = StreamHealth.metricsRegistry();
     // as Kafka Streams' binder registers them: the same name, the store's id under two tag keys
     Gauge.builder("kafka.stream.state.num.immutable.mem.table", () -> 1).tag("rocksdb.state.id", "ingest-counters")
         .tag("task.id", "0_0").register(registry);
