@@ -298,22 +298,22 @@ class AlertServiceIT {
   }
 
   private static String httpBody(AlertService service, String path) {
-    try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
-          .body();
-    } catch (Exception e) {
-      return "";
-    }
+    java.net.http.HttpResponse<String> response = get(service, path);
+    return response == null ? "" : response.body();
   }
 
   private static int httpStatus(AlertService service, String path) {
+    java.net.http.HttpResponse<String> response = get(service, path);
+    return response == null ? -1 : response.statusCode();
+  }
+
+  /** GET {@code path} of the service's health and metrics port; null while it cannot be reached. */
+  private static java.net.http.HttpResponse<String> get(AlertService service, String path) {
     try {
       return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.discarding())
-          .statusCode();
+          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
-      return -1;
+      return null;
     }
   }
 
