@@ -101,7 +101,6 @@ public final class IngestRoutes {
     }
     long deadline = System.nanoTime() + ackTimeout.toNanos();
     int accepted = 0;
-    boolean retry = false;
     for (Map.Entry<Integer, CompletableFuture<String>> entry : pending.entrySet()) {
       Map<String, Object> result = results.get(entry.getKey());
       try {
@@ -110,14 +109,12 @@ public final class IngestRoutes {
         accepted++;
       } catch (ExecutionException | TimeoutException e) {
         unavailable(result);
-        retry = true;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         unavailable(result);
-        retry = true;
       }
     }
-    retry |= results.stream().anyMatch(r -> "unavailable".equals(r.get("status")));
+    boolean retry = results.stream().anyMatch(r -> "unavailable".equals(r.get("status")));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accepted", accepted);
     out.put("rejected", events.size() - accepted);
