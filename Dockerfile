@@ -9,6 +9,7 @@ COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY schemas/pom.xml schemas/
 COPY schemas/src/main/avro schemas/src/main/avro
+COPY api-model/pom.xml api-model/
 COPY kafka-support/pom.xml kafka-support/
 COPY embedded-kafka/pom.xml embedded-kafka/
 COPY metering-stream/pom.xml metering-stream/

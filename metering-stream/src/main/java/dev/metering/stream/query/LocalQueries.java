@@ -1,5 +1,10 @@
 package dev.metering.stream.query;
 
+import dev.metering.api.query.CurrentPeriod;
+import dev.metering.api.query.Freshness;
+import dev.metering.api.query.ReportResult;
+import dev.metering.api.query.UsageReport;
+import dev.metering.api.query.UsageView;
 import dev.metering.records.ApiKey;
 import dev.metering.records.state.MonthState;
 import dev.metering.records.state.UsageTotals;
@@ -40,7 +45,7 @@ final class LocalQueries {
   }
 
   /** The key's calendar month (UTC) holding {@code now}, with its limit state. */
-  Views.CurrentPeriod currentPeriod(String apiKeyId, int partition, boolean stale, Instant now) {
+  CurrentPeriod currentPeriod(String apiKeyId, int partition, boolean stale, Instant now) {
     String period = Periods.month(now.toEpochMilli());
     MonthState month = kv(KeyLimits.MONTH_STORE, partition, stale, MonthState.class)
         .get(KeyLimits.monthKey(apiKeyId, period));
@@ -48,18 +53,18 @@ final class LocalQueries {
     if (month == null && key == null) {
       throw new NotFoundException("no api key or usage is known for api_key_id " + apiKeyId);
     }
-    UsageView usage = month == null ? UsageView.EMPTY : UsageView.of(month.getTotals());
+    UsageView usage = month == null ? UsageView.EMPTY : UsageViews.of(month.getTotals());
     Long limit = key == null ? null : key.getMaxTokensPerMonth();
     Double percent = limit == null || limit == 0 ? null : usage.totalTokens() * 100.0 / limit;
     String orgId = key != null ? key.getOrgId() : month.getTotals().getOrgId();
-    return new Views.CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent,
+    return new CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent,
         key != null && key.getHardLimit(), month != null && month.getBreached(),
         key == null ? null : key.getStatus().name(), streamTime(Progress.INGEST_STORE, partition, stale), stale);
   }
 
   /** Buckets of one scope (a key in key stores, an org in org stores) from one partition. */
-  Views.Report report(String store, String id, int partition, ReportRequest request, Views.Freshness freshness) {
-    Map<Long, List<Views.Result>> buckets = new TreeMap<>();
+  UsageReport report(String store, String id, int partition, ReportRequest request, Freshness freshness) {
+    Map<Long, List<ReportResult>> buckets = new TreeMap<>();
     ReadOnlyWindowStore<String, UsageTotals> windows = windowStore(store, partition, request.allowStale());
     try (WindowStoreIterator<UsageTotals> found = windows.fetch(id, request.pageStart(),
         request.pageEnd().minusMillis(1))) {
@@ -75,9 +80,9 @@ final class LocalQueries {
    * Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for
    * merging. The freshness is read before the buckets, so as_of never claims more than was read.
    */
-  Views.Report orgReportByKey(String keyStore, String orgId, ReportRequest request) {
-    Views.Freshness freshness = localFreshness();
-    Map<Long, List<Views.Result>> buckets = new TreeMap<>();
+  UsageReport orgReportByKey(String keyStore, String orgId, ReportRequest request) {
+    Freshness freshness = localFreshness();
+    Map<Long, List<ReportResult>> buckets = new TreeMap<>();
     scanOrgKeys(keyStore, orgId, request.pageStart().toEpochMilli(), request.pageEnd().toEpochMilli() - 1,
         (windowed, totals) -> buckets.computeIfAbsent(windowed.window().start(), s -> new ArrayList<>())
             .addAll(results(windowed.key(), totals, false)));
@@ -113,7 +118,7 @@ final class LocalQueries {
     try (WindowStoreIterator<UsageTotals> days = windowStore(dailyStore, partition, stale).fetch(id,
         Instant.ofEpochMilli(fromDay), Instant.ofEpochMilli(toDay))) {
       while (days.hasNext()) {
-        sum = sum.plus(UsageView.of(days.next().value));
+        sum = sum.plus(UsageViews.of(days.next().value));
       }
     }
     return sum;
@@ -123,20 +128,20 @@ final class LocalQueries {
   Map<String, UsageView> totalsByKey(String dailyKeyStore, String orgId, long fromDay, long toDay) {
     Map<String, UsageView> byKey = new TreeMap<>();
     scanOrgKeys(dailyKeyStore, orgId, fromDay, toDay,
-        (windowed, totals) -> byKey.merge(windowed.key(), UsageView.of(totals), UsageView::plus));
+        (windowed, totals) -> byKey.merge(windowed.key(), UsageViews.of(totals), UsageView::plus));
     return byKey;
   }
 
   /** Freshness of one partition's data. */
-  Views.Freshness freshness(String progressStore, int partition, boolean stale) {
-    return new Views.Freshness(streamTime(progressStore, partition, stale), stale);
+  Freshness freshness(String progressStore, int partition, boolean stale) {
+    return new Freshness(streamTime(progressStore, partition, stale), stale);
   }
 
   /** Freshness of everything hosted here: the oldest stream time of the active usage-events partitions. */
-  Views.Freshness localFreshness() {
-    Views.Freshness freshness = new Views.Freshness(null, false);
+  Freshness localFreshness() {
+    Freshness freshness = new Freshness(null, false);
     for (int partition : activeUsagePartitions()) {
-      freshness = Views.Freshness.min(freshness, freshness(Progress.INGEST_STORE, partition, false));
+      freshness = Freshness.min(freshness, freshness(Progress.INGEST_STORE, partition, false));
     }
     return freshness;
   }
@@ -170,13 +175,13 @@ final class LocalQueries {
     return partitions;
   }
 
-  private static List<Views.Result> results(String apiKeyId, UsageTotals totals, boolean byModel) {
+  private static List<ReportResult> results(String apiKeyId, UsageTotals totals, boolean byModel) {
     if (!byModel) {
-      return new ArrayList<>(List.of(new Views.Result(apiKeyId, null, UsageView.of(totals))));
+      return new ArrayList<>(List.of(new ReportResult(apiKeyId, null, UsageViews.of(totals))));
     }
-    List<Views.Result> results = new ArrayList<>();
+    List<ReportResult> results = new ArrayList<>();
     new TreeMap<>(totals.getByModel()).forEach((model, usage) ->
-        results.add(new Views.Result(apiKeyId, model, UsageView.of(usage))));
+        results.add(new ReportResult(apiKeyId, model, UsageViews.of(usage))));
     return results;
   }
 

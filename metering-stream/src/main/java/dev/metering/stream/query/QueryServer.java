@@ -1,5 +1,6 @@
 package dev.metering.stream.query;
 
+import dev.metering.api.ErrorResponse;
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
 import dev.metering.metrics.ServiceMetrics;
@@ -127,8 +128,8 @@ public final class QueryServer implements AutoCloseable {
       QueryService.Call call = new QueryService.Call(
           ctx.path() + (query == null || query.isEmpty() ? "" : "?" + query),
           ctx::queryParam,
-          ctx.header(QueryService.FORWARDED_HEADER) != null,
-          ctx.header(QueryService.LOCAL_SCOPE_HEADER) != null);
+          ctx.header(HttpInstanceClient.FORWARDED_HEADER) != null,
+          ctx.header(HttpInstanceClient.LOCAL_SCOPE_HEADER) != null);
       QueryService.Answer answer = function.apply(current, ctx.pathParam(idParam), call);
       if (answer instanceof QueryService.Answer.Forwarded forwarded) {
         forwarded.retryAfter().ifPresent(value -> ctx.header("Retry-After", value));
@@ -151,7 +152,7 @@ public final class QueryServer implements AutoCloseable {
   }
 
   private static void error(Context ctx, int status, String type, String message, String parameter) {
-    ctx.status(status).json(Views.Error.of(type, message, parameter));
+    ctx.status(status).json(ErrorResponse.of(type, message, parameter));
   }
 
   private static final class UnauthorizedException extends RuntimeException {

@@ -1,5 +1,9 @@
 package dev.metering.stream.query;
 
+import dev.metering.api.query.ReportBucket;
+import dev.metering.api.query.ReportResult;
+import dev.metering.api.query.UsageReport;
+import dev.metering.api.query.UsageView;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -41,15 +45,15 @@ class ClosedBucketsTest {
 
   @Test
   void shouldRenderAReportWithRenderedBucketsExactlyAsTheReportItself() throws Exception {
-    Views.Bucket first = bucket("2026-11-01T00:00:00Z", "key-1", "key-2");
-    Views.Bucket second = bucket("2026-11-02T00:00:00Z", "key-2");
-    Views.Report report = new Views.Report(List.of(first, second), true, "token", Instant.parse("2026-11-20T10:00:00Z"),
+    ReportBucket first = bucket("2026-11-01T00:00:00Z", "key-1", "key-2");
+    ReportBucket second = bucket("2026-11-02T00:00:00Z", "key-2");
+    UsageReport report = new UsageReport(List.of(first, second), true, "token", Instant.parse("2026-11-20T10:00:00Z"),
         false);
 
     List<Object> data = new ArrayList<>();
     data.add(new RawValue(new RawJson(JSON.writeValueAsBytes(first))));
     data.add(second);
-    Views.RenderedReport rendered = new Views.RenderedReport(data, true, "token", report.asOf(), false);
+    RenderedReport rendered = new RenderedReport(data, true, "token", report.asOf(), false);
 
     assertEquals(JSON.writeValueAsString(report), JSON.writeValueAsString(rendered));
     assertArrayEquals(JSON.writeValueAsBytes(report), JSON.writeValueAsBytes(rendered));
@@ -61,7 +65,7 @@ class ClosedBucketsTest {
     for (int i = 0; i < 2_000; i++) {
       keys.add(String.format("key-%05d", i));
     }
-    Views.Bucket big = bucket("2026-11-01T00:00:00Z", keys.toArray(String[]::new));
+    ReportBucket big = bucket("2026-11-01T00:00:00Z", keys.toArray(String[]::new));
     byte[] rendered = JSON.writeValueAsBytes(big);
 
     String out = JSON.writeValueAsString(Map.of("data", List.of(new RawValue(new RawJson(rendered)))));
@@ -113,20 +117,20 @@ class ClosedBucketsTest {
 
     assertEquals("/v1/orgs/o/usage_report?bucket_width=1d&starting_at=2026-11-01T00%3A00%3A00Z&group_by=api_key_id"
             + "&limit=3&page=abc",
-        QueryService.withParams("/v1/orgs/o/usage_report?bucket_width=1d&limit=31"
+        ClosedBucketReports.withParams("/v1/orgs/o/usage_report?bucket_width=1d&limit=31"
             + "&starting_at=2026-11-01T00%3A00%3A00Z&page=old&group_by=api_key_id", page));
     assertEquals("/v1/orgs/o/usage_report?page=abc",
-        QueryService.withParams("/v1/orgs/o/usage_report", Map.of("page", "abc")));
+        ClosedBucketReports.withParams("/v1/orgs/o/usage_report", Map.of("page", "abc")));
   }
 
-  private static Views.Bucket bucket(String start, String... keys) {
-    List<Views.Result> results = new ArrayList<>();
+  private static ReportBucket bucket(String start, String... keys) {
+    List<ReportResult> results = new ArrayList<>();
     long n = 1;
     for (String key : keys) {
-      results.add(new Views.Result(key, null, UsageView.of(n * 1000, n * 10, 0, 5, n, n * 1234, 0)));
+      results.add(new ReportResult(key, null, UsageView.of(n * 1000, n * 10, 0, 5, n, n * 1234, 0)));
       n++;
     }
     Instant s = Instant.parse(start);
-    return new Views.Bucket(s, s.plus(Duration.ofDays(1)), results);
+    return new ReportBucket(s, s.plus(Duration.ofDays(1)), results);
   }
 }

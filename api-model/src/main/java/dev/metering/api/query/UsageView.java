@@ -1,11 +1,10 @@
-package dev.metering.stream.query;
+package dev.metering.api.query;
 
-import dev.metering.records.state.ModelUsage;
-import dev.metering.records.state.UsageTotals;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.math.BigDecimal;
 
 /**
- * Usage as the HTTP API shows it: tokens by kind, their total, requests, and cost both exact
+ * Usage as the HTTP APIs show it: tokens by kind, their total, requests, and cost both exact
  * (integer micro-dollars) and as decimal dollars.
  */
 public record UsageView(
@@ -15,8 +14,9 @@ public record UsageView(
     long cacheReadInputTokens,
     long totalTokens,
     long requests,
-    long costMicros,
-    BigDecimal estimatedCost,
+    @JsonPropertyDescription("the cost in integer micro-dollars") long costMicros,
+    @JsonPropertyDescription("dollars, exact to the micro-dollar") BigDecimal estimatedCost,
+    @JsonPropertyDescription("requests of models without a price, priced at the fallback price")
     long fallbackPricedRequests) {
 
   public static final UsageView EMPTY = of(0, 0, 0, 0, 0, 0, 0);
@@ -25,16 +25,6 @@ public record UsageView(
       long costMicros, long fallbackPriced) {
     return new UsageView(input, output, cacheCreation, cacheRead, input + output + cacheCreation + cacheRead,
         requests, costMicros, BigDecimal.valueOf(costMicros, 6), fallbackPriced);
-  }
-
-  public static UsageView of(UsageTotals t) {
-    return of(t.getInputTokens(), t.getOutputTokens(), t.getCacheCreationInputTokens(), t.getCacheReadInputTokens(),
-        t.getRequests(), t.getCostMicros(), t.getFallbackPricedRequests());
-  }
-
-  public static UsageView of(ModelUsage m) {
-    return of(m.getInputTokens(), m.getOutputTokens(), m.getCacheCreationInputTokens(), m.getCacheReadInputTokens(),
-        m.getRequests(), m.getCostMicros(), m.getFallbackPricedRequests());
   }
 
   public UsageView plus(UsageView o) {

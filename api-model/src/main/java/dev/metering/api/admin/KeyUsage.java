@@ -1,0 +1,19 @@
+package dev.metering.api.admin;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.metering.api.openapi.Nullable;
+import java.math.BigDecimal;
+
+/** One key's tokens and estimated cost over a date range. */
+public record KeyUsage(
+    String apiKeyId,
+    @Nullable @JsonPropertyDescription("null for a key no longer known") String keyName,
+    long totalInputTokens,
+    long totalOutputTokens,
+    long totalCacheCreationInputTokens,
+    long totalCacheReadInputTokens,
+    long totalTokens,
+    long requests,
+    BigDecimal estimatedCost,
+    long costMicros) {
+}
