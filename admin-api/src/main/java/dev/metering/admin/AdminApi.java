@@ -10,7 +10,6 @@ import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.ingest.IngestRoutes;
-import dev.metering.admin.http.OpenApi;
 import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyRoutes;
 import dev.metering.admin.keys.KeyStore;
@@ -21,6 +20,9 @@ import dev.metering.json.Json;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.api.ErrorResponse;
+import dev.metering.api.Health;
+import dev.metering.api.openapi.OpenApi;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
 import io.javalin.json.JavalinJackson;
@@ -40,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * OpenAPI document needs an admin key and acts within that key's organisation.
  */
 public final class AdminApi implements AutoCloseable {
+
+  /** The version of the API the OpenAPI document states. */
+  static final String VERSION = "0.1.0";
 
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final String SYSTEM_ACTOR = "system:admin-api";
@@ -78,7 +83,7 @@ public final class AdminApi implements AutoCloseable {
     routes.addAll(new AuditRoutes(auditLog).routes());
     ServiceMetrics.attach(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);
-    Map<String, Object> openApi = OpenApi.document(routes, "0.1.0");
+    Map<String, Object> openApi = openApi(routes);
     this.server = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
       cfg.jsonMapper(new JavalinJackson(json, false));
@@ -99,10 +104,10 @@ public final class AdminApi implements AutoCloseable {
     }
     new IngestRoutes(config, keys, reporter, json, clock).register(server);
     server.get("/openapi.json", ctx -> ctx.json(openApi));
-    server.get("/health/live", ctx -> ctx.json(Map.of("status", "ok")));
+    server.get("/health/live", ctx -> ctx.json(Health.of(true)));
     server.get("/health/ready", ctx -> {
       boolean ready = keys.loaded() && rules.loaded() && keys.healthy() && rules.healthy() && writer.healthy();
-      ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ok" : "unavailable"));
+      ctx.status(ready ? 200 : 503).json(Health.of(ready));
     });
     server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     server.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
@@ -117,18 +122,18 @@ public final class AdminApi implements AutoCloseable {
       if (e.status() == 503) {
         ctx.header("Retry-After", "1");
       }
-      ctx.status(e.status()).json(error(e.type(), e.getMessage(), e.field()));
+      ctx.status(e.status()).json(ErrorResponse.of(e.type(), e.getMessage(), e.field()));
     });
     server.exception(Exception.class, (e, ctx) -> {
       log.error("{} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
-      ctx.status(500).json(error("api_error", "internal error; see the admin-api log", null));
+      ctx.status(500).json(ErrorResponse.of("api_error", "internal error; see the admin-api log", null));
     });
     server.error(404, ctx -> {
       if (ctx.result() == null) {
-        ctx.json(error("not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null));
+        ctx.json(ErrorResponse.of("not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null));
       }
     });
-    server.error(405, ctx -> ctx.json(error("invalid_request_error", "method not allowed", null)));
+    server.error(405, ctx -> ctx.json(ErrorResponse.of("invalid_request_error", "method not allowed", null)));
   }
 
   /** Loads the key and rule tables, makes sure the bootstrap admin key exists, and starts serving. */
@@ -155,7 +160,7 @@ public final class AdminApi implements AutoCloseable {
    */
   public String provisionAdminKey(String orgId, String adminEmail) {
     Principal system = new Principal(orgId, SYSTEM_ACTOR, "-");
-    return (String) keyRoutes.createAdmin(system, adminEmail).get("key");
+    return keyRoutes.createAdmin(system, adminEmail).key();
   }
 
   /**
@@ -203,14 +208,20 @@ public final class AdminApi implements AutoCloseable {
     System.out.println();
   }
 
-  private static Map<String, Object> error(String type, String message, String field) {
-    Map<String, Object> body = new java.util.LinkedHashMap<>();
-    body.put("type", type);
-    body.put("message", message);
-    if (field != null) {
-      body.put("field", field);
-    }
-    return Map.of("error", body);
+  /** The OpenAPI document of the admin API: the route table's operations and the gateways' ingest. */
+  static Map<String, Object> openApi(List<Route> routes) {
+    List<OpenApi.Operation> operations = new ArrayList<>();
+    routes.forEach(route -> operations.add(route.operation()));
+    operations.add(IngestRoutes.operation());
+    return OpenApi.document(new OpenApi.Info("Token metering admin API", VERSION, "API keys, limits, alert rules, usage"
+            + " and the audit log of an organisation, and usage ingest for gateways. Every admin call is scoped to the"
+            + " organisation of the admin key it presents.", "http://localhost:8080", "admin-api started by ./run"),
+        Map.of(
+            "adminKey", Map.of("type", "http", "scheme", "bearer", "description",
+                "an admin key of the organisation (Authorization: Bearer <key>; x-api-key: <key> also works)"),
+            "gatewayToken", Map.of("type", "http", "scheme", "bearer", "description",
+                "a gateway's token from GATEWAY_TOKENS, bound to its organisations")),
+        ErrorResponse.class, operations);
   }
 
   @Override

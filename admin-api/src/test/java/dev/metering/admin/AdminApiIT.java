@@ -10,15 +10,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.keys.Secrets;
+import dev.metering.api.openapi.OpenApiAssertions;
 import dev.metering.client.AdminApiException;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
 import dev.metering.client.AdminClient;
-import dev.metering.client.AdminClient.CreateApiKey;
+import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient.UpdateApiKey;
-import dev.metering.client.Models.AlertInfo;
-import dev.metering.client.Models.ApiKeyInfo;
-import dev.metering.client.Models.AuditLogEntry;
-import dev.metering.client.Models.KeyUsage;
-import dev.metering.client.Models.UsageSummary;
+import dev.metering.api.admin.AlertInfo;
+import dev.metering.api.admin.ApiKeyInfo;
+import dev.metering.api.admin.AuditLogEntry;
+import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.UsageSummary;
 import dev.metering.config.Env;
 import dev.metering.json.Json;
 import dev.metering.kafka.KafkaBroker;
@@ -45,9 +50,11 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -398,6 +405,32 @@ class AdminApiIT {
         "{\"name\":\"x\",\"max_tokens_per_month\":92233720368547758}"));
   }
 
+  /** {@code value} has every required property of {@code schema} and none it does not name, all the way down. */
+  @SuppressWarnings("rawtypes")
+  private static void assertShaped(Schema schema, JsonNode value, String where) {
+    if (schema.getAllOf() != null && schema.getAllOf().size() == 1) {
+      schema = (Schema) schema.getAllOf().get(0);
+    }
+    if (value.isNull()) {
+      assertTrue(Boolean.TRUE.equals(schema.getNullable()), where + " is null but not nullable");
+    } else if (value.isArray()) {
+      for (JsonNode item : value) {
+        assertShaped(schema.getItems(), item, where + "[]");
+      }
+    } else if (value.isObject() && schema.getProperties() != null) {
+      Set<String> names = new TreeSet<>();
+      value.fieldNames().forEachRemaining(names::add);
+      assertTrue(schema.getProperties().keySet().containsAll(names), where + ": " + names + " not all in "
+          + schema.getProperties().keySet());
+      if (schema.getRequired() != null) {
+        assertTrue(names.containsAll(schema.getRequired()), where + ": " + names + " lacks some of " + schema.getRequired());
+      }
+      for (String name : names) {
+        assertShaped((Schema) schema.getProperties().get(name), value.get(name), where + "." + name);
+      }
+    }
+  }
+
   private static String invalidGetField(String path) throws Exception {
     HttpResponse<String> response = rawGet(path, "Bearer " + ALICE_KEY);
     assertEquals(400, response.statusCode(), path + ": " + response.body());
@@ -406,11 +439,14 @@ class AdminApiIT {
 
   @Test
   void shouldDocumentEveryRouteInOpenApi() throws Exception {
-    JsonNode doc = Json.mapper().readTree(rawGet("/openapi.json", null).body());
+    String document = rawGet("/openapi.json", null).body();
+    OpenAPI parsed = OpenApiAssertions.assertClientReady(document);
+    JsonNode doc = Json.mapper().readTree(document);
 
     for (var route : api.routes()) {
       JsonNode operation = doc.at("/paths/" + route.path().replace("/", "~1") + "/" + route.method().toLowerCase());
       assertFalse(operation.isMissingNode(), route.method() + " " + route.path() + " is documented");
+      assertEquals(route.operationId(), operation.get("operationId").asText());
       String concrete = route.path().replaceAll("\\{[^}]+}", "some-id");
       HttpResponse<String> unauthenticated = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + concrete))
           .method(route.method(), HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
@@ -422,6 +458,35 @@ class AdminApiIT {
     }
     assertEquals(api.routes().size() + 1, documented, "nothing documented that is not served, and the ingest endpoint");
     assertFalse(doc.at("/paths/~1v1~1usage~1events/post").isMissingNode());
+
+    // real answers have exactly the documented shape
+    ParseOptions inline = new ParseOptions();
+    inline.setResolveFully(true);
+    OpenAPI resolved = new OpenAPIV3Parser().readContents(document, null, inline).getOpenAPI();
+    assertEquals(parsed.getPaths().keySet(), resolved.getPaths().keySet());
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("documented").maxTokensPerMonth(1000L));
+    alice.alerts().create("documented rule", key.id(), 80, "ops@a.example", null);
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    Map<String, String> answers = new LinkedHashMap<>();
+    answers.put("/v1/organizations/api_keys", "/v1/organizations/api_keys?limit=2");
+    answers.put("/v1/organizations/api_keys/{api_key_id}", "/v1/organizations/api_keys/" + key.id());
+    answers.put("/v1/organizations/alerts", "/v1/organizations/alerts");
+    answers.put("/v1/organizations/audit_logs", "/v1/organizations/audit_logs?start_date=" + today + "&end_date=" + today);
+    answers.put("/v1/organizations/usage", "/v1/organizations/usage?start_date=" + today + "&end_date=" + today);
+    answers.put("/v1/organizations/usage/by_key", "/v1/organizations/usage/by_key?start_date=" + today + "&end_date="
+        + today);
+    answers.put("/v1/organizations/usage_report", "/v1/organizations/usage_report?starting_at=" + today
+        + "T00:00:00Z&group_by=api_key_id");
+    for (Map.Entry<String, String> answer : answers.entrySet()) {
+      HttpResponse<String> response = rawGet(answer.getValue(), "Bearer " + ALICE_KEY);
+      assertEquals(200, response.statusCode(), answer.getValue() + ": " + response.body());
+      assertShaped(resolved.getPaths().get(answer.getKey()).getGet().getResponses().get("200").getContent()
+          .get("application/json").getSchema(), Json.mapper().readTree(response.body()), answer.getKey());
+    }
+    HttpResponse<String> refused = rawGet("/v1/organizations/api_keys?limit=0", "Bearer " + ALICE_KEY);
+    assertShaped(resolved.getComponents().getSchemas().get("ErrorResponse"), Json.mapper().readTree(refused.body()),
+        "an error");
+
     String metrics = rawGet("/metrics", null).body();
     assertTrue(metrics.contains("http_server_requests_seconds_bucket{method=\"GET\",route=\"/openapi.json\","
         + "service=\"admin-api\",status=\"200\""), "request latency histograms by route");

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.metering.client.AdminApiException;
 import dev.metering.client.AdminClient;
-import dev.metering.client.AdminClient.CreateApiKey;
+import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient.UpdateApiKey;
-import dev.metering.client.Models.ApiKeyInfo;
+import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;

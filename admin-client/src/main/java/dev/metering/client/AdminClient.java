@@ -1,17 +1,21 @@
 package dev.metering.client;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.metering.client.Models.AlertInfo;
-import dev.metering.client.Models.ApiKeyInfo;
-import dev.metering.client.Models.AuditLogEntry;
-import dev.metering.client.Models.KeyUsage;
-import dev.metering.client.Models.UsageSummary;
+import dev.metering.api.admin.AlertInfo;
+import dev.metering.api.admin.AlertList;
+import dev.metering.api.admin.ApiKeyInfo;
+import dev.metering.api.admin.ApiKeyList;
+import dev.metering.api.admin.AuditLogEntry;
+import dev.metering.api.admin.AuditLogPage;
+import dev.metering.api.admin.CreateAlert;
+import dev.metering.api.admin.CreateApiKey;
+import dev.metering.api.admin.DeletedAlert;
+import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.RotateApiKey;
+import dev.metering.api.admin.UsageByKey;
+import dev.metering.api.admin.UsageSummary;
+import dev.metering.json.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -37,18 +42,15 @@ import java.util.stream.Collectors;
  * ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("ci").maxTokensPerMonth(10_000_000L).hardLimit(true));
  * UsageSummary usage = client.usage().retrieve(LocalDate.parse("2026-11-01"), LocalDate.parse("2026-11-30"));
  * </pre>
- * Errors are {@link AdminApiException}s by status; list calls page lazily as an {@link Iterable}.
+ * Requests and answers are the records of {@code api-model}, the same the server writes. Errors
+ * are {@link AdminApiException}s by status; list calls page lazily as an {@link Iterable}.
  */
 public final class AdminClient {
 
   private final URI base;
   private final String adminKey;
   private final HttpClient http;
-  private final ObjectMapper json = new ObjectMapper()
-      .registerModule(new JavaTimeModule())
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+  private final ObjectMapper json = Json.mapper();
 
   private AdminClient(URI base, String adminKey, Duration timeout) {
     this.base = base;
@@ -76,71 +78,46 @@ public final class AdminClient {
     return new AuditLogs();
   }
 
-  /** Fields of a new key; set the ones you need. */
-  public static final class CreateApiKey {
-    private final Map<String, Object> fields = new LinkedHashMap<>();
-
-    private CreateApiKey(String name) {
-      fields.put("name", name);
-    }
-
-    public static CreateApiKey named(String name) {
-      return new CreateApiKey(name);
-    }
-
-    public CreateApiKey description(String description) {
-      fields.put("description", description);
-      return this;
-    }
-
-    public CreateApiKey permissions(String... permissions) {
-      fields.put("permissions", List.of(permissions));
-      return this;
-    }
-
-    public CreateApiKey maxTokensPerMonth(Long tokens) {
-      fields.put("max_tokens_per_month", tokens);
-      return this;
-    }
-
-    public CreateApiKey hardLimit(boolean hard) {
-      fields.put("hard_limit", hard);
-      return this;
-    }
-  }
-
-  /** The changes of an update; fields not set stay as they are. */
+  /**
+   * The changes of an update ({@link dev.metering.api.admin.UpdateApiKey}'s fields): fields not
+   * set stay as they are, and one set to {@code null} is cleared, which a record cannot say.
+   */
   public static final class UpdateApiKey {
+    private static final Set<String> FIELDS = Json.fieldNames(dev.metering.api.admin.UpdateApiKey.class);
     private final Map<String, Object> fields = new LinkedHashMap<>();
 
     public static UpdateApiKey changes() {
       return new UpdateApiKey();
     }
 
-    public UpdateApiKey name(String name) {
-      fields.put("name", name);
+    private UpdateApiKey set(String field, Object value) {
+      if (!FIELDS.contains(field)) {
+        throw new IllegalStateException(field + " is not a field of an update");
+      }
+      fields.put(field, value);
       return this;
     }
 
+    public UpdateApiKey name(String name) {
+      return set("name", name);
+    }
+
+    /** {@code null} clears the description. */
     public UpdateApiKey description(String description) {
-      fields.put("description", description);
-      return this;
+      return set("description", description);
     }
 
     public UpdateApiKey permissions(String... permissions) {
-      fields.put("permissions", List.of(permissions));
-      return this;
+      return set("permissions", List.of(permissions));
     }
 
     /** {@code null} removes the limit. */
     public UpdateApiKey maxTokensPerMonth(Long tokens) {
-      fields.put("max_tokens_per_month", tokens);
-      return this;
+      return set("max_tokens_per_month", tokens);
     }
 
     public UpdateApiKey hardLimit(boolean hard) {
-      fields.put("hard_limit", hard);
-      return this;
+      return set("hard_limit", hard);
     }
   }
 
@@ -149,7 +126,7 @@ public final class AdminClient {
     private static final String PATH = "v1/organizations/api_keys";
 
     public ApiKeyInfo create(CreateApiKey request) {
-      return send("POST", PATH, request.fields, ApiKeyInfo.class);
+      return send("POST", PATH, request, ApiKeyInfo.class);
     }
 
     public ApiKeyInfo get(String id) {
@@ -159,7 +136,8 @@ public final class AdminClient {
     /** Every key, newest first, fetched a page at a time; {@code status} may be null, "active" or "revoked". */
     public Iterable<ApiKeyInfo> list(String status) {
       return pages(after -> PATH + query(Map.of("status", status == null ? "" : status, "limit", "100",
-          "after_id", after == null ? "" : after)), ApiKeyInfo.class, true);
+          "after_id", after == null ? "" : after)), ApiKeyList.class,
+          page -> new Page<>(page.data(), page.hasMore(), page.lastId()));
     }
 
     public ApiKeyInfo update(String id, UpdateApiKey changes) {
@@ -167,12 +145,12 @@ public final class AdminClient {
     }
 
     public ApiKeyInfo revoke(String id) {
-      return send("POST", PATH + "/" + encode(id) + "/revoke", Map.of(), ApiKeyInfo.class);
+      return send("POST", PATH + "/" + encode(id) + "/revoke", null, ApiKeyInfo.class);
     }
 
     /** A new secret for the same key; the old one keeps working for {@code gracePeriod}. */
     public ApiKeyInfo rotate(String id, Duration gracePeriod) {
-      return send("POST", PATH + "/" + encode(id) + "/rotate", Map.of("grace_period_seconds", gracePeriod.toSeconds()),
+      return send("POST", PATH + "/" + encode(id) + "/rotate", new RotateApiKey(gracePeriod.toSeconds()),
           ApiKeyInfo.class);
     }
   }
@@ -186,33 +164,28 @@ public final class AdminClient {
 
     public List<KeyUsage> byKey(LocalDate startDate, LocalDate endDate) {
       return send("GET", "v1/organizations/usage/by_key" + query(Map.of("start_date", startDate.toString(),
-          "end_date", endDate.toString())), null, Models.ByKey.class).data();
+          "end_date", endDate.toString())), null, UsageByKey.class).data();
     }
   }
 
   /** Threshold alert rules. */
   public final class Alerts {
     public AlertInfo create(String name, String keyId, int thresholdPercent, String notificationEmail, String webhookUrl) {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("name", name);
-      body.put("key_id", keyId);
-      body.put("threshold_percent", thresholdPercent);
-      body.put("notification_email", notificationEmail);
-      body.put("webhook_url", webhookUrl);
-      return send("POST", "v1/organizations/alerts", body, AlertInfo.class);
+      return send("POST", "v1/organizations/alerts", new CreateAlert(name, keyId, thresholdPercent, notificationEmail,
+          webhookUrl), AlertInfo.class);
     }
 
     public List<AlertInfo> list() {
-      return send("GET", "v1/organizations/alerts", null, Models.Alerts.class).data();
+      return send("GET", "v1/organizations/alerts", null, AlertList.class).data();
     }
 
     public void delete(String id) {
-      send("DELETE", "v1/organizations/alerts/" + encode(id), null, JsonNode.class);
+      send("DELETE", "v1/organizations/alerts/" + encode(id), null, DeletedAlert.class);
     }
 
     /** A new webhook signing secret for the rule, in the answer's {@code webhookSecret} (shown this once). */
     public AlertInfo rotateSecret(String id) {
-      return send("POST", "v1/organizations/alerts/" + encode(id) + "/rotate_secret", Map.of(), AlertInfo.class);
+      return send("POST", "v1/organizations/alerts/" + encode(id) + "/rotate_secret", null, AlertInfo.class);
     }
   }
 
@@ -221,12 +194,17 @@ public final class AdminClient {
     public Iterable<AuditLogEntry> list(LocalDate startDate, LocalDate endDate, String... eventTypes) {
       return pages(page -> "v1/organizations/audit_logs" + query(Map.of("start_date", startDate.toString(),
           "end_date", endDate.toString(), "event_types", String.join(",", eventTypes), "limit", "200",
-          "page", page == null ? "" : page)), AuditLogEntry.class, false);
+          "page", page == null ? "" : page)), AuditLogPage.class,
+          page -> new Page<>(page.data(), page.hasMore(), page.nextPage()));
     }
   }
 
-  private <T> Iterable<T> pages(Function<String, String> pathForCursor, Class<T> type, boolean cursorIsLastId) {
-    JavaType pageType = json.getTypeFactory().constructParametricType(Models.Page.class, type);
+  /** A page's items, whether more follow, and the cursor that asks for them. */
+  private record Page<T>(List<T> data, boolean hasMore, String cursor) {
+  }
+
+  private <P, T> Iterable<T> pages(Function<String, String> pathForCursor, Class<P> pageType,
+      Function<P, Page<T>> read) {
     return () -> new Iterator<>() {
       private Iterator<T> current = List.<T>of().iterator();
       private String cursor;
@@ -235,10 +213,10 @@ public final class AdminClient {
       @Override
       public boolean hasNext() {
         while (!current.hasNext() && more) {
-          Models.Page<T> page = send("GET", pathForCursor.apply(cursor), null, pageType);
+          Page<T> page = read.apply(send("GET", pathForCursor.apply(cursor), null, pageType));
           current = page.data().iterator();
           more = page.hasMore();
-          cursor = cursorIsLastId ? page.lastId() : page.nextPage();
+          cursor = page.cursor();
         }
         return current.hasNext();
       }
@@ -254,10 +232,6 @@ public final class AdminClient {
   }
 
   private <T> T send(String method, String path, Object body, Class<T> type) {
-    return send(method, path, body, json.getTypeFactory().constructType(type));
-  }
-
-  private <T> T send(String method, String path, Object body, JavaType type) {
     try {
       HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
           .timeout(Duration.ofSeconds(30))
@@ -266,6 +240,8 @@ public final class AdminClient {
       if (body != null) {
         request.header("Content-Type", "application/json")
             .method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+      } else if (method.equals("POST")) {
+        request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString("{}"));
       } else {
         request.method(method, HttpRequest.BodyPublishers.noBody());
       }

@@ -6,6 +6,7 @@ import dev.metering.admin.AdminApi;
 import dev.metering.admin.AdminConfig;
 import dev.metering.alerts.AlertService;
 import dev.metering.alerts.AlertServiceConfig;
+import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient;
 import dev.metering.config.Env;
 import dev.metering.config.KafkaSettings;
@@ -130,11 +131,11 @@ public final class LocalSystem implements AutoCloseable {
   /** Keys for the generator: two steady, one that spikes, one with a small hard limit and an alert. */
   private TrafficGenerator startTraffic() {
     AdminClient client = adminClient();
-    String steady = client.apiKeys().create(AdminClient.CreateApiKey.named("traffic-steady")).key();
-    String soft = client.apiKeys().create(AdminClient.CreateApiKey.named("traffic-soft-limit")
+    String steady = client.apiKeys().create(CreateApiKey.named("traffic-steady")).key();
+    String soft = client.apiKeys().create(CreateApiKey.named("traffic-soft-limit")
         .maxTokensPerMonth(5_000_000L)).key();
-    String spiky = client.apiKeys().create(AdminClient.CreateApiKey.named("traffic-spiky")).key();
-    var capped = client.apiKeys().create(AdminClient.CreateApiKey.named("traffic-capped")
+    String spiky = client.apiKeys().create(CreateApiKey.named("traffic-spiky")).key();
+    var capped = client.apiKeys().create(CreateApiKey.named("traffic-capped")
         .maxTokensPerMonth(20_000L).hardLimit(true));
     client.alerts().create("capped at 80%", capped.id(), 80, "platform-team@example.com", null);
     return new TrafficGenerator(gatewayUrl(), List.of(

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.icegreen.greenmail.util.GreenMailUtil;
+import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient;
-import dev.metering.client.Models.ApiKeyInfo;
-import dev.metering.client.Models.AuditLogEntry;
+import dev.metering.api.admin.ApiKeyInfo;
+import dev.metering.api.admin.AuditLogEntry;
 import dev.metering.kafka.KafkaTestSupport;
 import jakarta.mail.internet.MimeMessage;
 import java.net.URI;
@@ -54,7 +55,7 @@ class LocalSystemIT {
   @Test
   void shouldServeAHardLimitedKeyUntilItsLimitThenRefuseItAndTellTheAdmin() throws Exception {
     long limit = 3_000;
-    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-capped")
+    ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-capped")
         .maxTokensPerMonth(limit).hardLimit(true));
     admin.alerts().create("e2e at 50%", key.id(), 50, "owner@example.com", null);
     awaitGatewayKnows(key.key());
@@ -101,7 +102,7 @@ class LocalSystemIT {
 
   @Test
   void shouldRefuseARevokedKeyAtTheGateway() throws Exception {
-    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-revoked"));
+    ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-revoked"));
     awaitGatewayKnows(key.key());
     assertEquals(200, call(key.key()).statusCode());
 
@@ -115,7 +116,7 @@ class LocalSystemIT {
 
   @Test
   void shouldRefuseAKeyWithoutTheWritePermission() throws Exception {
-    ApiKeyInfo key = admin.apiKeys().create(AdminClient.CreateApiKey.named("e2e-read-only").permissions("messages:read"));
+    ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-read-only").permissions("messages:read"));
     KafkaTestSupport.await("the gateway to know the key", Duration.ofSeconds(10), () -> statusOf(key.key()) != 401);
 
     assertEquals(403, call(key.key()).statusCode());

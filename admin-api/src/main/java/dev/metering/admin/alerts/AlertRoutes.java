@@ -14,18 +14,21 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
+import dev.metering.api.admin.AlertInfo;
+import dev.metering.api.admin.AlertList;
+import dev.metering.api.admin.CreateAlert;
+import dev.metering.api.admin.DeletedAlert;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Alert rules: a threshold on one key's monthly usage, told by email and/or webhook. */
 public final class AlertRoutes {
 
   private static final String BASE = "/v1/organizations/alerts";
+  private static final String TAG = "alerts";
 
   private final RuleStore rules;
   private final KeyStore keys;
@@ -49,18 +52,19 @@ public final class AlertRoutes {
 
   public List<Route> routes() {
     return List.of(
-        Route.post(BASE, "Create an alert rule on one API key's monthly usage",
-            List.of("name", "key_id", "threshold_percent", "notification_email", "webhook_url"), 201, this::create),
-        Route.get(BASE, "List the organisation's alert rules", List.of(), (ctx, p) ->
-            Map.of("data", rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),
-        Route.delete(BASE + "/{alert_id}", "Delete an alert rule", this::delete),
-        Route.post(BASE + "/{alert_id}/rotate_secret", "Give an alert rule's webhook a new signing secret, shown this"
-            + " once; the old one stops signing", List.of(), 200, this::rotateSecret));
+        Route.post(TAG, BASE, "createAlert", "Create an alert rule on one API key's monthly usage; the response holds"
+            + " its webhook signing secret, shown this once", CreateAlert.class, 201, AlertInfo.class, this::create),
+        Route.get(TAG, BASE, "listAlerts", "List the organisation's alert rules", List.of(), AlertList.class,
+            (ctx, p) -> new AlertList(rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),
+        Route.delete(TAG, BASE + "/{alert_id}", "deleteAlert", "Delete an alert rule", DeletedAlert.class,
+            this::delete),
+        Route.post(TAG, BASE + "/{alert_id}/rotate_secret", "rotateAlertSecret", "Give an alert rule's webhook a new"
+            + " signing secret, shown this once; the old one stops signing", null, 200, AlertInfo.class,
+            this::rotateSecret));
   }
 
-  private Object create(Context ctx, Principal principal) {
-    Body body = Body.parse(json, ctx.body(), Set.of("name", "key_id", "threshold_percent", "notification_email",
-        "webhook_url"));
+  private AlertInfo create(Context ctx, Principal principal) {
+    Body body = Body.parse(json, ctx.body(), CreateAlert.class);
     String name = body.string("name", true, 256);
     String keyId = body.string("key_id", true, 128);
     int threshold = body.intInRange("threshold_percent", 1, 100);
@@ -98,16 +102,16 @@ public final class AlertRoutes {
     return withSecret(rule);
   }
 
-  private Object delete(Context ctx, Principal principal) {
+  private DeletedAlert delete(Context ctx, Principal principal) {
     String id = ctx.pathParam("alert_id");
     AlertRule rule = rules.get(id).filter(r -> r.getOrgId().equals(principal.orgId()))
         .orElseThrow(() -> ApiError.notFound("no alert rule " + id));
     rules.delete(rule, List.of(audits.of(principal, AuditEventType.ALERT_DELETED, rule.getApiKeyId(), principal.actor()
         + " deleted alert rule " + rule.getName(), Map.of("alert_id", id))));
-    return Map.of("id", id, "type", AuditEventType.ALERT_DELETED);
+    return new DeletedAlert(id, AuditEventType.ALERT_DELETED.wireName());
   }
 
-  private Object rotateSecret(Context ctx, Principal principal) {
+  private AlertInfo rotateSecret(Context ctx, Principal principal) {
     String id = ctx.pathParam("alert_id");
     AlertRule current = rules.get(id).filter(r -> r.getOrgId().equals(principal.orgId()))
         .orElseThrow(() -> ApiError.notFound("no alert rule " + id));
@@ -122,28 +126,21 @@ public final class AlertRoutes {
     return withSecret(rotated);
   }
 
-  /** The rule as JSON with its webhook signing secret: only in the answers that make a new one. */
-  private Map<String, Object> withSecret(AlertRule rule) {
-    Map<String, Object> out = view(rule);
-    if (rule.getWebhookUrl() != null) {
-      out.put("webhook_secret", signing.secretFor(rule.getId(), rule.getWebhookSecretVersion()));
-    }
-    return out;
+  /** The rule with its webhook signing secret: only in the answers that make a new one. */
+  private AlertInfo withSecret(AlertRule rule) {
+    return view(rule, rule.getWebhookUrl() == null ? null
+        : signing.secretFor(rule.getId(), rule.getWebhookSecretVersion()));
   }
 
-  /** The rule as JSON; a webhook URL is shown as set or not, since it often holds a secret. */
-  static Map<String, Object> view(AlertRule rule) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", rule.getId());
-    out.put("type", "alert");
-    out.put("name", rule.getName());
-    out.put("key_id", rule.getApiKeyId());
-    out.put("threshold_percent", rule.getThresholdPercent());
-    out.put("notification_email", rule.getNotificationEmail());
-    out.put("webhook_url", rule.getWebhookUrl() == null ? null : redact(rule.getWebhookUrl()));
-    out.put("created_by", rule.getCreatedBy());
-    out.put("created_at", Instant.ofEpochMilli(rule.getCreatedAt()).toString());
-    return out;
+  static AlertInfo view(AlertRule rule) {
+    return view(rule, null);
+  }
+
+  /** The rule as the API shows it; a webhook URL is shown as set or not, since it often holds a secret. */
+  private static AlertInfo view(AlertRule rule, String webhookSecret) {
+    return new AlertInfo(rule.getId(), AlertInfo.TYPE, rule.getName(), rule.getApiKeyId(), rule.getThresholdPercent(),
+        rule.getNotificationEmail(), rule.getWebhookUrl() == null ? null : redact(rule.getWebhookUrl()), webhookSecret,
+        rule.getCreatedBy(), Instant.ofEpochMilli(rule.getCreatedAt()));
   }
 
   private static String redact(String url) {

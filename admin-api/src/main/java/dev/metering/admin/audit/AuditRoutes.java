@@ -6,15 +6,16 @@ import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.QueryTimes;
+import dev.metering.api.admin.AuditLogEntry;
+import dev.metering.api.admin.AuditLogPage;
+import dev.metering.api.openapi.OpenApi.Parameter;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -31,12 +32,17 @@ public final class AuditRoutes {
   }
 
   public List<Route> routes() {
-    return List.of(Route.get("/v1/organizations/audit_logs",
-        "Audit records of the organisation, newest first; start_date and end_date are included",
-        List.of("start_date", "end_date", "event_types", "limit", "page"), this::list));
+    return List.of(Route.get("audit_logs", "/v1/organizations/audit_logs", "listAuditLogs",
+        "Audit records of the organisation, newest first; start_date and end_date are included", List.of(
+            Parameter.required("start_date", LocalDate.class, "the first day (UTC), included"),
+            Parameter.required("end_date", LocalDate.class, "the last day (UTC), included; at most 400 days after"),
+            Parameter.optional("event_types", String.class, "comma-separated event types; default all"),
+            Parameter.optional("limit", Integer.class, "records per page, 1 to 1000; default 50"),
+            Parameter.optional("page", String.class, "the next_page of the previous page")),
+        AuditLogPage.class, this::list));
   }
 
-  private Object list(Context ctx, Principal principal) {
+  private AuditLogPage list(Context ctx, Principal principal) {
     LocalDate start = date("start_date", ctx.queryParam("start_date"));
     LocalDate end = date("end_date", ctx.queryParam("end_date"));
     if (end.isBefore(start)) {
@@ -63,24 +69,14 @@ public final class AuditRoutes {
     Long before = page(ctx.queryParam("page"));
     AuditLogReader.Page page = reader.read(principal.orgId(), start.atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli(),
         end.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli(), types, limit, before);
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("data", page.records().stream().map(AuditRoutes::view).toList());
-    out.put("has_more", page.nextBefore() != null);
-    out.put("next_page", page.nextBefore() == null ? null
-        : Base64.getUrlEncoder().withoutPadding().encodeToString(page.nextBefore().toString().getBytes(StandardCharsets.US_ASCII)));
-    return out;
+    return new AuditLogPage(page.records().stream().map(AuditRoutes::view).toList(), page.nextBefore() != null,
+        page.nextBefore() == null ? null : Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(page.nextBefore().toString().getBytes(StandardCharsets.US_ASCII)));
   }
 
-  private static Map<String, Object> view(AuditRecord record) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", record.getId());
-    out.put("timestamp", Instant.ofEpochMilli(record.getTimestamp()).toString());
-    out.put("event_type", record.getEventType());
-    out.put("actor", record.getActor());
-    out.put("api_key_id", record.getApiKeyId());
-    out.put("description", record.getDescription());
-    out.put("details", new TreeMap<>(record.getDetails()));
-    return out;
+  private static AuditLogEntry view(AuditRecord record) {
+    return new AuditLogEntry(record.getId(), Instant.ofEpochMilli(record.getTimestamp()), record.getEventType(),
+        record.getActor(), record.getApiKeyId(), record.getDescription(), new TreeMap<>(record.getDetails()));
   }
 
   private static LocalDate date(String field, String value) {

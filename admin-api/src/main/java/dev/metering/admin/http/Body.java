@@ -2,6 +2,7 @@ package dev.metering.admin.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.json.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,9 @@ public final class Body {
     this.json = json;
   }
 
-  public static Body parse(ObjectMapper mapper, String text, Set<String> allowed) {
+  /** Parses {@code text} as a body of {@code type}: a JSON object holding only fields of it. */
+  public static Body parse(ObjectMapper mapper, String text, Class<? extends Record> type) {
+    Set<String> allowed = Json.fieldNames(type);
     JsonNode json;
     try {
       json = text == null || text.isBlank() ? mapper.createObjectNode() : mapper.readTree(text);

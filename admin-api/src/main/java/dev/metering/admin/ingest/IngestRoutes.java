@@ -11,12 +11,16 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
 import io.javalin.Javalin;
+import dev.metering.api.ErrorResponse.ErrorDetail;
+import dev.metering.api.admin.UsageBatch;
+import dev.metering.api.admin.UsageBatchResult;
+import dev.metering.api.admin.UsageBatchResult.EventResult;
+import dev.metering.api.openapi.OpenApi;
 import io.javalin.http.Context;
 import java.io.IOException;
 import dev.metering.admin.AdminConfig;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +64,18 @@ public final class IngestRoutes {
     this.futureTolerance = config.futureTolerance();
   }
 
+  private static final String ACCEPTED = "accepted";
+  private static final String REJECTED = "rejected";
+
+  /** The endpoint as OpenAPI describes it. */
+  public static OpenApi.Operation operation() {
+    return new OpenApi.Operation("POST", PATH, "reportUsage", "Usage from gateways: a batch of up to " + MAX_BATCH
+        + " events (each with its event_id), each checked and answered on its own; answered once Kafka has the"
+        + " accepted ones (503 with Retry-After when it did not acknowledge every one in time: retry the batch as it"
+        + " was)", "usage_events", List.of(), UsageBatch.class, List.of(202, 207, 503), UsageBatchResult.class,
+        List.of(400, 401), "gatewayToken");
+  }
+
   public void register(Javalin server) {
     server.post(PATH, this::ingest);
   }
@@ -79,71 +95,55 @@ public final class IngestRoutes {
     if (events.size() > MAX_BATCH) {
       throw ApiError.invalid("events", "at most " + MAX_BATCH + " events per batch, got " + events.size());
     }
-    List<Map<String, Object>> results = new ArrayList<>();
+    EventResult[] results = new EventResult[events.size()];
     Map<Integer, CompletableFuture<String>> pending = new LinkedHashMap<>();
     for (int i = 0; i < events.size(); i++) {
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("index", i);
       JsonNode givenId = events.get(i).get("event_id");
-      if (givenId != null && givenId.isTextual() && givenId.asText().length() <= UsageLimits.MAX_FIELD_LENGTH) {
-        result.put("event_id", givenId.asText()); // so a caller can match a refusal to its event
-      }
-      results.add(result);
+      // echoed so a caller can match a refusal to its event
+      String eventId = givenId != null && givenId.isTextual() && givenId.asText().length() <= UsageLimits.MAX_FIELD_LENGTH
+          ? givenId.asText() : null;
       try {
         UsageEvent event = toEvent(events.get(i), gateway);
         pending.put(i, reporter.deliver(event));
+        results[i] = new EventResult(i, eventId, null, null);
       } catch (ApiError e) {
-        result.put("status", "rejected");
-        result.put("error", error(e.type(), e.getMessage(), e.field()));
+        results[i] = new EventResult(i, eventId, REJECTED, new ErrorDetail(e.type(), e.getMessage(), e.field()));
       } catch (UsageReportingException e) {
-        unavailable(result);
+        results[i] = unavailable(i, eventId);
       }
     }
     long deadline = System.nanoTime() + ackTimeout.toNanos();
     int accepted = 0;
     for (Map.Entry<Integer, CompletableFuture<String>> entry : pending.entrySet()) {
-      Map<String, Object> result = results.get(entry.getKey());
+      EventResult sent = results[entry.getKey()];
       try {
         entry.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        result.put("status", "accepted");
+        results[entry.getKey()] = new EventResult(sent.index(), sent.eventId(), ACCEPTED, null);
         accepted++;
       } catch (ExecutionException | TimeoutException e) {
-        unavailable(result);
+        results[entry.getKey()] = unavailable(sent.index(), sent.eventId());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        unavailable(result);
+        results[entry.getKey()] = unavailable(sent.index(), sent.eventId());
       }
     }
-    boolean retry = results.stream().anyMatch(r -> "unavailable".equals(r.get("status")));
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("accepted", accepted);
-    out.put("rejected", events.size() - accepted);
-    out.put("results", results);
-    if (retry) {
+    List<EventResult> all = List.of(results);
+    int rejected = (int) all.stream().filter(r -> REJECTED.equals(r.status())).count();
+    if (accepted + rejected < all.size()) {
       // Some events may still reach Kafka after this answer; the retry carries the same
       // event_ids, so metering-stream counts each once.
       ctx.header("Retry-After", "1");
-      out.put("error", error("unavailable_error", "Kafka did not acknowledge every event within " + ackTimeout
-          + "; retry the batch with the same event_ids", null));
-      ctx.status(503).json(out);
+      ctx.status(503).json(new UsageBatchResult(accepted, events.size() - accepted, all, new ErrorDetail(
+          "unavailable_error", "Kafka did not acknowledge every event within " + ackTimeout
+          + "; retry the batch with the same event_ids", null)));
       return;
     }
-    ctx.status(accepted == events.size() ? 202 : 207).json(out);
+    ctx.status(accepted == events.size() ? 202 : 207).json(new UsageBatchResult(accepted, rejected, all, null));
   }
 
-  private static void unavailable(Map<String, Object> result) {
-    result.put("status", "unavailable");
-    result.put("error", error("unavailable_error", "not acknowledged by Kafka in time; retry this event", null));
-  }
-
-  private static Map<String, Object> error(String type, String message, String field) {
-    Map<String, Object> error = new LinkedHashMap<>();
-    error.put("type", type);
-    error.put("message", message);
-    if (field != null) {
-      error.put("field", field);
-    }
-    return error;
+  private static EventResult unavailable(int index, String eventId) {
+    return new EventResult(index, eventId, "unavailable", new ErrorDetail("unavailable_error",
+        "not acknowledged by Kafka in time; retry this event", null));
   }
 
   private GatewayToken authenticate(String authorization) {

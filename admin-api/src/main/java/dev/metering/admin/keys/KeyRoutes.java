@@ -14,12 +14,18 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.schemas.QueryTimes;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.api.admin.ApiKeyInfo;
+import dev.metering.api.admin.ApiKeyList;
+import dev.metering.api.admin.CreateApiKey;
+import dev.metering.api.admin.RotateApiKey;
+import dev.metering.api.admin.UpdateApiKey;
+import dev.metering.api.openapi.OpenApi.Parameter;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -34,6 +40,7 @@ public final class KeyRoutes {
   public static final Set<String> PERMISSIONS = Set.of("messages:read", "messages:write", AdminAuth.ADMIN_PERMISSION);
   private static final List<String> DEFAULT_PERMISSIONS = List.of("messages:read", "messages:write");
   private static final String BASE = "/v1/organizations/api_keys";
+  private static final String TAG = "api_keys";
 
   private final KeyStore keys;
   private final Audits audits;
@@ -52,23 +59,30 @@ public final class KeyRoutes {
 
   public List<Route> routes() {
     return List.of(
-        Route.post(BASE, "Create an API key; the response holds its secret, shown this once",
-            List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 201, this::create),
-        Route.get(BASE, "List the organisation's API keys, newest first",
-            List.of("status", "created_before", "limit", "after_id"), this::list),
-        Route.get(BASE + "/{api_key_id}", "Get an API key; its ETag is the version an If-Match on a change names",
-            List.of(), (ctx, p) -> view(ctx, owned(ctx, p), null)),
-        Route.post(BASE + "/{api_key_id}", "Update an API key's name, description, permissions or limit",
-            List.of("name", "description", "permissions", "max_tokens_per_month", "hard_limit"), 200, this::update),
-        Route.post(BASE + "/{api_key_id}/revoke", "Revoke an API key", List.of(), 200, this::revoke),
-        Route.post(BASE + "/{api_key_id}/rotate", "Give an API key a new secret; the old one works for the grace period",
-            List.of("grace_period_seconds"), 200, this::rotate));
+        Route.post(TAG, BASE, "createApiKey", "Create an API key; the response holds its secret, shown this once",
+            CreateApiKey.class, 201, ApiKeyInfo.class, this::create),
+        Route.get(TAG, BASE, "listApiKeys", "List the organisation's API keys, newest first", List.of(
+            Parameter.optional("status", String.class, "only keys in this status", "active", "revoked"),
+            Parameter.optional("created_before", Instant.class, "only keys created before this time"),
+            Parameter.optional("limit", Integer.class, "keys per page, 1 to 100; default 20"),
+            Parameter.optional("after_id", String.class, "the last_id of the previous page")),
+            ApiKeyList.class, this::list),
+        Route.get(TAG, BASE + "/{api_key_id}", "getApiKey",
+            "Get an API key; its ETag is the version an If-Match on a change names", List.of(), ApiKeyInfo.class,
+            (ctx, p) -> view(ctx, owned(ctx, p), null)),
+        Route.post(TAG, BASE + "/{api_key_id}", "updateApiKey",
+            "Update an API key's name, description, permissions or limit; If-Match makes it conditional",
+            UpdateApiKey.class, 200, ApiKeyInfo.class, this::update),
+        Route.post(TAG, BASE + "/{api_key_id}/revoke", "revokeApiKey", "Revoke an API key", null, 200,
+            ApiKeyInfo.class, this::revoke),
+        Route.post(TAG, BASE + "/{api_key_id}/rotate", "rotateApiKey",
+            "Give an API key a new secret, shown this once; the old one works for the grace period",
+            RotateApiKey.class, 200, ApiKeyInfo.class, this::rotate));
   }
 
   /** Creates a key in {@code principal}'s org; used by the API and by the bootstrap of admin keys. */
-  public Map<String, Object> create(Context ctx, Principal principal) {
-    Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
-        "hard_limit"));
+  public ApiKeyInfo create(Context ctx, Principal principal) {
+    Body body = Body.parse(json, ctx.body(), CreateApiKey.class);
     List<String> permissions = Objects.requireNonNullElse(body.strings("permissions", PERMISSIONS), DEFAULT_PERMISSIONS);
     String name = name(body, true, permissions.contains(AdminAuth.ADMIN_PERMISSION));
     requireRoomForAKey(principal.orgId());
@@ -98,7 +112,7 @@ public final class KeyRoutes {
   }
 
   /** An admin key for {@code adminEmail} in {@code principal}'s org; the answer holds its secret. */
-  public Map<String, Object> createAdmin(Principal principal, String adminEmail) {
+  public ApiKeyInfo createAdmin(Principal principal, String adminEmail) {
     requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
     ApiKey key = adminKey(Ids.random(Ids.API_KEY), principal.orgId(), adminEmail, secret,
@@ -126,7 +140,7 @@ public final class KeyRoutes {
         .build();
   }
 
-  private Object list(Context ctx, Principal principal) {
+  private ApiKeyList list(Context ctx, Principal principal) {
     String status = ctx.queryParam("status");
     if (status != null && !status.equals("active") && !status.equals("revoked")) {
       throw ApiError.invalid("status", "status must be active or revoked");
@@ -151,19 +165,14 @@ public final class KeyRoutes {
       }
     }
     List<ApiKey> page = matching.subList(start, Math.min(matching.size(), start + limit));
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("data", page.stream().map(k -> view(k, null)).toList());
-    out.put("has_more", start + limit < matching.size());
-    out.put("first_id", page.isEmpty() ? null : page.get(0).getId());
-    out.put("last_id", page.isEmpty() ? null : page.get(page.size() - 1).getId());
-    return out;
+    return new ApiKeyList(page.stream().map(k -> view(k, null)).toList(), start + limit < matching.size(),
+        page.isEmpty() ? null : page.get(0).getId(), page.isEmpty() ? null : page.get(page.size() - 1).getId());
   }
 
-  private Object update(Context ctx, Principal principal) {
+  private ApiKeyInfo update(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
     KeyChanges.requireActive(current);
-    Body body = Body.parse(json, ctx.body(), Set.of("name", "description", "permissions", "max_tokens_per_month",
-        "hard_limit"));
+    Body body = Body.parse(json, ctx.body(), UpdateApiKey.class);
     if (body.has("hard_limit") && body.bool("hard_limit") == null) {
       throw ApiError.invalid("hard_limit", "hard_limit must be true or false");
     }
@@ -178,17 +187,17 @@ public final class KeyRoutes {
     return view(ctx, change.next(), null);
   }
 
-  private Object revoke(Context ctx, Principal principal) {
+  private ApiKeyInfo revoke(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
     KeyChanges.Change change = KeyChanges.revoke(current, principal, audits, clock.millis());
     keys.put(change.next(), change.audits(), current);
     return view(ctx, change.next(), null);
   }
 
-  private Object rotate(Context ctx, Principal principal) {
+  private ApiKeyInfo rotate(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
     KeyChanges.requireActive(current);
-    Body body = Body.parse(json, ctx.body(), Set.of("grace_period_seconds"));
+    Body body = Body.parse(json, ctx.body(), RotateApiKey.class);
     long grace = body.longAtLeast("grace_period_seconds", 0, 0);
     String secret = Secrets.generate();
     KeyChanges.Change change = KeyChanges.rotate(current, secret, grace, principal, audits, clock.millis());
@@ -244,33 +253,18 @@ public final class KeyRoutes {
     return "\"" + key.getUpdatedAt() + "\"";
   }
 
-  private static Map<String, Object> view(Context ctx, ApiKey key, String secret) {
+  private static ApiKeyInfo view(Context ctx, ApiKey key, String secret) {
     ctx.header("ETag", etag(key));
     return view(key, secret);
   }
 
-  /** The key as JSON; {@code secret} is included only in the answers that create it. */
-  public static Map<String, Object> view(ApiKey key, String secret) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", key.getId());
-    out.put("type", "api_key");
-    out.put("org_id", key.getOrgId());
-    out.put("name", key.getName());
-    out.put("description", key.getDescription());
-    out.put("key_prefix", key.getKeyPrefix());
-    if (secret != null) {
-      out.put("key", secret);
-    }
-    out.put("permissions", key.getPermissions());
-    out.put("max_tokens_per_month", key.getMaxTokensPerMonth());
-    out.put("hard_limit", key.getHardLimit());
-    out.put("status", key.getStatus().name().toLowerCase(java.util.Locale.ROOT));
-    out.put("created_at", Instant.ofEpochMilli(key.getCreatedAt()).toString());
-    out.put("created_by", key.getCreatedBy());
-    out.put("updated_at", Instant.ofEpochMilli(key.getUpdatedAt()).toString());
-    out.put("previous_key_expires_at", key.getPreviousSecretExpiresAt() == null ? null
-        : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()).toString());
-    return out;
+  /** The key as the API shows it; {@code secret} is included only in the answers that create it. */
+  public static ApiKeyInfo view(ApiKey key, String secret) {
+    return new ApiKeyInfo(key.getId(), ApiKeyInfo.TYPE, key.getOrgId(), key.getName(), key.getDescription(),
+        key.getKeyPrefix(), secret, List.copyOf(key.getPermissions()), key.getMaxTokensPerMonth(), key.getHardLimit(),
+        key.getStatus().name().toLowerCase(Locale.ROOT), Instant.ofEpochMilli(key.getCreatedAt()), key.getCreatedBy(),
+        Instant.ofEpochMilli(key.getUpdatedAt()), key.getPreviousSecretExpiresAt() == null ? null
+            : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()));
   }
 
   private static Long instant(String field, String value) {

@@ -40,8 +40,8 @@ public final class MeteringClient {
   /** Usage queries under way at once; more answer 503, so concurrent reports cannot exhaust the heap. */
   private final java.util.concurrent.Semaphore inFlight;
 
-  /** GET {@code path} with the non-null {@code params}; the answer's JSON, read whole (at most 32 MiB). */
-  public JsonNode get(String path, Map<String, String> params) {
+  /** GET {@code path} with the non-null {@code params}; the answer read whole (at most 32 MiB) as {@code type}. */
+  public <T> T get(String path, Map<String, String> params, Class<T> type) {
     acquire();
     try (InputStream body = send(path, params)) {
       byte[] bytes = body.readNBytes(MAX_ANSWER_BYTES + 1);
@@ -49,7 +49,7 @@ public final class MeteringClient {
         throw new ApiError(502, "api_error", "the usage answer is larger than " + MAX_ANSWER_BYTES / 1048576
             + " MiB; ask for a shorter range", null);
       }
-      return json.readTree(bytes);
+      return json.readValue(bytes, type);
     } catch (IOException e) {
       throw new ApiError(502, "api_error", "the usage service sent an unreadable answer", null);
     } finally {

@@ -60,11 +60,11 @@ public final class OpenApi {
 
   /**
    * One endpoint. Path parameters are the names in braces of {@code path}; {@code request} is the
-   * body's record (or null), {@code response} the body answered with {@code status}, {@code errors}
-   * the error statuses it may answer with an {@code ErrorResponse}.
+   * body's record (or null), {@code response} the body answered with each of {@code statuses},
+   * {@code errors} the error statuses it may answer with the document's error body.
    */
   public record Operation(String method, String path, String operationId, String summary, String tag,
-      List<Parameter> parameters, Class<?> request, int status, Class<?> response, List<Integer> errors,
+      List<Parameter> parameters, Class<?> request, List<Integer> statuses, Class<?> response, List<Integer> errors,
       String security) {
     public Operation {
       Objects.requireNonNull(method, "method");
@@ -73,6 +73,7 @@ public final class OpenApi {
       Objects.requireNonNull(summary, "summary");
       Objects.requireNonNull(tag, "tag");
       parameters = List.copyOf(parameters);
+      statuses = List.copyOf(statuses);
       Objects.requireNonNull(response, "response");
       errors = List.copyOf(errors);
       Objects.requireNonNull(security, "security");
@@ -121,8 +122,10 @@ public final class OpenApi {
         operation.put("requestBody", Map.of("required", true, "content", json(schema(op.request(), schemas))));
       }
       Map<String, Object> responses = new LinkedHashMap<>();
-      responses.put(Integer.toString(op.status()), Map.of("description", describe(op.response()),
-          "content", json(schema(op.response(), schemas))));
+      for (int status : op.statuses()) {
+        responses.put(Integer.toString(status), Map.of("description", describe(op.response()),
+            "content", json(schema(op.response(), schemas))));
+      }
       for (int status : op.errors()) {
         responses.put(Integer.toString(status), Map.of("$ref", "#/components/responses/Error"));
       }

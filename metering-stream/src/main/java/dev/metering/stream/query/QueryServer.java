@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import dev.metering.api.ErrorResponse;
+import dev.metering.api.Health;
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
 import dev.metering.metrics.ServiceMetrics;
@@ -10,6 +11,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.json.JavalinJackson;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,12 +73,11 @@ public final class QueryServer implements AutoCloseable {
     });
     app.exception(UnauthorizedException.class, (e, ctx) -> error(ctx, 401, "authentication_error",
         "the query API needs the service token (Authorization: Bearer <METERING_QUERY_TOKEN>)", null));
-    app.get("/v1/keys/{api_key_id}/current_period", server.query(QueryService::currentPeriod, "api_key_id"));
-    app.get("/v1/keys/{api_key_id}/usage_report", server.query(QueryService::keyReport, "api_key_id"));
-    app.get("/v1/keys/{api_key_id}/usage", server.query(QueryService::keyTotals, "api_key_id"));
-    app.get("/v1/orgs/{org_id}/usage_report", server.query(QueryService::orgReport, "org_id"));
-    app.get("/v1/orgs/{org_id}/usage", server.query(QueryService::orgTotals, "org_id"));
-    app.get("/v1/orgs/{org_id}/usage/by_key", server.query(QueryService::orgTotalsByKey, "org_id"));
+    for (QueryRoute route : QueryRoute.values()) {
+      app.get(route.operation().path(), server.query(route.function(), route.operation().pathParams().get(0)));
+    }
+    Map<String, Object> openApi = QueryRoute.document();
+    app.get("/openapi.json", ctx -> ctx.json(openApi));
     app.get("/health/live", ctx -> health(ctx, status.get() != null && status.get().live(), status));
     app.get("/health/ready", ctx -> health(ctx, status.get() != null && status.get().ready(), status));
     app.get("/metrics", ctx -> {
@@ -118,7 +119,7 @@ public final class QueryServer implements AutoCloseable {
     app.stop();
   }
 
-  private Handler query(QueryFunction function, String idParam) {
+  private Handler query(QueryRoute.QueryFunction function, String idParam) {
     return ctx -> {
       QueryService current = service;
       if (current == null) {
@@ -147,8 +148,7 @@ public final class QueryServer implements AutoCloseable {
 
   private static void health(Context ctx, boolean ok, Supplier<Status> status) {
     Status s = status.get();
-    ctx.status(ok ? 200 : 503).json(java.util.Map.of("status", ok ? "ok" : "unavailable",
-        "state", s == null ? "STARTING" : s.describe()));
+    ctx.status(ok ? 200 : 503).json(new Health(ok ? "ok" : "unavailable", s == null ? "STARTING" : s.describe()));
   }
 
   private static void error(Context ctx, int status, String type, String message, String parameter) {
@@ -159,10 +159,5 @@ public final class QueryServer implements AutoCloseable {
     UnauthorizedException() {
       super(null, null, false, false);
     }
-  }
-
-  @FunctionalInterface
-  private interface QueryFunction {
-    QueryService.Answer apply(QueryService service, String id, QueryService.Call call);
   }
 }
