@@ -41,22 +41,20 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * alert-service against a real broker, a real SMTP server (GreenMail) and a real HTTP server on
  * loopback, with a clock the test moves across a month boundary. The tests run in order on one
  * service and one clock.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AlertServiceIT {
 
   private static final String SIGNING_KEY = "it-webhook-signing-key-0123456789abcdef";
-  private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-11-20T10:00:00Z"));
+  private static final Instant START = Instant.parse("2026-11-20T10:00:00Z");
+  private static final MutableClock CLOCK = new MutableClock(START);
 
   @RegisterExtension
   static final KafkaBroker kafka = new KafkaBroker(2);
@@ -110,7 +108,18 @@ class AlertServiceIT {
     produce(Topics.ALERT_RULES.name(), "rule-4", Topics.ALERT_RULES.valueSerde().serializer()
         .serialize("t", rule("rule-4", "key-4", "team4@example.com",
             "http://127.0.0.1:" + blackHole.getLocalPort() + "/dead")));
+    produce(Topics.ALERT_RULES.name(), "rule-7", Topics.ALERT_RULES.valueSerde().serializer()
+        .serialize("t", rule("rule-7", "key-7", "team7@example.com", null)));
     service = AlertService.start(config, CLOCK);
+  }
+
+  /**
+   * Every test starts in November 2026 and uses keys, rules and addresses of its own, and
+   * asserts only on those: any test runs alone and in any order.
+   */
+  @BeforeEach
+  void startInNovember() {
+    CLOCK.set(START);
   }
 
   @AfterAll
@@ -133,16 +142,16 @@ class AlertServiceIT {
   }
 
   @Test
-  @Order(1)
   void shouldSuspendAHardLimitedKeyAndDeliverEveryAlertByEmailAndSignedWebhook() throws Exception {
     produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-1", "rule-1", 800));
     produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-1", null, 1000));
 
-    assertTrue(smtp.waitForIncomingEmail(30_000, 3), "three emails: threshold, breach, suspension");
+    KafkaTestSupport.await("three emails: threshold, breach, suspension", Duration.ofSeconds(30),
+        () -> emailsTo("ops@example.com").size() == 3);
     KafkaTestSupport.await("three signed webhooks, each after two failed attempts", Duration.ofSeconds(30),
         () -> verifiedDeliveries.size() == 3);
     List<String> subjects = new ArrayList<>();
-    for (MimeMessage message : smtp.getReceivedMessages()) {
+    for (MimeMessage message : emailsTo("ops@example.com")) {
       subjects.add(message.getSubject());
       assertEquals("ops@example.com", message.getAllRecipients()[0].toString());
       assertTrue(message.getHeader("X-Metering-Notification-Id")[0].startsWith("ntf_"));
@@ -150,12 +159,12 @@ class AlertServiceIT {
     assertTrue(subjects.contains("[metering] key-1 reached 80% of its monthly token limit"), subjects.toString());
     assertTrue(subjects.contains("[metering] key-1 reached its monthly token limit"), subjects.toString());
     assertTrue(subjects.contains("[metering] key-1 suspended until 2026-12-01T00:00:00Z"), subjects.toString());
-    assertTrue(com.icegreen.greenmail.util.GreenMailUtil.getBody(smtp.getReceivedMessages()[0]).contains("key-1"));
+    assertTrue(com.icegreen.greenmail.util.GreenMailUtil.getBody(emailsTo("ops@example.com").get(0)).contains("key-1"));
     verifiedDeliveries.forEach(id -> assertEquals(3, attempts.get(id).get(), "two 503s, then delivered: " + id));
 
     KeyStatus status = awaitStatus("key-1", KeyState.SUSPENDED);
     assertEquals(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli(), status.getSuspendedUntil());
-    List<AuditRecord> audit = awaitAudit(records -> count(records, "alert_delivered") == 6);
+    List<AuditRecord> audit = awaitAudit("key-1", records -> count(records, "alert_delivered") == 6);
     assertEquals(1, count(audit, "threshold_crossed"));
     assertEquals(1, count(audit, "limit_breached"));
     assertEquals(1, count(audit, "key_suspended"));
@@ -167,34 +176,31 @@ class AlertServiceIT {
   }
 
   @Test
-  @Order(2)
   void shouldReinstateWhenTheLimitIsRaised() throws Exception {
-    produceLimit(limit(LimitEventKind.LIMIT_CLEARED, "key-1", null, 1000));
+    produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-5", null, 1000));
+    awaitStatus("key-5", KeyState.SUSPENDED);
 
-    KeyStatus status = awaitStatus("key-1", KeyState.ACTIVE);
+    produceLimit(limit(LimitEventKind.LIMIT_CLEARED, "key-5", null, 1000));
 
+    KeyStatus status = awaitStatus("key-5", KeyState.ACTIVE);
     assertTrue(status.getReason().contains("raised"), status.getReason());
-    awaitAudit(records -> count(records, "key_reinstated") == 1);
+    awaitAudit("key-5", records -> count(records, "key_reinstated") == 1);
   }
 
   @Test
-  @Order(3)
   void shouldNotLetADeadWebhookHoldBackEmail() throws Exception {
-    int emailsBefore = smtp.getReceivedMessages().length;
-
     produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-4", "rule-4", 800));
 
-    assertTrue(smtp.waitForIncomingEmail(10_000, emailsBefore + 1), "the email went out");
-    List<AuditRecord> audit = awaitAudit(records -> count(records, "alert_delivered") == 7);
+    KafkaTestSupport.await("the email went out", Duration.ofSeconds(10), () -> emailsTo("team4@example.com").size() == 1);
+    List<AuditRecord> audit = awaitAudit("key-4", records -> count(records, "alert_delivered") == 1);
     assertEquals(0, count(audit, "alert_delivery_failed"), "the dead webhook is still being tried");
-    List<AuditRecord> failed = awaitAudit(records -> count(records, "alert_delivery_failed") == 1);
+    List<AuditRecord> failed = awaitAudit("key-4", records -> count(records, "alert_delivery_failed") == 1);
     AuditRecord gaveUp = failed.stream().filter(a -> a.getEventType().equals("alert_delivery_failed")).findFirst()
         .orElseThrow();
     assertTrue(gaveUp.getDescription().contains("after 4 attempts"), gaveUp.getDescription());
   }
 
   @Test
-  @Order(4)
   void shouldReinstateOnTimeWhenTheMonthEnds() throws Exception {
     CLOCK.set(Instant.parse("2026-11-30T23:59:50Z"));
     produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-2", null, 1000));
@@ -208,7 +214,6 @@ class AlertServiceIT {
   }
 
   @Test
-  @Order(5)
   void shouldReinstateAtStartUpAfterARestartThatSpannedTheMonthBoundary() throws Exception {
     CLOCK.set(Instant.parse("2026-12-31T23:00:00Z"));
     LimitEvent december = LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_BREACHED, "key-3", null, 1000))
@@ -222,14 +227,11 @@ class AlertServiceIT {
 
     KeyStatus reinstated = awaitStatus("key-3", KeyState.ACTIVE);
     assertEquals(Instant.parse("2027-01-01T08:00:00Z").toEpochMilli(), reinstated.getUpdatedAt());
-    List<AuditRecord> audit = awaitAudit(records -> records.stream()
-        .anyMatch(a -> a.getEventType().equals("key_reinstated") && "key-3".equals(a.getApiKeyId())));
-    assertEquals(1, audit.stream().filter(a -> a.getEventType().equals("key_suspended")
-        && "key-3".equals(a.getApiKeyId())).count(), "the restart processed nothing twice");
+    List<AuditRecord> audit = awaitAudit("key-3", records -> count(records, "key_reinstated") == 1);
+    assertEquals(1, count(audit, "key_suspended"), "the restart processed nothing twice");
   }
 
   @Test
-  @Order(6)
   void shouldReplaceADeadDispatcherAndKeepOneOrgsHangingWebhooksFromHoldingBackAnother() throws Exception {
     // issue 14: the dispatcher thread could die unnoticed, and 1,000 deliveries in flight were shared by every org
     List<String> delivered = Collections.synchronizedList(new ArrayList<>());
@@ -277,9 +279,14 @@ class AlertServiceIT {
   }
 
   @Test
-  @Order(7)
   void shouldExposeWhatItDidAndWhatItSkippedInMetrics() throws Exception {
     // issue 17: alert-service had no /metrics; unreadable records were only a log line
+    produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-7", "rule-7", 800));
+    produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-7", null, 1000));
+    awaitStatus("key-7", KeyState.SUSPENDED);
+    produceLimit(limit(LimitEventKind.LIMIT_CLEARED, "key-7", null, 1000));
+    awaitStatus("key-7", KeyState.ACTIVE);
+    KafkaTestSupport.await("key-7's emails", Duration.ofSeconds(30), () -> emailsTo("team7@example.com").size() >= 2);
     produce(Topics.LIMIT_EVENTS.name(), "key-garbage", new byte[] {1, 2, 3});
 
     String[] scraped = {""};
@@ -292,7 +299,7 @@ class AlertServiceIT {
     String metrics = scraped[0];
     assertTrue(metrics.contains("alert_deliveries_total{channel=\"email\",outcome=\"delivered\"}"), metrics);
     assertTrue(metrics.contains("alert_delivery_latency_seconds_bucket{channel=\"email\""), metrics);
-    assertTrue(metrics.contains("alert_key_states_total{state=\"active\"}"), "the reinstatement after the restart");
+    assertTrue(metrics.contains("alert_key_states_total{state=\"active\"}"), "key-7's reinstatement");
     assertTrue(metrics.contains("alert_service_ready 1.0"), metrics);
     assertTrue(metrics.contains("jvm_memory_used_bytes"), metrics);
   }
@@ -358,17 +365,34 @@ class AlertServiceIT {
     return latest[0];
   }
 
-  private static List<AuditRecord> awaitAudit(java.util.function.Predicate<List<AuditRecord>> done)
+  /** The audit records of {@code apiKeyId}, once {@code done} holds of them. */
+  private static List<AuditRecord> awaitAudit(String apiKeyId, java.util.function.Predicate<List<AuditRecord>> done)
       throws InterruptedException {
     List<AuditRecord> audit = new ArrayList<>();
-    KafkaTestSupport.await("audit records", Duration.ofSeconds(30), () -> {
+    KafkaTestSupport.await("audit records of " + apiKeyId, Duration.ofSeconds(30), () -> {
       audit.clear();
       KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.AUDIT_LOG.name(), new StringDeserializer(),
-          Topics.AUDIT_LOG.valueSerde().deserializer())
+          Topics.AUDIT_LOG.valueSerde().deserializer()).stream()
+          .filter(r -> apiKeyId.equals(r.value().getApiKeyId()))
           .forEach(r -> audit.add(r.value()));
       return done.test(audit);
     });
     return audit;
+  }
+
+  /** The emails received for {@code address}. */
+  private static List<MimeMessage> emailsTo(String address) {
+    List<MimeMessage> to = new ArrayList<>();
+    for (MimeMessage message : smtp.getReceivedMessages()) {
+      try {
+        if (address.equals(message.getAllRecipients()[0].toString())) {
+          to.add(message);
+        }
+      } catch (jakarta.mail.MessagingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return to;
   }
 
   private static long count(List<AuditRecord> records, String type) {
