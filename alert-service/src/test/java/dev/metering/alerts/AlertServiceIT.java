@@ -214,6 +214,22 @@ class AlertServiceIT {
   }
 
   @Test
+  void shouldStillReinstateOnTimeAfterTheWallClockSteppedBack() throws Exception {
+    // the lapse check was scheduled on the wall clock: a clock stepped back put it off by the step
+    CLOCK.set(Instant.parse("2027-06-10T12:00:00Z"));
+    produceLimit(LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_BREACHED, "key-9", null, 1000)).setPeriod("2027-06")
+        .build());
+    awaitStatus("key-9", KeyState.SUSPENDED); // the service has run with the clock in June 2027
+
+    CLOCK.set(Instant.parse("2026-11-30T23:59:50Z"));
+    produceLimit(limit(LimitEventKind.LIMIT_BREACHED, "key-8", null, 1000));
+    awaitStatus("key-8", KeyState.SUSPENDED);
+    CLOCK.set(Instant.parse("2026-12-01T00:00:01Z"));
+
+    awaitStatus("key-8", KeyState.ACTIVE);
+  }
+
+  @Test
   void shouldReinstateAtStartUpAfterARestartThatSpannedTheMonthBoundary() throws Exception {
     CLOCK.set(Instant.parse("2026-12-31T23:00:00Z"));
     LimitEvent december = LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_BREACHED, "key-3", null, 1000))

@@ -77,7 +77,12 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile Throwable failure;
-  private long nextLapseCheck;
+  /**
+   * When to look for lapsed suspensions next, on the monotonic clock: whether one lapsed is
+   * decided by the wall clock, but how often to look must not depend on it, or a wall clock
+   * stepped back (an NTP correction) would put off every reinstatement by the size of the step.
+   */
+  private long nextLapseCheckNanos = System.nanoTime();
   private int consecutiveAborts;
   private final MeterRegistry metrics;
   private final Timer enforcementLatency;
@@ -135,9 +140,9 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
                 .increment(records.records(partition).size());
           }
         }
-        if (clock.millis() >= nextLapseCheck) {
+        if (System.nanoTime() - nextLapseCheckNanos >= 0) {
           reinstateLapsed();
-          nextLapseCheck = clock.millis() + config.lapseCheckInterval().toMillis();
+          nextLapseCheckNanos = System.nanoTime() + config.lapseCheckInterval().toNanos();
         }
       }
     } catch (WakeupException closing) {
@@ -319,7 +324,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
         statuses.putAll(KeyStatusLoader.load(config.kafka().bootstrapServers(), numbers));
         log.info("owning limit-events partitions {}: {} key statuses loaded", numbers, statuses.size());
       }
-      nextLapseCheck = 0;
+      nextLapseCheckNanos = System.nanoTime();
     }
 
     private void forget(Collection<TopicPartition> partitions) {
