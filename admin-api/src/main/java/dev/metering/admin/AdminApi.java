@@ -215,7 +215,7 @@ public final class AdminApi implements AutoCloseable {
     operations.add(IngestRoutes.operation());
     return OpenApi.document(new OpenApi.Info("Token metering admin API", VERSION, "API keys, limits, alert rules, usage"
             + " and the audit log of an organisation, and usage ingest for gateways. Every admin call is scoped to the"
-            + " organisation of the admin key it presents.", "http://localhost:8080", "admin-api started by ./run"),
+            + " organisation of the admin key it presents.", "/", "the admin-api serving this document"),
         Map.of(
             "adminKey", Map.of("type", "http", "scheme", "bearer", "description",
                 "an admin key of the organisation (Authorization: Bearer <key>; x-api-key: <key> also works)"),

@@ -63,7 +63,7 @@ enum QueryRoute {
     return OpenApi.document(new OpenApi.Info("Token metering query API", "0.1.0", "metering-stream's usage queries:"
             + " an internal API for admin-api and the other instances, answered right whichever instance receives"
             + " them (forwarded to the owner of a key's partition, or fanned out to every instance).",
-            "http://localhost:8081", "metering-stream started by ./run (loopback only)"),
+            "/", "the metering-stream instance serving this document (loopback only by default)"),
         Map.of("serviceToken", Map.of("type", "http", "scheme", "bearer", "description", "METERING_QUERY_TOKEN")),
         ErrorResponse.class, Arrays.stream(values()).map(QueryRoute::operation).toList());
   }
