@@ -4,11 +4,7 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
-import dev.metering.records.UsageEvent;
-import dev.metering.schemas.RecordSerdes;
 import dev.metering.schemas.Topics;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,15 +23,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Materialized;
-import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.state.WindowStore;
 
 /** The measuring tools of the harness: end offsets, committed progress, the two baselines, memory, percentiles. */
 final class Measure {
@@ -52,55 +38,86 @@ final class Measure {
   }
 
   /**
-   * Whether {@code groupId} has committed {@code target} offsets of usage-events and everything it
-   * wrote to its own repartition topics meanwhile: the work downstream of a repartition (the org
-   * totals) is part of the pipeline, and not counting it would overstate throughput and leave a
-   * backlog that the latency runs would then measure. A repartition partition is done when at most
-   * its last transaction marker lies beyond the committed offset.
+   * Whether {@code groupId}, which has {@code committed}, has processed {@code target} offsets of
+   * usage-events and everything it wrote to its own repartition topics meanwhile: the work
+   * downstream of a repartition (the org totals) is part of the pipeline, and not counting it
+   * would overstate throughput and leave a backlog that the latency runs would then measure. A
+   * repartition partition is done when at most its last transaction marker lies beyond the
+   * committed offset.
    */
-  static boolean caughtUp(Admin admin, String groupId, long target) {
-    try {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-      if (committedInput(committed) < target) {
+  private static boolean caughtUp(Admin admin, String groupId, Map<TopicPartition, OffsetAndMetadata> committed,
+      long target) throws Exception {
+    if (committedInput(committed) < target) {
+      return false;
+    }
+    List<String> repartition = admin.listTopics().names().get().stream()
+        .filter(t -> t.startsWith(groupId + "-") && t.endsWith("-repartition")).toList();
+    for (var end : latestOffsets(admin, repartition).entrySet()) {
+      OffsetAndMetadata done = committed.get(end.getKey());
+      if (end.getValue() - (done == null ? 0 : done.offset()) > 1) {
         return false;
       }
-      List<String> repartition = admin.listTopics().names().get().stream()
-          .filter(t -> t.startsWith(groupId + "-") && t.endsWith("-repartition")).toList();
-      for (var end : latestOffsets(admin, repartition).entrySet()) {
-        OffsetAndMetadata done = committed.get(end.getKey());
-        if (end.getValue() - (done == null ? 0 : done.offset()) > 1) {
-          return false;
-        }
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } catch (Exception notYet) {
-      return false;
+    }
+    return true;
+  }
+
+  /**
+   * One throughput run of {@code target} records: end to end, from {@code startNanos} (the
+   * process start: JVM start, JIT warm-up and internal topic creation included) until everything
+   * is committed; and steady, between the moments 20% and 80% of the input was committed
+   * (interpolated between samples), which leaves start-up and the tail out.
+   */
+  record Throughput(double endToEnd, double steady) {
+    @Override
+    public String toString() {
+      return String.format("%,.0f ev/s steady, %,.0f ev/s end to end", steady, endToEnd);
     }
   }
 
   /**
    * Waits until {@code groupId} has processed {@code target} usage-events records and all its
-   * repartitioned records ({@link #caughtUp}); returns the seconds since {@code startNanos}.
+   * repartitioned records ({@link #caughtUp}), sampling its committed input every 100 ms.
    */
-  static double awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout,
+  static Throughput awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout,
       Runnable stillRunning) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    long[] crossedAt = new long[2];
+    double[] marks = {0.2 * target, 0.8 * target};
+    long previousTime = startNanos;
+    long previousInput = 0;
     // One admin client for the whole wait: a new client per check costs a core's worth of start-up
-    // work on this 2-core machine and slows the pipeline being measured.
+    // work on this 2-core machine and slows the process being measured.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      while (!caughtUp(admin, groupId, target)) {
+      while (true) {
         stillRunning.run();
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(groupId + " did not finish within " + timeout);
         }
-        Thread.sleep(200);
+        try {
+          Map<TopicPartition, OffsetAndMetadata> committed =
+              admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+          long now = System.nanoTime();
+          long input = committedInput(committed);
+          for (int m = 0; m < marks.length; m++) {
+            if (crossedAt[m] == 0 && input >= marks[m]) {
+              double share = input == previousInput ? 1 : (marks[m] - previousInput) / (input - previousInput);
+              crossedAt[m] = previousTime + (long) (Math.max(0, share) * (now - previousTime));
+            }
+          }
+          previousTime = now;
+          previousInput = input;
+          if (caughtUp(admin, groupId, committed, target)) {
+            double seconds = (now - startNanos) / 1e9;
+            return new Throughput(target / seconds, 0.6 * target / ((crossedAt[1] - crossedAt[0]) / 1e9));
+          }
+        } catch (InterruptedException e) {
+          throw e;
+        } catch (Exception notYet) {
+          // the group or its topics do not exist yet
+        }
+        Thread.sleep(100);
       }
     }
-    return (System.nanoTime() - startNanos) / 1e9;
   }
 
   /**
@@ -127,6 +144,27 @@ final class Measure {
       }
     }
     throw new IllegalStateException(groupId + " did not keep up with the background load within " + timeout);
+  }
+
+  /** Waits until {@code groupId} has committed every record of {@code topics} produced so far. */
+  static void awaitConsumed(String bootstrap, String groupId, List<String> topics, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      Map<TopicPartition, Long> ends = latestOffsets(admin, topics);
+      while (true) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+        boolean done = ends.entrySet().stream().allMatch(end -> end.getValue() - (committed.get(end.getKey()) == null
+            ? 0 : committed.get(end.getKey()).offset()) <= 1);
+        if (done) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(groupId + " did not consume " + topics + " within " + timeout);
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   /** The usage-events offsets among {@code committed}, summed over its partitions. */
@@ -159,35 +197,6 @@ final class Measure {
         read += consumer.poll(Duration.ofMillis(200)).count();
       }
       return read / ((System.nanoTime() - start) / 1e9);
-    }
-  }
-
-  /** Baseline (b): Kafka Streams with exactly_once_v2 doing one hourly windowed sum per key. Returns events/s. */
-  static double minimalStreams(String bootstrap, long records, Path stateDir, Duration retention) throws Exception {
-    String appId = "bench-minimal-" + UUID.randomUUID();
-    StreamsBuilder builder = new StreamsBuilder();
-    builder.stream(Topics.USAGE_EVENTS.name(), Consumed.with(Serdes.String(), RecordSerdes.usageEvent())
-            .withTimestampExtractor((record, partitionTime) -> ((UsageEvent) record.value()).getTimestamp()))
-        .groupByKey()
-        .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofHours(1)))
-        .aggregate(() -> 0L, (key, e, sum) -> sum + e.getInputTokens() + e.getOutputTokens()
-                + e.getCacheCreationInputTokens() + e.getCacheReadInputTokens(),
-            // the pipeline's hourly retention: with the 1-day default, the month of event times in
-            // the data rolls a new RocksDB segment every 12 hours of event time, and opening and
-            // dropping segments would dominate the baseline instead of the framework's work
-            Materialized.<String, Long, WindowStore<Bytes, byte[]>>with(Serdes.String(), Serdes.Long())
-                .withRetention(retention));
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createDirectories(stateDir.resolve(appId)).toString());
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
-      long start = System.nanoTime();
-      streams.start();
-      double seconds = awaitCommitted(bootstrap, appId, records, start, Duration.ofMinutes(20), () -> { });
-      return records / seconds;
     }
   }
 

@@ -16,9 +16,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * metering-stream in a JVM of its own, started as it is deployed ({@link MeteringStreamMain} with
- * its environment), so the memory measured is metering-stream's alone: the peak resident set from
- * the kernel and the peak heap in use from its GC log (the heap just before each collection).
+ * metering-stream (or the baseline, {@link BaselineMain}) in a JVM of its own, started as it is
+ * deployed (its main class with its environment and a {@value #HEAP} heap), so both are measured
+ * the same way and the memory measured is the process's alone: the peak resident set from the
+ * kernel and the peak heap in use from its GC log (the heap just before each collection).
  */
 final class StreamProcess implements AutoCloseable {
 
@@ -41,18 +42,23 @@ final class StreamProcess implements AutoCloseable {
 
   /** Starts metering-stream with {@code env} (plus this process's own) and a free HTTP port. */
   static StreamProcess start(Map<String, String> env, Path work) throws IOException {
+    return start(MeteringStreamMain.class, env, work);
+  }
+
+  /** Starts {@code main} with {@code env} (plus this process's own) and a free HTTP port. */
+  static StreamProcess start(Class<?> main, Map<String, String> env, Path work) throws IOException {
     int port = freePort();
-    Path dir = Files.createTempDirectory(work, "metering-stream-");
+    Path dir = Files.createTempDirectory(work, main.getSimpleName() + "-");
     Path gcLog = dir.resolve("gc.log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + HEAP,
         "-Xlog:gc:file=" + gcLog,
         "-cp", System.getProperty("java.class.path"),
-        MeteringStreamMain.class.getName()));
+        main.getName()));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("metering-stream.log").toFile());
+        .redirectOutput(dir.resolve("process.log").toFile());
     builder.environment().putAll(env);
     builder.environment().put("METERING_HTTP_PORT", Integer.toString(port));
     builder.environment().put("METERING_HTTP_BIND", "127.0.0.1");
@@ -64,8 +70,8 @@ final class StreamProcess implements AutoCloseable {
   /** Throws if the process has exited: its log says why. */
   void requireAlive() {
     if (!process.isAlive()) {
-      throw new IllegalStateException("metering-stream exited with " + process.exitValue() + "; see "
-          + gcLog.resolveSibling("metering-stream.log"));
+      throw new IllegalStateException(process.info().command().orElse("the process") + " exited with " + process.exitValue() + "; see "
+          + gcLog.resolveSibling("process.log"));
     }
   }
 
