@@ -11,7 +11,6 @@ import dev.metering.api.query.Totals;
 import dev.metering.api.query.TotalsByKey;
 import dev.metering.api.query.UsageParameters;
 import dev.metering.api.query.UsageReport;
-import dev.metering.api.query.UsageView;
 import dev.metering.records.ApiKey;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
@@ -47,21 +46,14 @@ public final class UsageRoutes {
 
   private UsageSummary totals(Context ctx, Principal principal) {
     Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", dates(ctx), Totals.class);
-    UsageView u = answer.usage();
-    return new UsageSummary(answer.startDate(), answer.endDate(), u.inputTokens(), u.outputTokens(),
-        u.cacheCreationInputTokens(), u.cacheReadInputTokens(), u.totalTokens(), u.requests(), u.estimatedCost(),
-        u.costMicros(), answer.asOf());
+    return UsageSummary.of(answer.startDate(), answer.endDate(), answer.usage(), answer.asOf());
   }
 
   private UsageByKey byKey(Context ctx, Principal principal) {
     TotalsByKey answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage/by_key", dates(ctx),
         TotalsByKey.class);
-    List<KeyUsage> data = answer.data().stream().map(entry -> {
-      UsageView u = entry.usage();
-      return new KeyUsage(entry.apiKeyId(), keys.get(entry.apiKeyId()).map(ApiKey::getName).orElse(null),
-          u.inputTokens(), u.outputTokens(), u.cacheCreationInputTokens(), u.cacheReadInputTokens(), u.totalTokens(),
-          u.requests(), u.estimatedCost(), u.costMicros());
-    }).toList();
+    List<KeyUsage> data = answer.data().stream().map(entry -> KeyUsage.of(entry.apiKeyId(),
+        keys.get(entry.apiKeyId()).map(ApiKey::getName).orElse(null), entry.usage())).toList();
     return new UsageByKey(answer.startDate(), answer.endDate(), data, answer.asOf());
   }
 

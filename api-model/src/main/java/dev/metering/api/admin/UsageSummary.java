@@ -3,6 +3,7 @@ package dev.metering.api.admin;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import dev.metering.api.openapi.Nullable;
+import dev.metering.api.query.UsageView;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -21,4 +22,10 @@ public record UsageSummary(
     @JsonPropertyDescription("dollars, exact to the micro-dollar") BigDecimal estimatedCost,
     @JsonPropertyDescription("the cost in integer micro-dollars") long costMicros,
     @Nullable @JsonPropertyDescription("the event time the numbers include; null before any usage") Instant asOf) {
+
+  /** The query API's usage under the article's names. */
+  public static UsageSummary of(LocalDate startDate, LocalDate endDate, UsageView u, Instant asOf) {
+    return new UsageSummary(startDate, endDate, u.inputTokens(), u.outputTokens(), u.cacheCreationInputTokens(),
+        u.cacheReadInputTokens(), u.totalTokens(), u.requests(), u.estimatedCost(), u.costMicros(), asOf);
+  }
 }
