@@ -81,8 +81,7 @@ public final class MeteringApp implements AutoCloseable {
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
     QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
-        config.lateGrace(), config.queryCacheBytes(), config.queryToken());
-    health.bindQueryMetrics(queries);
+        config.queryToken());
     server.serve(queries);
     return app;
   }

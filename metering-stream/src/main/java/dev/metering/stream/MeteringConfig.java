@@ -38,8 +38,6 @@ import java.util.Optional;
  *     instances) present; generated per process when unset, which suits one instance in one process only
  * @param httpPort {@code METERING_HTTP_PORT}: its port; 0 picks a free one
  * @param advertisedHost {@code METERING_ADVERTISED_HOST}: the host other instances reach this one at
- * @param queryCacheBytes {@code METERING_QUERY_CACHE_MB}: memory for the rendered final buckets of org reports
- *     by key (days the late grace has closed), so repeated dashboards read only the open days; 0 turns it off
  * @param maxModelsPerBucket {@code METERING_MAX_MODELS_PER_BUCKET}: models an hourly or daily bucket names;
  *     the usage of any further model is summed under "(other models)"
  * @param maxRulesPerKey {@code METERING_MAX_RULES_PER_KEY}: alert rules of one key that are evaluated; further
@@ -69,7 +67,6 @@ public record MeteringConfig(
     ServiceToken queryToken,
     int httpPort,
     String advertisedHost,
-    long queryCacheBytes,
     int maxModelsPerBucket,
     int maxRulesPerKey,
     Duration partitionIdleAfter) {
@@ -131,7 +128,6 @@ public record MeteringConfig(
         ServiceToken.from(env, "METERING_QUERY_TOKEN", true),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
         env.string("METERING_ADVERTISED_HOST", "localhost"),
-        env.longInRange("METERING_QUERY_CACHE_MB", 128, 0, 1 << 20) * 1024 * 1024,
         env.intInRange("METERING_MAX_MODELS_PER_BUCKET", 64, 1, 1_000),
         env.intInRange("METERING_MAX_RULES_PER_KEY", UsageLimits.MAX_ALERT_RULES_PER_KEY, 1, 1_000),
         env.duration("METERING_PARTITION_IDLE_AFTER", Duration.ofMinutes(1), Duration.ofSeconds(1)));

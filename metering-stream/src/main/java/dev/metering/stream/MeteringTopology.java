@@ -20,6 +20,7 @@ import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Progress;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -137,9 +139,9 @@ public final class MeteringTopology {
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))
         .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(), usagePartitions,
-                config.lateGrace()), Named.as("meter-orgs"),
+                config.lateGrace(), config.hourlyRetention(), config.dailyRetention()), Named.as("meter-orgs"),
             OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
-            OrgUsageProcessor.PENDING_STORE, Progress.ORG_STORE)
+            OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
             .withName("org-spike-events-sink"));
 
@@ -170,6 +172,12 @@ public final class MeteringTopology {
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class)));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(OrgUsageProcessor.PENDING_STORE), Serdes.String(), Serdes.Long()));
+    // an org's hot keys take many events per commit: the cache writes each (bucket, key) once per commit.
+    // Compacted only: entries leave by the processor's deletes at their retention, never by the broker's clock.
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(OrgKeyTotals.STORE), Serdes.String(), totals)
+        .withCachingEnabled()
+        .withLoggingEnabled(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
 
     Map<String, Serde<?>> values = Map.of(
         IngestProcessor.DEDUP_STORE, Serdes.Long(),

@@ -71,21 +71,6 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
     return registry;
   }
 
-  /** The rendered-bucket cache of the query service, once it exists. */
-  void bindQueryMetrics(QueryService queries) {
-    FunctionCounter.builder("metering.query.closed.buckets", queries, QueryService::closedBucketHits)
-        .description("Final buckets of org reports by key served already rendered")
-        .tag("result", "hit")
-        .register(metrics);
-    FunctionCounter.builder("metering.query.closed.buckets", queries, QueryService::closedBucketMisses)
-        .description("Final buckets of org reports by key served already rendered")
-        .tag("result", "miss")
-        .register(metrics);
-    Gauge.builder("metering.query.closed.buckets.bytes", queries, QueryService::closedBucketBytes)
-        .description("Memory held by rendered final buckets (METERING_QUERY_CACHE_MB bounds it)")
-        .register(metrics);
-  }
-
   /**
    * The exact ingest counters of the partitions this instance hosts, summed: accepted,
    * duplicate, dead_lettered and dead_lettered.REASON.

@@ -26,7 +26,6 @@ final class HttpInstanceClient implements InstanceClient {
   static final String FORWARDED_HEADER = "X-Metering-Forwarded";
   /** Headers of a local-scope answer: the usage-events partitions it read, and the time before which they are final. */
   static final String PARTITIONS_HEADER = "X-Metering-Partitions";
-  static final String CLOSED_BEFORE_HEADER = "X-Metering-Closed-Before";
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final ObjectMapper json;
@@ -70,8 +69,7 @@ final class HttpInstanceClient implements InstanceClient {
   /** The headers a local-scope answer carries to say what it read. */
   static Map<String, String> coverageHeaders(LocalQueries.Coverage coverage) {
     String partitions = coverage.partitions().stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
-    return coverage.closedBefore() == null ? Map.of(PARTITIONS_HEADER, partitions)
-        : Map.of(PARTITIONS_HEADER, partitions, CLOSED_BEFORE_HEADER, Long.toString(coverage.closedBefore()));
+    return Map.of(PARTITIONS_HEADER, partitions);
   }
 
   /** What a local-scope answer says it read; null if it says nothing usable (an older instance). */
@@ -87,7 +85,7 @@ final class HttpInstanceClient implements InstanceClient {
           read.add(Integer.parseInt(partition));
         }
       }
-      return new LocalQueries.Coverage(read, headers.firstValue(CLOSED_BEFORE_HEADER).map(Long::parseLong).orElse(null));
+      return new LocalQueries.Coverage(read);
     } catch (NumberFormatException e) {
       return null;
     }

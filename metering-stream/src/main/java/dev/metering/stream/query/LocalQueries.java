@@ -9,6 +9,7 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.state.MonthState;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -77,8 +79,69 @@ final class LocalQueries {
   }
 
   /**
+   * Whether the org task of {@code partition} holds every key's usage of the buckets from
+   * {@code firstBucket} on in its {@link OrgKeyTotals}: it does for buckets starting after the task's
+   * stream time when it first kept them (a task from before they existed lacks what it had counted until then).
+   */
+  boolean orgKeyTotalsCover(int partition, long firstBucket, boolean stale) {
+    ReadOnlyKeyValueStore<String, Long> progress = kv(Progress.ORG_STORE, partition, stale, Long.class);
+    Long since = progress.get(OrgKeyTotals.SINCE);
+    if (since == null) {
+      // not written before the task's first event since: complete only if it never counted any
+      since = progress.get(Progress.STREAM_TIME);
+    }
+    return since == null || firstBucket > since;
+  }
+
+  /**
+   * One org's usage by key from its org task's {@link OrgKeyTotals}: per bucket of the page, the
+   * first {@code limit + 1} keys after the cursor, which is all {@link ReportAssembly#keyPage} needs
+   * to lay out the page and know whether more keys follow.
+   */
+  SortedMap<String, Map<Long, UsageView>> orgKeyTotals(String orgId, int partition, ReportRequest request,
+      boolean stale) {
+    ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
+    boolean hourly = request.width() == BucketWidth.HOUR;
+    SortedMap<String, Map<Long, UsageView>> byKey = new TreeMap<>(ReportAssembly.KEY_ORDER);
+    long width = request.width().millis();
+    for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
+      long bucket = start;
+      orgBucket(store, OrgKeyTotals.prefix(hourly, start, orgId), request.afterKey(), request.limit() + 1,
+          (key, totals) -> byKey.computeIfAbsent(key, k -> new TreeMap<>()).put(bucket, UsageViews.of(totals)));
+    }
+    return byKey;
+  }
+
+  /** Per-key totals of one org from its org task's {@link OrgKeyTotals}, both days included. */
+  Map<String, UsageView> orgKeyTotalsByDay(String orgId, int partition, long fromDay, long toDay, boolean stale) {
+    ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
+    Map<String, UsageView> byKey = new TreeMap<>();
+    for (long day = fromDay; day <= toDay; day += Periods.DAY_MILLIS) {
+      orgBucket(store, OrgKeyTotals.prefix(false, day, orgId), null, Integer.MAX_VALUE,
+          (key, totals) -> byKey.merge(key, UsageViews.of(totals), UsageView::plus));
+    }
+    return byKey;
+  }
+
+  /** The first {@code max} keys of one org's bucket after {@code afterKey} (null: from the first), in key order. */
+  private static void orgBucket(ReadOnlyKeyValueStore<String, UsageTotals> store, String prefix, String afterKey,
+      int max, BiConsumer<String, UsageTotals> each) {
+    // the smallest id after afterKey is afterKey followed by the lowest character
+    try (KeyValueIterator<String, UsageTotals> keys = store.range(
+        afterKey == null ? prefix : prefix + afterKey + '\u0000', null)) {
+      for (int read = 0; read < max && keys.hasNext(); read++) {
+        KeyValue<String, UsageTotals> entry = keys.next();
+        if (!entry.key.startsWith(prefix)) {
+          return;
+        }
+        each.accept(entry.key.substring(prefix.length()), entry.value);
+      }
+    }
+  }
+
+  /**
    * Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for
-   * merging. The freshness is read before the buckets, so as_of never claims more than was read.
+   * merging: the way to a report by key where {@link #orgKeyTotalsCover} says the org task cannot answer. The freshness is read before the buckets, so as_of never claims more than was read.
    */
   UsageReport orgReportByKey(String keyStore, String orgId, ReportRequest request) {
     Freshness freshness = localFreshness();
@@ -89,27 +152,12 @@ final class LocalQueries {
     return ReportAssembly.partial(request, buckets, freshness);
   }
 
-  /**
-   * The usage-events partitions active here and the time before which their buckets can no longer
-   * change: an event is only counted if it is at most the late grace behind its partition's stream
-   * time, so a bucket that ends at or before (stream time - grace) of every partition is final.
-   * Null when some partition has no stream time yet (it would still accept an event of any age).
-   */
-  record Coverage(Set<Integer> partitions, Long closedBefore) {
+  /** The usage-events partitions active here: what a local part of an org-wide query reads. */
+  record Coverage(Set<Integer> partitions) {
   }
 
-  Coverage coverage(long lateGraceMillis) {
-    Set<Integer> partitions = activeUsagePartitions();
-    Long closedBefore = null;
-    for (int partition : partitions) {
-      Instant streamTime = streamTime(Progress.INGEST_STORE, partition, false);
-      if (streamTime == null) {
-        return new Coverage(partitions, null);
-      }
-      long bound = streamTime.toEpochMilli() - lateGraceMillis;
-      closedBefore = closedBefore == null ? bound : Math.min(closedBefore, bound);
-    }
-    return new Coverage(partitions, closedBefore);
+  Coverage coverage() {
+    return new Coverage(activeUsagePartitions());
   }
 
   /** Sum of the daily buckets of one scope from one partition, both days included. */

@@ -28,8 +28,7 @@ final class QueryRouter {
   private final Supplier<LocalQueries.Coverage> localCoverage;
 
   /**
-   * @param localCoverage what this instance's local part reads (its active partitions, and the
-   *     time before which they are final)
+   * @param localCoverage what this instance's local part reads (its active partitions)
    */
   QueryRouter(Cluster cluster, HostInfo self, int usagePartitions, InstanceClient instances,
       Supplier<LocalQueries.Coverage> localCoverage) {
@@ -92,7 +91,8 @@ final class QueryRouter {
 
   /**
    * Every instance's part of the query at {@code pathAndQuery}: this one's read here, the others'
-   * asked for; 503 unless the group is running with every partition active somewhere.
+   * asked for; 503 unless the group is running with every partition active somewhere, and the parts
+   * together read every partition exactly once.
    */
   <T> List<Part<T>> gather(String pathAndQuery, Class<T> type, Supplier<T> localPart) {
     requireStarted();
@@ -114,33 +114,39 @@ final class QueryRouter {
         parts.add(instances.part(instance.host(), pathAndQuery, type));
       }
     }
+    List<Part<T>> answered;
     try {
-      return parts.stream().map(CompletableFuture::join).toList();
+      answered = parts.stream().map(CompletableFuture::join).toList();
     } catch (CompletionException e) {
       if (e.getCause() instanceof UnavailableException unavailable) {
         throw unavailable;
       }
       throw new UnavailableException("an instance did not answer: " + e.getCause().getMessage(), e.getCause());
     }
+    if (!readEachPartitionOnce(answered)) {
+      // a partition moved between instances while they read: its usage would be missing or counted twice
+      throw new UnavailableException("partitions moved between instances during the query");
+    }
+    return answered;
   }
 
-  /** The parts' common closed-before time, or null unless they read every partition exactly once and all know it. */
-  <T> Long closedBefore(List<Part<T>> parts) {
+  /**
+   * Whether the parts read every partition exactly once: false if one was missed or read twice
+   * (it moved between instances while they read), or if an instance did not say what it read.
+   */
+  <T> boolean readEachPartitionOnce(List<Part<T>> parts) {
     Set<Integer> partitions = new HashSet<>();
-    Long closedBefore = null;
     for (Part<T> part : parts) {
-      if (part.coverage() == null || part.coverage().closedBefore() == null) {
-        return null;
+      if (part.coverage() == null) {
+        return false;
       }
       for (int partition : part.coverage().partitions()) {
         if (!partitions.add(partition)) {
-          return null;
+          return false;
         }
       }
-      closedBefore = closedBefore == null ? part.coverage().closedBefore()
-          : Math.min(closedBefore, part.coverage().closedBefore());
     }
-    return partitions.size() == usagePartitions ? closedBefore : null;
+    return partitions.size() == usagePartitions;
   }
 
   /** Reads the local part, with what it covered: measured before and after, and unknown if that changed meanwhile. */
@@ -153,8 +159,7 @@ final class QueryRouter {
       throw new UnavailableException("state moved while it was read: " + e.getMessage(), e);
     }
     LocalQueries.Coverage after = localCoverage.get();
-    return new Part<>(body, before.partitions().equals(after.partitions()) ? before
-        : new LocalQueries.Coverage(before.partitions(), null));
+    return new Part<>(body, before.equals(after) ? before : null);
   }
 
   private static Object read(PartitionQuery query, int partition, boolean stale) {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -51,37 +52,17 @@ public final class QueryService {
 
   private final LocalQueries local;
   private final Clock clock;
-  private final ClosedBuckets closed;
   private final QueryRouter router;
-  private final ClosedBucketReports closedReports;
 
   /**
-   * @param lateGrace metering-stream's late grace: buckets further behind every partition's stream time are final
-   * @param closedBucketBytes memory for rendered final buckets of org reports by key; 0 renders every bucket every time
    * @param token presented to the other instances when forwarding
    */
   public QueryService(KafkaStreams streams, HostInfo self, int usagePartitions, ObjectMapper json, Clock clock,
-      Duration lateGrace, long closedBucketBytes, ServiceToken token) {
+      ServiceToken token) {
     this.local = new LocalQueries(streams);
     this.clock = clock;
-    this.closed = new ClosedBuckets(closedBucketBytes, clock);
-    long lateGraceMillis = lateGrace.toMillis();
     this.router = new QueryRouter(Cluster.of(streams), self, usagePartitions, new HttpInstanceClient(json, token),
-        () -> local.coverage(lateGraceMillis));
-    this.closedReports = new ClosedBucketReports(closed, router, json, clock);
-  }
-
-  /** Hits and misses of the rendered final buckets, for /metrics. */
-  public long closedBucketHits() {
-    return closed.hits();
-  }
-
-  public long closedBucketMisses() {
-    return closed.misses();
-  }
-
-  public long closedBucketBytes() {
-    return closed.bytes();
+        local::coverage);
   }
 
   public Answer currentPeriod(String apiKeyId, Call call) {
@@ -106,18 +87,34 @@ public final class QueryService {
   public Answer orgReport(String orgId, Call call) {
     String id = ReportRequest.id("org_id", orgId);
     ReportRequest request = ReportRequest.parse(call.param(), Set.of("api_key_id", "model"), clock.instant());
-    if ("api_key_id".equals(request.groupBy())) {
-      if (closed.enabled() && !call.localScope()) {
-        return new Answer.Local(closedReports.orgReportByKey(id, request, call,
-            sub -> local.orgReportByKey(scopeStore(sub, false), id, sub)));
-      }
-      return router.fanOut(call, UsageReport.class,
-          () -> local.orgReportByKey(scopeStore(request, false), id, request),
-          partials -> ReportAssembly.merge(request, partials));
+    if (request.byKey()) {
+      return orgReportByKey(id, request, call);
     }
     return router.route(OrgUsageProcessor.DAILY_STORE, id, request.allowStale(), call, (partition, stale) ->
         local.report(scopeStore(request, true), id, partition, request,
             local.freshness(Progress.ORG_STORE, partition, stale)));
+  }
+
+  /**
+   * An org's report by key, a page of keys at a time, from its org task's {@link OrgKeyTotals}: one
+   * partition, on the instance where it is active. Buckets from before those totals were kept are
+   * read the old way, from every key's buckets on every instance (only after an upgrade).
+   */
+  private Answer orgReportByKey(String id, ReportRequest request, Call call) {
+    Supplier<UsageReport> legacyPart = () -> local.orgReportByKey(scopeStore(request, false), id, request);
+    if (call.localScope()) {
+      return router.fanOut(call, UsageReport.class, legacyPart, partials -> ReportAssembly.merge(request, partials));
+    }
+    return router.route(OrgUsageProcessor.DAILY_STORE, id, request.allowStale(), call, (partition, stale) -> {
+      if (local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)) {
+        return ReportAssembly.keyPage(request, local.orgKeyTotals(id, partition, request, stale),
+            local.freshness(Progress.ORG_STORE, partition, stale));
+      }
+      UsageReport all = ReportAssembly.merge(request, router.gather(call.pathAndQuery(), UsageReport.class, legacyPart)
+          .stream().map(Part::body).toList());
+      return ReportAssembly.keyPage(request, ReportAssembly.byKeyAfter(all, request.afterKey()),
+          new Freshness(all.asOf(), all.stale()));
+    });
   }
 
   public Answer orgTotals(String orgId, Call call) {
@@ -137,28 +134,46 @@ public final class QueryService {
     });
   }
 
+  /**
+   * Per-key totals of an org over a date range: from its org task's {@link OrgKeyTotals} on one
+   * instance, or, for days from before those were kept, from every key's buckets on every instance.
+   */
   public Answer orgTotalsByKey(String orgId, Call call) {
     String id = ReportRequest.id("org_id", orgId);
     LocalDate[] range = ReportRequest.dateRange(call.param(), MAX_TOTALS_DAYS);
-    return router.fanOut(call, TotalsByKey.class, () -> {
+    long fromDay = ReportRequest.startOfDay(range[0]);
+    long toDay = ReportRequest.startOfDay(range[1]);
+    Supplier<TotalsByKey> legacyPart = () -> {
       Freshness f = local.localFreshness();
-      Map<String, UsageView> byKey = local.totalsByKey(KeyUsageProcessor.DAILY_STORE, id,
-          ReportRequest.startOfDay(range[0]), ReportRequest.startOfDay(range[1]));
-      List<KeyTotals> data = new ArrayList<>();
-      byKey.forEach((key, usage) -> data.add(new KeyTotals(key, usage)));
-      return new TotalsByKey(id, range[0], range[1], data, f.asOf(), f.stale());
-    }, partials -> {
+      return totalsByKey(id, range, local.totalsByKey(KeyUsageProcessor.DAILY_STORE, id, fromDay, toDay), f);
+    };
+    Function<List<TotalsByKey>, TotalsByKey> merge = partials -> {
       Map<String, UsageView> merged = new TreeMap<>();
-      Freshness f = null;
+      Freshness f = new Freshness(null, false);
       for (TotalsByKey partial : partials) {
         partial.data().forEach(k -> merged.merge(k.apiKeyId(), k.usage(), UsageView::plus));
-        Freshness pf = new Freshness(partial.asOf(), partial.stale());
-        f = f == null ? pf : Freshness.min(f, pf);
+        f = Freshness.min(f, new Freshness(partial.asOf(), partial.stale()));
       }
-      List<KeyTotals> data = new ArrayList<>();
-      merged.forEach((key, usage) -> data.add(new KeyTotals(key, usage)));
-      return new TotalsByKey(id, range[0], range[1], data, f == null ? null : f.asOf(), f != null && f.stale());
+      return totalsByKey(id, range, merged, f);
+    };
+    if (call.localScope()) {
+      return router.fanOut(call, TotalsByKey.class, legacyPart, merge);
+    }
+    boolean allowStale = ReportRequest.bool("allow_stale", call.param().apply("allow_stale"));
+    return router.route(OrgUsageProcessor.DAILY_STORE, id, allowStale, call, (partition, stale) -> {
+      if (local.orgKeyTotalsCover(partition, fromDay, stale)) {
+        return totalsByKey(id, range, local.orgKeyTotalsByDay(id, partition, fromDay, toDay, stale),
+            local.freshness(Progress.ORG_STORE, partition, stale));
+      }
+      return merge.apply(router.gather(call.pathAndQuery(), TotalsByKey.class, legacyPart).stream()
+          .map(Part::body).toList());
     });
+  }
+
+  private static TotalsByKey totalsByKey(String orgId, LocalDate[] range, Map<String, UsageView> byKey, Freshness f) {
+    List<KeyTotals> data = new ArrayList<>();
+    byKey.forEach((key, usage) -> data.add(new KeyTotals(key, usage)));
+    return new TotalsByKey(orgId, range[0], range[1], data, f.asOf(), f.stale());
   }
 
   private static String scopeStore(ReportRequest request, boolean org) {

@@ -4,12 +4,15 @@ import dev.metering.api.query.Freshness;
 import dev.metering.api.query.ReportBucket;
 import dev.metering.api.query.ReportResult;
 import dev.metering.api.query.UsageReport;
+import dev.metering.api.query.UsageView;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /** Lays bucket contents out as a report page: every bucket of the page, empty ones too, in time order. */
 final class ReportAssembly {
@@ -33,8 +36,65 @@ final class ReportAssembly {
     return layOut(request, byStart, freshness, false);
   }
 
+  /**
+   * A page of a report grouped by key from {@code candidates}: usage per bucket start of keys after
+   * the request's cursor, in key order (code point order: the stores' byte order), of which the first
+   * {@code limit} make the page. A key among the first {@code limit} has all its buckets here as long
+   * as each bucket contributed its first {@code limit} keys after the cursor.
+   */
+  static UsageReport keyPage(ReportRequest request, SortedMap<String, Map<Long, UsageView>> candidates,
+      Freshness freshness) {
+    Map<Long, List<ReportResult>> byStart = new HashMap<>();
+    String last = null;
+    int keys = 0;
+    for (Map.Entry<String, Map<Long, UsageView>> key : candidates.entrySet()) {
+      if (keys++ == request.limit()) {
+        break;
+      }
+      last = key.getKey();
+      key.getValue().forEach((start, usage) -> byStart.computeIfAbsent(start, s -> new ArrayList<>())
+          .add(new ReportResult(key.getKey(), null, usage)));
+    }
+    String next = request.nextPage(last, candidates.size() > request.limit());
+    return new UsageReport(buckets(request, byStart, false), next != null, next, freshness.asOf(), freshness.stale());
+  }
+
+  /** The usage per key and bucket start of a whole report grouped by key, of the keys after {@code afterKey} (null: all). */
+  static SortedMap<String, Map<Long, UsageView>> byKeyAfter(UsageReport report, String afterKey) {
+    SortedMap<String, Map<Long, UsageView>> byKey = new TreeMap<>(KEY_ORDER);
+    for (ReportBucket bucket : report.data()) {
+      for (ReportResult result : bucket.results()) {
+        if (afterKey == null || KEY_ORDER.compare(result.apiKeyId(), afterKey) > 0) {
+          byKey.computeIfAbsent(result.apiKeyId(), k -> new TreeMap<>())
+              .merge(bucket.startingAt().toEpochMilli(), result.usage(), UsageView::plus);
+        }
+      }
+    }
+    return byKey;
+  }
+
+  /** Key order of reports grouped by key: code point order, which is the UTF-8 byte order the stores keep. */
+  static final Comparator<String> KEY_ORDER = (a, b) -> {
+    for (int i = 0, j = 0; i < a.length() && j < b.length(); ) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.codePointCount(0, a.length()), b.codePointCount(0, b.length()));
+  };
+
   private static UsageReport layOut(ReportRequest request, Map<Long, List<ReportResult>> byStart,
       Freshness freshness, boolean sorted) {
+    String next = request.nextPage();
+    return new UsageReport(buckets(request, byStart, sorted), next != null, next, freshness.asOf(), freshness.stale());
+  }
+
+  private static List<ReportBucket> buckets(ReportRequest request, Map<Long, List<ReportResult>> byStart,
+      boolean sorted) {
     List<ReportBucket> data = new ArrayList<>();
     long width = request.width().millis();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
@@ -44,8 +104,7 @@ final class ReportAssembly {
       }
       data.add(new ReportBucket(Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + width), results));
     }
-    String next = request.nextPage();
-    return new UsageReport(data, next != null, next, freshness.asOf(), freshness.stale());
+    return data;
   }
 
   /** Merges partial pages of the same request from several instances: results per bucket are concatenated. */

@@ -14,11 +14,22 @@ import java.util.regex.Pattern;
  * A validated usage-report request: buckets of {@code width} whose start lies in
  * [starting_at floored to the width, ending_at), one page of them at a time.
  *
+ * <p>Grouped by API key, a page is at most {@code limit} keys (in key order, after {@code afterKey})
+ * over the longest page of buckets the width allows; the next page goes on after its last key, and
+ * after the last key with the next page of buckets. The cursor is a key, not a position, so keys
+ * that appear meanwhile never shift a page.
+ *
+ * @param limit buckets per page, or API keys per page when grouped by key
  * @param pageStart start of this page's first bucket
  * @param pageEnd end (exclusive) of this page's last bucket
+ * @param afterKey grouped by key: the page holds keys after this one; null for the first page of buckets
  */
 public record ReportRequest(Instant start, Instant end, BucketWidth width, String groupBy, int limit,
-    Instant pageStart, Instant pageEnd, boolean allowStale) {
+    Instant pageStart, Instant pageEnd, boolean allowStale, String afterKey) {
+
+  public static final String BY_KEY = "api_key_id";
+  public static final int DEFAULT_KEYS_PER_PAGE = 1_000;
+  public static final int MAX_KEYS_PER_PAGE = 10_000;
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
   private static final Base64.Encoder PAGE_ENCODER = Base64.getUrlEncoder().withoutPadding();
@@ -39,16 +50,35 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
     if (groupBy != null && !groupBy.isBlank() && !groupings.contains(groupBy)) {
       throw new BadRequestException("group_by", "group_by must be one of " + groupings + ", got '" + groupBy + "'");
     }
-    int limit = integer("limit", param.apply("limit"), width.maxPageBuckets(), 1, width.maxPageBuckets());
-    Instant pageStart = page(param.apply("page"), start, end);
-    Instant pageEnd = Instant.ofEpochMilli(Math.min(end.toEpochMilli(), pageStart.toEpochMilli() + limit * width.millis()));
+    boolean byKey = BY_KEY.equals(groupBy);
+    int limit = byKey ? integer("limit", param.apply("limit"), DEFAULT_KEYS_PER_PAGE, 1, MAX_KEYS_PER_PAGE)
+        : integer("limit", param.apply("limit"), width.maxPageBuckets(), 1, width.maxPageBuckets());
+    int buckets = byKey ? width.maxPageBuckets() : limit;
+    String[] page = page(param.apply("page"), start, end, byKey);
+    Instant pageStart = Instant.ofEpochMilli(Long.parseLong(page[0]));
+    Instant pageEnd = Instant.ofEpochMilli(Math.min(end.toEpochMilli(), pageStart.toEpochMilli() + buckets * width.millis()));
     return new ReportRequest(start, end, width, groupBy == null || groupBy.isBlank() ? null : groupBy, limit,
-        pageStart, pageEnd, bool("allow_stale", param.apply("allow_stale")));
+        pageStart, pageEnd, bool("allow_stale", param.apply("allow_stale")), page[1]);
+  }
+
+  public boolean byKey() {
+    return BY_KEY.equals(groupBy);
   }
 
   /** The page token of the page after this one, or null if this is the last. */
   public String nextPage() {
     return pageEnd.isBefore(end) ? pageToken(pageEnd) : null;
+  }
+
+  /**
+   * Grouped by key: the page token of the page after this one, which goes on after {@code lastKey}
+   * if more keys follow it in this page's buckets, else with the next buckets; null if this is the last.
+   */
+  public String nextPage(String lastKey, boolean moreKeys) {
+    if (moreKeys) {
+      return PAGE_ENCODER.encodeToString((pageStart.toEpochMilli() + "|" + lastKey).getBytes(StandardCharsets.UTF_8));
+    }
+    return nextPage();
   }
 
   /** The page token of the page starting with the bucket at {@code pageStart} (URL-safe). */
@@ -122,15 +152,18 @@ public record ReportRequest(Instant start, Instant end, BucketWidth width, Strin
         + ", got '" + value + "'");
   }
 
-  private static Instant page(String token, Instant start, Instant end) {
+  /** The page's first bucket start (as a number) and, grouped by key, the key it goes on after (or null). */
+  private static String[] page(String token, Instant start, Instant end, boolean byKey) {
     if (token == null || token.isBlank()) {
-      return start;
+      return new String[] {Long.toString(start.toEpochMilli()), null};
     }
     try {
-      Instant page = Instant.ofEpochMilli(Long.parseLong(new String(Base64.getUrlDecoder().decode(token),
-          StandardCharsets.US_ASCII)));
-      if (!page.isBefore(start) && page.isBefore(end)) {
-        return page;
+      String decoded = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      int bar = decoded.indexOf('|');
+      String afterKey = bar < 0 ? null : decoded.substring(bar + 1);
+      Instant page = Instant.ofEpochMilli(Long.parseLong(bar < 0 ? decoded : decoded.substring(0, bar)));
+      if (!page.isBefore(start) && page.isBefore(end) && (afterKey == null || byKey && !afterKey.isEmpty())) {
+        return new String[] {Long.toString(page.toEpochMilli()), afterKey};
       }
     } catch (IllegalArgumentException ignored) {
       // answered below; NumberFormatException is an IllegalArgumentException

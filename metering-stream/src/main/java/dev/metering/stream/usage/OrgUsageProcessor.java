@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -17,8 +18,9 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, and
- * org-wide spikes judged only against a complete baseline.
+ * Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, each
+ * key's totals laid out by org for reports by key ({@link OrgKeyTotals}), and org-wide spikes judged
+ * only against a complete baseline.
  *
  * <p>An org's usage comes from several usage-events partitions at their own pace (see
  * {@link SourceWatermarks}). A day is compared with the same weekday a week before only once that
@@ -50,12 +52,20 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   private Progress progress;
   private SourceWatermarks sources;
   private KeyValueStore<String, Long> pending;
+  private KeyValueStore<String, Long> progressStore;
+  private OrgKeyTotals keyTotals;
+  /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
+  private boolean keyTotalsSinceKnown;
+  private final Duration hourlyRetention;
+  private final Duration dailyRetention;
 
   /**
    * @param sourcePartitions how many usage-events partitions announce their watermarks
    */
   public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels, int sourcePartitions,
-      Duration lateGrace) {
+      Duration lateGrace, Duration hourlyRetention, Duration dailyRetention) {
+    this.hourlyRetention = hourlyRetention;
+    this.dailyRetention = dailyRetention;
     this.prices = prices;
     this.spikeSettings = spikeSettings;
     this.maxModels = maxModels;
@@ -68,10 +78,17 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     this.context = context;
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
         DECODED_BUCKETS, maxModels);
-    KeyValueStore<String, Long> progressStore = context.getStateStore(Progress.ORG_STORE);
+    this.progressStore = context.getStateStore(Progress.ORG_STORE);
     this.progress = new Progress(progressStore);
     this.sources = new SourceWatermarks(progressStore, sourcePartitions, lateGrace.toMillis());
     this.pending = context.getStateStore(PENDING_STORE);
+    this.keyTotals = new OrgKeyTotals(context.getStateStore(OrgKeyTotals.STORE));
+    this.keyTotalsSinceKnown = false;
+    context.schedule(Duration.ofMillis(Periods.HOUR_MILLIS), PunctuationType.STREAM_TIME, this::expireKeyTotals);
+  }
+
+  private void expireKeyTotals(long streamTime) {
+    keyTotals.expire(streamTime - hourlyRetention.toMillis(), streamTime - dailyRetention.toMillis());
   }
 
   @Override
@@ -82,10 +99,18 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
       }
       return;
     }
+    if (!keyTotalsSinceKnown) {
+      // a task that ran before these totals were kept lacks the usage it had counted by then
+      if (progressStore.get(OrgKeyTotals.SINCE) == null) {
+        progressStore.put(OrgKeyTotals.SINCE, progress.time());
+      }
+      keyTotalsSinceKnown = true;
+    }
     progress.advance(context.currentStreamTimeMs());
     String orgId = record.key();
     PricedEvent priced = PricedEvent.price(record.value(), prices);
     UsageTotals day = meter.record(orgId, priced);
+    keyTotals.add(orgId, priced.event().getApiKeyId(), priced);
     long time = priced.event().getTimestamp();
     long dayStart = Periods.dayStart(time);
     if (sources.isFinal(dayStart - WEEK_MILLIS)) {

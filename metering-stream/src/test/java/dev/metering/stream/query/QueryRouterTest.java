@@ -1,8 +1,8 @@
 package dev.metering.stream.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +27,7 @@ class QueryRouterTest {
 
   private final GivenCluster cluster = new GivenCluster();
   private final RecordingInstances instances = new RecordingInstances();
-  private LocalQueries.Coverage localCoverage = new LocalQueries.Coverage(Set.of(0, 1), 1_000L);
+  private LocalQueries.Coverage localCoverage = new LocalQueries.Coverage(Set.of(0, 1));
   private final QueryRouter router = new QueryRouter(cluster, SELF, 4, instances, () -> localCoverage);
 
   private static QueryService.Call call(boolean forwarded) {
@@ -94,7 +94,7 @@ class QueryRouterTest {
   void aFanOutMergesThisInstancesPartWithTheOthersWhenTogetherTheyCoverEveryPartition() {
     cluster.instances.add(new Cluster.Instance(SELF, Set.of(0, 1)));
     cluster.instances.add(new Cluster.Instance(OTHER, Set.of(2, 3)));
-    instances.parts.put(OTHER, new Part<>("theirs", new LocalQueries.Coverage(Set.of(2, 3), 900L)));
+    instances.parts.put(OTHER, new Part<>("theirs", new LocalQueries.Coverage(Set.of(2, 3))));
     QueryService.Answer answer = router.fanOut(call(false), String.class, () -> "mine",
         parts -> String.join("+", parts));
     assertEquals("mine+theirs", body(answer));
@@ -125,33 +125,38 @@ class QueryRouterTest {
     QueryService.Answer.Local answer = assertInstanceOf(QueryService.Answer.Local.class,
         router.fanOut(local, String.class, () -> "mine", parts -> "merged"));
     assertEquals("mine", answer.body());
-    assertEquals(Map.of(HttpInstanceClient.PARTITIONS_HEADER, "0,1", HttpInstanceClient.CLOSED_BEFORE_HEADER, "1000"),
-        answer.headers());
+    assertEquals(Map.of(HttpInstanceClient.PARTITIONS_HEADER, "0,1"), answer.headers());
     assertTrue(instances.asked.isEmpty());
   }
 
   @Test
-  void aLocalPartWhosePartitionsMovedDuringTheReadClaimsNoClosedTime() {
-    QueryService.Call local = new QueryService.Call("/v1/orgs/o/usage/by_key", name -> null, false, true);
-    QueryService.Answer.Local answer = assertInstanceOf(QueryService.Answer.Local.class,
-        router.fanOut(local, String.class, () -> {
-          localCoverage = new LocalQueries.Coverage(Set.of(0), 1_000L); // a partition left meanwhile
-          return "mine";
-        }, parts -> "merged"));
-    assertEquals(Map.of(HttpInstanceClient.PARTITIONS_HEADER, "0,1"), answer.headers());
+  void aFanOutWhosePartitionsMovedDuringTheReadIs503NotAMissingOrDoubleCount() {
+    cluster.instances.add(new Cluster.Instance(SELF, Set.of(0, 1)));
+    cluster.instances.add(new Cluster.Instance(OTHER, Set.of(2, 3)));
+    // partition 1 moved to OTHER after this instance read it: it would be counted twice
+    instances.parts.put(OTHER, new Part<>("theirs", new LocalQueries.Coverage(Set.of(1, 2, 3))));
+    UnavailableException twice = assertThrows(UnavailableException.class,
+        () -> router.fanOut(call(false), String.class, () -> "mine", parts -> String.join("+", parts)));
+    assertTrue(twice.getMessage().contains("moved"), twice.getMessage());
+
+    // this instance's partitions changed while it read: its part cannot say what it read
+    instances.parts.put(OTHER, new Part<>("theirs", new LocalQueries.Coverage(Set.of(2, 3))));
+    assertThrows(UnavailableException.class, () -> router.fanOut(call(false), String.class, () -> {
+      localCoverage = new LocalQueries.Coverage(Set.of(0));
+      return "mine";
+    }, parts -> String.join("+", parts)));
   }
 
   @Test
-  void theClosedTimeOfPartsHoldsOnlyWhenEveryPartitionWasReadExactlyOnce() {
-    LocalQueries.Coverage a = new LocalQueries.Coverage(Set.of(0, 1), 1_000L);
-    LocalQueries.Coverage b = new LocalQueries.Coverage(Set.of(2, 3), 900L);
-    assertEquals(900L, router.closedBefore(List.of(new Part<>("a", a), new Part<>("b", b))));
-    assertNull(router.closedBefore(List.of(new Part<>("a", a))), "a partition missing");
-    assertNull(router.closedBefore(List.of(new Part<>("a", a), new Part<>("b", b),
-        new Part<>("c", new LocalQueries.Coverage(Set.of(1), 2_000L)))), "a partition read twice");
-    assertNull(router.closedBefore(List.of(new Part<>("a", a), new Part<>("b", null))), "an instance that did not say");
-    assertNull(router.closedBefore(List.of(new Part<>("a", a),
-        new Part<>("b", new LocalQueries.Coverage(Set.of(2, 3), null)))), "a partition without stream time");
+  void partsReadEveryPartitionOnceOnlyWhenNoneIsMissingOrTwiceAndAllSay() {
+    LocalQueries.Coverage a = new LocalQueries.Coverage(Set.of(0, 1));
+    LocalQueries.Coverage b = new LocalQueries.Coverage(Set.of(2, 3));
+    assertTrue(router.readEachPartitionOnce(List.of(new Part<>("a", a), new Part<>("b", b))));
+    assertFalse(router.readEachPartitionOnce(List.of(new Part<>("a", a))), "a partition missing");
+    assertFalse(router.readEachPartitionOnce(List.of(new Part<>("a", a), new Part<>("b", b),
+        new Part<>("c", new LocalQueries.Coverage(Set.of(1))))), "a partition read twice");
+    assertFalse(router.readEachPartitionOnce(List.of(new Part<>("a", a), new Part<>("b", null))),
+        "an instance that did not say");
   }
 
   /** The group as given by each test. */

@@ -1,0 +1,78 @@
+package dev.metering.stream.usage;
+
+import dev.metering.records.state.UsageTotals;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Every API key's hourly and daily totals laid out by org, in the org task: one store entry per
+ * (width, bucket start, org, key), keyed so that the keys of one org's bucket are one contiguous
+ * range in key order. An org's report by key reads its own buckets, one partition, a page of keys
+ * at a time, instead of walking every key of every org in every partition.
+ *
+ * <p>Entries carry no model breakdown (a report by key does not show one), so each is a fixed
+ * handful of counters. Buckets older than their retention (by the task's stream time, as for
+ * the window stores) are deleted by {@link #expire}.
+ *
+ * <p>Key layout: width ({@code h} or {@code d}), the bucket start as 16 hex digits of the sign-flipped
+ * millis (byte order = time order), the org id's length in 4 hex digits, the org id, then the
+ * API key id. The length prefix makes the (bucket, org) prefix unambiguous whatever characters the ids hold.
+ */
+public final class OrgKeyTotals {
+
+  public static final String STORE = "org-key-totals";
+  /** In the org progress store: the task's stream time when it first kept these totals (MIN_VALUE: from the start). */
+  public static final String SINCE = "org_key_totals_since_ms";
+
+  private static final char HOUR = 'h';
+  private static final char DAY = 'd';
+
+  private final KeyValueStore<String, UsageTotals> store;
+
+  public OrgKeyTotals(KeyValueStore<String, UsageTotals> store) {
+    this.store = store;
+  }
+
+  /** Adds the event to its key's hour and day in its org. */
+  public void add(String orgId, String apiKeyId, PricedEvent priced) {
+    long time = priced.event().getTimestamp();
+    addTo(prefix(true, Periods.hourStart(time), orgId) + apiKeyId, orgId, priced);
+    addTo(prefix(false, Periods.dayStart(time), orgId) + apiKeyId, orgId, priced);
+  }
+
+  private void addTo(String key, String orgId, PricedEvent priced) {
+    UsageTotals totals = store.get(key);
+    store.put(key, Totals.add(totals != null ? totals : Totals.empty(orgId), priced));
+  }
+
+  /** Deletes hourly buckets that start before {@code hourCutoff} and daily ones before {@code dayCutoff}; returns how many. */
+  public int expire(long hourCutoff, long dayCutoff) {
+    return expire(HOUR, hourCutoff) + expire(DAY, dayCutoff);
+  }
+
+  private int expire(char width, long cutoff) {
+    List<String> expired = new ArrayList<>();
+    // every key of a bucket starting before the cutoff sorts before the bare prefix of the cutoff
+    try (KeyValueIterator<String, UsageTotals> old = store.range(String.valueOf(width), width + hex(cutoff))) {
+      while (old.hasNext()) {
+        expired.add(old.next().key);
+      }
+    }
+    expired.forEach(store::delete);
+    return expired.size();
+  }
+
+  /** The prefix of every key of one org's bucket: append an API key id for its entry. */
+  public static String prefix(boolean hourly, long bucketStart, String orgId) {
+    String length = Integer.toHexString(orgId.length());
+    return (hourly ? HOUR : DAY) + hex(bucketStart) + "0000".substring(length.length()) + length + orgId;
+  }
+
+  /** Hex of the sign-flipped value, 16 digits: its byte order is the numeric order of the values. */
+  private static String hex(long millis) {
+    String digits = Long.toHexString(millis ^ Long.MIN_VALUE);
+    return "0".repeat(16 - digits.length()) + digits;
+  }
+}
