@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -159,28 +160,39 @@ class QueryServerIT {
   }
 
   @Test
-  void shouldMergeAnOrgReportGroupedByKeyFromBothInstancesAcrossPages() throws Exception {
+  void shouldPageAnOrgReportGroupedByKeyByKeyThenByBucketsTheSameFromBothInstances() throws Exception {
     String org = "org-0";
     Map<String, Long> expected = new HashMap<>();
     workload.events.stream().filter(e -> e.getOrgId().equals(org))
         .forEach(e -> expected.merge(e.getApiKeyId(), e.getOutputTokens(), Long::sum));
-    String first = "/v1/orgs/" + org + "/usage_report?bucket_width=1h&group_by=api_key_id&limit=10&starting_at="
-        + firstDay + "T00:00:00Z";
+    // 6 days before the usage's 30 hours: more than one page (168) of 1h buckets
+    String first = "/v1/orgs/" + org + "/usage_report?bucket_width=1h&group_by=api_key_id&limit=2&starting_at="
+        + firstDay.minusDays(6) + "T00:00:00Z&ending_at=" + lastDay.plusDays(1) + "T00:00:00Z";
 
     Map<String, Long> fromA = new HashMap<>();
+    Map<String, List<String>> keysByBucketPage = new HashMap<>();
     int pages = 0;
     String path = first;
     while (path != null) {
       JsonNode page = ok(a, path);
       assertEquals(page, ok(b, path), "the same page from both instances");
-      page.get("data").forEach(bucket -> bucket.get("results").forEach(r ->
-          fromA.merge(r.get("api_key_id").asText(), r.at("/usage/output_tokens").asLong(), Long::sum)));
+      java.util.TreeSet<String> keysOfPage = new java.util.TreeSet<>();
+      page.get("data").forEach(bucket -> bucket.get("results").forEach(r -> {
+        keysOfPage.add(r.get("api_key_id").asText());
+        fromA.merge(r.get("api_key_id").asText(), r.at("/usage/output_tokens").asLong(), Long::sum);
+      }));
+      assertTrue(keysOfPage.size() <= 2, "at most limit keys on a page: " + keysOfPage);
+      keysByBucketPage.computeIfAbsent(page.at("/data/0/starting_at").asText(), d -> new ArrayList<>())
+          .addAll(keysOfPage);
       pages++;
       path = page.get("has_more").asBoolean() ? first + "&page=" + page.get("next_page").asText() : null;
     }
 
-    assertEquals(expected, fromA);
-    assertTrue(pages >= 2, "30 hours of 1h buckets in pages of 10");
+    assertEquals(expected, fromA, "every key's usage once");
+    assertEquals(2, keysByBucketPage.size(), "two pages of buckets: " + keysByBucketPage.keySet());
+    keysByBucketPage.values().forEach(keys ->
+        assertEquals(new ArrayList<>(new java.util.TreeSet<>(keys)), keys, "keys in order, each on one page"));
+    assertTrue(pages > expected.size() / 2, expected.size() + " keys in pages of 2: " + pages + " pages");
   }
 
   @Test
