@@ -175,7 +175,7 @@ public final class MeteringTopology {
     // an org's hot keys take many events per commit: the cache writes each (bucket, key) once per commit.
     // Compacted only: entries leave by the processor's deletes at their retention, never by the broker's clock.
     builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(OrgKeyTotals.STORE), Serdes.String(), totals)
+            Stores.persistentKeyValueStore(OrgKeyTotals.STORE), Serdes.String(), OrgKeyTotals.SERDE)
         .withCachingEnabled()
         .withLoggingEnabled(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
 

@@ -14,6 +14,7 @@ import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -102,14 +103,17 @@ final class LocalQueries {
       boolean stale) {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
     boolean hourly = request.width() == BucketWidth.HOUR;
-    SortedMap<String, Map<Long, UsageView>> byKey = new TreeMap<>(ReportAssembly.KEY_ORDER);
+    Map<String, Map<Long, UsageView>> byKey = new HashMap<>();
     long width = request.width().millis();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
       long bucket = start;
       orgBucket(store, OrgKeyTotals.prefix(hourly, start, orgId), request.afterKey(), request.limit() + 1,
-          (key, totals) -> byKey.computeIfAbsent(key, k -> new TreeMap<>()).put(bucket, UsageViews.of(totals)));
+          (key, totals) -> byKey.computeIfAbsent(key, k -> new HashMap<>()).put(bucket, UsageViews.of(totals)));
     }
-    return byKey;
+    // sorted once, not on every insert
+    SortedMap<String, Map<Long, UsageView>> sorted = new TreeMap<>(ReportAssembly.KEY_ORDER);
+    sorted.putAll(byKey);
+    return sorted;
   }
 
   /** Per-key totals of one org from its org task's {@link OrgKeyTotals}, both days included. */
@@ -128,7 +132,7 @@ final class LocalQueries {
       int max, BiConsumer<String, UsageTotals> each) {
     // the smallest id after afterKey is afterKey followed by the lowest character
     try (KeyValueIterator<String, UsageTotals> keys = store.range(
-        afterKey == null ? prefix : prefix + afterKey + '\u0000', null)) {
+        afterKey == null ? prefix : prefix + afterKey + '\u0000', OrgKeyTotals.rangeEnd(prefix))) {
       for (int read = 0; read < max && keys.hasNext(); read++) {
         KeyValue<String, UsageTotals> entry = keys.next();
         if (!entry.key.startsWith(prefix)) {

@@ -75,16 +75,19 @@ final class ReportAssembly {
 
   /** Key order of reports grouped by key: code point order, which is the UTF-8 byte order the stores keep. */
   static final Comparator<String> KEY_ORDER = (a, b) -> {
-    for (int i = 0, j = 0; i < a.length() && j < b.length(); ) {
-      int ca = a.codePointAt(i);
-      int cb = b.codePointAt(j);
+    int n = Math.min(a.length(), b.length());
+    for (int i = 0; i < n; i++) {
+      char ca = a.charAt(i);
+      char cb = b.charAt(i);
       if (ca != cb) {
-        return Integer.compare(ca, cb);
+        // UTF-16 order is code point order except where a surrogate meets a character above it
+        return Character.isSurrogate(ca) || Character.isSurrogate(cb)
+            ? Integer.compare(a.codePointAt(Character.isLowSurrogate(ca) ? i - 1 : i),
+                b.codePointAt(Character.isLowSurrogate(cb) ? i - 1 : i))
+            : ca - cb;
       }
-      i += Character.charCount(ca);
-      j += Character.charCount(cb);
     }
-    return Integer.compare(a.codePointCount(0, a.length()), b.codePointCount(0, b.length()));
+    return a.length() - b.length();
   };
 
   private static UsageReport layOut(ReportRequest request, Map<Long, List<ReportResult>> byStart,

@@ -1,8 +1,13 @@
 package dev.metering.stream.usage;
 
 import dev.metering.records.state.UsageTotals;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -13,12 +18,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * at a time, instead of walking every key of every org in every partition.
  *
  * <p>Entries carry no model breakdown (a report by key does not show one), so each is a fixed
- * handful of counters. Buckets older than their retention (by the task's stream time, as for
- * the window stores) are deleted by {@link #expire}.
+ * handful of counters, stored as such ({@link #SERDE}: a version byte and eight longs) rather than
+ * as an Avro record: a page of a report decodes tens of thousands of them, and the org task one or
+ * two per event. Buckets older than their retention (by the task's stream time, as for the window
+ * stores) are deleted by {@link #expire}.
  *
  * <p>Key layout: width ({@code h} or {@code d}), the bucket start as 16 hex digits of the sign-flipped
- * millis (byte order = time order), the org id's length in 4 hex digits, the org id, then the
- * API key id. The length prefix makes the (bucket, org) prefix unambiguous whatever characters the ids hold.
+ * millis (byte order = time order), the org id's length in 4 hex digits, the org id, U+0001,
+ * then the API key id. The length prefix makes the (bucket, org) prefix unambiguous whatever characters the ids hold.
  */
 public final class OrgKeyTotals {
 
@@ -28,6 +35,13 @@ public final class OrgKeyTotals {
 
   private static final char HOUR = 'h';
   private static final char DAY = 'd';
+  private static final char PREFIX_END = '\u0001';
+
+  /** The values: version 1, then input, output, cache creation, cache read, cost, requests, fallback priced, last event time. */
+  public static final Serde<UsageTotals> SERDE = Serdes.serdeFrom(OrgKeyTotals::encode, OrgKeyTotals::decode);
+
+  private static final byte VERSION = 1;
+  private static final int SIZE = 1 + 8 * Long.BYTES;
 
   private final KeyValueStore<String, UsageTotals> store;
 
@@ -67,7 +81,41 @@ public final class OrgKeyTotals {
   /** The prefix of every key of one org's bucket: append an API key id for its entry. */
   public static String prefix(boolean hourly, long bucketStart, String orgId) {
     String length = Integer.toHexString(orgId.length());
-    return (hourly ? HOUR : DAY) + hex(bucketStart) + "0000".substring(length.length()) + length + orgId;
+    return (hourly ? HOUR : DAY) + hex(bucketStart) + "0000".substring(length.length()) + length + orgId + PREFIX_END;
+  }
+
+  /**
+   * A key after every key that starts with {@code prefix} and before any other that follows them:
+   * the prefix's last character (U+0001) raised by one. A bounded range: an open-ended one makes the
+   * store's cache copy every cached key after its start.
+   */
+  public static String rangeEnd(String prefix) {
+    return prefix.substring(0, prefix.length() - 1) + (char) (PREFIX_END + 1);
+  }
+
+  private static byte[] encode(String topic, UsageTotals t) {
+    if (t == null) {
+      return null;
+    }
+    return ByteBuffer.allocate(SIZE).put(VERSION)
+        .putLong(t.getInputTokens()).putLong(t.getOutputTokens())
+        .putLong(t.getCacheCreationInputTokens()).putLong(t.getCacheReadInputTokens())
+        .putLong(t.getCostMicros()).putLong(t.getRequests()).putLong(t.getFallbackPricedRequests())
+        .putLong(t.getLastEventTime()).array();
+  }
+
+  /** The org id is the key's; the value leaves it empty. */
+  private static UsageTotals decode(String topic, byte[] bytes) {
+    if (bytes == null) {
+      return null;
+    }
+    if (bytes.length != SIZE || bytes[0] != VERSION) {
+      throw new SerializationException("not an " + STORE + " value: " + bytes.length + " bytes, version "
+          + (bytes.length == 0 ? "none" : bytes[0]));
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes, 1, SIZE - 1);
+    return new UsageTotals("", b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(),
+        b.getLong(), b.getLong(), new HashMap<>());
   }
 
   /** Hex of the sign-flipped value, 16 digits: its byte order is the numeric order of the values. */

@@ -102,9 +102,11 @@ class OrgKeyTotalsTest {
     return all;
   }
 
+  /** What the store keeps of a bucket: no model breakdown, and no org id (the key has it). */
   private static UsageTotals withoutModels(UsageTotals totals) {
     UsageTotals copy = UsageTotals.newBuilder(totals).build();
     copy.setByModel(new HashMap<>());
+    copy.setOrgId("");
     return copy;
   }
 }
