@@ -30,8 +30,10 @@ public final class UsageParameters {
     if (groupings.length > 0) {
       parameters.add(Parameter.optional("group_by", String.class, "split each bucket by it", groupings));
     }
-    parameters.add(Parameter.optional("limit", Integer.class,
-        "buckets per page: at most (and by default) 168 of 1h, 31 of 1d"));
+    parameters.add(Parameter.optional("limit", Integer.class, groupings.length == 0
+        ? "buckets per page: at most (and by default) 168 of 1h, 31 of 1d"
+        : "buckets per page: at most (and by default) 168 of 1h, 31 of 1d; grouped by api_key_id, API keys per page"
+            + " (default 1000, at most 10000) over up to 168 1h or 31 1d buckets, in key order"));
     parameters.add(Parameter.optional("page", String.class, "the next_page of the previous page"));
     return List.copyOf(parameters);
   }
