@@ -65,6 +65,10 @@ class AlertServiceIT {
   private static final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
   private static final List<String> verifiedDeliveries = Collections.synchronizedList(new ArrayList<>());
   private static AlertServiceConfig config;
+  /** The /hold/ receiver: counts down when a request arrives, answers only on release, with holdStatus. */
+  private static final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+  private static final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+  private static final AtomicInteger holdStatus = new AtomicInteger(503);
   private static AlertService service;
 
   @BeforeAll
@@ -86,6 +90,17 @@ class AlertServiceIT {
         verifiedDeliveries.add(id);
       }
       exchange.sendResponseHeaders(status, -1);
+      exchange.close();
+    });
+    webhooks.createContext("/hold/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      held.countDown();
+      try {
+        release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.sendResponseHeaders(holdStatus.get(), -1);
       exchange.close();
     });
     webhooks.start();
@@ -245,6 +260,32 @@ class AlertServiceIT {
     assertEquals(Instant.parse("2027-01-01T08:00:00Z").toEpochMilli(), reinstated.getUpdatedAt());
     List<AuditRecord> audit = awaitAudit("key-3", records -> count(records, "key_reinstated") == 1);
     assertEquals(1, count(audit, "key_suspended"), "the restart processed nothing twice");
+  }
+
+  @Test
+  void shouldLeaveADeliveryCutShortByAStopToTheNextInstanceInsteadOfCallingItFailed() throws Exception {
+    Notification notification = Notification.newBuilder().setId("ntf-stop").setOrgId("org-1").setApiKeyId("key-stop")
+        .setChannel(NotificationChannel.WEBHOOK)
+        .setTarget("http://127.0.0.1:" + webhooks.getAddress().getPort() + "/hold/ntf-stop")
+        .setSubject("s").setBody("{}").setCause("test:stop").setCreatedAt(0L).setSigningKey("rule-stop:0").build();
+    produce(Topics.NOTIFICATIONS.name(), "org-1", Topics.NOTIFICATIONS.encode(notification));
+    assertTrue(held.await(30, java.util.concurrent.TimeUnit.SECONDS), "the first attempt reached the receiver");
+
+    // the dispatcher stops while the attempt is under way; the attempt then asks to be retried
+    Thread stopping = new Thread(service::close);
+    stopping.start();
+    KafkaTestSupport.await("the dispatcher to be stopping", Duration.ofSeconds(30), () -> java.util.Arrays.stream(
+        stopping.getStackTrace()).anyMatch(frame -> frame.getClassName().endsWith(".NotificationDispatcher")
+            && frame.getMethodName().equals("close")));
+    release.countDown();
+    stopping.join(60_000);
+    holdStatus.set(204);
+    service = AlertService.start(config, CLOCK);
+
+    List<AuditRecord> audit = awaitAudit("key-stop", records -> count(records, "alert_delivered") == 1);
+    assertEquals(0, count(audit, "alert_delivery_failed"), "a stop is not a failed delivery: " + audit);
+    assertTrue(audit.get(0).getDescription().contains("after 1 attempt"), "the next instance delivered it afresh: "
+        + audit.get(0).getDescription());
   }
 
   @Test

@@ -219,14 +219,18 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
   private void start(Waiting delivery) {
     Notification notification = delivery.notification();
     deliver(delivery.channel(), notification, 1).whenComplete((attempt, error) -> {
-      if (error != null) {
+      // cut short by a stop (no outcome, or a channel already closed): not done, and not a failure
+      boolean abandoned = error == null ? attempt == null : !running;
+      if (error != null && !abandoned) {
         log.error("delivery of notification {} failed unexpectedly", notification.getId(), error);
         record(notification, new Attempt.Failed("internal error: " + error.getMessage()), 0);
       }
       synchronized (inFlight) {
         started(notification, -1);
       }
-      offsets.done(delivery.partition(), delivery.offset());
+      if (!abandoned) {
+        offsets.done(delivery.partition(), delivery.offset());
+      }
     });
   }
 
@@ -242,10 +246,21 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     }
   }
 
-  /** Attempts delivery until it succeeds, fails for good, or runs out of attempts; records the outcome. */
+  /**
+   * Attempts delivery until it succeeds, fails for good, or runs out of attempts; records the
+   * outcome. Once the dispatcher stops, a delivery that has not reached its outcome is left, with
+   * no outcome (null) and its offset uncommitted, for whichever instance reads the partition next:
+   * a stop is not a failure to deliver.
+   */
   private CompletableFuture<Attempt> deliver(Channel channel, Notification notification, int attempt) {
+    if (!running) {
+      return CompletableFuture.completedFuture(null);
+    }
     return channel.send(notification).thenCompose(result -> {
-      if (result instanceof Attempt.Retry retry && attempt < config.maxAttempts() && running) {
+      if (result instanceof Attempt.Retry && !running) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (result instanceof Attempt.Retry retry && attempt < config.maxAttempts()) {
         Duration wait = backoff.before(attempt + 1, retry.after().orElse(null));
         metrics.counter("alert.delivery.retries", "channel", channelName(notification)).increment();
         log.warn("notification {} to {} attempt {} failed ({}); retrying in {} ms", notification.getId(),
