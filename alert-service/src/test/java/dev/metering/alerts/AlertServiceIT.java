@@ -274,13 +274,16 @@ class AlertServiceIT {
     // the dispatcher stops while the attempt is under way; the attempt then asks to be retried
     Thread stopping = new Thread(service::close);
     stopping.start();
-    KafkaTestSupport.await("the dispatcher to be stopping", Duration.ofSeconds(30), () -> java.util.Arrays.stream(
-        stopping.getStackTrace()).anyMatch(frame -> frame.getClassName().endsWith(".NotificationDispatcher")
-            && frame.getMethodName().equals("close")));
-    release.countDown();
-    stopping.join(60_000);
-    holdStatus.set(204);
-    service = AlertService.start(config, CLOCK);
+    try {
+      KafkaTestSupport.await("the dispatcher to be stopping", Duration.ofSeconds(30), () -> !stopping.isAlive()
+          || java.util.Arrays.stream(stopping.getStackTrace()).anyMatch(frame ->
+              frame.getClassName().endsWith(".NotificationDispatcher") && frame.getMethodName().equals("close")));
+    } finally {
+      release.countDown();
+      stopping.join(60_000);
+      holdStatus.set(204);
+      service = AlertService.start(config, CLOCK);
+    }
 
     List<AuditRecord> audit = awaitAudit("key-stop", records -> count(records, "alert_delivered") == 1);
     assertEquals(0, count(audit, "alert_delivery_failed"), "a stop is not a failed delivery: " + audit);
