@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -84,11 +83,18 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     this.pending = context.getStateStore(PENDING_STORE);
     this.keyTotals = new OrgKeyTotals(context.getStateStore(OrgKeyTotals.STORE));
     this.keyTotalsSinceKnown = false;
-    context.schedule(Duration.ofMillis(Periods.HOUR_MILLIS), PunctuationType.STREAM_TIME, this::expireKeyTotals);
   }
 
-  private void expireKeyTotals(long streamTime) {
-    keyTotals.expire(streamTime - hourlyRetention.toMillis(), streamTime - dailyRetention.toMillis());
+  /**
+   * Deletes key totals older than their retention, measured from the time through which every
+   * partition is final rather than from this task's stream time: during a backfill one partition
+   * may be weeks ahead of another, and the slower one's usage must still find its buckets here.
+   */
+  private void expireKeyTotals() {
+    long horizon = Math.min(sources.finalThrough(), progress.time());
+    if (horizon != Long.MIN_VALUE) {
+      keyTotals.expire(horizon - hourlyRetention.toMillis(), horizon - dailyRetention.toMillis());
+    }
   }
 
   @Override
@@ -96,6 +102,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     if (SourceWatermarks.isMarker(record.value())) {
       if (sources.announce(record.key())) {
         judgePending(record);
+        expireKeyTotals();
       }
       return;
     }

@@ -75,6 +75,33 @@ class OrgKeyTotalsTest {
   }
 
   @Test
+  void shouldKeepABucketASlowerPartitionCanStillAddToInABackfill() {
+    Map<String, String> env = Map.of("METERING_LATE_GRACE", "PT1H", "METERING_HOURLY_RETENTION", "P2D",
+        "METERING_DAILY_RETENTION", "P15D");
+    try (MeteringFixture twoPartitions = new MeteringFixture(env, 2)) {
+      // partition 0 races 20 days ahead; partition 1 has announced only the 1st
+      twoPartitions.orgPath.pipeInput(SourceWatermarks.markerKey(1, Instant.parse("2026-11-01T09:00:00Z").toEpochMilli()),
+          null, Instant.parse("2026-11-01T09:00:00Z"));
+      twoPartitions.send(MeteringFixture.event("key-1", "2026-11-01T10:00:00Z", 100));
+      twoPartitions.send(MeteringFixture.event("key-1", "2026-11-21T10:00:00Z", 100));
+
+      // partition 1's usage of the 1st still counts in its hour and day
+      UsageEvent slower = MeteringFixture.event("key-2", "2026-11-01T10:30:00Z", 7);
+      twoPartitions.orgPath.pipeInput(MeteringFixture.ORG, slower, Instant.ofEpochMilli(slower.getTimestamp()));
+      String hour = OrgKeyTotals.prefix(true, Instant.parse("2026-11-01T10:00:00Z").toEpochMilli(), MeteringFixture.ORG);
+      assertEquals(7, entries(twoPartitions).get(hour + "key-2").getInputTokens(), "kept while partition 1 can add to it");
+      assertEquals(100, entries(twoPartitions).get(hour + "key-1").getInputTokens(),
+          "an hour 20 days behind this task's stream time, kept while partition 1 can still add to it");
+
+      // once partition 1 is past it too, by more than the retention, it goes
+      twoPartitions.orgPath.pipeInput(SourceWatermarks.markerKey(1, Instant.parse("2026-11-21T10:00:00Z").toEpochMilli()),
+          null, Instant.parse("2026-11-21T10:00:00Z"));
+      assertFalse(entries(twoPartitions).containsKey(hour + "key-2"));
+      assertFalse(entries(twoPartitions).containsKey(hour + "key-1"));
+    }
+  }
+
+  @Test
   void aTaskThatStartedWithThemHoldsThemFromTheStart() {
     fx.send(MeteringFixture.event("key-1", "2026-11-01T10:00:00Z", 100));
     KeyValueStore<String, Long> progress = fx.driver.getKeyValueStore(Progress.ORG_STORE);
@@ -94,7 +121,11 @@ class OrgKeyTotalsTest {
   }
 
   private Map<String, UsageTotals> entries() {
-    KeyValueStore<String, UsageTotals> store = fx.driver.getKeyValueStore(OrgKeyTotals.STORE);
+    return entries(fx);
+  }
+
+  private static Map<String, UsageTotals> entries(MeteringFixture fixture) {
+    KeyValueStore<String, UsageTotals> store = fixture.driver.getKeyValueStore(OrgKeyTotals.STORE);
     Map<String, UsageTotals> all = new TreeMap<>();
     try (KeyValueIterator<String, UsageTotals> it = store.all()) {
       it.forEachRemaining(kv -> all.put(kv.key, kv.value));
