@@ -20,8 +20,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Entries carry no model breakdown (a report by key does not show one), so each is a fixed
  * handful of counters, stored as such ({@link #SERDE}: a version byte and eight longs) rather than
  * as an Avro record: a page of a report decodes tens of thousands of them, and the org task one or
- * two per event. Buckets older than their retention (by the task's stream time, as for the window
- * stores) are deleted by {@link #expire}.
+ * two per event. Buckets older than their retention are deleted by {@link #expire}, which the org
+ * task calls with the time through which every usage partition is final.
  *
  * <p>Key layout: width ({@code h} or {@code d}), the bucket start as 16 hex digits of the sign-flipped
  * millis (byte order = time order), the org id's length in 4 hex digits, the org id, U+0001,
