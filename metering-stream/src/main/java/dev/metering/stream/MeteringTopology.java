@@ -139,7 +139,7 @@ public final class MeteringTopology {
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))
         .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(), usagePartitions,
-                config.lateGrace(), config.hourlyRetention(), config.dailyRetention()), Named.as("meter-orgs"),
+                config.lateGrace(), config.dailyRetention()), Named.as("meter-orgs"),
             OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
             OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE)
         .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())

@@ -95,7 +95,7 @@ final class LocalQueries {
   }
 
   /**
-   * One org's usage by key from its org task's {@link OrgKeyTotals}: per bucket of the page, the
+   * One org's usage by key per day from its org task's {@link OrgKeyTotals}: per day of the page, the
    * first {@code limit + 1} keys after the cursor, which is all {@link ReportAssembly#keyPage} needs
    * to lay out the page and know whether more keys follow.
    */
@@ -104,10 +104,10 @@ final class LocalQueries {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
     boolean hourly = request.width() == BucketWidth.HOUR;
     Map<String, Map<Long, UsageView>> byKey = new HashMap<>();
-    long width = request.width().millis();
+    long width = Periods.DAY_MILLIS;
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
       long bucket = start;
-      orgBucket(store, OrgKeyTotals.prefix(hourly, start, orgId), request.afterKey(), request.limit() + 1,
+      orgBucket(store, OrgKeyTotals.prefix(start, orgId), request.afterKey(), request.limit() + 1,
           (key, totals) -> byKey.computeIfAbsent(key, k -> new HashMap<>()).put(bucket, UsageViews.of(totals)));
     }
     // sorted once, not on every insert
@@ -121,7 +121,7 @@ final class LocalQueries {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
     Map<String, UsageView> byKey = new TreeMap<>();
     for (long day = fromDay; day <= toDay; day += Periods.DAY_MILLIS) {
-      orgBucket(store, OrgKeyTotals.prefix(false, day, orgId), null, Integer.MAX_VALUE,
+      orgBucket(store, OrgKeyTotals.prefix(day, orgId), null, Integer.MAX_VALUE,
           (key, totals) -> byKey.merge(key, UsageViews.of(totals), UsageView::plus));
     }
     return byKey;

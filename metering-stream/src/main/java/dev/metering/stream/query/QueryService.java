@@ -96,9 +96,10 @@ public final class QueryService {
   }
 
   /**
-   * An org's report by key, a page of keys at a time, from its org task's {@link OrgKeyTotals}: one
-   * partition, on the instance where it is active. Buckets from before those totals were kept are
-   * read the old way, from every key's buckets on every instance (only after an upgrade).
+   * An org's report by key, a page of keys at a time: in days from its org task's
+   * {@link OrgKeyTotals}, one partition, on the instance where it is active. Hours, and days from
+   * before those totals were kept (after an upgrade), are read the old way, from every key's
+   * buckets on every instance, and cut into the same pages.
    */
   private Answer orgReportByKey(String id, ReportRequest request, Call call) {
     Supplier<UsageReport> legacyPart = () -> local.orgReportByKey(scopeStore(request, false), id, request);
@@ -106,7 +107,8 @@ public final class QueryService {
       return router.fanOut(call, UsageReport.class, legacyPart, partials -> ReportAssembly.merge(request, partials));
     }
     return router.route(OrgUsageProcessor.DAILY_STORE, id, request.allowStale(), call, (partition, stale) -> {
-      if (local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)) {
+      if (request.width() == BucketWidth.DAY
+          && local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)) {
         return ReportAssembly.keyPage(request, local.orgKeyTotals(id, partition, request, stale),
             local.freshness(Progress.ORG_STORE, partition, stale));
       }

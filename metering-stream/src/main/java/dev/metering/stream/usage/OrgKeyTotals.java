@@ -12,9 +12,8 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Every API key's hourly and daily totals laid out by org, in the org task: one store entry per
- * (width, bucket start, org, key), keyed so that the keys of one org's bucket are one contiguous
- * range in key order. An org's report by key reads its own buckets, one partition, a page of keys
+ * Every API key's daily totals laid out by org, in the org task: one store entry per (day, org,
+ * key), keyed so that the keys of one org's day are one contiguous range in key order. An org's report by key reads its own buckets, one partition, a page of keys
  * at a time, instead of walking every key of every org in every partition.
  *
  * <p>Entries carry no model breakdown (a report by key does not show one), so each is a fixed
@@ -23,7 +22,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * two per event. Buckets older than their retention are deleted by {@link #expire}, which the org
  * task calls with the time through which every usage partition is final.
  *
- * <p>Key layout: width ({@code h} or {@code d}), the bucket start as 16 hex digits of the sign-flipped
+ * <p>Days only: each entry costs the pipeline a store write and a changelog record per event (fewer
+ * where the cache coalesces a key's events within a commit), and hours would double that; a report
+ * by key in hours is read the old way (see {@code QueryService}).
+ *
+ * <p>Key layout: {@code d} (room for other widths), the day start as 16 hex digits of the sign-flipped
  * millis (byte order = time order), the org id's length in 4 hex digits, the org id, U+0001,
  * then the API key id. The length prefix makes the (bucket, org) prefix unambiguous whatever characters the ids hold.
  */
@@ -33,7 +36,6 @@ public final class OrgKeyTotals {
   /** In the org progress store: the task's stream time when it first kept these totals (MIN_VALUE: from the start). */
   public static final String SINCE = "org_key_totals_since_ms";
 
-  private static final char HOUR = 'h';
   private static final char DAY = 'd';
   private static final char PREFIX_END = '\u0001';
 
@@ -49,27 +51,18 @@ public final class OrgKeyTotals {
     this.store = store;
   }
 
-  /** Adds the event to its key's hour and day in its org. */
+  /** Adds the event to its key's day in its org. */
   public void add(String orgId, String apiKeyId, PricedEvent priced) {
-    long time = priced.event().getTimestamp();
-    addTo(prefix(true, Periods.hourStart(time), orgId) + apiKeyId, orgId, priced);
-    addTo(prefix(false, Periods.dayStart(time), orgId) + apiKeyId, orgId, priced);
-  }
-
-  private void addTo(String key, String orgId, PricedEvent priced) {
+    String key = prefix(Periods.dayStart(priced.event().getTimestamp()), orgId) + apiKeyId;
     UsageTotals totals = store.get(key);
     store.put(key, Totals.add(totals != null ? totals : Totals.empty(orgId), priced));
   }
 
-  /** Deletes hourly buckets that start before {@code hourCutoff} and daily ones before {@code dayCutoff}; returns how many. */
-  public int expire(long hourCutoff, long dayCutoff) {
-    return expire(HOUR, hourCutoff) + expire(DAY, dayCutoff);
-  }
-
-  private int expire(char width, long cutoff) {
+  /** Deletes the days that start before {@code cutoff}; returns how many entries. */
+  public int expire(long cutoff) {
     List<String> expired = new ArrayList<>();
-    // every key of a bucket starting before the cutoff sorts before the bare prefix of the cutoff
-    try (KeyValueIterator<String, UsageTotals> old = store.range(String.valueOf(width), width + hex(cutoff))) {
+    // every key of a day starting before the cutoff sorts before the bare prefix of the cutoff
+    try (KeyValueIterator<String, UsageTotals> old = store.range(String.valueOf(DAY), DAY + hex(cutoff))) {
       while (old.hasNext()) {
         expired.add(old.next().key);
       }
@@ -78,10 +71,10 @@ public final class OrgKeyTotals {
     return expired.size();
   }
 
-  /** The prefix of every key of one org's bucket: append an API key id for its entry. */
-  public static String prefix(boolean hourly, long bucketStart, String orgId) {
+  /** The prefix of every key of one org's day: append an API key id for its entry. */
+  public static String prefix(long dayStart, String orgId) {
     String length = Integer.toHexString(orgId.length());
-    return (hourly ? HOUR : DAY) + hex(bucketStart) + "0000".substring(length.length()) + length + orgId + PREFIX_END;
+    return DAY + hex(dayStart) + "0000".substring(length.length()) + length + orgId + PREFIX_END;
   }
 
   /**

@@ -18,7 +18,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, each
- * key's totals laid out by org for reports by key ({@link OrgKeyTotals}), and org-wide spikes judged
+ * key's daily totals laid out by org for reports by key ({@link OrgKeyTotals}), and org-wide spikes judged
  * only against a complete baseline.
  *
  * <p>An org's usage comes from several usage-events partitions at their own pace (see
@@ -55,15 +55,13 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   private OrgKeyTotals keyTotals;
   /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
   private boolean keyTotalsSinceKnown;
-  private final Duration hourlyRetention;
   private final Duration dailyRetention;
 
   /**
    * @param sourcePartitions how many usage-events partitions announce their watermarks
    */
   public OrgUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels, int sourcePartitions,
-      Duration lateGrace, Duration hourlyRetention, Duration dailyRetention) {
-    this.hourlyRetention = hourlyRetention;
+      Duration lateGrace, Duration dailyRetention) {
     this.dailyRetention = dailyRetention;
     this.prices = prices;
     this.spikeSettings = spikeSettings;
@@ -93,7 +91,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   private void expireKeyTotals() {
     long horizon = Math.min(sources.finalThrough(), progress.time());
     if (horizon != Long.MIN_VALUE) {
-      keyTotals.expire(horizon - hourlyRetention.toMillis(), horizon - dailyRetention.toMillis());
+      keyTotals.expire(horizon - dailyRetention.toMillis());
     }
   }
 

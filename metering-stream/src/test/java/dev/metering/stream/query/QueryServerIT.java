@@ -159,15 +159,18 @@ class QueryServerIT {
     assertEquals(expectedByModel, byModel);
   }
 
-  @Test
-  void shouldPageAnOrgReportGroupedByKeyByKeyThenByBucketsTheSameFromBothInstances() throws Exception {
+  /** In days from the org task's per-key totals, in hours the old way (every key's buckets on both instances). */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"1d", "1h"})
+  void shouldPageAnOrgReportGroupedByKeyByKeyThenByBucketsTheSameFromBothInstances(String width) throws Exception {
     String org = "org-0";
     Map<String, Long> expected = new HashMap<>();
     workload.events.stream().filter(e -> e.getOrgId().equals(org))
         .forEach(e -> expected.merge(e.getApiKeyId(), e.getOutputTokens(), Long::sum));
-    // 6 days before the usage's 30 hours: more than one page (168) of 1h buckets
-    String first = "/v1/orgs/" + org + "/usage_report?bucket_width=1h&group_by=api_key_id&limit=2&starting_at="
-        + firstDay.minusDays(6) + "T00:00:00Z&ending_at=" + lastDay.plusDays(1) + "T00:00:00Z";
+    // from far enough before the usage for more than one page of buckets (168 of 1h, 31 of 1d)
+    String first = "/v1/orgs/" + org + "/usage_report?bucket_width=" + width + "&group_by=api_key_id&limit=2"
+        + "&starting_at=" + firstDay.minusDays(width.equals("1h") ? 6 : 30) + "T00:00:00Z&ending_at="
+        + lastDay.plusDays(1) + "T00:00:00Z";
 
     Map<String, Long> fromA = new HashMap<>();
     Map<String, List<String>> keysByBucketPage = new HashMap<>();

@@ -21,7 +21,7 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The org task's per-key totals laid out by org: the same numbers as the key task's buckets, and only as long as those. */
+/** The org task's per-key daily totals laid out by org: the same numbers as the key task's days, kept while they can change and for their retention. */
 class OrgKeyTotalsTest {
 
   private final MeteringFixture fx = new MeteringFixture(Map.of(
@@ -33,18 +33,17 @@ class OrgKeyTotalsTest {
   }
 
   @Test
-  void shouldHoldEveryKeysHourAndDayOfItsOrgAsTheKeyStoresDo() {
+  void shouldHoldEveryKeysDayInItsOrgAsTheKeyStoreDoes() {
     // org ids that are prefixes of each other and ids with the separator characters in them
     List<String> orgs = List.of("o", "o|x", "o1", "p");
     List<String> keys = List.of("k", "k|1", "k1", "kä", "k\uD83D\uDE00", "z");
     Random random = new Random(7);
-    // 40 hours: within the hourly retention, so the key stores still hold every bucket
     Instant start = Instant.parse("2026-11-20T00:00:00Z");
     Map<String, String> orgOf = new HashMap<>();
     for (int i = 0; i < 600; i++) {
       String key = keys.get(random.nextInt(keys.size())) + "-" + random.nextInt(3);
       String org = orgOf.computeIfAbsent(key, k -> orgs.get(random.nextInt(orgs.size())));
-      UsageEvent event = MeteringFixture.event(key, start.plusSeconds(i * 240L + random.nextInt(240)),
+      UsageEvent event = MeteringFixture.event(key, start.plusSeconds(i * 1200L + random.nextInt(1200)),
           1 + random.nextInt(10_000));
       event.setOrgId(org);
       event.setOutputTokens(random.nextInt(500));
@@ -53,29 +52,26 @@ class OrgKeyTotalsTest {
 
     Map<String, UsageTotals> expected = new TreeMap<>();
     Map<String, UsageTotals> byKeyStores = new TreeMap<>();
-    readKeyBuckets(KeyUsageProcessor.HOURLY_STORE, true, orgOf, byKeyStores);
-    readKeyBuckets(KeyUsageProcessor.DAILY_STORE, false, orgOf, byKeyStores);
+    readKeyDays(orgOf, byKeyStores);
     byKeyStores.forEach((k, v) -> expected.put(k, withoutModels(v)));
-    assertEquals(expected, entries(), "the same totals as the key stores, bucket by bucket, and nothing else");
+    assertEquals(expected, entries(), "the same totals as the key store, day by day, and nothing else");
   }
 
   @Test
-  void shouldDeleteBucketsOnceStreamTimeLeavesTheirRetention() {
+  void shouldDeleteDaysOnceEveryPartitionIsPastTheirRetention() {
     fx.send(MeteringFixture.event("key-1", "2026-11-01T10:00:00Z", 100));
-    String oldHour = OrgKeyTotals.prefix(true, Instant.parse("2026-11-01T10:00:00Z").toEpochMilli(), MeteringFixture.ORG) + "key-1";
-    String oldDay = OrgKeyTotals.prefix(false, Instant.parse("2026-11-01T00:00:00Z").toEpochMilli(), MeteringFixture.ORG) + "key-1";
+    String oldDay = day("2026-11-01") + "key-1";
 
     fx.send(MeteringFixture.event("key-1", "2026-11-03T12:00:00Z", 100));
-    assertFalse(entries().containsKey(oldHour), "an hour more than 2 days behind stream time is gone");
-    assertTrue(entries().containsKey(oldDay), "its day is kept for 15 days");
+    assertTrue(entries().containsKey(oldDay), "a day is kept for 15 days");
 
     fx.send(MeteringFixture.event("key-1", "2026-11-16T12:00:00Z", 100));
-    assertFalse(entries().containsKey(oldDay), "a day more than 15 days behind stream time is gone");
-    assertEquals(3, entries().size(), "the 3rd's day and the 16th's hour and day stay: " + entries().keySet());
+    assertFalse(entries().containsKey(oldDay), "a day more than 15 days behind is gone");
+    assertEquals(List.of(day("2026-11-03") + "key-1", day("2026-11-16") + "key-1"), List.copyOf(entries().keySet()));
   }
 
   @Test
-  void shouldKeepABucketASlowerPartitionCanStillAddToInABackfill() {
+  void shouldKeepADayASlowerPartitionCanStillAddToInABackfill() {
     Map<String, String> env = Map.of("METERING_LATE_GRACE", "PT1H", "METERING_HOURLY_RETENTION", "P2D",
         "METERING_DAILY_RETENTION", "P15D");
     try (MeteringFixture twoPartitions = new MeteringFixture(env, 2)) {
@@ -85,19 +81,19 @@ class OrgKeyTotalsTest {
       twoPartitions.send(MeteringFixture.event("key-1", "2026-11-01T10:00:00Z", 100));
       twoPartitions.send(MeteringFixture.event("key-1", "2026-11-21T10:00:00Z", 100));
 
-      // partition 1's usage of the 1st still counts in its hour and day
+      // partition 1's usage of the 1st still counts in its day
       UsageEvent slower = MeteringFixture.event("key-2", "2026-11-01T10:30:00Z", 7);
       twoPartitions.orgPath.pipeInput(MeteringFixture.ORG, slower, Instant.ofEpochMilli(slower.getTimestamp()));
-      String hour = OrgKeyTotals.prefix(true, Instant.parse("2026-11-01T10:00:00Z").toEpochMilli(), MeteringFixture.ORG);
-      assertEquals(7, entries(twoPartitions).get(hour + "key-2").getInputTokens(), "kept while partition 1 can add to it");
-      assertEquals(100, entries(twoPartitions).get(hour + "key-1").getInputTokens(),
-          "an hour 20 days behind this task's stream time, kept while partition 1 can still add to it");
+      String first = day("2026-11-01");
+      assertEquals(7, entries(twoPartitions).get(first + "key-2").getInputTokens(), "kept while partition 1 can add to it");
+      assertEquals(100, entries(twoPartitions).get(first + "key-1").getInputTokens(),
+          "a day 20 days behind this task's stream time, kept while partition 1 can still add to it");
 
       // once partition 1 is past it too, by more than the retention, it goes
       twoPartitions.orgPath.pipeInput(SourceWatermarks.markerKey(1, Instant.parse("2026-11-21T10:00:00Z").toEpochMilli()),
           null, Instant.parse("2026-11-21T10:00:00Z"));
-      assertFalse(entries(twoPartitions).containsKey(hour + "key-2"));
-      assertFalse(entries(twoPartitions).containsKey(hour + "key-1"));
+      assertFalse(entries(twoPartitions).containsKey(first + "key-2"));
+      assertFalse(entries(twoPartitions).containsKey(first + "key-1"));
     }
   }
 
@@ -108,13 +104,17 @@ class OrgKeyTotalsTest {
     assertEquals(Long.MIN_VALUE, progress.get(OrgKeyTotals.SINCE));
   }
 
-  private void readKeyBuckets(String store, boolean hourly, Map<String, String> orgOf, Map<String, UsageTotals> into) {
-    WindowStore<String, UsageTotals> windows = fx.driver.getWindowStore(store);
+  private static String day(String date) {
+    return OrgKeyTotals.prefix(Instant.parse(date + "T00:00:00Z").toEpochMilli(), MeteringFixture.ORG);
+  }
+
+  private void readKeyDays(Map<String, String> orgOf, Map<String, UsageTotals> into) {
+    WindowStore<String, UsageTotals> windows = fx.driver.getWindowStore(KeyUsageProcessor.DAILY_STORE);
     orgOf.forEach((key, org) -> {
       try (WindowStoreIterator<UsageTotals> buckets = windows.fetch(key, Instant.EPOCH, Instant.parse("2027-01-01T00:00:00Z"))) {
         while (buckets.hasNext()) {
           KeyValue<Long, UsageTotals> bucket = buckets.next();
-          into.put(OrgKeyTotals.prefix(hourly, bucket.key, org) + key, bucket.value);
+          into.put(OrgKeyTotals.prefix(bucket.key, org) + key, bucket.value);
         }
       }
     });
