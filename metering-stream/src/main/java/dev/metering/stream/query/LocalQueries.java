@@ -102,10 +102,9 @@ final class LocalQueries {
   SortedMap<String, Map<Long, UsageView>> orgKeyTotals(String orgId, int partition, ReportRequest request,
       boolean stale) {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
-    boolean hourly = request.width() == BucketWidth.HOUR;
     Map<String, Map<Long, UsageView>> byKey = new HashMap<>();
-    long width = Periods.DAY_MILLIS;
-    for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
+    for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli();
+        start += Periods.DAY_MILLIS) {
       long bucket = start;
       orgBucket(store, OrgKeyTotals.prefix(start, orgId), request.afterKey(), request.limit() + 1,
           (key, totals) -> byKey.computeIfAbsent(key, k -> new HashMap<>()).put(bucket, UsageViews.of(totals)));
@@ -145,7 +144,8 @@ final class LocalQueries {
 
   /**
    * Buckets of every key of {@code orgId} hosted here (active partitions only), grouped by key, for
-   * merging: the way to a report by key where {@link #orgKeyTotalsCover} says the org task cannot answer. The freshness is read before the buckets, so as_of never claims more than was read.
+   * merging: the way to a report by key where {@link #orgKeyTotalsCover} says the org task cannot
+   * answer. The freshness is read before the buckets, so as_of never claims more than was read.
    */
   UsageReport orgReportByKey(String keyStore, String orgId, ReportRequest request) {
     Freshness freshness = localFreshness();

@@ -102,20 +102,41 @@ public final class QueryService {
    * buckets on every instance, and cut into the same pages.
    */
   private Answer orgReportByKey(String id, ReportRequest request, Call call) {
-    Supplier<UsageReport> legacyPart = () -> local.orgReportByKey(scopeStore(request, false), id, request);
+    return fromOrgPartition(id, request.allowStale(), call, UsageReport.class,
+        () -> local.orgReportByKey(scopeStore(request, false), id, request),
+        partials -> {
+          UsageReport all = ReportAssembly.merge(request, partials);
+          return ReportAssembly.keyPage(request, ReportAssembly.byKeyAfter(all, request.afterKey()),
+              new Freshness(all.asOf(), all.stale()));
+        },
+        (partition, stale) -> request.width() == BucketWidth.DAY
+            && local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)
+            ? ReportAssembly.keyPage(request, local.orgKeyTotals(id, partition, request, stale),
+                local.freshness(Progress.ORG_STORE, partition, stale))
+            : null);
+  }
+
+  /** A read of an org's partition that answers from {@link OrgKeyTotals}, or null where they cannot answer. */
+  @FunctionalInterface
+  private interface OrgKeyRead<T> {
+    T read(int partition, boolean stale);
+  }
+
+  /**
+   * An org-wide question answered on the instance where the org's partition is active, from
+   * {@code fromOrgKeyTotals}; where that cannot answer (hours, days from before an upgrade), the
+   * old way: every instance's {@code oldPart}, put together by {@code oldMerge}. A call asking for
+   * this instance's part only is answered with {@code oldPart}.
+   */
+  private <T> Answer fromOrgPartition(String orgId, boolean allowStale, Call call, Class<T> type, Supplier<T> oldPart,
+      Function<List<T>, T> oldMerge, OrgKeyRead<T> fromOrgKeyTotals) {
     if (call.localScope()) {
-      return router.fanOut(call, UsageReport.class, legacyPart, partials -> ReportAssembly.merge(request, partials));
+      return router.fanOut(call, type, oldPart, oldMerge);
     }
-    return router.route(OrgUsageProcessor.DAILY_STORE, id, request.allowStale(), call, (partition, stale) -> {
-      if (request.width() == BucketWidth.DAY
-          && local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)) {
-        return ReportAssembly.keyPage(request, local.orgKeyTotals(id, partition, request, stale),
-            local.freshness(Progress.ORG_STORE, partition, stale));
-      }
-      UsageReport all = ReportAssembly.merge(request, router.gather(call.pathAndQuery(), UsageReport.class, legacyPart)
-          .stream().map(Part::body).toList());
-      return ReportAssembly.keyPage(request, ReportAssembly.byKeyAfter(all, request.afterKey()),
-          new Freshness(all.asOf(), all.stale()));
+    return router.route(OrgUsageProcessor.DAILY_STORE, orgId, allowStale, call, (partition, stale) -> {
+      T answer = fromOrgKeyTotals.read(partition, stale);
+      return answer != null ? answer
+          : oldMerge.apply(router.gather(call.pathAndQuery(), type, oldPart).stream().map(Part::body).toList());
     });
   }
 
@@ -145,7 +166,7 @@ public final class QueryService {
     LocalDate[] range = ReportRequest.dateRange(call.param(), MAX_TOTALS_DAYS);
     long fromDay = ReportRequest.startOfDay(range[0]);
     long toDay = ReportRequest.startOfDay(range[1]);
-    Supplier<TotalsByKey> legacyPart = () -> {
+    Supplier<TotalsByKey> oldPart = () -> {
       Freshness f = local.localFreshness();
       return totalsByKey(id, range, local.totalsByKey(KeyUsageProcessor.DAILY_STORE, id, fromDay, toDay), f);
     };
@@ -158,18 +179,12 @@ public final class QueryService {
       }
       return totalsByKey(id, range, merged, f);
     };
-    if (call.localScope()) {
-      return router.fanOut(call, TotalsByKey.class, legacyPart, merge);
-    }
     boolean allowStale = ReportRequest.bool("allow_stale", call.param().apply("allow_stale"));
-    return router.route(OrgUsageProcessor.DAILY_STORE, id, allowStale, call, (partition, stale) -> {
-      if (local.orgKeyTotalsCover(partition, fromDay, stale)) {
-        return totalsByKey(id, range, local.orgKeyTotalsByDay(id, partition, fromDay, toDay, stale),
-            local.freshness(Progress.ORG_STORE, partition, stale));
-      }
-      return merge.apply(router.gather(call.pathAndQuery(), TotalsByKey.class, legacyPart).stream()
-          .map(Part::body).toList());
-    });
+    return fromOrgPartition(id, allowStale, call, TotalsByKey.class, oldPart, merge, (partition, stale) ->
+        local.orgKeyTotalsCover(partition, fromDay, stale)
+            ? totalsByKey(id, range, local.orgKeyTotalsByDay(id, partition, fromDay, toDay, stale),
+                local.freshness(Progress.ORG_STORE, partition, stale))
+            : null);
   }
 
   private static TotalsByKey totalsByKey(String orgId, LocalDate[] range, Map<String, UsageView> byKey, Freshness f) {
