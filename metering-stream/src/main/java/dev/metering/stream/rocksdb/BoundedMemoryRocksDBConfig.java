@@ -20,19 +20,23 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
   /** Streams config key carrying the total budget in bytes. */
   public static final String MEMORY_BYTES_CONFIG = "metering.rocksdb.memory.bytes";
   /** Share of the budget memtables may take. */
-  static final double WRITE_BUFFER_RATIO = 0.25;
+  static final double WRITE_BUFFER_RATIO = 0.5;
   /** Share of the cache kept for index and filter blocks, so data blocks cannot evict them. */
   static final double HIGH_PRIORITY_POOL_RATIO = 0.1;
 
   /**
    * Memtable size of each store. Every segment of a window store is its own RocksDB instance, so
-   * an application has a hundred or more memtables charged to one write-buffer manager; with
-   * RocksDB's default (16 MiB, allocated in 2 MiB arena blocks) their first blocks alone exceed
-   * the budget, and the manager then flushes a memtable on nearly every write: the benchmark ran
-   * 3.5x slower. Small memtables allocated in small blocks keep the budget for data.
+   * an application writes to about a hundred memtables charged to one write-buffer manager. Once
+   * they reach the manager's limit together, RocksDB flushes whichever memtable is written next,
+   * however small, until the flushes free memory: a storm of tiny files and compactions. With
+   * 4 MiB memtables and a quarter of the budget, that took twice the stream thread's CPU in the
+   * benchmark (146 s of flush and compaction threads against 70 s of processing) and stalled its
+   * writes. A hundred 1 MiB memtables fit in half the budget, so each store flushes when its own
+   * memtable is full; the manager is left to bound memory only.
    */
-  static final long WRITE_BUFFER_BYTES = 4L * 1024 * 1024;
-  static final long ARENA_BLOCK_BYTES = 256L * 1024;
+  static final long WRITE_BUFFER_BYTES = 1L * 1024 * 1024;
+  /** RocksDB's own ratio to the memtable size, so a memtable grows in eight steps. */
+  static final long ARENA_BLOCK_BYTES = WRITE_BUFFER_BYTES / 8;
 
   /** Per budget, so two applications in one JVM with different budgets each get theirs. */
   private static final Map<Long, Shared> SHARED = new ConcurrentHashMap<>();
