@@ -99,6 +99,9 @@ public final class BenchMain {
   }
 
   public static void main(String[] args) throws Exception {
+    // the floors' static endpoints (JDK HTTP server) must not wait on Nagle: a small response written
+    // as headers then body would otherwise wait for the client's delayed ACK, 40 ms, and measure that
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     new BenchMain(args).run();
     System.exit(0);
   }

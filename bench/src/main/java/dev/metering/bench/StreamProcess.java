@@ -64,7 +64,11 @@ final class StreamProcess implements AutoCloseable {
     builder.environment().put("METERING_HTTP_BIND", "127.0.0.1");
     String token = Secrets.generate();
     builder.environment().put("METERING_QUERY_TOKEN", token);
-    return new StreamProcess(builder.start(), port, gcLog, token);
+    Process process = builder.start();
+    // a bench stopped with Ctrl-C or kill must not leave its stream processes running, still using
+    // CPU and skewing the next run on the same machine
+    Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "stop-" + main.getSimpleName()));
+    return new StreamProcess(process, port, gcLog, token);
   }
 
   /** Throws if the process has exited: its log says why. */
