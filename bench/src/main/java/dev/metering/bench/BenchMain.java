@@ -569,12 +569,10 @@ public final class BenchMain {
     new dev.metering.config.KafkaSettings(bootstrap, partitions, (short) 1).ensureTopics();
   }
 
-  /**
-   * metering-stream's environment for a run: a fresh application id and state directory. Anything
-   * else (METERING_COMMIT_INTERVAL, for example) is metering-stream's default or this process's environment.
-   */
+  /** metering-stream's environment for a run: a fresh application id and state directory. */
   private Map<String, String> meteringEnv(String bootstrap, int threads) throws IOException {
     return Map.of(
+        "METERING_COMMIT_INTERVAL", System.getenv().getOrDefault("METERING_COMMIT_INTERVAL", "100ms"),
         "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
         "METERING_APPLICATION_ID", "bench-metering-" + UUID.randomUUID(),
         "METERING_STATE_DIR", Files.createDirectories(work.resolve("state-" + UUID.randomUUID())).toString(),

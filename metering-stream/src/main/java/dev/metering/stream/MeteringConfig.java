@@ -32,9 +32,7 @@ import java.util.Optional;
  * @param standbyReplicas {@code METERING_STANDBY_REPLICAS}: warm copies of each partition's state on other
  *     instances, for fast fail-over and for stale reads (allow_stale=true)
  * @param commitInterval {@code METERING_COMMIT_INTERVAL}: how often results are committed (exactly_once_v2:
- *     the longest a limit event waits to become visible); 50 ms, not Kafka Streams' 100: under load on
- *     2 cores a crossing took 467 ms p50 to its LIMIT_BREACHED at 100 ms and 113 ms at 50, with no less
- *     throughput (docs/benchmarks.md)
+ *     the longest a limit event waits to become visible)
  * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on; loopback unless set
  * @param queryToken {@code METERING_QUERY_TOKEN}: the service token callers of the query API (admin-api, the other
  *     instances) present; generated per process when unset, which suits one instance in one process only
@@ -125,7 +123,7 @@ public record MeteringConfig(
         env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024,
         Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)),
         env.intInRange("METERING_STANDBY_REPLICAS", 0, 0, 10),
-        env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(50), Duration.ofMillis(10)),
+        env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10)),
         env.string("METERING_HTTP_BIND", "127.0.0.1"),
         ServiceToken.from(env, "METERING_QUERY_TOKEN", true),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),
