@@ -13,13 +13,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Every API key's daily totals laid out by org, in the org task: one store entry per (day, org,
- * key), keyed so that the keys of one org's day are one contiguous range in key order. An org's report by key reads its own buckets, one partition, a page of keys
- * at a time, instead of walking every key of every org in every partition.
+ * key), keyed so that the keys of one org's day are one contiguous range in key order. An org's
+ * report by key reads its own days, one partition, a page of keys at a time, instead of walking
+ * every key of every org in every partition.
  *
  * <p>Entries carry no model breakdown (a report by key does not show one), so each is a fixed
  * handful of counters, stored as such ({@link #SERDE}: a version byte and eight longs) rather than
  * as an Avro record: a page of a report decodes tens of thousands of them, and the org task one or
- * two per event. Buckets older than their retention are deleted by {@link #expire}, which the org
+ * two per event. Days older than their retention are deleted by {@link #expire}, which the org
  * task calls with the time through which every usage partition is final.
  *
  * <p>Days only: each entry costs the pipeline a store write and a changelog record per event (fewer
