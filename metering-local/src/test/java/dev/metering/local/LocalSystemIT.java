@@ -98,6 +98,15 @@ class LocalSystemIT {
     // 50% and 100% before the rule arrives, the threshold fires on the rule's arrival, after the
     // breach. The audit log records what happened in that order; the suspension always follows the breach.
     assertTrue(story.indexOf("limit_breached") < story.indexOf("key_suspended"), story.toString());
+
+    // the admin API shows the suspension (read from key-status, written in the audit record's
+    // transaction) and when it ends: the first instant of next month (UTC)
+    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(10),
+        () -> admin.apiKeys().get(key.id()).suspended());
+    ApiKeyInfo suspended = admin.apiKeys().get(key.id());
+    assertEquals(LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).plusMonths(1).atStartOfDay().toInstant(ZoneOffset.UTC),
+        suspended.suspendedUntil());
+    assertEquals("active", suspended.status());
   }
 
   @Test
@@ -105,6 +114,8 @@ class LocalSystemIT {
     ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-revoked"));
     awaitGatewayKnows(key.key());
     assertEquals(200, call(key.key()).statusCode());
+    ApiKeyInfo unsuspended = admin.apiKeys().get(key.id());
+    assertTrue(!unsuspended.suspended() && unsuspended.suspendedUntil() == null, unsuspended.toString());
 
     admin.apiKeys().revoke(key.id());
 

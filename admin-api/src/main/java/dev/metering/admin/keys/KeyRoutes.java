@@ -15,6 +15,7 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.schemas.QueryTimes;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.api.admin.ApiKeyInfo;
+import dev.metering.records.KeyStatus;
 import dev.metering.api.admin.ApiKeyList;
 import dev.metering.api.admin.CreateApiKey;
 import dev.metering.api.admin.RotateApiKey;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -253,18 +255,24 @@ public final class KeyRoutes {
     return "\"" + key.getUpdatedAt() + "\"";
   }
 
-  private static ApiKeyInfo view(Context ctx, ApiKey key, String secret) {
+  private ApiKeyInfo view(Context ctx, ApiKey key, String secret) {
     ctx.header("ETag", etag(key));
     return view(key, secret);
   }
 
-  /** The key as the API shows it; {@code secret} is included only in the answers that create it. */
-  public static ApiKeyInfo view(ApiKey key, String secret) {
+  /**
+   * The key as the API shows it, with its suspension if gateways refuse it now; {@code secret} is
+   * included only in the answers that create it.
+   */
+  private ApiKeyInfo view(ApiKey key, String secret) {
+    Optional<KeyStatus> suspension = keys.suspension(key.getId(), clock.millis());
+    Long until = suspension.map(KeyStatus::getSuspendedUntil).orElse(null);
     return new ApiKeyInfo(key.getId(), ApiKeyInfo.TYPE, key.getOrgId(), key.getName(), key.getDescription(),
         key.getKeyPrefix(), secret, List.copyOf(key.getPermissions()), key.getMaxTokensPerMonth(), key.getHardLimit(),
         key.getStatus().name().toLowerCase(Locale.ROOT), Instant.ofEpochMilli(key.getCreatedAt()), key.getCreatedBy(),
         Instant.ofEpochMilli(key.getUpdatedAt()), key.getPreviousSecretExpiresAt() == null ? null
-            : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()));
+            : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()),
+        suspension.isPresent(), until == null ? null : Instant.ofEpochMilli(until));
   }
 
   private static Long instant(String field, String value) {

@@ -5,6 +5,8 @@ import dev.metering.kafka.TopicView;
 import dev.metering.keys.SecretIndex;
 import dev.metering.records.ApiKey;
 import dev.metering.records.AuditRecord;
+import dev.metering.records.KeyState;
+import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.Comparator;
@@ -19,6 +21,7 @@ import java.util.Optional;
 public final class KeyStore implements AutoCloseable {
 
   private final TopicView<String, ApiKey> view;
+  private final TopicView<String, KeyStatus> statuses;
   private final ChangeWriter writer;
   private final SecretIndex secrets = new SecretIndex();
 
@@ -26,14 +29,29 @@ public final class KeyStore implements AutoCloseable {
     this.writer = writer;
     this.view = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
         Topics.API_KEYS.valueSerde().deserializer(), secrets::update);
+    this.statuses = TopicView.start(bootstrapServers, Topics.KEY_STATUS.name(),
+        Topics.KEY_STATUS.keySerde().deserializer(), Topics.KEY_STATUS.valueSerde().deserializer(), null);
   }
 
   public void awaitLoaded(Duration timeout) throws InterruptedException {
     view.awaitCaughtUp(timeout);
+    statuses.awaitCaughtUp(timeout);
   }
 
   public boolean loaded() {
-    return view.isCaughtUp();
+    return view.isCaughtUp() && statuses.isCaughtUp();
+  }
+
+  /**
+   * The key's suspension as alert-service last wrote it on key-status, if it is suspended at
+   * {@code now} (a suspension past its {@code suspended_until} has ended, whether or not the
+   * reinstatement was written yet).
+   */
+  public Optional<KeyStatus> suspension(String id, long now) {
+    KeyStatus status = statuses.get(id);
+    return status == null || status.getState() != KeyState.SUSPENDED
+        || (status.getSuspendedUntil() != null && status.getSuspendedUntil() <= now)
+        ? Optional.empty() : Optional.of(status);
   }
 
   public Optional<ApiKey> get(String id) {
@@ -65,12 +83,13 @@ public final class KeyStore implements AutoCloseable {
 
   /** Whether the view is still reading the table (a stopped one would serve a frozen copy). */
   public boolean healthy() {
-    return view.healthy();
+    return view.healthy() && statuses.healthy();
   }
 
 
   @Override
   public void close() {
+    statuses.close();
     view.close();
   }
 }

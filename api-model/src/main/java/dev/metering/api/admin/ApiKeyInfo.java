@@ -27,7 +27,10 @@ public record ApiKeyInfo(
     String createdBy,
     @JsonPropertyDescription("the key's version: its ETag, which If-Match names") Instant updatedAt,
     @Nullable @JsonPropertyDescription("until when the secret before the last rotation still works")
-    Instant previousKeyExpiresAt) {
+    Instant previousKeyExpiresAt,
+    @JsonPropertyDescription("whether gateways refuse the key now because it reached its hard limit") boolean suspended,
+    @Nullable @JsonPropertyDescription("when a suspension ends by itself (the start of the next UTC month); null when"
+        + " not suspended") Instant suspendedUntil) {
 
   public static final String TYPE = "api_key";
 }
