@@ -13,7 +13,7 @@ import dev.metering.records.UsageSpike;
 import dev.metering.records.state.MonthState;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
-import dev.metering.stream.ingest.DeadLetterHeaders;
+import dev.metering.schemas.DeadLetterHeaders;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.pricing.PriceBook;

@@ -1,6 +1,7 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.DeadLetterHeaders;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import dev.metering.stream.usage.SourceWatermarks;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.DeadLetterHeaders;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringFixture;
-import dev.metering.stream.ingest.DeadLetterHeaders;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.RejectReason;
 import dev.metering.stream.ingest.IngestProcessor;

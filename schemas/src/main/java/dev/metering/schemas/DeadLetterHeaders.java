@@ -1,4 +1,4 @@
-package dev.metering.stream.ingest;
+package dev.metering.schemas;
 
 /** Headers on every usage-events-dlq record, naming why it was rejected and where it came from. */
 public final class DeadLetterHeaders {
