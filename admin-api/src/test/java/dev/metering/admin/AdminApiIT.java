@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import dev.metering.api.query.ReportBucket;
 import dev.metering.keys.Secrets;
 import dev.metering.api.openapi.OpenApiAssertions;
 import dev.metering.client.AdminApiException;
@@ -207,6 +209,27 @@ class AdminApiIT {
     JsonNode original = Json.mapper().readTree(direct.body());
     assertEquals(original.get("data"), passed.get("data"));
     assertTrue(passed.get("data").get(0).get("results").size() >= 2);
+
+    // one key's report, by model: its own usage only, and only for its own organisation
+    String keyReport = "/v1/organizations/api_keys/" + key.id() + "/usage_report?bucket_width=1h&group_by=model"
+        + "&starting_at=" + today + "T00:00:00Z";
+    JsonNode hours = Json.mapper().readTree(rawGet(keyReport, "Bearer " + ALICE_KEY).body()).get("data");
+    long keyTokens = 0;
+    for (JsonNode hour : hours) {
+      for (JsonNode result : hour.get("results")) {
+        assertEquals("claude-sonnet-4-5", result.get("model").asText());
+        keyTokens += result.get("usage").get("total_tokens").asLong();
+      }
+    }
+    assertEquals(first.totalTokens(), keyTokens);
+    Instant midnight = today.atStartOfDay().toInstant(ZoneOffset.UTC);
+    List<ReportBucket> viaClient = new ArrayList<>();
+    alice.usage().keyReport(key.id(), midnight, null, "1h", "model").forEach(viaClient::add);
+    assertEquals(keyTokens, viaClient.stream().flatMap(b -> b.results().stream())
+        .mapToLong(r -> r.usage().totalTokens()).sum());
+    assertThrows(AdminApiException.NotFound.class,
+        () -> bob.usage().keyReport(key.id(), midnight, null, "1h", null).iterator().hasNext(),
+        "another org's key is not found");
   }
 
   @Test
@@ -477,6 +500,8 @@ class AdminApiIT {
         + today);
     answers.put("/v1/organizations/usage_report", "/v1/organizations/usage_report?starting_at=" + today
         + "T00:00:00Z&group_by=api_key_id");
+    answers.put("/v1/organizations/api_keys/{api_key_id}/usage_report", "/v1/organizations/api_keys/" + key.id()
+        + "/usage_report?starting_at=" + today + "T00:00:00Z&group_by=model");
     for (Map.Entry<String, String> answer : answers.entrySet()) {
       HttpResponse<String> response = rawGet(answer.getValue(), "Bearer " + ALICE_KEY);
       assertEquals(200, response.statusCode(), answer.getValue() + ": " + response.body());

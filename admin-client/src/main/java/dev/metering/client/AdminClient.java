@@ -15,6 +15,8 @@ import dev.metering.api.admin.KeyUsage;
 import dev.metering.api.admin.RotateApiKey;
 import dev.metering.api.admin.UsageByKey;
 import dev.metering.api.admin.UsageSummary;
+import dev.metering.api.query.ReportBucket;
+import dev.metering.api.query.UsageReport;
 import dev.metering.json.Json;
 import java.io.IOException;
 import java.net.URI;
@@ -24,6 +26,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -165,6 +168,29 @@ public final class AdminClient {
     public List<KeyUsage> byKey(LocalDate startDate, LocalDate endDate) {
       return send("GET", "v1/organizations/usage/by_key" + query(Map.of("start_date", startDate.toString(),
           "end_date", endDate.toString())), null, UsageByKey.class).data();
+    }
+
+    /**
+     * The org's usage in {@code bucketWidth} ("1h" or "1d") buckets, fetched a page at a time;
+     * {@code groupBy} is null, "model" or "api_key_id" (pages of keys: a bucket may come once per page).
+     */
+    public Iterable<ReportBucket> report(Instant startingAt, Instant endingAt, String bucketWidth, String groupBy) {
+      return reportPages("v1/organizations/usage_report", startingAt, endingAt, bucketWidth, groupBy);
+    }
+
+    /** One key's usage in buckets, as {@link #report}; {@code groupBy} is null or "model". */
+    public Iterable<ReportBucket> keyReport(String keyId, Instant startingAt, Instant endingAt, String bucketWidth,
+        String groupBy) {
+      return reportPages("v1/organizations/api_keys/" + encode(keyId) + "/usage_report", startingAt, endingAt,
+          bucketWidth, groupBy);
+    }
+
+    private Iterable<ReportBucket> reportPages(String path, Instant startingAt, Instant endingAt, String bucketWidth,
+        String groupBy) {
+      return pages(page -> path + query(Map.of("starting_at", startingAt.toString(),
+          "ending_at", endingAt == null ? "" : endingAt.toString(), "bucket_width", Objects.toString(bucketWidth, ""),
+          "group_by", Objects.toString(groupBy, ""), "page", page == null ? "" : page)), UsageReport.class,
+          page -> new Page<>(page.data(), page.hasMore(), page.nextPage()));
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.metering.admin.usage;
 
 import dev.metering.admin.auth.Principal;
+import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.api.admin.KeyUsage;
@@ -13,6 +14,8 @@ import dev.metering.api.query.UsageParameters;
 import dev.metering.api.query.UsageReport;
 import dev.metering.records.ApiKey;
 import io.javalin.http.Context;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +26,7 @@ public final class UsageRoutes {
   private static final String TAG = "usage";
   private static final List<Parameter> DATES = UsageParameters.DATES;
   private static final List<Parameter> REPORT_PARAMS = UsageParameters.report("api_key_id", "model");
+  private static final List<Parameter> KEY_REPORT_PARAMS = UsageParameters.report("model");
 
   private final MeteringClient metering;
   private final KeyStore keys;
@@ -41,7 +45,10 @@ public final class UsageRoutes {
             "Total tokens and estimated cost per API key over a date range", DATES, UsageByKey.class, this::byKey),
         Route.getStreamed(TAG, "/v1/organizations/usage_report", "getUsageReport",
             "Usage in 1h or 1d buckets, optionally grouped by api_key_id or model", REPORT_PARAMS, UsageReport.class,
-            this::report));
+            this::report),
+        Route.getStreamed(TAG, "/v1/organizations/api_keys/{api_key_id}/usage_report", "getApiKeyUsageReport",
+            "One API key's usage in 1h or 1d buckets, optionally grouped by model", KEY_REPORT_PARAMS,
+            UsageReport.class, this::keyReport));
   }
 
   private UsageSummary totals(Context ctx, Principal principal) {
@@ -58,15 +65,26 @@ public final class UsageRoutes {
   }
 
   private java.io.InputStream report(Context ctx, Principal principal) {
-    Map<String, String> params = new LinkedHashMap<>();
-    REPORT_PARAMS.forEach(p -> params.put(p.name(), ctx.queryParam(p.name())));
     // passed through as it arrives: a report grouped by key is tens of megabytes for a large org
-    return metering.stream("/v1/orgs/" + principal.orgId() + "/usage_report", params);
+    return metering.stream("/v1/orgs/" + principal.orgId() + "/usage_report", params(ctx, REPORT_PARAMS));
+  }
+
+  private java.io.InputStream keyReport(Context ctx, Principal principal) {
+    String id = ctx.pathParam("api_key_id");
+    // another organisation's key is answered exactly like a key that does not exist
+    keys.get(id).filter(key -> key.getOrgId().equals(principal.orgId()))
+        .orElseThrow(() -> ApiError.notFound("no API key " + id));
+    return metering.stream("/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + "/usage_report",
+        params(ctx, KEY_REPORT_PARAMS));
+  }
+
+  private static Map<String, String> params(Context ctx, List<Parameter> parameters) {
+    Map<String, String> params = new LinkedHashMap<>();
+    parameters.forEach(p -> params.put(p.name(), ctx.queryParam(p.name())));
+    return params;
   }
 
   private static Map<String, String> dates(Context ctx) {
-    Map<String, String> params = new LinkedHashMap<>();
-    DATES.forEach(p -> params.put(p.name(), ctx.queryParam(p.name())));
-    return params;
+    return params(ctx, DATES);
   }
 }
