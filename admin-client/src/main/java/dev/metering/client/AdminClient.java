@@ -279,7 +279,8 @@ public final class AdminClient {
       }
       return json.readValue(response.body(), type);
     } catch (IOException e) {
-      throw new AdminApiException(0, "connection_error", "cannot reach the admin API at " + base + ": " + e.getMessage(), null);
+      throw new AdminApiException(0, "connection_error", "cannot reach the admin API at " + base + ": "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AdminApiException(0, "connection_error", "interrupted", null);

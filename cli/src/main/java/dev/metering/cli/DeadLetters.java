@@ -1,0 +1,176 @@
+package dev.metering.cli;
+
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.DeadLetterHeaders;
+import dev.metering.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.apache.avro.Schema;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * usage-events-dlq as the operator sees it: every record read once from the start up to the
+ * last committed offset (nothing is committed: reading never moves a consumer group), and the
+ * re-sending of chosen records to usage-events.
+ */
+final class DeadLetters implements AutoCloseable {
+
+  /** Marks a record re-sent from the dead-letter topic: {@code usage-events-dlq/<partition>/<offset>}. */
+  static final String REPLAYED_FROM = "dlq.replayed.from";
+  private static final String DLQ = Topics.USAGE_EVENTS_DLQ.name();
+
+  private final String bootstrapServers;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+
+  DeadLetters(String bootstrapServers) {
+    this.bootstrapServers = bootstrapServers;
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** One dead-lettered record, its reason headers and, if it decodes, the usage event it holds. */
+  record DeadLetter(int partition, long offset, Instant timestamp, String key, String reason, String message,
+      String exception, String source, Map<String, Object> event, String valueBase64) {
+  }
+
+  /** Hands every record now on the topic to {@code visitor}, oldest first per partition. */
+  void forEach(Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+    List<TopicPartition> partitions = consumer.partitionsFor(DLQ).stream()
+        .map(p -> new TopicPartition(DLQ, p.partition())).toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
+    end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+    while (!end.isEmpty()) {
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        if (end.containsKey(tp) && record.offset() < end.get(tp)) {
+          visitor.accept(record);
+        }
+      }
+      end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+    }
+  }
+
+  static String header(ConsumerRecord<?, ?> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  static DeadLetter view(ConsumerRecord<byte[], byte[]> record) {
+    String source = header(record, DeadLetterHeaders.SOURCE_TOPIC) == null ? null
+        : header(record, DeadLetterHeaders.SOURCE_TOPIC) + "/" + header(record, DeadLetterHeaders.SOURCE_PARTITION)
+            + "/" + header(record, DeadLetterHeaders.SOURCE_OFFSET);
+    Map<String, Object> event = decode(record.value());
+    return new DeadLetter(record.partition(), record.offset(), Instant.ofEpochMilli(record.timestamp()),
+        text(record.key()), header(record, DeadLetterHeaders.REASON), header(record, DeadLetterHeaders.MESSAGE),
+        header(record, DeadLetterHeaders.EXCEPTION), source, event,
+        event == null && record.value() != null ? Base64.getEncoder().encodeToString(record.value()) : null);
+  }
+
+  /** The usage event's fields, or null when the bytes are not a UsageEvent of a known schema. */
+  private static Map<String, Object> decode(byte[] value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      UsageEvent event = Topics.USAGE_EVENTS.decode(value);
+      Map<String, Object> fields = new LinkedHashMap<>();
+      for (Schema.Field field : event.getSchema().getFields()) {
+        Object v = event.get(field.pos());
+        fields.put(field.name(), v instanceof CharSequence cs ? cs.toString() : v);
+      }
+      return fields;
+    } catch (RuntimeException undecodable) {
+      return null;
+    }
+  }
+
+  /** A key as text when it is UTF-8, else base64 (a hostile producer may send any bytes). */
+  private static String text(byte[] bytes) {
+    if (bytes == null) {
+      return null;
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return "base64:" + Base64.getEncoder().encodeToString(bytes);
+    }
+  }
+
+  /** Where a replayed record went. */
+  record Replayed(int dlqPartition, long dlqOffset, String eventId, String reason, String status,
+      Integer partition, Long offset) {
+  }
+
+  /**
+   * Sends each record's original key and bytes to usage-events again, without the dlq headers and
+   * with {@link #REPLAYED_FROM}; the event id is unchanged, so metering counts an event replayed
+   * twice (or one that was counted meanwhile) once.
+   */
+  List<Replayed> replay(List<ConsumerRecord<byte[], byte[]>> records) throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, "metering-cli-dlq-replay");
+    List<Replayed> results = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
+        new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> record : records) {
+        RecordHeaders headers = new RecordHeaders();
+        for (Header header : record.headers()) {
+          if (!header.key().startsWith("dlq.")) {
+            headers.add(header);
+          }
+        }
+        headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
+            .getBytes(StandardCharsets.UTF_8));
+        sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, record.key(), record.value(),
+            headers)));
+      }
+      producer.flush();
+      for (int i = 0; i < records.size(); i++) {
+        RecordMetadata metadata = sent.get(i).get();
+        ConsumerRecord<byte[], byte[]> record = records.get(i);
+        DeadLetter view = view(record);
+        results.add(new Replayed(record.partition(), record.offset(),
+            view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), "replayed",
+            metadata.partition(), metadata.offset()));
+      }
+    }
+    return results;
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

@@ -1,0 +1,133 @@
+package dev.metering.cli;
+
+import dev.metering.schemas.DeadLetterHeaders;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "dlq", mixinStandardHelpOptions = true,
+    description = "The dead-letter topic (usage-events-dlq): what metering refused and why, and re-sending it after a"
+        + " fix. Reads and writes Kafka directly (KAFKA_BOOTSTRAP_SERVERS).")
+final class DlqCommand extends CommandGroup {
+
+  private static final List<String> SHOW_COLUMNS = List.of("partition", "offset", "timestamp", "reason", "event.event_id",
+      "event.api_key_id", "message");
+
+  /** Which records a command acts on. */
+  static final class Selection {
+    @Option(names = "--reason", split = ",", paramLabel = "REASON",
+        description = "only these reasons, such as FUTURE_EVENT,LATE_EVENT,UNDECODABLE")
+    Set<String> reasons;
+
+    @Option(names = "--offsets", split = ",", paramLabel = "PARTITION:OFFSET",
+        description = "only these records of usage-events-dlq, such as 0:17,2:4")
+    Set<String> offsets;
+
+    boolean any() {
+      return reasons != null || offsets != null;
+    }
+
+    Predicate<ConsumerRecord<byte[], byte[]>> predicate() {
+      return record -> (reasons == null || reasons.contains(DeadLetters.header(record, DeadLetterHeaders.REASON)))
+          && (offsets == null || offsets.contains(record.partition() + ":" + record.offset()));
+    }
+  }
+
+  @Command(name = "stats", mixinStandardHelpOptions = true,
+      description = "How many records were dead-lettered, by reason and by day (or hour).")
+  void stats(@Option(names = "--by", defaultValue = "day", paramLabel = "day|hour",
+      description = "time bucket (default: ${DEFAULT-VALUE})") String by,
+      @Mixin Output.Options output) {
+    ChronoUnit unit = switch (by) {
+      case "day" -> ChronoUnit.DAYS;
+      case "hour" -> ChronoUnit.HOURS;
+      default -> throw new CommandLine.ParameterException(spec.commandLine(), "--by must be day or hour, not " + by);
+    };
+    Map<String, Map<String, Long>> counts = new TreeMap<>();
+    try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers())) {
+      dlq.forEach(record -> {
+        String period = java.time.Instant.ofEpochMilli(record.timestamp()).atOffset(ZoneOffset.UTC)
+            .truncatedTo(unit).toInstant().toString();
+        String reason = java.util.Objects.requireNonNullElse(DeadLetters.header(record, DeadLetterHeaders.REASON),
+            "(none)");
+        counts.computeIfAbsent(period, p -> new TreeMap<>()).merge(reason, 1L, Long::sum);
+      });
+    }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    counts.forEach((period, byReason) -> byReason.forEach((reason, count) -> {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put(unit == ChronoUnit.DAYS ? "day" : "hour", period);
+      row.put("reason", reason);
+      row.put("count", count);
+      rows.add(row);
+    }));
+    out(output).many(rows, List.of());
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "Dead-lettered records, decoded where they are usage events, with their reason headers.")
+  void show(@Mixin Selection selection,
+      @Option(names = "--limit", defaultValue = "20", paramLabel = "N", description = "the newest this many (default: ${DEFAULT-VALUE})")
+      int limit,
+      @Mixin Output.Options output) {
+    Deque<DeadLetters.DeadLetter> newest = new ArrayDeque<>();
+    Predicate<ConsumerRecord<byte[], byte[]>> chosen = selection.predicate();
+    try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers())) {
+      dlq.forEach(record -> {
+        if (chosen.test(record)) {
+          newest.addLast(DeadLetters.view(record));
+          if (newest.size() > limit) {
+            newest.removeFirst();
+          }
+        }
+      });
+    }
+    out(output).many(newest, SHOW_COLUMNS);
+  }
+
+  @Command(name = "replay", mixinStandardHelpOptions = true,
+      description = {"Re-send chosen records to usage-events after the cause is fixed (a key registered, a clock set"
+          + " right, a limit raised), with their original event ids: an event is still counted once, however often"
+          + " it is replayed.", "Choose records with --reason and/or --offsets, or all of them with --all."})
+  void replay(@Mixin Selection selection,
+      @Option(names = "--all", description = "every record on the topic") boolean all,
+      @Option(names = "--dry-run", description = "list what would be re-sent, send nothing") boolean dryRun,
+      @Mixin Output.Options output) throws Exception {
+    if (!all && !selection.any()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "choose what to replay: --reason, --offsets, or --all for every record");
+    }
+    Predicate<ConsumerRecord<byte[], byte[]>> chosen = selection.predicate();
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers())) {
+      dlq.forEach(record -> {
+        if (chosen.test(record)) {
+          records.add(record);
+        }
+      });
+      List<DeadLetters.Replayed> results = dryRun
+          ? records.stream().map(r -> {
+            DeadLetters.DeadLetter view = DeadLetters.view(r);
+            return new DeadLetters.Replayed(r.partition(), r.offset(),
+                view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), "would replay",
+                null, null);
+          }).collect(Collectors.toList())
+          : dlq.replay(records);
+      out(output).many(results, List.of());
+    }
+  }
+}

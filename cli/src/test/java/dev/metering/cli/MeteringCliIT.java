@@ -1,0 +1,303 @@
+package dev.metering.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.json.Json;
+import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.local.LocalSystem;
+import dev.metering.records.UsageEvent;
+import dev.metering.schemas.Topics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code ./metering} run as a user runs it, a process per command, against the whole system in
+ * this JVM (broker, metering-stream, alert-service, admin-api, gateway).
+ */
+class MeteringCliIT {
+
+  private static final Path SCRIPT = Path.of("..", "metering").toAbsolutePath().normalize();
+  private static LocalSystem system;
+
+  @BeforeAll
+  static void start() throws Exception {
+    system = LocalSystem.start(Map.of(
+        "METERING_HTTP_PORT", "0", "ADMIN_HTTP_PORT", "0", "GATEWAY_HTTP_PORT", "0", "SMTP_PORT", "0",
+        "ALERT_HTTP_PORT", "0",
+        // a gateway clock 8 s ahead is refused (see the dlq test) and then, once it is the past, accepted
+        "METERING_FUTURE_TOLERANCE", "2s"), false);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (system != null) {
+      system.close();
+    }
+  }
+
+  private record Result(int exit, String out, String err) {
+    JsonNode json() throws IOException {
+      return Json.mapper().readTree(out);
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+    }
+  }
+
+  private static Result metering(String... args) throws Exception {
+    return metering(Map.of(), args);
+  }
+
+  private static Result metering(Map<String, String> envChanges, String... args) throws Exception {
+    Path err = Files.createTempFile("metering-cli", ".err");
+    try {
+      Process process = start(envChanges, err, args);
+      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the command ended");
+      return new Result(process.exitValue(), out, Files.readString(err));
+    } finally {
+      Files.delete(err);
+    }
+  }
+
+  private static Process start(Map<String, String> envChanges, Path err, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(SCRIPT.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(err.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Map<String, String> env = builder.environment();
+    env.put("METERING_URL", system.adminUrl());
+    env.put("METERING_ADMIN_KEY", system.adminKey());
+    env.put("KAFKA_BOOTSTRAP_SERVERS", system.bootstrapServers());
+    for (Map.Entry<String, String> change : new HashMap<>(envChanges).entrySet()) {
+      if (change.getValue() == null) {
+        env.remove(change.getKey());
+      } else {
+        env.put(change.getKey(), change.getValue());
+      }
+    }
+    return builder.start();
+  }
+
+  private static Result ok(String... args) throws Exception {
+    Result result = metering(args);
+    assertEquals(0, result.exit(), String.join(" ", args) + "\n" + result);
+    return result;
+  }
+
+  @Test
+  void shouldManageAKeyFromCreationToRevocationWithExitCodesScriptsCanUse() throws Exception {
+    Result created = ok("keys", "create", "--name", "ci", "--max-tokens-per-month", "50000", "--hard-limit",
+        "--output", "json");
+    JsonNode key = created.json();
+    String id = key.get("id").asText();
+    assertTrue(key.get("key").asText().startsWith("sk-mtr-"), created.out());
+    assertEquals(50000, key.get("max_tokens_per_month").asLong());
+    assertTrue(key.get("hard_limit").asBoolean());
+    assertTrue(created.err().contains("shown only now"), created.err());
+
+    Result table = ok("keys", "list");
+    assertTrue(table.out().lines().findFirst().orElseThrow().startsWith("ID"), table.out());
+    String row = table.out().lines().filter(line -> line.startsWith(id)).findFirst().orElseThrow();
+    assertTrue(row.contains(" ci ") && row.contains("active") && row.contains("50000"), row);
+    assertFalse(table.out().contains(key.get("key").asText()), "the secret is never listed");
+    List<String> csv = ok("keys", "list", "--output", "csv").out().lines().toList();
+    assertTrue(csv.get(0).startsWith("id,type,org_id,name,"), csv.get(0));
+    assertTrue(csv.stream().anyMatch(line -> line.startsWith(id + ",api_key,")), csv.toString());
+
+    JsonNode got = ok("keys", "get", id, "-o", "json").json();
+    assertFalse(got.has("key"), "the secret is shown once, never again");
+    assertEquals(100000, ok("keys", "update", id, "--max-tokens-per-month", "100000", "-o", "json").json()
+        .get("max_tokens_per_month").asLong());
+    assertTrue(ok("keys", "update", id, "--max-tokens-per-month", "unlimited", "-o", "json").json()
+        .get("max_tokens_per_month").isNull());
+    Result rotated = ok("keys", "rotate", id, "--grace-period", "1h", "-o", "json");
+    assertTrue(rotated.json().get("key").asText().startsWith("sk-mtr-"));
+    assertFalse(rotated.json().get("previous_key_expires_at").isNull());
+    assertEquals("revoked", ok("keys", "revoke", id, "-o", "json").json().get("status").asText());
+
+    Result again = metering("keys", "revoke", id);
+    assertEquals(MeteringCli.REFUSED, again.exit(), again.toString());
+    assertTrue(again.err().contains("is revoked"), again.err());
+    assertEquals(MeteringCli.NOT_FOUND, metering("keys", "get", "key_nope").exit());
+    assertEquals(MeteringCli.DENIED, metering(Map.of("METERING_ADMIN_KEY", "sk-mtr-notakey"), "keys", "list").exit());
+    Result unset = metering(Map.of("METERING_ADMIN_KEY", ""), "keys", "list");
+    assertEquals(MeteringCli.USAGE, unset.exit());
+    assertTrue(unset.err().contains("METERING_ADMIN_KEY is not set"), unset.err());
+    assertEquals(MeteringCli.USAGE, metering("keys", "create").exit(), "--name is required");
+    assertEquals(MeteringCli.UNAVAILABLE, metering(Map.of("METERING_URL", "http://127.0.0.1:1"), "keys", "list").exit());
+
+    List<String> revoked = ok("audit", "list", "--event-types", "key_revoked", "-o", "csv").out().lines().toList();
+    assertTrue(revoked.stream().anyMatch(line -> line.contains(id)), revoked.toString());
+    assertTrue(revoked.stream().skip(1).allMatch(line -> line.contains(",key_revoked,")), revoked.toString());
+  }
+
+  @Test
+  void shouldCreateListAndDeleteAlertRules() throws Exception {
+    String key = ok("keys", "create", "--name", "alerted", "--max-tokens-per-month", "1000", "-o", "json").json()
+        .get("id").asText();
+    JsonNode rule = ok("alerts", "create", "--name", "80 percent", "--key-id", key, "--threshold-percent", "80",
+        "--email", "ops@example.com", "-o", "json").json();
+    String ruleId = rule.get("id").asText();
+    assertTrue(ok("alerts", "list", "--key-id", key).out().contains(ruleId));
+
+    Result refused = metering("alerts", "create", "--name", "x", "--key-id", key, "--threshold-percent", "150",
+        "--email", "ops@example.com");
+    assertEquals(MeteringCli.REFUSED, refused.exit(), refused.toString());
+    assertTrue(refused.err().contains("threshold_percent"), refused.err());
+
+    ok("alerts", "delete", ruleId);
+    assertFalse(ok("alerts", "list", "--key-id", key).out().contains(ruleId));
+    assertEquals(MeteringCli.NOT_FOUND, metering("alerts", "delete", ruleId).exit());
+  }
+
+  @Test
+  void shouldReportUsageByKeyAndInBucketsAsCsv() throws Exception {
+    String key = ok("keys", "create", "--name", "reported", "-o", "json").json().get("id").asText();
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      for (int i = 0; i < 3; i++) {
+        producer.send(record(event(key, System.currentTimeMillis(), 1000, 200)));
+      }
+    }
+    KafkaTestSupport.await("the key's usage in usage by-key", Duration.ofSeconds(60), () -> {
+      try {
+        return metering("usage", "by-key", "--output", "csv").out().lines()
+            .anyMatch(line -> line.startsWith(key + ",reported,3000,600,0,0,3600,3,"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    List<String> byKey = ok("usage", "by-key", "--output", "csv").out().lines().toList();
+    assertEquals("api_key_id,key_name,total_input_tokens,total_output_tokens,total_cache_creation_input_tokens,"
+        + "total_cache_read_input_tokens,total_tokens,requests,estimated_cost,cost_micros", byKey.get(0));
+
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<String> hours = ok("usage", "report", "--key-id", key, "--bucket-width", "1h", "--group-by", "model",
+        "--start", today.toString(), "--end", today.toString(), "-o", "csv").out().lines().toList();
+    assertEquals(2, hours.size(), "a header and the one hour with usage: " + hours);
+    assertTrue(hours.get(1).contains("," + key + ",claude-sonnet-4-5,3000,600,"), hours.toString());
+    assertTrue(ok("usage", "summary", "-o", "json").json().get("total_tokens").asLong() >= 3600);
+  }
+
+  @Test
+  void shouldFollowTheAuditLog() throws Exception {
+    Path err = Files.createTempFile("metering-cli-tail", ".err");
+    Process tail = start(Map.of(), err, "audit", "tail", "--event-types", "key_created", "--lines", "0",
+        "--interval", "1s", "--max-records", "1", "--output", "json");
+    try {
+      // keys are created until the tail prints one: the first may come before the tail's first look
+      // (then it is old news, with --lines 0), a later one is new
+      String id = null;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (tail.isAlive() && System.nanoTime() < deadline) {
+        id = ok("keys", "create", "--name", "followed", "-o", "json").json().get("id").asText();
+        if (tail.waitFor(3, TimeUnit.SECONDS)) {
+          break;
+        }
+      }
+      assertFalse(tail.isAlive(), "the tail printed one record and stopped");
+      assertEquals(0, tail.exitValue());
+      JsonNode line = Json.mapper().readTree(new String(tail.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      assertEquals("key_created", line.get("event_type").asText());
+      assertTrue(line.get("description").asText().contains("followed"), line.toString());
+      assertTrue(id != null);
+    } finally {
+      tail.destroyForcibly();
+      Files.delete(err);
+    }
+  }
+
+  @Test
+  void shouldShowCountAndReplayDeadLettersCountingEachEventOnce() throws Exception {
+    String key = ok("keys", "create", "--name", "replayed", "-o", "json").json().get("id").asText();
+    long ahead = System.currentTimeMillis() + 8_000;
+    UsageEvent early = event(key, ahead, 500, 50);
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      producer.send(record(early));
+      producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key, "not avro".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    KafkaTestSupport.await("both records dead-lettered", Duration.ofSeconds(30), () -> {
+      try {
+        String stats = metering("dlq", "stats", "-o", "csv").out();
+        return stats.contains(",FUTURE_EVENT,") && stats.contains(",UNDECODABLE,");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    JsonNode shown = null;
+    for (JsonNode record : ok("dlq", "show", "--reason", "FUTURE_EVENT", "-o", "json").json()) {
+      if (record.path("event").path("event_id").asText().equals(early.getEventId())) {
+        shown = record;
+      }
+    }
+    assertTrue(shown != null, "the refused event, decoded");
+    assertEquals(key, shown.get("event").get("api_key_id").asText());
+    assertTrue(shown.get("message").asText().contains("ahead"), shown.toString());
+    assertEquals("usage-events/", shown.get("source").asText().substring(0, "usage-events/".length()));
+    String undecodable = ok("dlq", "show", "--reason", "UNDECODABLE", "-o", "json").json().get(0).get("value_base64")
+        .asText();
+    assertFalse(undecodable.isEmpty());
+
+    Result unchosen = metering("dlq", "replay");
+    assertEquals(MeteringCli.USAGE, unchosen.exit(), "replay needs a choice: " + unchosen);
+    String offsets = shown.get("partition").asInt() + ":" + shown.get("offset").asLong();
+    assertEquals("would replay", ok("dlq", "replay", "--offsets", offsets, "--dry-run", "-o", "json").json().get(0)
+        .get("status").asText());
+    // the gateway's clock was ahead: once its timestamp is the past, the event is accepted
+    KafkaTestSupport.await("the event time to pass", Duration.ofSeconds(20), () -> System.currentTimeMillis() > ahead);
+    JsonNode replayed = ok("dlq", "replay", "--offsets", offsets, "-o", "json").json();
+    assertEquals(1, replayed.size());
+    assertEquals(early.getEventId(), replayed.get(0).get("event_id").asText());
+    KafkaTestSupport.await("the replayed event counted", Duration.ofSeconds(60), () -> tokensOf(key) == 550);
+
+    // replaying it again, then one more event on the same key: the second counts, the replay not again
+    ok("dlq", "replay", "--offsets", offsets);
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      producer.send(record(event(key, System.currentTimeMillis(), 7, 0)));
+    }
+    KafkaTestSupport.await("the later event counted", Duration.ofSeconds(60), () -> tokensOf(key) != 550);
+    assertEquals(557, tokensOf(key), "the event replayed twice is counted once");
+  }
+
+  private static long tokensOf(String key) {
+    try {
+      return system.adminClient().usage().byKey(LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1),
+              LocalDate.now(ZoneOffset.UTC)).stream()
+          .filter(u -> u.apiKeyId().equals(key)).mapToLong(u -> u.totalTokens()).sum();
+    } catch (RuntimeException notYet) {
+      return -1;
+    }
+  }
+
+  private static UsageEvent event(String key, long timestamp, long input, long output) {
+    return UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId("org-default").setApiKeyId(key)
+        .setModel("claude-sonnet-4-5").setInputTokens(input).setOutputTokens(output).setCacheCreationInputTokens(0)
+        .setCacheReadInputTokens(0).setTimestamp(timestamp).setGatewayId("cli-it").build();
+  }
+
+  private static ProducerRecord<String, byte[]> record(UsageEvent event) {
+    return new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event));
+  }
+}
