@@ -25,6 +25,7 @@ import dev.metering.api.Health;
 import dev.metering.api.openapi.OpenApi;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -49,6 +50,20 @@ public final class AdminApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final String SYSTEM_ACTOR = "system:admin-api";
   private static final String STARTED = "metering.started";
+  /** Where the web console's static files are served from, and where they sit in the jar. */
+  private static final String CONSOLE = "/console";
+  /**
+   * The console runs only its own script and talks only to this origin; no page may frame it,
+   * nothing is cached, and no URL leaks in a Referer. The admin key lives in the tab's
+   * sessionStorage and travels only in the Authorization header of the API calls.
+   */
+  private static final Map<String, String> CONSOLE_HEADERS = Map.of(
+      "Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+          + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "X-Content-Type-Options", "nosniff",
+      "X-Frame-Options", "DENY",
+      "Referrer-Policy", "no-referrer",
+      "Cache-Control", "no-store");
   /** Usage queries one instance has under way at once; more answer 503 (each may hold tens of MB). */
   private static final int USAGE_QUERIES_AT_ONCE = 8;
 
@@ -87,6 +102,12 @@ public final class AdminApi implements AutoCloseable {
     this.server = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
       cfg.jsonMapper(new JavalinJackson(json, false));
+      cfg.staticFiles.add(files -> {
+        files.hostedPath = CONSOLE;
+        files.directory = CONSOLE;
+        files.location = Location.CLASSPATH;
+        files.headers = CONSOLE_HEADERS;
+      });
     });
     for (Route route : routes) {
       server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
