@@ -237,10 +237,66 @@ class ConsoleIT {
       assertTrue(row.get(1).contains(keyName), row.toString());
     }
     screenshot("08-audit-log");
+  }
 
+  @Test
+  @Order(6)
+  void shouldLiftTheSuspensionWhenTheLimitIsRaisedAboveUsage() throws Exception {
+    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
+    await.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='edit " + keyName + "']")))
+        .click();
+    type(By.id("edit-limit"), "10000");
+    screenshot("09-edit-limit");
+    browser.findElement(By.cssSelector("#edit-form button[type=submit]")).click();
+    String activeRow = "const row = document.querySelector(\"#keys-table tbody tr[data-key-id='" + keyId + "']\");"
+        + " return row && row.querySelector('.status.active') ? row.innerText : null";
+    String row = await.until(d -> {
+      d.findElement(By.id("refresh")).click();
+      return (String) script(activeRow);
+    });
+    assertTrue(row.contains("10,000") && row.contains("40.0%"), row);
+  }
+
+  @Test
+  @Order(7)
+  void shouldCreateAndDeleteAnAlertRuleWithAConfirmation() throws Exception {
     browser.findElement(By.cssSelector("nav a[data-tab=alerts]")).click();
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-alerts")));
-    screenshot("09-alerts");
+    browser.findElement(By.cssSelector("#create-alert summary")).click();
+    type(By.id("new-alert-name"), "half of the budget");
+    new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("new-alert-key"))).selectByValue(keyId);
+    type(By.id("new-alert-threshold"), "50");
+    type(By.id("new-alert-email"), "platform@example.com");
+    browser.findElement(By.cssSelector("#create-alert-form button[type=submit]")).click();
+    By deleteButton = By.cssSelector("button[aria-label='delete rule half of the budget']");
+    await.until(ExpectedConditions.elementToBeClickable(deleteButton));
+    assertEquals(1, system.adminClient().alerts().list().stream().filter(r -> r.keyId().equals(keyId)).count());
+    screenshot("10-alerts");
+
+    browser.findElement(deleteButton).click();
+    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    browser.findElement(By.id("confirm-yes")).click();
+    await.until(ExpectedConditions.invisibilityOfElementLocated(deleteButton));
+    assertEquals(0, system.adminClient().alerts().list().stream().filter(r -> r.keyId().equals(keyId)).count());
+  }
+
+  @Test
+  @Order(8)
+  void shouldRevokeOnlyAfterConfirmationThenSignOut() throws Exception {
+    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
+    By revoke = By.cssSelector("button[aria-label='revoke " + keyName + "']");
+    await.until(ExpectedConditions.elementToBeClickable(revoke)).click();
+    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    browser.findElement(By.cssSelector("#confirm-dialog .cancel")).click();
+    assertEquals("active", system.adminClient().apiKeys().get(keyId).status(), "cancelled: nothing happens");
+
+    await.until(ExpectedConditions.elementToBeClickable(revoke)).click();
+    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    screenshot("11-revoke-confirmation");
+    browser.findElement(By.id("confirm-yes")).click();
+    await.until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#keys-table tbody tr[data-key-id='" + keyId + "'] .status.revoked")));
+    assertEquals("revoked", system.adminClient().apiKeys().get(keyId).status());
 
     browser.findElement(By.id("sign-out")).click();
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-in")));
