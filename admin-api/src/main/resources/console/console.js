@@ -289,7 +289,7 @@
   function barChart(container, labels, series, format) {
     const width = 1000, height = 260, left = 80, right = 10, top = 10, bottom = 30;
     const totals = labels.map((_, i) => series.reduce((sum, s) => sum + s.values[i], 0));
-    const max = Math.max(0, ...totals);
+    const max = roundUp(Math.max(0, ...totals));
     const chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', preserveAspectRatio: 'none',
       'aria-label': series.length ? 'bar chart: ' + series.map((s) => s.name + ' ' + format(s.values.reduce((a, b) => a + b, 0))).join(', ')
         : 'no usage' });
@@ -322,6 +322,13 @@
       }
     });
     container.replaceChildren(chart);
+  }
+
+  /** The axis' top: the total rounded up to 1, 2, 2.5 or 5 times a power of ten, so the ticks read well. */
+  function roundUp(total) {
+    if (total <= 0) return 0;
+    const power = Math.pow(10, Math.floor(Math.log10(total)));
+    return [1, 2, 2.5, 5, 10].map((m) => m * power).find((top) => top >= total);
   }
 
   function csvCell(value) {

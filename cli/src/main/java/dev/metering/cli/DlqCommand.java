@@ -60,8 +60,8 @@ final class DlqCommand extends CommandGroup {
     Map<String, Map<String, Long>> counts = new TreeMap<>();
     try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers())) {
       dlq.forEach(record -> {
-        String period = java.time.Instant.ofEpochMilli(record.timestamp()).atOffset(ZoneOffset.UTC)
-            .truncatedTo(unit).toInstant().toString();
+        var time = java.time.Instant.ofEpochMilli(record.timestamp()).atOffset(ZoneOffset.UTC);
+        String period = unit == ChronoUnit.DAYS ? time.toLocalDate().toString() : time.truncatedTo(unit).toInstant().toString();
         String reason = java.util.Objects.requireNonNullElse(DeadLetters.header(record, DeadLetterHeaders.REASON),
             "(none)");
         counts.computeIfAbsent(period, p -> new TreeMap<>()).merge(reason, 1L, Long::sum);

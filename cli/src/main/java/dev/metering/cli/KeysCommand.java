@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 final class KeysCommand extends CommandGroup {
 
   /** What a table of keys shows; json and csv have every field. */
-  static final List<String> COLUMNS = List.of("id", "name", "status", "suspended_until", "max_tokens_per_month",
+  static final List<String> COLUMNS = List.of("id", "name", "status", "suspended", "suspended_until", "max_tokens_per_month",
       "hard_limit", "key_prefix", "created_at");
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "The organisation's keys, newest first.")

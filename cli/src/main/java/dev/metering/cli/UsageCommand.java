@@ -20,8 +20,6 @@ final class UsageCommand extends CommandGroup {
 
   private static final List<String> BY_KEY_COLUMNS = List.of("api_key_id", "key_name", "total_tokens",
       "total_input_tokens", "total_output_tokens", "requests", "estimated_cost");
-  private static final List<String> REPORT_COLUMNS = List.of("starting_at", "api_key_id", "model",
-      "usage.total_tokens", "usage.requests", "usage.estimated_cost");
 
   /** A date range, the current month (UTC) unless given. */
   static final class Range {
@@ -84,6 +82,14 @@ final class UsageCommand extends CommandGroup {
         rows.add(row);
       }
     }
-    out(output).many(rows, REPORT_COLUMNS);
+    List<String> columns = new ArrayList<>(List.of("starting_at"));
+    if (keyId != null || "api_key_id".equals(groupBy)) {
+      columns.add("api_key_id");
+    }
+    if ("model".equals(groupBy)) {
+      columns.add("model");
+    }
+    columns.addAll(List.of("usage.total_tokens", "usage.requests", "usage.estimated_cost"));
+    out(output).many(rows, columns);
   }
 }

@@ -26,6 +26,9 @@ public final class LocalMain {
     System.out.println("Token metering is running.");
     System.out.println("  admin key      " + system.adminKey() + "   (export ADMIN_KEY=" + system.adminKey() + ")");
     System.out.println("  admin API      " + system.adminUrl() + "   (OpenAPI: " + system.adminUrl() + "/openapi.json)");
+    System.out.println("  console        " + system.adminUrl() + "/console/   (sign in with the admin key)");
+    System.out.println("  command line   METERING_ADMIN_KEY=" + system.adminKey() + " KAFKA_BOOTSTRAP_SERVERS="
+        + system.bootstrapServers() + " ./metering --help");
     System.out.println("  gateway        " + system.gatewayUrl() + "/v1/messages   (x-api-key: a key's secret)");
     System.out.println("  usage queries  " + system.meteringUrl() + "   (internal, loopback: " + system.queryAuthorization()
         + ")");
