@@ -136,8 +136,7 @@ class ConsoleIT {
   @Test
   @Order(3)
   void shouldCreateAKeyAndShowItsSecretOnlyOnce() throws Exception {
-    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
-    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-keys")));
+    open("keys");
     browser.findElement(By.cssSelector("#create-key summary")).click();
     type(By.id("new-key-name"), keyName);
     type(By.id("new-key-limit"), "3000");
@@ -175,7 +174,7 @@ class ConsoleIT {
       }
     }
 
-    browser.findElement(By.cssSelector("nav a[data-tab=usage]")).click();
+    open("usage");
     // no reload: the page refreshes itself, or on the Refresh button
     await.until(d -> {
       d.findElement(By.id("refresh")).click();
@@ -203,7 +202,7 @@ class ConsoleIT {
         .anyMatch(b -> keyName.equals(b.getAttribute("data-series"))));
     screenshot("06-usage-by-key");
 
-    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
+    open("keys");
     String rowScript = "const row = document.querySelector(\"#keys-table tbody tr[data-key-id='" + keyId + "']\");"
         + " return row && row.querySelector('.status.suspended') ? row.innerText : null";
     String row = await.until(d -> {
@@ -219,8 +218,7 @@ class ConsoleIT {
   @Test
   @Order(5)
   void shouldFindTheSuspensionInTheAuditLog() throws Exception {
-    browser.findElement(By.cssSelector("nav a[data-tab=audit]")).click();
-    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-audit")));
+    open("audit");
     browser.findElement(By.cssSelector("#audit-types input[value=key_suspended]")).click();
     browser.findElement(By.cssSelector("#audit-types input[value=limit_breached]")).click();
     browser.findElement(By.cssSelector("#audit-form button[type=submit]")).click();
@@ -242,7 +240,7 @@ class ConsoleIT {
   @Test
   @Order(6)
   void shouldLiftTheSuspensionWhenTheLimitIsRaisedAboveUsage() throws Exception {
-    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
+    open("keys");
     await.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='edit " + keyName + "']")))
         .click();
     type(By.id("edit-limit"), "10000");
@@ -260,8 +258,7 @@ class ConsoleIT {
   @Test
   @Order(7)
   void shouldCreateAndDeleteAnAlertRuleWithAConfirmation() throws Exception {
-    browser.findElement(By.cssSelector("nav a[data-tab=alerts]")).click();
-    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-alerts")));
+    open("alerts");
     browser.findElement(By.cssSelector("#create-alert summary")).click();
     type(By.id("new-alert-name"), "half of the budget");
     new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("new-alert-key"))).selectByValue(keyId);
@@ -283,7 +280,7 @@ class ConsoleIT {
   @Test
   @Order(8)
   void shouldRevokeOnlyAfterConfirmationThenSignOut() throws Exception {
-    browser.findElement(By.cssSelector("nav a[data-tab=keys]")).click();
+    open("keys");
     By revoke = By.cssSelector("button[aria-label='revoke " + keyName + "']");
     await.until(ExpectedConditions.elementToBeClickable(revoke)).click();
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
@@ -306,6 +303,12 @@ class ConsoleIT {
   @SuppressWarnings("unchecked")
   private static List<List<String>> auditRows(String rowsScript) {
     return (List<List<String>>) script(rowsScript);
+  }
+
+  /** Goes to a section of the console by its navigation link, as a user does. */
+  private static void open(String tab) {
+    browser.findElement(By.cssSelector("nav a[data-tab=" + tab + "]")).click();
+    await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-" + tab)));
   }
 
   private static void type(By field, String text) {
