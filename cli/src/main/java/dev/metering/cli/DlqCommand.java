@@ -27,6 +27,9 @@ final class DlqCommand extends CommandGroup {
   private static final List<String> SHOW_COLUMNS = List.of("partition", "offset", "timestamp", "reason", "event.event_id",
       "event.api_key_id", "message");
 
+  private static final List<String> REPLAY_COLUMNS = List.of("dlq_partition", "dlq_offset", "event_id", "reason",
+      "status", "partition", "offset");
+
   /** Which records a command acts on. */
   static final class Selection {
     @Option(names = "--reason", split = ",", paramLabel = "REASON",
@@ -75,7 +78,7 @@ final class DlqCommand extends CommandGroup {
       row.put("count", count);
       rows.add(row);
     }));
-    out(output).many(rows, List.of());
+    out(output).many(rows, List.of(unit == ChronoUnit.DAYS ? "day" : "hour", "reason", "count"));
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true,
@@ -127,7 +130,7 @@ final class DlqCommand extends CommandGroup {
                 null, null);
           }).collect(Collectors.toList())
           : dlq.replay(records);
-      out(output).many(results, List.of());
+      out(output).many(results, REPLAY_COLUMNS);
     }
   }
 }

@@ -66,7 +66,7 @@ final class Output {
 
   /**
    * Records as rows: a table of {@code columns} (every field when empty), a JSON array, or CSV
-   * with every field any record has.
+   * with every field any record has; with no records, the header of {@code columns} alone.
    */
   void many(Iterable<?> values, List<String> columns) {
     if (format == Format.json) {
@@ -79,10 +79,11 @@ final class Output {
     for (Object value : values) {
       rows.add(flatten(JSON.valueToTree(value)));
     }
+    List<String> every = rows.isEmpty() ? columns : union(rows);
     if (format == Format.csv) {
-      csv(rows, union(rows));
-    } else {
-      table(rows, columns.isEmpty() ? union(rows) : columns);
+      csv(rows, every);
+    } else if (!every.isEmpty()) {
+      table(rows, columns.isEmpty() ? every : columns);
     }
   }
 

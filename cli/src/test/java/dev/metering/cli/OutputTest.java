@@ -39,4 +39,14 @@ class OutputTest {
         "secret", "x"), Map.of("id", "key-2", "name", "b", "secret", "y")), List.of("id", "name"));
     assertEquals("ID     NAME\nk1     a long name\nkey-2  b\n", text.toString().replace("\r\n", "\n"));
   }
+
+  @Test
+  void shouldPrintTheHeaderAloneWhenThereIsNothing() {
+    StringWriter table = new StringWriter();
+    new Output(Output.Format.table, new PrintWriter(table)).many(List.of(), List.of("day", "reason", "count"));
+    assertEquals("DAY  REASON  COUNT\n", table.toString().replace("\r\n", "\n"));
+    StringWriter csv = new StringWriter();
+    new Output(Output.Format.csv, new PrintWriter(csv)).many(List.of(), List.of("day", "reason", "count"));
+    assertEquals("day,reason,count\n", csv.toString().replace("\r\n", "\n"));
+  }
 }
