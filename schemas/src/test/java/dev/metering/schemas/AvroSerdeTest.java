@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metering.records.LimitUnit;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -146,6 +147,51 @@ class AvroSerdeTest {
     assertEquals(7L, read.getInputTokens());
     assertEquals("gw-old", read.getGatewayId());
     assertNull(read.getRequestId(), "field added in v2 takes its default");
+  }
+
+  @Test
+  void shouldReadAnApiKeyAndALimitEventWrittenBeforeCostLimitsAsTokenOnly() throws IOException {
+    Schema keyV2 = released(ApiKey.getClassSchema(), s -> s.getField("max_cost_micros_per_month") == null
+        && s.getField("previous_secret_hash") != null);
+    GenericRecord oldKey = new GenericData.Record(keyV2);
+    oldKey.put("id", "key-old");
+    oldKey.put("org_id", "org-1");
+    oldKey.put("name", "before budgets");
+    oldKey.put("key_prefix", "sk-mtr-abcd");
+    oldKey.put("secret_hash", "00");
+    oldKey.put("permissions", List.of("messages:write"));
+    oldKey.put("max_tokens_per_month", 5_000L);
+    oldKey.put("hard_limit", true);
+    oldKey.put("status", new GenericData.EnumSymbol(keyV2.getField("status").schema(), "ACTIVE"));
+    oldKey.put("created_at", 1L);
+    oldKey.put("created_by", "admin@example.com");
+    oldKey.put("updated_at", 2L);
+    ApiKey key = RecordSerdes.apiKey().deserialize("api-keys",
+        toBytes(new BinaryMessageEncoder<>(GenericData.get(), keyV2).encode(oldKey)));
+    assertEquals(5_000L, key.getMaxTokensPerMonth());
+    assertNull(key.getMaxCostMicrosPerMonth(), "no cost limit: the field added in v3 takes its default");
+
+    Schema eventV1 = released(LimitEvent.getClassSchema(), s -> s.getField("limit_unit") == null);
+    GenericRecord oldEvent = new GenericData.Record(eventV1);
+    oldEvent.put("kind", new GenericData.EnumSymbol(eventV1.getField("kind").schema(), "LIMIT_BREACHED"));
+    oldEvent.put("org_id", "org-1");
+    oldEvent.put("api_key_id", "key-old");
+    oldEvent.put("period", "2026-10");
+    oldEvent.put("used_tokens", 5_100L);
+    oldEvent.put("limit_tokens", 5_000L);
+    oldEvent.put("percent", 102.0);
+    oldEvent.put("hard_limit", true);
+    oldEvent.put("detected_at", 3L);
+    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events",
+        toBytes(new BinaryMessageEncoder<>(GenericData.get(), eventV1).encode(oldEvent)));
+    assertEquals(LimitUnit.TOKENS, event.getLimitUnit(), "an event from before cost limits is about tokens");
+    assertEquals(5_000L, event.getLimitTokens());
+    assertEquals(0L, event.getUsedCostMicros());
+    assertNull(event.getLimitCostMicros());
+  }
+
+  private static Schema released(Schema current, java.util.function.Predicate<Schema> which) {
+    return SchemaHistory.released().versionsOf(current.getFullName()).stream().filter(which).findFirst().orElseThrow();
   }
 
   @Test

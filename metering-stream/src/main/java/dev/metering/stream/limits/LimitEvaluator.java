@@ -5,6 +5,7 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitUnit;
 import dev.metering.records.state.MonthState;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.stream.usage.Totals;
@@ -17,15 +18,18 @@ import java.util.Set;
 
 /**
  * Decides which limit events a key's month state calls for, and records them in the state so
- * each fires once: a THRESHOLD_CROSSED per rule and month when usage first reaches the rule's
- * percentage of the limit, a LIMIT_BREACHED per month when usage first reaches the limit, and a
- * LIMIT_CLEARED when a breached key's limit is raised above (or removed from) its usage, after
- * which a new breach of the new limit fires again. A breached key whose hard_limit is switched
+ * each fires once. A key may have a token limit, a cost limit (micro-dollars), or both: a
+ * THRESHOLD_CROSSED per rule, limit and month when usage first reaches the rule's percentage of
+ * that limit (the event's limit_unit says which), a LIMIT_BREACHED per month when usage first
+ * reaches either limit (whichever comes first), and a LIMIT_CLEARED when a breached key's limits
+ * are raised above (or removed from) its usage, after which a new breach fires again. A breached key whose hard_limit is switched
  * gets LIMIT_BREACHED again with the new setting, so alert-service suspends (soft to hard) or
  * reinstates (hard to soft) it at once. Called on every usage event, api-keys update and
  * alert-rules change, so all three react at once.
  */
 public final class LimitEvaluator {
+
+  private static final String COST_SUFFIX = "/cost";
 
   private LimitEvaluator() {
   }
@@ -42,35 +46,43 @@ public final class LimitEvaluator {
     if (key == null || key.getStatus() == ApiKeyStatus.REVOKED) {
       return List.of();
     }
+    Usage usage = new Usage(Totals.totalTokens(state.getTotals()), state.getTotals().getCostMicros(),
+        key.getMaxTokensPerMonth(), key.getMaxCostMicrosPerMonth());
     List<LimitEvent> events = new ArrayList<>();
-    Long limit = key.getMaxTokensPerMonth();
-    long used = Totals.totalTokens(state.getTotals());
-    if (state.getBreached() && (limit == null || used < limit)) {
+    LimitUnit reached = usage.reached();
+    if (state.getBreached() && reached == null) {
       state.setBreached(false);
       state.setBreachedHardLimit(null);
-      events.add(event(LimitEventKind.LIMIT_CLEARED, apiKeyId, period, state, key, used, limit == null ? 0 : limit,
+      events.add(event(LimitEventKind.LIMIT_CLEARED, apiKeyId, period, usage,
+          usage.tokenLimit() != null || usage.costLimit() == null ? LimitUnit.TOKENS : LimitUnit.COST, key,
           null, null, triggeringEventId, detectedAt));
     }
-    if (limit == null) {
+    if (usage.tokenLimit() == null && usage.costLimit() == null) {
       return events;
     }
-    // Rules deleted since they fired are forgotten once the list grows past what one key may have,
-    // so a tenant creating and deleting rules cannot grow the month's state without bound. Not on
-    // every evaluation: a rule rewritten in place leaves the set for a moment, and would fire again.
-    if (state.getFiredRuleIds().size() > UsageLimits.MAX_ALERT_RULES_PER_KEY) {
+    // Rules deleted since they fired are forgotten once the list grows past what one key may have
+    // (a rule fires once per unit), so a tenant creating and deleting rules cannot grow the month's
+    // state without bound. Not on every evaluation: a rule rewritten in place leaves the set for a
+    // moment, and would fire again.
+    if (state.getFiredRuleIds().size() > 2 * UsageLimits.MAX_ALERT_RULES_PER_KEY) {
       Set<String> current = new HashSet<>();
       rules.forEach(rule -> current.add(rule.getId()));
       // a decoded state's list is Avro's, which cannot remove: replace it
-      state.setFiredRuleIds(new ArrayList<>(state.getFiredRuleIds().stream().filter(current::contains).toList()));
+      state.setFiredRuleIds(new ArrayList<>(state.getFiredRuleIds().stream()
+          .filter(fired -> current.contains(ruleIdOf(fired))).toList()));
     }
     List<AlertRule> ordered = new ArrayList<>(rules);
     ordered.sort(Comparator.comparingInt(AlertRule::getThresholdPercent).thenComparing(AlertRule::getId));
     for (AlertRule rule : ordered) {
-      boolean reached = reachedPercent(used, rule.getThresholdPercent(), limit);
-      if (reached && !state.getFiredRuleIds().contains(rule.getId())) {
-        state.getFiredRuleIds().add(rule.getId());
-        events.add(event(LimitEventKind.THRESHOLD_CROSSED, apiKeyId, period, state, key, used, limit,
-            rule.getId(), rule.getThresholdPercent(), triggeringEventId, detectedAt));
+      for (LimitUnit unit : LimitUnit.values()) {
+        String fired = firedId(rule.getId(), unit);
+        Long limit = usage.limit(unit);
+        if (limit != null && reachedPercent(usage.used(unit), rule.getThresholdPercent(), limit)
+            && !state.getFiredRuleIds().contains(fired)) {
+          state.getFiredRuleIds().add(fired);
+          events.add(event(LimitEventKind.THRESHOLD_CROSSED, apiKeyId, period, usage, unit, key,
+              rule.getId(), rule.getThresholdPercent(), triggeringEventId, detectedAt));
+        }
       }
     }
     if (state.getBreached() && state.getBreachedHardLimit() == null) {
@@ -78,30 +90,63 @@ public final class LimitEvaluator {
       state.setBreachedHardLimit(key.getHardLimit());
     }
     boolean enforcementChanged = state.getBreached() && state.getBreachedHardLimit() != key.getHardLimit();
-    if ((!state.getBreached() || enforcementChanged) && used >= limit) {
+    if ((!state.getBreached() || enforcementChanged) && reached != null) {
       state.setBreached(true);
       state.setBreachedHardLimit(key.getHardLimit());
-      events.add(event(LimitEventKind.LIMIT_BREACHED, apiKeyId, period, state, key, used, limit,
+      events.add(event(LimitEventKind.LIMIT_BREACHED, apiKeyId, period, usage, reached, key,
           null, null, triggeringEventId, detectedAt));
     }
     return events;
   }
 
-  private static LimitEvent event(LimitEventKind kind, String apiKeyId, String period, MonthState state, ApiKey key,
-      long used, long limit, String ruleId, Integer threshold, String triggeringEventId, long detectedAt) {
+  /** The month's use and the key's limits in both units; a limit is null where the key has none. */
+  private record Usage(long tokens, long costMicros, Long tokenLimit, Long costLimit) {
+    long used(LimitUnit unit) {
+      return unit == LimitUnit.TOKENS ? tokens : costMicros;
+    }
+
+    Long limit(LimitUnit unit) {
+      return unit == LimitUnit.TOKENS ? tokenLimit : costLimit;
+    }
+
+    /** The limit reached, tokens first when both are; null when neither is. */
+    LimitUnit reached() {
+      if (tokenLimit != null && tokens >= tokenLimit) {
+        return LimitUnit.TOKENS;
+      }
+      return costLimit != null && costMicros >= costLimit ? LimitUnit.COST : null;
+    }
+  }
+
+  /** A rule's entry in fired_rule_ids: its id for the token limit (as before cost limits), id + "/cost" for the cost limit. */
+  private static String firedId(String ruleId, LimitUnit unit) {
+    return unit == LimitUnit.TOKENS ? ruleId : ruleId + COST_SUFFIX;
+  }
+
+  private static String ruleIdOf(String firedId) {
+    return firedId.endsWith(COST_SUFFIX) ? firedId.substring(0, firedId.length() - COST_SUFFIX.length()) : firedId;
+  }
+
+  private static LimitEvent event(LimitEventKind kind, String apiKeyId, String period, Usage usage, LimitUnit unit,
+      ApiKey key, String ruleId, Integer threshold, String triggeringEventId, long detectedAt) {
+    Long limit = usage.limit(unit);
+    long used = usage.used(unit);
     return LimitEvent.newBuilder()
         .setKind(kind)
         .setOrgId(key.getOrgId())
         .setApiKeyId(apiKeyId)
         .setPeriod(period)
-        .setUsedTokens(used)
-        .setLimitTokens(limit)
-        .setPercent(limit == 0 ? 100.0 : used * 100.0 / limit)
+        .setUsedTokens(usage.tokens())
+        .setLimitTokens(usage.tokenLimit() == null ? 0 : usage.tokenLimit())
+        .setPercent(limit == null || limit == 0 ? 100.0 : used * 100.0 / limit)
         .setRuleId(ruleId)
         .setThresholdPercent(threshold)
         .setHardLimit(key.getHardLimit())
         .setTriggeringEventId(triggeringEventId)
         .setDetectedAt(detectedAt)
+        .setLimitUnit(unit)
+        .setUsedCostMicros(usage.costMicros())
+        .setLimitCostMicros(usage.costLimit())
         .build();
   }
 

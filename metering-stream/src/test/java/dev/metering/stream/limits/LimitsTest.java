@@ -12,6 +12,7 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitUnit;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.stream.MeteringFixture;
@@ -248,11 +249,13 @@ class LimitsTest {
     // issue 13: creating and deleting rules must not grow a key's month state without bound
     fx.putKey(key("key-1", 1000L, false), "2026-11-01T00:00:00Z");
     fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
-    for (int i = 0; i <= UsageLimits.MAX_ALERT_RULES_PER_KEY; i++) {
+    // a rule fires once per limit (tokens, cost): the list may hold two entries per rule before pruning
+    int outgrown = 2 * UsageLimits.MAX_ALERT_RULES_PER_KEY + 1;
+    for (int i = 0; i < outgrown; i++) {
       fx.putRule(rule("rule-" + i, "key-1", 50), "2026-11-10T10:01:00Z");
       fx.rules.pipeInput("rule-" + i, null, java.time.Instant.parse("2026-11-10T10:02:00Z"));
     }
-    assertEquals(UsageLimits.MAX_ALERT_RULES_PER_KEY + 1, fx.limitEvents.readValuesToList().size());
+    assertEquals(outgrown, fx.limitEvents.readValuesToList().size());
 
     fx.putRule(rule("rule-kept", "key-1", 50), "2026-11-10T10:03:00Z");
 
@@ -286,6 +289,85 @@ class LimitsTest {
 
     assertTrue(fx.limitEvents.isEmpty());
     assertEquals(1_000, total(fx.month("key-3", "2026-11")), "usage of an unknown key still counts");
+  }
+
+  /** A key limited in dollars only: the fixture's model costs 3 micro-dollars per input token. */
+  private static ApiKey costLimited(String id, Long maxTokens, long maxCostMicros, boolean hard) {
+    ApiKey key = key(id, maxTokens, hard);
+    key.setMaxCostMicrosPerMonth(maxCostMicros);
+    return key;
+  }
+
+  @Test
+  void shouldCrossThresholdsAndBreachACostLimitSayingItIsTheCost() {
+    fx.putKey(costLimited("key-1", null, 3_000, true), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-50", "key-1", 50), "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 499));
+    assertTrue(fx.limitEvents.isEmpty(), "$0.001497 of $0.003 is below 50%");
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 1));
+    LimitEvent crossed = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.THRESHOLD_CROSSED, crossed.getKind());
+    assertEquals(LimitUnit.COST, crossed.getLimitUnit());
+    assertEquals(1_500, crossed.getUsedCostMicros());
+    assertEquals(3_000L, crossed.getLimitCostMicros());
+    assertEquals(50.0, crossed.getPercent());
+    assertEquals(0, crossed.getLimitTokens(), "no token limit");
+
+    fx.send(event("key-1", "2026-11-10T12:00:00Z", 500));
+    fx.send(event("key-1", "2026-11-10T13:00:00Z", 500));
+    List<LimitEvent> events = fx.limitEvents.readValuesToList();
+    assertEquals(1, events.size(), "one breach per month: " + events);
+    assertEquals(LimitEventKind.LIMIT_BREACHED, events.get(0).getKind());
+    assertEquals(LimitUnit.COST, events.get(0).getLimitUnit());
+    assertEquals(3_000, events.get(0).getUsedCostMicros());
+    assertTrue(events.get(0).getHardLimit());
+  }
+
+  @Test
+  void shouldBreachOnWhicheverLimitComesFirstAndCrossEachLimitsThresholdOnce() {
+    // 1,000 tokens or $0.0015 (500 tokens): the cost limit comes first
+    fx.putKey(costLimited("key-1", 1_000L, 1_500, true), "2026-11-01T00:00:00Z");
+    fx.putRule(rule("rule-80", "key-1", 80), "2026-11-01T00:00:00Z");
+
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 400));
+    LimitEvent costThreshold = fx.limitEvents.readValue();
+    assertEquals(LimitUnit.COST, costThreshold.getLimitUnit());
+    assertEquals(80.0, costThreshold.getPercent());
+    fx.send(event("key-1", "2026-11-10T11:00:00Z", 100));
+    LimitEvent breach = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, breach.getKind());
+    assertEquals(LimitUnit.COST, breach.getLimitUnit());
+    assertEquals(500, breach.getUsedTokens());
+    assertEquals(1_000, breach.getLimitTokens());
+
+    fx.send(event("key-1", "2026-11-10T12:00:00Z", 300));
+    List<LimitEvent> later = fx.limitEvents.readValuesToList();
+    assertEquals(1, later.size(), "the token threshold once, no second breach: " + later);
+    assertEquals(LimitEventKind.THRESHOLD_CROSSED, later.get(0).getKind());
+    assertEquals(LimitUnit.TOKENS, later.get(0).getLimitUnit());
+    assertEquals(80.0, later.get(0).getPercent());
+    assertEquals(List.of("rule-80/cost", "rule-80"), fx.month("key-1", "2026-11").getFiredRuleIds());
+  }
+
+  @Test
+  void shouldClearOnlyOnceNeitherLimitIsReached() {
+    fx.putKey(costLimited("key-1", 1_000L, 1_500, true), "2026-11-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 1_200));
+    LimitEvent breach = fx.limitEvents.readValue();
+    assertEquals(LimitUnit.TOKENS, breach.getLimitUnit(), "both reached at once: the token limit is named");
+
+    fx.putKey(costLimited("key-1", 1_000L, 1_000_000, true), "2026-11-10T11:00:00Z");
+    assertTrue(fx.limitEvents.isEmpty(), "the cost limit raised, but the token limit is still reached");
+    fx.putKey(costLimited("key-1", 5_000L, 1_000_000, true), "2026-11-10T12:00:00Z");
+    LimitEvent cleared = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_CLEARED, cleared.getKind());
+    assertFalse(fx.month("key-1", "2026-11").getBreached());
+
+    fx.putKey(costLimited("key-1", 5_000L, 3_000, true), "2026-11-10T13:00:00Z");
+    LimitEvent again = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, again.getKind(), "a cost limit lowered below usage breaches at once");
+    assertEquals(LimitUnit.COST, again.getLimitUnit());
   }
 
   private static long total(dev.metering.records.state.MonthState state) {
