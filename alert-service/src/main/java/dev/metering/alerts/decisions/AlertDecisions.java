@@ -8,6 +8,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.records.UsageSpike;
@@ -44,22 +45,31 @@ public final class AlertDecisions {
     String key = event.getApiKeyId();
     switch (event.getKind()) {
       case THRESHOLD_CROSSED -> {
-        String cause = "threshold_crossed:" + key + ":" + event.getPeriod() + ":" + event.getRuleId();
-        String text = String.format(Locale.ROOT, "API key %s used %d of its %d monthly tokens (%.1f%%) in %s, "
+        // a rule fires once for each of the key's limits: the cost limit's crossing is its own cause
+        String cause = "threshold_crossed:" + key + ":" + event.getPeriod() + ":" + event.getRuleId()
+            + (cost(event) ? ":cost" : "");
+        String text = cost(event)
+            ? String.format(Locale.ROOT, "API key %s used %s of its %s monthly cost limit (%.1f%%) in %s, "
+                + "crossing the %d%% alert threshold.", key, dollars(event.getUsedCostMicros()),
+                dollars(event.getLimitCostMicros()), event.getPercent(), event.getPeriod(), event.getThresholdPercent())
+            : String.format(Locale.ROOT, "API key %s used %d of its %d monthly tokens (%.1f%%) in %s, "
                 + "crossing the %d%% alert threshold.", key, event.getUsedTokens(), event.getLimitTokens(),
-            event.getPercent(), event.getPeriod(), event.getThresholdPercent());
+                event.getPercent(), event.getPeriod(), event.getThresholdPercent());
         out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, text, now, limitDetails(event)));
         List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
         notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + key + " reached "
-            + event.getThresholdPercent() + "% of its monthly token limit", text, AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
+            + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " limit", text,
+            AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
       }
       case LIMIT_BREACHED -> onBreach(event, rules, current, now, out);
       case LIMIT_CLEARED -> {
         if (suspendedFor(current, event.getPeriod())) {
           String cause = "limit_cleared:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
-          String text = "API key " + key + " is active again: its monthly limit was raised to "
-              + event.getLimitTokens() + " tokens, above its usage of " + event.getUsedTokens() + " in "
-              + event.getPeriod() + ".";
+          String text = "API key " + key + " is active again: its monthly "
+              + (event.getLimitCostMicros() == null ? "limit was raised to " + event.getLimitTokens() + " tokens, above"
+                  : "limits were raised above")
+              + " its usage of " + event.getUsedTokens() + (event.getLimitCostMicros() == null ? ""
+                  : " tokens and " + dollars(event.getUsedCostMicros())) + " in " + event.getPeriod() + ".";
           out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, text, null, now));
           out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, text, now, limitDetails(event)));
         }
@@ -114,29 +124,30 @@ public final class AlertDecisions {
     String cause = "limit_breached:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
     long until = nextMonthStart(event.getPeriod());
     boolean suspend = event.getHardLimit() && until > now;
-    String text = "API key " + key + " reached its monthly limit of " + event.getLimitTokens() + " tokens in "
-        + event.getPeriod() + " (" + event.getUsedTokens() + " used). "
+    String text = "API key " + key + " reached its " + limit(event) + " in " + event.getPeriod() + " ("
+        + (cost(event) ? dollars(event.getUsedCostMicros()) : Long.toString(event.getUsedTokens())) + " used). "
         + (!event.getHardLimit() ? "The limit is soft: calls continue."
             : suspend ? "The limit is hard: the key is suspended until " + Instant.ofEpochMilli(until) + "."
             : "The month has already ended, so the key is not suspended.");
     List<AlertRule> audience = rules.forKey(key);
     out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.LIMIT_BREACHED, text, now, limitDetails(event)));
     notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + key
-        + " reached its monthly token limit", text, AuditEventType.LIMIT_BREACHED, limitDetails(event), now);
+        + " reached its monthly " + (cost(event) ? "cost" : "token") + " limit", text, AuditEventType.LIMIT_BREACHED,
+        limitDetails(event), now);
     boolean alreadySuspended = suspendedFor(current, event.getPeriod());
     if (!event.getHardLimit() && alreadySuspended) {
       // the key's limit was switched from hard to soft while it was suspended for this month
       String reinstateCause = "limit_softened:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
-      String reinstateText = "API key " + key + " is active again: its monthly limit of " + event.getLimitTokens()
-          + " tokens is now soft, so calls continue although " + event.getUsedTokens() + " are used in "
-          + event.getPeriod() + ".";
+      String used = cost(event) ? dollars(event.getUsedCostMicros()) + " is" : event.getUsedTokens() + " are";
+      String reinstateText = "API key " + key + " is active again: its " + limit(event) + " is now soft, so calls"
+          + " continue although " + used + " used in " + event.getPeriod() + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, reinstateText, null, now));
       out.audits().add(audit(reinstateCause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, reinstateText, now,
           limitDetails(event)));
     }
     if (suspend && !alreadySuspended) {
       String suspendCause = "key_suspended:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
-      String reason = "monthly token limit of " + event.getLimitTokens() + " reached in " + event.getPeriod();
+      String reason = limit(event) + " reached in " + event.getPeriod();
       String suspendText = "API key " + key + " is suspended until " + Instant.ofEpochMilli(until) + ": " + reason + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.SUSPENDED, reason, until, now));
       Map<String, String> details = limitDetails(event);
@@ -145,6 +156,22 @@ public final class AlertDecisions {
       notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + key + " suspended until "
           + Instant.ofEpochMilli(until), suspendText, AuditEventType.KEY_SUSPENDED, details, now);
     }
+  }
+
+  private static boolean cost(LimitEvent event) {
+    return event.getLimitUnit() == LimitUnit.COST;
+  }
+
+  /** "monthly token limit of 5000" or "monthly cost limit of $12.50": the limit the event is about. */
+  private static String limit(LimitEvent event) {
+    return cost(event) ? "monthly cost limit of " + dollars(event.getLimitCostMicros())
+        : "monthly token limit of " + event.getLimitTokens();
+  }
+
+  /** Micro-dollars as dollars, exactly, with at least the cents: 12500000 is $12.50, 1500 is $0.0015. */
+  static String dollars(Long micros) {
+    java.math.BigDecimal value = java.math.BigDecimal.valueOf(micros == null ? 0 : micros, 6).stripTrailingZeros();
+    return "$" + (value.scale() < 2 ? value.setScale(2) : value).toPlainString();
   }
 
   /** Whether {@code current} is a suspension for the month {@code period}, not for another month. */
@@ -230,6 +257,11 @@ public final class AlertDecisions {
     details.put("period", event.getPeriod());
     details.put("used_tokens", Long.toString(event.getUsedTokens()));
     details.put("limit_tokens", Long.toString(event.getLimitTokens()));
+    if (event.getLimitCostMicros() != null) {
+      details.put("limit_unit", event.getLimitUnit().name().toLowerCase(Locale.ROOT));
+      details.put("used_cost_micros", Long.toString(event.getUsedCostMicros()));
+      details.put("limit_cost_micros", Long.toString(event.getLimitCostMicros()));
+    }
     details.put("hard_limit", Boolean.toString(event.getHardLimit()));
     if (event.getRuleId() != null) {
       details.put("rule_id", event.getRuleId());

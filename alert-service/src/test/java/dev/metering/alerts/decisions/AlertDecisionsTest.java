@@ -10,6 +10,7 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.records.UsageSpike;
@@ -176,6 +177,46 @@ class AlertDecisionsTest {
     assertEquals(List.of("other@example.com"), key.notifications().stream().map(Notification::getTarget).toList());
     assertEquals("usage_spike", org.audits().get(0).getEventType());
     assertNull(org.audits().get(0).getApiKeyId());
+  }
+
+  @Test
+  void shouldNameTheCostLimitInTheSuspensionAndItsMessages() {
+    LimitEvent breach = cost(limit(LimitEventKind.LIMIT_BREACHED, true, null), 12_500_000, 12_600_000);
+
+    Outputs out = AlertDecisions.onLimitEvent(breach, rules, null, NOW);
+
+    assertEquals("monthly cost limit of $12.50 reached in 2026-11", out.statuses().get(0).getReason());
+    assertTrue(out.audits().get(0).getDescription().contains("reached its monthly cost limit of $12.50 in 2026-11"
+        + " ($12.60 used)"), out.audits().get(0).getDescription());
+    assertEquals("cost", out.audits().get(0).getDetails().get("limit_unit"));
+    assertEquals("12500000", out.audits().get(0).getDetails().get("limit_cost_micros"));
+    assertTrue(out.notifications().get(0).getSubject().endsWith("reached its monthly cost limit"));
+  }
+
+  @Test
+  void shouldTellBothCrossingsOfOneRuleTokensAndCostAsTwoNotifications() {
+    LimitEvent tokens = limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80");
+    LimitEvent dollars = cost(tokens, 1_500, 1_200);
+
+    Outputs byTokens = AlertDecisions.onLimitEvent(tokens, rules, null, NOW);
+    Outputs byCost = AlertDecisions.onLimitEvent(dollars, rules, null, NOW);
+
+    assertTrue(byCost.notifications().get(0).getSubject().contains("80% of its monthly cost limit"));
+    assertTrue(byCost.audits().get(0).getDescription().contains("used $0.0012 of its $0.0015 monthly cost limit"),
+        byCost.audits().get(0).getDescription());
+    assertTrue(java.util.Collections.disjoint(ids(byTokens), ids(byCost)),
+        "the cost crossing is a cause of its own, not a replay of the token crossing");
+  }
+
+  private static List<String> ids(Outputs out) {
+    List<String> ids = new java.util.ArrayList<>(out.notifications().stream().map(Notification::getId).toList());
+    out.audits().forEach(audit -> ids.add(audit.getId()));
+    return ids;
+  }
+
+  private static LimitEvent cost(LimitEvent event, long limitMicros, long usedMicros) {
+    return LimitEvent.newBuilder(event).setLimitUnit(LimitUnit.COST).setLimitCostMicros(limitMicros)
+        .setUsedCostMicros(usedMicros).setPercent(usedMicros * 100.0 / limitMicros).build();
   }
 
   private static LimitEvent limit(LimitEventKind kind, boolean hard, String ruleId) {
