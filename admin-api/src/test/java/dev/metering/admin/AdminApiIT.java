@@ -426,6 +426,32 @@ class AdminApiIT {
     assertEquals("created_before", invalidGetField("/v1/organizations/api_keys?created_before=%2B300000000-01-01T00:00:00Z"));
     assertEquals("max_tokens_per_month", invalidField("/v1/organizations/api_keys",
         "{\"name\":\"x\",\"max_tokens_per_month\":92233720368547758}"));
+    // dollar limits are decimal strings, exact to the micro-dollar: never a float, never beyond the bound
+    for (String cost : List.of("12.5", "\"12.1234567\"", "\"-1\"", "\"0\"", "\"1e3\"", "\"1000000000.000001\"", "\"\"")) {
+      assertEquals("max_cost_per_month", invalidField("/v1/organizations/api_keys",
+          "{\"name\":\"x\",\"max_cost_per_month\":" + cost + "}"), cost);
+    }
+  }
+
+  @Test
+  void shouldKeepADollarLimitExactlyAndChangeOrRemoveItAudited() {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("budgeted").maxCostPerMonth("12.5").hardLimit(true));
+    assertEquals("12.50", key.maxCostPerMonth());
+    assertNull(key.maxTokensPerMonth());
+    assertEquals("0.000001", alice.apiKeys().update(key.id(), AdminClient.UpdateApiKey.changes().maxCostPerMonth("0.000001"))
+        .maxCostPerMonth(), "a micro-dollar is kept exactly");
+    ApiKeyInfo removed = alice.apiKeys().update(key.id(), AdminClient.UpdateApiKey.changes().maxCostPerMonth(null)
+        .maxTokensPerMonth(1_000L));
+    assertNull(removed.maxCostPerMonth());
+    assertEquals(1_000L, removed.maxTokensPerMonth());
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<String> changes = new ArrayList<>();
+    alice.auditLogs().list(today, today, "limit_changed").forEach(e -> {
+      if (e.apiKeyId().equals(key.id())) {
+        changes.add(e.details().get("cost_from") + "->" + e.details().get("cost_to"));
+      }
+    });
+    assertEquals(List.of("0.000001->null", "12.50->0.000001"), changes, "newest first");
   }
 
   /** {@code value} has every required property of {@code schema} and none it does not name, all the way down. */

@@ -119,6 +119,11 @@ public final class AdminClient {
       return set("max_tokens_per_month", tokens);
     }
 
+    /** Dollars as a decimal string ("12.50"); {@code null} removes the cost limit. */
+    public UpdateApiKey maxCostPerMonth(String dollars) {
+      return set("max_cost_per_month", dollars);
+    }
+
     public UpdateApiKey hardLimit(boolean hard) {
       return set("hard_limit", hard);
     }

@@ -31,6 +31,12 @@ public final class UsageLimits {
    */
   public static final long MAX_TOKENS_PER_MONTH = 1_000_000_000_000_000L / 1000;
 
+  /**
+   * The most a key's cost limit may be, in micro-dollars: a billion dollars a month; percent
+   * arithmetic on it (100 x limit) stays far within a long.
+   */
+  public static final long MAX_COST_MICROS_PER_MONTH = 1_000_000_000L * 1_000_000L;
+
   /** Dates and times a query may name: epoch milliseconds of anything outside overflow nothing, but mean nothing. */
   public static final java.time.LocalDate EARLIEST_DATE = java.time.LocalDate.of(1970, 1, 1);
   public static final java.time.LocalDate LATEST_DATE = java.time.LocalDate.of(9999, 12, 31);

@@ -1,5 +1,6 @@
 package dev.metering.admin.http;
 
+import dev.metering.api.Dollars;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.json.Json;
@@ -98,6 +99,32 @@ public final class Body {
       throw ApiError.invalid(field, field + " must be a whole number from 1 to " + max + ", or null for none");
     }
     return node.asLong();
+  }
+
+  /**
+   * Dollars written as a decimal string ("12.50"), in micro-dollars from 1 to {@code maxMicros};
+   * null when absent or null. A JSON number is refused: it could not say 0.1 exactly.
+   */
+  public Long dollars(String field, long maxMicros) {
+    JsonNode node = json.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    String message = field + " must be " + "a decimal string of dollars with at most six decimals, such as \"12.50\","
+        + " from 0.000001 to " + Dollars.format(maxMicros) + ", or null for none";
+    if (!node.isTextual()) {
+      throw ApiError.invalid(field, message);
+    }
+    long micros;
+    try {
+      micros = Dollars.parse(node.asText());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw ApiError.invalid(field, message);
+    }
+    if (micros <= 0 || micros > maxMicros) {
+      throw ApiError.invalid(field, message);
+    }
+    return micros;
   }
 
   public int intInRange(String field, int min, int max) {

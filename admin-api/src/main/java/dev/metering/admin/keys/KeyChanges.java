@@ -1,5 +1,6 @@
 package dev.metering.admin.keys;
 
+import dev.metering.api.Dollars;
 import dev.metering.admin.Audits;
 import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
@@ -46,7 +47,8 @@ public final class KeyChanges {
    * {@code maxTokensPerMonth} may be set to null, so their presence is said apart.
    */
   public record Update(String name, List<String> permissions, boolean descriptionGiven, String description,
-      boolean limitGiven, Long maxTokensPerMonth, Boolean hardLimit) {
+      boolean limitGiven, Long maxTokensPerMonth, boolean costLimitGiven, Long maxCostMicrosPerMonth,
+      Boolean hardLimit) {
   }
 
   /** An update of name, description, permissions or limit. */
@@ -73,14 +75,24 @@ public final class KeyChanges {
           + permissions, Map.of("from", String.join(",", current.getPermissions()), "to", String.join(",", permissions))));
     }
     Long limit = request.limitGiven() ? request.maxTokensPerMonth() : current.getMaxTokensPerMonth();
+    Long cost = request.costLimitGiven() ? request.maxCostMicrosPerMonth() : current.getMaxCostMicrosPerMonth();
     boolean hard = request.hardLimit() != null ? request.hardLimit() : current.getHardLimit();
-    if (!Objects.equals(limit, current.getMaxTokensPerMonth()) || hard != current.getHardLimit()) {
+    if (!Objects.equals(limit, current.getMaxTokensPerMonth()) || !Objects.equals(cost, current.getMaxCostMicrosPerMonth())
+        || hard != current.getHardLimit()) {
       next.setMaxTokensPerMonth(limit);
+      next.setMaxCostMicrosPerMonth(cost);
       next.setHardLimit(hard);
+      Map<String, String> details = new java.util.LinkedHashMap<>();
+      details.put("from", String.valueOf(current.getMaxTokensPerMonth()));
+      details.put("to", String.valueOf(limit));
+      details.put("hard_limit", Boolean.toString(hard));
+      if (cost != null || current.getMaxCostMicrosPerMonth() != null) {
+        details.put("cost_from", dollars(current.getMaxCostMicrosPerMonth()));
+        details.put("cost_to", dollars(cost));
+      }
       records.add(audits.of(principal, AuditEventType.LIMIT_CHANGED, current.getId(), actor + " changed the limit of "
-          + current.getName() + " from " + describe(current.getMaxTokensPerMonth(), current.getHardLimit()) + " to "
-          + describe(limit, hard), Map.of("from", String.valueOf(current.getMaxTokensPerMonth()),
-              "to", String.valueOf(limit), "hard_limit", Boolean.toString(hard))));
+          + current.getName() + " from " + describe(current.getMaxTokensPerMonth(), current.getMaxCostMicrosPerMonth(),
+          current.getHardLimit()) + " to " + describe(limit, cost, hard), details));
     }
     String name = request.name() != null ? request.name() : current.getName();
     String description = request.descriptionGiven() ? request.description() : current.getDescription();
@@ -144,7 +156,19 @@ public final class KeyChanges {
     }
   }
 
-  private static String describe(Long limit, boolean hard) {
-    return limit == null ? "unlimited" : limit + " tokens/month (" + (hard ? "hard" : "soft") + ")";
+  private static String describe(Long limit, Long costMicros, boolean hard) {
+    if (limit == null && costMicros == null) {
+      return "unlimited";
+    }
+    String limits = limit == null ? "" : limit + " tokens/month";
+    if (costMicros != null) {
+      limits += (limits.isEmpty() ? "" : " or ") + "$" + Dollars.format(costMicros) + "/month";
+    }
+    return limits + " (" + (hard ? "hard" : "soft") + ")";
+  }
+
+  /** A cost limit in an audit record's details: dollars, or "null" for none (as token limits are written). */
+  public static String dollars(Long micros) {
+    return micros == null ? "null" : Dollars.format(micros);
   }
 }

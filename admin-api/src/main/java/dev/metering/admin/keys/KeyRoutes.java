@@ -14,6 +14,7 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.schemas.QueryTimes;
 import dev.metering.schemas.UsageLimits;
+import dev.metering.api.Dollars;
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.records.KeyStatus;
 import dev.metering.api.admin.ApiKeyList;
@@ -99,6 +100,7 @@ public final class KeyRoutes {
         .setSecretHash(Secrets.hash(secret))
         .setPermissions(new ArrayList<>(permissions))
         .setMaxTokensPerMonth(body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH))
+        .setMaxCostMicrosPerMonth(body.dollars("max_cost_per_month", UsageLimits.MAX_COST_MICROS_PER_MONTH))
         .setHardLimit(Objects.requireNonNullElse(body.bool("hard_limit"), false))
         .setStatus(ApiKeyStatus.ACTIVE)
         .setCreatedAt(now)
@@ -109,6 +111,7 @@ public final class KeyRoutes {
         principal.actor() + " created API key " + key.getName() + " (" + key.getKeyPrefix() + "...)", Map.of(
             "name", key.getName(), "permissions", String.join(",", key.getPermissions()),
             "max_tokens_per_month", String.valueOf(key.getMaxTokensPerMonth()),
+            "max_cost_per_month", KeyChanges.dollars(key.getMaxCostMicrosPerMonth()),
             "hard_limit", Boolean.toString(key.getHardLimit())))), null);
     return view(ctx, key, secret);
   }
@@ -180,7 +183,8 @@ public final class KeyRoutes {
     }
     KeyChanges.Update request = new KeyChanges.Update(name(body, false, false), body.strings("permissions", PERMISSIONS),
         body.has("description"), body.string("description", false, 1024), body.has("max_tokens_per_month"),
-        body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH), body.bool("hard_limit"));
+        body.positiveLong("max_tokens_per_month", UsageLimits.MAX_TOKENS_PER_MONTH), body.has("max_cost_per_month"),
+        body.dollars("max_cost_per_month", UsageLimits.MAX_COST_MICROS_PER_MONTH), body.bool("hard_limit"));
     KeyChanges.Change change = KeyChanges.update(current, request, principal, audits, clock.millis());
     if (change.changesNothing()) {
       return view(ctx, current, null);
@@ -268,7 +272,8 @@ public final class KeyRoutes {
     Optional<KeyStatus> suspension = keys.suspension(key.getId(), clock.millis());
     Long until = suspension.map(KeyStatus::getSuspendedUntil).orElse(null);
     return new ApiKeyInfo(key.getId(), ApiKeyInfo.TYPE, key.getOrgId(), key.getName(), key.getDescription(),
-        key.getKeyPrefix(), secret, List.copyOf(key.getPermissions()), key.getMaxTokensPerMonth(), key.getHardLimit(),
+        key.getKeyPrefix(), secret, List.copyOf(key.getPermissions()), key.getMaxTokensPerMonth(),
+        key.getMaxCostMicrosPerMonth() == null ? null : Dollars.format(key.getMaxCostMicrosPerMonth()), key.getHardLimit(),
         key.getStatus().name().toLowerCase(Locale.ROOT), Instant.ofEpochMilli(key.getCreatedAt()), key.getCreatedBy(),
         Instant.ofEpochMilli(key.getUpdatedAt()), key.getPreviousSecretExpiresAt() == null ? null
             : Instant.ofEpochMilli(key.getPreviousSecretExpiresAt()),

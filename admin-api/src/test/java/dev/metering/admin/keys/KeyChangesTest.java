@@ -31,7 +31,7 @@ class KeyChangesTest {
     ApiKey key = key("ci", List.of("messages:read"), NOW + 5);
 
     KeyChanges.Change change = KeyChanges.update(key, new KeyChanges.Update("ci-2", List.of("messages:write"), true,
-        "nightly", true, 5_000L, true), ALICE, AUDITS, NOW);
+        "nightly", true, 5_000L, false, null, true), ALICE, AUDITS, NOW);
 
     assertEquals(List.of("permission_changed", "limit_changed", "key_updated"), types(change));
     assertEquals("ci-2", change.next().getName());
@@ -43,11 +43,31 @@ class KeyChangesTest {
   }
 
   @Test
+  void shouldAuditACostLimitInDollarsNextToTheTokenLimit() {
+    ApiKey key = key("ci", List.of("messages:read"), NOW);
+
+    KeyChanges.Change change = KeyChanges.update(key, new KeyChanges.Update(null, null, false, null, true, 5_000L,
+        true, 12_500_000L, true), ALICE, AUDITS, NOW);
+
+    assertEquals(12_500_000L, change.next().getMaxCostMicrosPerMonth());
+    assertEquals(List.of("limit_changed"), types(change));
+    var audit = change.audits().get(0);
+    assertTrue(audit.getDescription().endsWith("to 5000 tokens/month or $12.50/month (hard)"), audit.getDescription());
+    assertEquals("null", audit.getDetails().get("cost_from"));
+    assertEquals("12.50", audit.getDetails().get("cost_to"));
+
+    KeyChanges.Change removed = KeyChanges.update(change.next(), new KeyChanges.Update(null, null, false, null, false,
+        null, true, null, null), ALICE, AUDITS, NOW);
+    assertNull(removed.next().getMaxCostMicrosPerMonth());
+    assertEquals(5_000L, removed.next().getMaxTokensPerMonth(), "the token limit stays");
+  }
+
+  @Test
   void shouldChangeNothingWhenNothingDiffers() {
     ApiKey key = key("ci", List.of("messages:read"), NOW);
 
     KeyChanges.Change same = KeyChanges.update(key, new KeyChanges.Update("ci", List.of("messages:read"), false, null,
-        false, null, null), ALICE, AUDITS, NOW);
+        false, null, false, null, null), ALICE, AUDITS, NOW);
 
     assertTrue(same.changesNothing());
     assertEquals(key, same.next());
@@ -59,11 +79,11 @@ class KeyChangesTest {
     ApiKey bot = key("ops-bot", List.of("messages:read"), NOW);
 
     ApiError renamed = assertThrows(ApiError.class, () -> KeyChanges.update(admin, new KeyChanges.Update(
-        "mallory@a.example", null, false, null, false, null, null), ALICE, AUDITS, NOW));
+        "mallory@a.example", null, false, null, false, null, false, null, null), ALICE, AUDITS, NOW));
     ApiError promoted = assertThrows(ApiError.class, () -> KeyChanges.update(bot, new KeyChanges.Update(null,
-        List.of("admin"), false, null, false, null, null), ALICE, AUDITS, NOW));
+        List.of("admin"), false, null, false, null, false, null, null), ALICE, AUDITS, NOW));
     KeyChanges.Change redescribed = KeyChanges.update(admin, new KeyChanges.Update("carol@a.example", null, true,
-        "on call", false, null, null), ALICE, AUDITS, NOW);
+        "on call", false, null, false, null, null), ALICE, AUDITS, NOW);
 
     assertEquals("name", renamed.field());
     assertEquals("permissions", promoted.field());
@@ -79,7 +99,7 @@ class KeyChangesTest {
     assertEquals(409, assertThrows(ApiError.class, () -> KeyChanges.rotate(revoked, Secrets.generate(), 0, ALICE,
         AUDITS, NOW)).status());
     assertEquals(409, assertThrows(ApiError.class, () -> KeyChanges.update(revoked, new KeyChanges.Update("x", null,
-        false, null, false, null, null), ALICE, AUDITS, NOW)).status());
+        false, null, false, null, false, null, null), ALICE, AUDITS, NOW)).status());
     assertEquals(409, assertThrows(ApiError.class, () -> KeyChanges.revoke(alices, ALICE, AUDITS, NOW)).status());
     assertEquals(ApiKeyStatus.REVOKED, KeyChanges.revoke(key("ci", List.of(), NOW), ALICE, AUDITS, NOW).next().getStatus());
   }

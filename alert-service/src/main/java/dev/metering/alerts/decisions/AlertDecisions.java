@@ -7,6 +7,7 @@ import dev.metering.records.AlertRule;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
+import dev.metering.api.Dollars;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
@@ -168,10 +169,9 @@ public final class AlertDecisions {
         : "monthly token limit of " + event.getLimitTokens();
   }
 
-  /** Micro-dollars as dollars, exactly, with at least the cents: 12500000 is $12.50, 1500 is $0.0015. */
-  static String dollars(Long micros) {
-    java.math.BigDecimal value = java.math.BigDecimal.valueOf(micros == null ? 0 : micros, 6).stripTrailingZeros();
-    return "$" + (value.scale() < 2 ? value.setScale(2) : value).toPlainString();
+  /** Micro-dollars as dollars, exactly: $12.50, $0.0015. */
+  private static String dollars(Long micros) {
+    return "$" + Dollars.format(micros == null ? 0 : micros);
   }
 
   /** Whether {@code current} is a suspension for the month {@code period}, not for another month. */

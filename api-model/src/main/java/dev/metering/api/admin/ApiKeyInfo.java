@@ -21,7 +21,9 @@ public record ApiKeyInfo(
     @JsonPropertyDescription("the secret: only in the answers of create and rotate, never again") String key,
     List<String> permissions,
     @Nullable @JsonPropertyDescription("tokens per calendar month (UTC); null for no limit") Long maxTokensPerMonth,
-    @JsonPropertyDescription("suspend the key when the limit is reached") boolean hardLimit,
+    @Nullable @JsonPropertyDescription("estimated cost per calendar month (UTC) in dollars, a decimal string; null for"
+        + " no limit") String maxCostPerMonth,
+    @JsonPropertyDescription("suspend the key when a limit (whichever is reached first) is reached") boolean hardLimit,
     @OneOf({"active", "revoked"}) String status,
     Instant createdAt,
     String createdBy,

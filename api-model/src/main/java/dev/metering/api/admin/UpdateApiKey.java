@@ -13,5 +13,6 @@ public record UpdateApiKey(
     @JsonPropertyDescription("null clears it") String description,
     List<String> permissions,
     @JsonPropertyDescription("null removes the limit") Long maxTokensPerMonth,
+    @JsonPropertyDescription("dollars, a decimal string such as \"12.50\"; null removes the limit") String maxCostPerMonth,
     Boolean hardLimit) {
 }
