@@ -10,6 +10,7 @@ import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient;
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.api.admin.AuditLogEntry;
+import dev.metering.api.admin.KeyUsage;
 import dev.metering.kafka.KafkaTestSupport;
 import jakarta.mail.internet.MimeMessage;
 import java.net.URI;
@@ -107,6 +108,29 @@ class LocalSystemIT {
     assertEquals(LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).plusMonths(1).atStartOfDay().toInstant(ZoneOffset.UTC),
         suspended.suspendedUntil());
     assertEquals("active", suspended.status());
+  }
+
+  @Test
+  void shouldSuspendAKeyAtItsDollarLimitLongBeforeItsTokenLimit() throws Exception {
+    ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-dollars").maxTokensPerMonth(1_000_000L)
+        .maxCostPerMonth("0.005").hardLimit(true));
+    awaitGatewayKnows(key.key());
+
+    HttpResponse<String> last = call(key.key());
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (last.statusCode() == 200 && System.nanoTime() < deadline) {
+      last = call(key.key());
+    }
+
+    assertEquals(429, last.statusCode(), last.body());
+    assertTrue(last.body().contains("monthly cost limit of $0.005 reached"), last.body());
+    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(10),
+        () -> admin.apiKeys().get(key.id()).suspended());
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    KeyUsage usage = admin.usage().byKey(today.withDayOfMonth(1), today).stream()
+        .filter(u -> u.apiKeyId().equals(key.id())).findFirst().orElseThrow();
+    assertTrue(usage.costMicros() >= 5_000, "suspended once the cost reached $0.005: " + usage);
+    assertTrue(usage.totalTokens() < 100_000, "far below the token limit: " + usage);
   }
 
   @Test
