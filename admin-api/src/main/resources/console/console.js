@@ -358,22 +358,31 @@
       api('GET', '/v1/organizations/usage/by_key?start_date=' + monthStart() + '&end_date=' + today())]);
     if (superseded(load)) return;
     setAsOf(month.as_of);
-    const used = new Map(month.data.map((row) => [row.api_key_id, row.total_tokens]));
+    const used = new Map(month.data.map((row) => [row.api_key_id, row]));
     fill($('#keys-table tbody'), keys.map((key) => {
-      const tokens = used.get(key.id) || 0;
-      const limit = key.max_tokens_per_month;
-      const percent = limit ? (100 * tokens) / limit : null;
+      const row = used.get(key.id) || { total_tokens: 0, cost_micros: 0 };
+      // each limit's share used; the bar shows the one nearer to being reached
+      const shares = [];
+      if (key.max_tokens_per_month) {
+        shares.push({ percent: (100 * row.total_tokens) / key.max_tokens_per_month, text: number(row.total_tokens) + ' tokens' });
+      }
+      if (key.max_cost_per_month) {
+        shares.push({ percent: row.cost_micros / (10000 * Number(key.max_cost_per_month)), text: dollars(row.cost_micros / 1e6) });
+      }
+      const share = shares.sort((a, b) => b.percent - a.percent)[0];
       const status = keyStatus(key);
-      const usedCell = limit
-        ? [el('div', { class: 'bar' + (percent >= 100 ? ' over' : ''), role: 'img', 'aria-label': percent.toFixed(1) + '% of the limit used' },
-          el('span', { style: 'width:' + Math.min(100, percent).toFixed(1) + '%' })),
-        el('small', {}, number(tokens) + ' (' + percent.toFixed(1) + '%)')]
-        : [el('small', {}, number(tokens) + ' tokens')];
+      const usedCell = share
+        ? [el('div', { class: 'bar' + (share.percent >= 100 ? ' over' : ''), role: 'img', 'aria-label': share.percent.toFixed(1) + '% of the limit used' },
+          el('span', { style: 'width:' + Math.min(100, share.percent).toFixed(1) + '%' })),
+        el('small', {}, share.text + ' (' + share.percent.toFixed(1) + '%)')]
+        : [el('small', {}, number(row.total_tokens) + ' tokens')];
+      const limits = [key.max_tokens_per_month ? number(key.max_tokens_per_month) + ' tokens' : null,
+        key.max_cost_per_month ? '$' + key.max_cost_per_month : null].filter((x) => x);
       const revoked = key.status === 'revoked';
       return el('tr', { 'data-key-id': key.id },
         el('td', {}, el('strong', {}, key.name), el('br'), el('small', {}, key.id + ' · ' + key.key_prefix + '…')),
         el('td', {}, el('span', { class: 'status ' + status }, status)),
-        el('td', { class: 'num' }, limit ? number(limit) : '—'),
+        el('td', { class: 'num' }, limits.length ? limits.join(' or ') : '—'),
         el('td', { class: 'used' }, usedCell),
         el('td', {}, key.hard_limit ? 'yes' : 'no'),
         el('td', {}, key.suspended_until ? when(key.suspended_until) : ''),
@@ -395,6 +404,7 @@
     };
     if ($('#new-key-description').value.trim()) body.description = $('#new-key-description').value.trim();
     if (limit) body.max_tokens_per_month = Number(limit);
+    if ($('#new-key-cost').value.trim()) body.max_cost_per_month = $('#new-key-cost').value.trim();
     try {
       const created = await api('POST', '/v1/organizations/api_keys', body);
       $('#create-key-form').reset();
@@ -432,13 +442,16 @@
   function editKey(key) {
     $('#edit-title').textContent = 'Edit ' + key.name;
     $('#edit-limit').value = key.max_tokens_per_month || '';
+    $('#edit-cost').value = key.max_cost_per_month || '';
     $('#edit-hard').checked = key.hard_limit;
     for (const box of document.querySelectorAll('input[name="edit-permission"]')) box.checked = key.permissions.includes(box.value);
     const form = $('#edit-form');
     form.onsubmit = async (event) => {
       event.preventDefault();
       const limit = $('#edit-limit').value;
-      const changes = { max_tokens_per_month: limit ? Number(limit) : null, hard_limit: $('#edit-hard').checked };
+      const cost = $('#edit-cost').value.trim();
+      const changes = { max_tokens_per_month: limit ? Number(limit) : null, max_cost_per_month: cost || null,
+        hard_limit: $('#edit-hard').checked };
       if (!key.permissions.includes('admin')) {
         changes.permissions = [...document.querySelectorAll('input[name="edit-permission"]:checked')].map((box) => box.value);
       }

@@ -16,7 +16,7 @@ final class KeysCommand extends CommandGroup {
 
   /** What a table of keys shows; json and csv have every field. */
   static final List<String> COLUMNS = List.of("id", "name", "status", "suspended", "suspended_until", "max_tokens_per_month",
-      "hard_limit", "key_prefix", "created_at");
+      "max_cost_per_month", "hard_limit", "key_prefix", "created_at");
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "The organisation's keys, newest first.")
   void list(@Option(names = "--status", paramLabel = "STATUS", description = "active or revoked") String status,
@@ -38,10 +38,13 @@ final class KeysCommand extends CommandGroup {
       List<String> permissions,
       @Option(names = "--max-tokens-per-month", paramLabel = "TOKENS",
           description = "monthly limit in tokens (UTC calendar month); none by default") Long maxTokens,
-      @Option(names = "--hard-limit", description = "suspend the key when it reaches its limit") boolean hardLimit,
+      @Option(names = "--max-cost-per-month", paramLabel = "DOLLARS",
+          description = "monthly limit in dollars of estimated cost, such as 12.50; none by default") String maxCost,
+      @Option(names = "--hard-limit", description = "suspend the key when it reaches a limit (whichever comes first)")
+      boolean hardLimit,
       @Mixin Output.Options output) {
     CreateApiKey request = CreateApiKey.named(name).description(description).maxTokensPerMonth(maxTokens)
-        .hardLimit(hardLimit);
+        .maxCostPerMonth(maxCost).hardLimit(hardLimit);
     if (permissions != null) {
       request = request.permissions(permissions.toArray(String[]::new));
     }
@@ -59,6 +62,8 @@ final class KeysCommand extends CommandGroup {
           description = "the new set: messages:read, messages:write, admin") List<String> permissions,
       @Option(names = "--max-tokens-per-month", paramLabel = "TOKENS|unlimited",
           description = "a new monthly limit, or unlimited to remove it") String maxTokens,
+      @Option(names = "--max-cost-per-month", paramLabel = "DOLLARS|unlimited",
+          description = "a new monthly limit in dollars (such as 12.50), or unlimited to remove it") String maxCost,
       @Option(names = "--hard-limit", arity = "1", paramLabel = "true|false",
           description = "whether reaching the limit suspends the key") Boolean hardLimit,
       @Mixin Output.Options output) {
@@ -74,6 +79,9 @@ final class KeysCommand extends CommandGroup {
     }
     if (maxTokens != null) {
       changes.maxTokensPerMonth(maxTokens.equalsIgnoreCase("unlimited") ? null : tokens(maxTokens));
+    }
+    if (maxCost != null) {
+      changes.maxCostPerMonth(maxCost.equalsIgnoreCase("unlimited") ? null : maxCost);
     }
     if (hardLimit != null) {
       changes.hardLimit(hardLimit);

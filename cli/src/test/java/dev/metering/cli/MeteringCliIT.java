@@ -132,6 +132,11 @@ class MeteringCliIT {
         .get("max_tokens_per_month").asLong());
     assertTrue(ok("keys", "update", id, "--max-tokens-per-month", "unlimited", "-o", "json").json()
         .get("max_tokens_per_month").isNull());
+    assertEquals("12.50", ok("keys", "update", id, "--max-cost-per-month", "12.5", "-o", "json").json()
+        .get("max_cost_per_month").asText());
+    Result notDollars = metering("keys", "update", id, "--max-cost-per-month", "12.5.1");
+    assertEquals(MeteringCli.REFUSED, notDollars.exit(), notDollars.toString());
+    assertTrue(notDollars.err().contains("max_cost_per_month"), notDollars.err());
     Result rotated = ok("keys", "rotate", id, "--grace-period", "1h", "-o", "json");
     assertTrue(rotated.json().get("key").asText().startsWith("sk-mtr-"));
     assertFalse(rotated.json().get("previous_key_expires_at").isNull());

@@ -244,6 +244,7 @@ class ConsoleIT {
     await.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='edit " + keyName + "']")))
         .click();
     type(By.id("edit-limit"), "10000");
+    type(By.id("edit-cost"), "5");
     screenshot("09-edit-limit");
     browser.findElement(By.cssSelector("#edit-form button[type=submit]")).click();
     String activeRow = "const row = document.querySelector(\"#keys-table tbody tr[data-key-id='" + keyId + "']\");"
@@ -252,7 +253,8 @@ class ConsoleIT {
       d.findElement(By.id("refresh")).click();
       return (String) script(activeRow);
     });
-    assertTrue(row.contains("10,000") && row.contains("40.0%"), row);
+    assertTrue(row.contains("10,000 tokens or $5.00") && row.contains("40.0%"), row);
+    assertEquals("5.00", system.adminClient().apiKeys().get(keyId).maxCostPerMonth(), "a dollar limit, exactly");
   }
 
   @Test
