@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import dev.metering.api.query.CurrentPeriod;
 import dev.metering.api.query.ReportBucket;
 import dev.metering.keys.Secrets;
 import dev.metering.api.openapi.OpenApiAssertions;
@@ -230,6 +231,14 @@ class AdminApiIT {
     assertThrows(AdminApiException.NotFound.class,
         () -> bob.usage().keyReport(key.id(), midnight, null, "1h", null).iterator().hasNext(),
         "another org's key is not found");
+
+    // the key's month against its limits, and where it is heading
+    CurrentPeriod month = alice.apiKeys().currentPeriod(key.id());
+    assertEquals(first.totalTokens(), month.usage().totalTokens(), "all its usage is today, in this month");
+    assertNull(month.limitTokens());
+    assertNull(month.limitCostMicros());
+    assertTrue(month.projected().totalTokens() >= month.usage().totalTokens());
+    assertThrows(AdminApiException.NotFound.class, () -> bob.apiKeys().currentPeriod(key.id()));
   }
 
   @Test
@@ -526,6 +535,8 @@ class AdminApiIT {
         + today);
     answers.put("/v1/organizations/usage_report", "/v1/organizations/usage_report?starting_at=" + today
         + "T00:00:00Z&group_by=api_key_id");
+    answers.put("/v1/organizations/api_keys/{api_key_id}/current_period", "/v1/organizations/api_keys/" + key.id()
+        + "/current_period");
     answers.put("/v1/organizations/api_keys/{api_key_id}/usage_report", "/v1/organizations/api_keys/" + key.id()
         + "/usage_report?starting_at=" + today + "T00:00:00Z&group_by=model");
     for (Map.Entry<String, String> answer : answers.entrySet()) {

@@ -15,6 +15,7 @@ import dev.metering.api.admin.KeyUsage;
 import dev.metering.api.admin.RotateApiKey;
 import dev.metering.api.admin.UsageByKey;
 import dev.metering.api.admin.UsageSummary;
+import dev.metering.api.query.CurrentPeriod;
 import dev.metering.api.query.ReportBucket;
 import dev.metering.api.query.UsageReport;
 import dev.metering.json.Json;
@@ -150,6 +151,11 @@ public final class AdminClient {
 
     public ApiKeyInfo update(String id, UpdateApiKey changes) {
       return send("POST", PATH + "/" + encode(id), changes.fields, ApiKeyInfo.class);
+    }
+
+    /** The key's month so far against its token and cost limits, and its projected month end. */
+    public CurrentPeriod currentPeriod(String id) {
+      return send("GET", PATH + "/" + encode(id) + "/current_period", null, CurrentPeriod.class);
     }
 
     public ApiKeyInfo revoke(String id) {

@@ -48,6 +48,13 @@ final class UsageCommand extends CommandGroup {
     out(output).many(root.admin().usage().byKey(range.first(), range.last()), BY_KEY_COLUMNS);
   }
 
+  @Command(name = "current-period", mixinStandardHelpOptions = true,
+      description = "One key's calendar month so far: usage against its token and dollar limits, and the month's end"
+          + " at its daily rate.")
+  void currentPeriod(@picocli.CommandLine.Parameters(paramLabel = "KEY_ID") String keyId, @Mixin Output.Options output) {
+    out(output).one(root.admin().apiKeys().currentPeriod(keyId));
+  }
+
   @Command(name = "report", mixinStandardHelpOptions = true,
       description = "Usage in hourly or daily buckets, one row per bucket and group; json gives the buckets as the API does.")
   void report(@Mixin Range range,

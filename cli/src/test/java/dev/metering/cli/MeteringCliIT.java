@@ -203,6 +203,10 @@ class MeteringCliIT {
     assertEquals(2, hours.size(), "a header and the one hour with usage: " + hours);
     assertTrue(hours.get(1).contains("," + key + ",claude-sonnet-4-5,3000,600,"), hours.toString());
     assertTrue(ok("usage", "summary", "-o", "json").json().get("total_tokens").asLong() >= 3600);
+    JsonNode month = ok("usage", "current-period", key, "-o", "json").json();
+    assertEquals(3600, month.at("/usage/total_tokens").asLong());
+    assertTrue(month.at("/projected/total_tokens").asLong() >= 3600, month.toString());
+    assertTrue(ok("usage", "current-period", key).out().contains("PROJECTED.ESTIMATED_COST"), "one record as fields");
   }
 
   @Test

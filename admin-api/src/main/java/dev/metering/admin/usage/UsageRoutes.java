@@ -8,6 +8,7 @@ import dev.metering.api.admin.KeyUsage;
 import dev.metering.api.admin.UsageByKey;
 import dev.metering.api.admin.UsageSummary;
 import dev.metering.api.openapi.OpenApi.Parameter;
+import dev.metering.api.query.CurrentPeriod;
 import dev.metering.api.query.Totals;
 import dev.metering.api.query.TotalsByKey;
 import dev.metering.api.query.UsageParameters;
@@ -46,6 +47,9 @@ public final class UsageRoutes {
         Route.getStreamed(TAG, "/v1/organizations/usage_report", "getUsageReport",
             "Usage in 1h or 1d buckets, optionally grouped by api_key_id or model", REPORT_PARAMS, UsageReport.class,
             this::report),
+        Route.get(TAG, "/v1/organizations/api_keys/{api_key_id}/current_period", "getApiKeyCurrentPeriod",
+            "One API key's calendar month so far: usage against its token and cost limits, and the month's end at its"
+                + " daily rate", List.of(), CurrentPeriod.class, this::currentPeriod),
         Route.getStreamed(TAG, "/v1/organizations/api_keys/{api_key_id}/usage_report", "getApiKeyUsageReport",
             "One API key's usage in 1h or 1d buckets, optionally grouped by model", KEY_REPORT_PARAMS,
             UsageReport.class, this::keyReport));
@@ -70,12 +74,20 @@ public final class UsageRoutes {
   }
 
   private java.io.InputStream keyReport(Context ctx, Principal principal) {
+    return metering.stream(ownedKeyPath(ctx, principal) + "/usage_report", params(ctx, KEY_REPORT_PARAMS));
+  }
+
+  private CurrentPeriod currentPeriod(Context ctx, Principal principal) {
+    return metering.get(ownedKeyPath(ctx, principal) + "/current_period", Map.of(), CurrentPeriod.class);
+  }
+
+  /** metering-stream's path of the key the request names, if it is one of the caller's organisation. */
+  private String ownedKeyPath(Context ctx, Principal principal) {
     String id = ctx.pathParam("api_key_id");
     // another organisation's key is answered exactly like a key that does not exist
     keys.get(id).filter(key -> key.getOrgId().equals(principal.orgId()))
         .orElseThrow(() -> ApiError.notFound("no API key " + id));
-    return metering.stream("/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + "/usage_report",
-        params(ctx, KEY_REPORT_PARAMS));
+    return "/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8);
   }
 
   private static Map<String, String> params(Context ctx, List<Parameter> parameters) {

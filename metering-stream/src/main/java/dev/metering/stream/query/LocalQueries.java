@@ -1,6 +1,8 @@
 package dev.metering.stream.query;
 
+import dev.metering.api.Dollars;
 import dev.metering.api.query.CurrentPeriod;
+import dev.metering.api.query.Projection;
 import dev.metering.api.query.Freshness;
 import dev.metering.api.query.ReportResult;
 import dev.metering.api.query.UsageReport;
@@ -13,6 +15,7 @@ import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import java.time.Instant;
+import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -59,8 +62,12 @@ final class LocalQueries {
     UsageView usage = month == null ? UsageView.EMPTY : UsageViews.of(month.getTotals());
     Long limit = key == null ? null : key.getMaxTokensPerMonth();
     Double percent = limit == null || limit == 0 ? null : usage.totalTokens() * 100.0 / limit;
+    Long costLimit = key == null ? null : key.getMaxCostMicrosPerMonth();
+    Double costPercent = costLimit == null || costLimit == 0 ? null : usage.costMicros() * 100.0 / costLimit;
     String orgId = key != null ? key.getOrgId() : month.getTotals().getOrgId();
-    return new CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent,
+    return new CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent, costLimit,
+        costLimit == null ? null : Dollars.format(costLimit), costPercent,
+        Projection.monthEnd(YearMonth.parse(period), usage.totalTokens(), usage.costMicros(), now),
         key != null && key.getHardLimit(), month != null && month.getBreached(),
         key == null ? null : key.getStatus().name(), streamTime(Progress.INGEST_STORE, partition, stale), stale);
   }

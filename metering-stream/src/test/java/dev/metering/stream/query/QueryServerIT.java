@@ -138,6 +138,9 @@ class QueryServerIT {
     assertEquals(used * 100.0 / key.getMaxTokensPerMonth(), fromA.get("percent_used").asDouble(), 1e-9);
     assertEquals(used >= key.getMaxTokensPerMonth(), fromA.get("breached").asBoolean());
     assertEquals("ACTIVE", fromA.get("status").asText());
+    assertTrue(fromA.get("limit_cost_micros").isNull() && fromA.get("percent_cost_used").isNull(), "no cost limit");
+    assertTrue(fromA.at("/projected/total_tokens").asLong() >= used, "the month ends at least where it is");
+    assertTrue(fromA.at("/projected/cost_micros").asLong() >= fromA.at("/usage/cost_micros").asLong());
   }
 
   @Test
