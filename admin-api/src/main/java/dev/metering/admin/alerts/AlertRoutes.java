@@ -78,7 +78,7 @@ public final class AlertRoutes {
     if (email == null && webhook == null) {
       throw ApiError.invalid("notification_email", "give notification_email, webhook_url or both");
     }
-    var key = keys.get(keyId).filter(k -> k.getOrgId().equals(principal.orgId()))
+    var key = keys.owned(principal.orgId(), keyId)
         .orElseThrow(() -> ApiError.invalid("key_id", "no API key " + keyId + " in this organisation"));
     if (key.getStatus() == ApiKeyStatus.REVOKED) {
       throw ApiError.conflict("API key " + keyId + " is revoked");

@@ -235,7 +235,7 @@ public final class KeyRoutes {
   private ApiKey owned(Context ctx, Principal principal) {
     String id = ctx.pathParam("api_key_id");
     // another organisation's key is answered exactly like a key that does not exist
-    return keys.get(id).filter(k -> k.getOrgId().equals(principal.orgId()))
+    return keys.owned(principal.orgId(), id)
         .orElseThrow(() -> ApiError.notFound("no API key " + id));
   }
 

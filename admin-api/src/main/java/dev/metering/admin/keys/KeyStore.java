@@ -58,6 +58,11 @@ public final class KeyStore implements AutoCloseable {
     return Optional.ofNullable(view.get(id));
   }
 
+  /** The key {@code id} if it is one of {@code orgId}'s: another organisation's key is as absent as an unknown one. */
+  public Optional<ApiKey> owned(String orgId, String id) {
+    return get(id).filter(key -> key.getOrgId().equals(orgId));
+  }
+
   /** The key whose current or previous secret has this hash (the caller checks which, and expiry). */
   public Optional<ApiKey> bySecretHash(String hash) {
     return secrets.idOf(hash).map(view::get);

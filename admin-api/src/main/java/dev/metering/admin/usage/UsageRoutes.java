@@ -85,8 +85,7 @@ public final class UsageRoutes {
   private String ownedKeyPath(Context ctx, Principal principal) {
     String id = ctx.pathParam("api_key_id");
     // another organisation's key is answered exactly like a key that does not exist
-    keys.get(id).filter(key -> key.getOrgId().equals(principal.orgId()))
-        .orElseThrow(() -> ApiError.notFound("no API key " + id));
+    keys.owned(principal.orgId(), id).orElseThrow(() -> ApiError.notFound("no API key " + id));
     return "/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8);
   }
 
