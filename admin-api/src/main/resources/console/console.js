@@ -202,13 +202,17 @@
     const group = $('#usage-group').value;
     const metric = $('#usage-metric').value;
     const dates = 'start_date=' + start + '&end_date=' + end;
-    const [summary, byKey, daily] = await Promise.all([
+    const [summary, byKey, daily, month] = await Promise.all([
       api('GET', '/v1/organizations/usage?' + dates),
       api('GET', '/v1/organizations/usage/by_key?' + dates),
       report('/v1/organizations/usage_report?bucket_width=1d&group_by=' + group + '&starting_at=' + start
         + 'T00:00:00Z&ending_at=' + dayAfter(end) + 'T00:00:00Z'),
+      api('GET', '/v1/organizations/current_period'),
       state.keys.length ? Promise.resolve() : allKeys()]);
     if (superseded(load)) return;
+    $('#projected').textContent = number(month.projected.total_tokens) + ' tokens';
+    $('#projected-cost').textContent = dollars(month.projected.estimated_cost) + ' (' + month.period + ' so far: '
+      + number(month.usage.total_tokens) + ' tokens, ' + dollars(month.usage.estimated_cost) + ')';
     for (const row of byKey.data) if (row.key_name) state.keyNames.set(row.api_key_id, row.key_name);
     setAsOf(summary.as_of);
     $('#total-tokens').textContent = number(summary.total_tokens);

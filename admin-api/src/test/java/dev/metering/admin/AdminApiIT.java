@@ -26,6 +26,7 @@ import dev.metering.api.admin.AlertInfo;
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.api.admin.AuditLogEntry;
 import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.OrgCurrentPeriod;
 import dev.metering.api.admin.UsageSummary;
 import dev.metering.config.Env;
 import dev.metering.json.Json;
@@ -239,6 +240,11 @@ class AdminApiIT {
     assertNull(month.limitCostMicros());
     assertTrue(month.projected().totalTokens() >= month.usage().totalTokens());
     assertThrows(AdminApiException.NotFound.class, () -> bob.apiKeys().currentPeriod(key.id()));
+    OrgCurrentPeriod orgMonth = alice.usage().currentPeriod();
+    assertEquals("org-a", orgMonth.orgId());
+    assertTrue(orgMonth.usage().totalTokens() >= total, "the month holds today's usage");
+    assertTrue(orgMonth.projected().totalTokens() >= orgMonth.usage().totalTokens());
+    assertEquals(0, bob.usage().currentPeriod().usage().totalTokens(), "org-b's month has none of org-a's usage");
   }
 
   @Test
@@ -535,6 +541,7 @@ class AdminApiIT {
         + today);
     answers.put("/v1/organizations/usage_report", "/v1/organizations/usage_report?starting_at=" + today
         + "T00:00:00Z&group_by=api_key_id");
+    answers.put("/v1/organizations/current_period", "/v1/organizations/current_period");
     answers.put("/v1/organizations/api_keys/{api_key_id}/current_period", "/v1/organizations/api_keys/" + key.id()
         + "/current_period");
     answers.put("/v1/organizations/api_keys/{api_key_id}/usage_report", "/v1/organizations/api_keys/" + key.id()

@@ -12,6 +12,7 @@ import dev.metering.api.admin.CreateAlert;
 import dev.metering.api.admin.CreateApiKey;
 import dev.metering.api.admin.DeletedAlert;
 import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.OrgCurrentPeriod;
 import dev.metering.api.admin.RotateApiKey;
 import dev.metering.api.admin.UsageByKey;
 import dev.metering.api.admin.UsageSummary;
@@ -171,6 +172,11 @@ public final class AdminClient {
 
   /** Usage and estimated cost; both dates are included. */
   public final class Usage {
+    /** The organisation's month so far and its projected end. */
+    public OrgCurrentPeriod currentPeriod() {
+      return send("GET", "v1/organizations/current_period", null, OrgCurrentPeriod.class);
+    }
+
     public UsageSummary retrieve(LocalDate startDate, LocalDate endDate) {
       return send("GET", "v1/organizations/usage" + query(Map.of("start_date", startDate.toString(),
           "end_date", endDate.toString())), null, UsageSummary.class);

@@ -49,10 +49,11 @@ final class UsageCommand extends CommandGroup {
   }
 
   @Command(name = "current-period", mixinStandardHelpOptions = true,
-      description = "One key's calendar month so far: usage against its token and dollar limits, and the month's end"
-          + " at its daily rate.")
-  void currentPeriod(@picocli.CommandLine.Parameters(paramLabel = "KEY_ID") String keyId, @Mixin Output.Options output) {
-    out(output).one(root.admin().apiKeys().currentPeriod(keyId));
+      description = "The calendar month so far and its end at the daily rate so far: the organisation's, or with a"
+          + " KEY_ID one key's, against its token and dollar limits.")
+  void currentPeriod(@picocli.CommandLine.Parameters(paramLabel = "KEY_ID", arity = "0..1") String keyId,
+      @Mixin Output.Options output) {
+    out(output).one(keyId == null ? root.admin().usage().currentPeriod() : root.admin().apiKeys().currentPeriod(keyId));
   }
 
   @Command(name = "report", mixinStandardHelpOptions = true,

@@ -207,6 +207,8 @@ class MeteringCliIT {
     assertEquals(3600, month.at("/usage/total_tokens").asLong());
     assertTrue(month.at("/projected/total_tokens").asLong() >= 3600, month.toString());
     assertTrue(ok("usage", "current-period", key).out().contains("PROJECTED.ESTIMATED_COST"), "one record as fields");
+    assertTrue(ok("usage", "current-period", "-o", "json").json().at("/usage/total_tokens").asLong() >= 3600,
+        "without a key, the organisation's month");
   }
 
   @Test

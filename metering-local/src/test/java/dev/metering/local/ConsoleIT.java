@@ -186,6 +186,8 @@ class ConsoleIT {
         bars.stream().map(b -> b.getAttribute("data-series")).sorted().toList());
     assertEquals(List.of("2000", "2000"), bars.stream().map(b -> b.getAttribute("data-value")).toList());
     assertTrue(browser.findElement(By.id("as-of")).getText().startsWith("Data as of "));
+    long projected = Long.parseLong(browser.findElement(By.id("projected")).getText().replaceAll("[^0-9]", ""));
+    assertTrue(projected >= 4_000, "the month's end at its daily rate: " + projected);
     assertTrue(browser.findElement(By.cssSelector("#top-keys tbody")).getText().contains(keyName));
     await.until(d -> !d.findElements(By.cssSelector("#hourly-chart rect[data-series]")).isEmpty());
     // the CSV download, as a user gets it: a click, and a file in the download directory

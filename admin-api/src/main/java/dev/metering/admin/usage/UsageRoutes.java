@@ -5,17 +5,24 @@ import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.OrgCurrentPeriod;
 import dev.metering.api.admin.UsageByKey;
 import dev.metering.api.admin.UsageSummary;
 import dev.metering.api.openapi.OpenApi.Parameter;
 import dev.metering.api.query.CurrentPeriod;
+import dev.metering.api.query.Projection;
 import dev.metering.api.query.Totals;
 import dev.metering.api.query.TotalsByKey;
 import dev.metering.api.query.UsageParameters;
 import dev.metering.api.query.UsageReport;
+import dev.metering.api.query.UsageView;
 import dev.metering.records.ApiKey;
 import io.javalin.http.Context;
 import java.net.URLEncoder;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +38,12 @@ public final class UsageRoutes {
 
   private final MeteringClient metering;
   private final KeyStore keys;
+  private final Clock clock;
 
-  public UsageRoutes(MeteringClient metering, KeyStore keys) {
+  public UsageRoutes(MeteringClient metering, KeyStore keys, Clock clock) {
     this.metering = metering;
     this.keys = keys;
+    this.clock = clock;
   }
 
   public List<Route> routes() {
@@ -42,6 +51,9 @@ public final class UsageRoutes {
         Route.get(TAG, "/v1/organizations/usage", "getUsage",
             "Total tokens and estimated cost of the organisation over a date range", DATES, UsageSummary.class,
             this::totals),
+        Route.get(TAG, "/v1/organizations/current_period", "getCurrentPeriod",
+            "The organisation's calendar month so far and its end at the daily rate so far", List.of(),
+            OrgCurrentPeriod.class, this::orgCurrentPeriod),
         Route.get(TAG, "/v1/organizations/usage/by_key", "getUsageByKey",
             "Total tokens and estimated cost per API key over a date range", DATES, UsageByKey.class, this::byKey),
         Route.getStreamed(TAG, "/v1/organizations/usage_report", "getUsageReport",
@@ -58,6 +70,16 @@ public final class UsageRoutes {
   private UsageSummary totals(Context ctx, Principal principal) {
     Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", dates(ctx), Totals.class);
     return UsageSummary.of(answer.startDate(), answer.endDate(), answer.usage(), answer.asOf());
+  }
+
+  private OrgCurrentPeriod orgCurrentPeriod(Context ctx, Principal principal) {
+    Instant now = clock.instant();
+    YearMonth month = YearMonth.from(now.atZone(ZoneOffset.UTC));
+    Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", Map.of("start_date",
+        month.atDay(1).toString(), "end_date", now.atZone(ZoneOffset.UTC).toLocalDate().toString()), Totals.class);
+    UsageView usage = answer.usage();
+    return new OrgCurrentPeriod(principal.orgId(), month.toString(), usage,
+        Projection.monthEnd(month, usage.totalTokens(), usage.costMicros(), now), answer.asOf());
   }
 
   private UsageByKey byKey(Context ctx, Principal principal) {
