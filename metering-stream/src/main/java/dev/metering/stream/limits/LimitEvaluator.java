@@ -22,9 +22,9 @@ import java.util.Set;
  * THRESHOLD_CROSSED per rule, limit and month when usage first reaches the rule's percentage of
  * that limit (the event's limit_unit says which), a LIMIT_BREACHED per month when usage first
  * reaches either limit (whichever comes first), and a LIMIT_CLEARED when a breached key's limits
- * are raised above (or removed from) its usage, after which a new breach fires again. A breached key whose hard_limit is switched
- * gets LIMIT_BREACHED again with the new setting, so alert-service suspends (soft to hard) or
- * reinstates (hard to soft) it at once. Called on every usage event, api-keys update and
+ * are raised above (or removed from) its usage, after which a new breach fires again. A breached
+ * key whose hard_limit is switched gets LIMIT_BREACHED again with the new setting, so
+ * alert-service suspends (soft to hard) or reinstates (hard to soft) it at once. Called on every usage event, api-keys update and
  * alert-rules change, so all three react at once.
  */
 public final class LimitEvaluator {
