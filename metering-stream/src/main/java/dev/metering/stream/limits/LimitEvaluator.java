@@ -30,6 +30,8 @@ import java.util.Set;
 public final class LimitEvaluator {
 
   private static final String COST_SUFFIX = "/cost";
+  /** LimitUnit.values() copies its array on every call; this runs for every usage event. */
+  private static final LimitUnit[] UNITS = LimitUnit.values();
 
   private LimitEvaluator() {
   }
@@ -74,7 +76,7 @@ public final class LimitEvaluator {
     List<AlertRule> ordered = new ArrayList<>(rules);
     ordered.sort(Comparator.comparingInt(AlertRule::getThresholdPercent).thenComparing(AlertRule::getId));
     for (AlertRule rule : ordered) {
-      for (LimitUnit unit : LimitUnit.values()) {
+      for (LimitUnit unit : UNITS) {
         String fired = firedId(rule.getId(), unit);
         Long limit = usage.limit(unit);
         if (limit != null && reachedPercent(usage.used(unit), rule.getThresholdPercent(), limit)
