@@ -127,6 +127,14 @@ final class DeadLetters implements AutoCloseable {
   /** Where a replayed record went. */
   record Replayed(int dlqPartition, long dlqOffset, String eventId, String reason, String status,
       Integer partition, Long offset) {
+
+    /** The row of {@code record}: {@code sentTo} is where it went on usage-events, null when it was not sent. */
+    static Replayed of(ConsumerRecord<byte[], byte[]> record, String status, RecordMetadata sentTo) {
+      DeadLetter view = view(record);
+      return new Replayed(record.partition(), record.offset(),
+          view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), status,
+          sentTo == null ? null : sentTo.partition(), sentTo == null ? null : sentTo.offset());
+    }
   }
 
   /**
@@ -158,12 +166,7 @@ final class DeadLetters implements AutoCloseable {
       }
       producer.flush();
       for (int i = 0; i < records.size(); i++) {
-        RecordMetadata metadata = sent.get(i).get();
-        ConsumerRecord<byte[], byte[]> record = records.get(i);
-        DeadLetter view = view(record);
-        results.add(new Replayed(record.partition(), record.offset(),
-            view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), "replayed",
-            metadata.partition(), metadata.offset()));
+        results.add(Replayed.of(records.get(i), "replayed", sent.get(i).get()));
       }
     }
     return results;

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -123,12 +122,7 @@ final class DlqCommand extends CommandGroup {
         }
       });
       List<DeadLetters.Replayed> results = dryRun
-          ? records.stream().map(r -> {
-            DeadLetters.DeadLetter view = DeadLetters.view(r);
-            return new DeadLetters.Replayed(r.partition(), r.offset(),
-                view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), "would replay",
-                null, null);
-          }).collect(Collectors.toList())
+          ? records.stream().map(r -> DeadLetters.Replayed.of(r, "would replay", null)).toList()
           : dlq.replay(records);
       out(output).many(results, REPLAY_COLUMNS);
     }
