@@ -43,10 +43,12 @@ public final class TopicSetup {
 
   /**
    * Topics that must have the same partition count because metering-stream reads them in the
-   * same tasks: usage-events and api-keys by api_key_id, and alert-rules, whose repartition by
-   * api_key_id inherits its partition count.
+   * same tasks: usage-events and api-keys by api_key_id, alert-rules, whose repartitions by
+   * api_key_id and by org_id inherit its partition count, and org-budgets, read by org_id next to
+   * usage-events' repartition by org_id (which inherits usage-events' count).
    */
-  static final List<Topic<?, ?>> CO_PARTITIONED = List.of(Topics.USAGE_EVENTS, Topics.API_KEYS, Topics.ALERT_RULES);
+  static final List<Topic<?, ?>> CO_PARTITIONED = List.of(Topics.USAGE_EVENTS, Topics.API_KEYS, Topics.ALERT_RULES,
+      Topics.ORG_BUDGETS);
 
   /** The largest record usage-events takes (max.message.bytes). */
   public static final int MAX_USAGE_RECORD_BYTES = 1024 * 1024;
@@ -80,6 +82,7 @@ public final class TopicSetup {
             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_DEAD_LETTER_BYTES)))),
         compacted(Topics.API_KEYS, partitions, rf, minIsr),
         compacted(Topics.ALERT_RULES, partitions, rf, minIsr),
+        compacted(Topics.ORG_BUDGETS, partitions, rf, minIsr),
         // Limit events and spikes carry the event time of what caused them, which in a backfill is
         // weeks old: retention counts from when they were written, so alert-service still reads them.
         new TopicSpec(Topics.LIMIT_EVENTS.name(), partitions, rf, merge(appendTimeRetained, Map.of(

@@ -6,6 +6,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.Notification;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import org.apache.avro.specific.SpecificData;
@@ -48,6 +49,10 @@ public final class RecordSerdes {
 
   public static AvroSerde<Notification> notification() {
     return forType(Notification.class);
+  }
+
+  public static AvroSerde<OrgBudget> orgBudget() {
+    return forType(OrgBudget.class);
   }
 
   public static AvroSerde<AuditRecord> auditRecord() {

@@ -6,6 +6,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.Notification;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.records.state.AlertRuleSet;
@@ -21,7 +22,7 @@ final class Records {
   static final List<Schema> CURRENT_SCHEMAS = List.of(
       UsageEvent.getClassSchema(), ApiKey.getClassSchema(), AlertRule.getClassSchema(),
       LimitEvent.getClassSchema(), UsageSpike.getClassSchema(), KeyStatus.getClassSchema(),
-      Notification.getClassSchema(), AuditRecord.getClassSchema(),
+      Notification.getClassSchema(), AuditRecord.getClassSchema(), OrgBudget.getClassSchema(),
       // internal state of metering-stream, versioned like the rest so stores survive upgrades
       ModelUsage.getClassSchema(), UsageTotals.getClassSchema(), MonthState.getClassSchema(),
       AlertRuleSet.getClassSchema());

@@ -6,6 +6,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.Notification;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import java.util.List;
@@ -30,6 +31,14 @@ public final class Topics {
   public static final Topic<String, AlertRule> ALERT_RULES =
       new Topic<>("alert-rules", Serdes.String(), RecordSerdes.alertRule());
 
+  /**
+   * Compacted latest budget per org_id. Co-partitioned with usage-events' repartition by org_id
+   * (same partition count, default partitioner), so an org's budget is read in its org task.
+   */
+  public static final Topic<String, OrgBudget> ORG_BUDGETS =
+      new Topic<>("org-budgets", Serdes.String(), RecordSerdes.orgBudget());
+
+  /** Keyed by api_key_id, or by org_id for an organisation budget's events (scope ORG). */
   public static final Topic<String, LimitEvent> LIMIT_EVENTS =
       new Topic<>("limit-events", Serdes.String(), RecordSerdes.limitEvent());
 
@@ -37,7 +46,7 @@ public final class Topics {
   public static final Topic<String, UsageSpike> SPIKE_EVENTS =
       new Topic<>("spike-events", Serdes.String(), RecordSerdes.usageSpike());
 
-  /** Compacted enforcement state per api_key_id. */
+  /** Compacted enforcement state per api_key_id, and per org_id for an organisation's budget suspension. */
   public static final Topic<String, KeyStatus> KEY_STATUS =
       new Topic<>("key-status", Serdes.String(), RecordSerdes.keyStatus());
 
@@ -50,7 +59,7 @@ public final class Topics {
       new Topic<>("audit-log", Serdes.String(), RecordSerdes.auditRecord());
 
   public static final List<Topic<?, ?>> ALL = List.of(
-      USAGE_EVENTS, USAGE_EVENTS_DLQ, API_KEYS, ALERT_RULES, LIMIT_EVENTS,
+      USAGE_EVENTS, USAGE_EVENTS_DLQ, API_KEYS, ALERT_RULES, ORG_BUDGETS, LIMIT_EVENTS,
       SPIKE_EVENTS, KEY_STATUS, NOTIFICATIONS, AUDIT_LOG);
 
   private Topics() {

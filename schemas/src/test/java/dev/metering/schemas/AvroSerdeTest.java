@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metering.records.LimitUnit;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -15,8 +14,11 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitScope;
+import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.records.state.ModelUsage;
@@ -79,6 +81,14 @@ class AvroSerdeTest {
             .setId("a-1").setOrgId("org-1").setTimestamp(10L).setEventType("key_created")
             .setActor("admin@example.com").setApiKeyId("key-1").setDescription("created key ci")
             .setDetails(Map.of("name", "ci")).build(),
+        OrgBudget.newBuilder()
+            .setOrgId("org-1").setMaxTokensPerMonth(null).setMaxCostMicrosPerMonth(250_000_000L).setHardLimit(true)
+            .setUpdatedBy("admin@example.com").setUpdatedAt(11L).build(),
+        LimitEvent.newBuilder()
+            .setKind(LimitEventKind.LIMIT_BREACHED).setScope(LimitScope.ORG).setOrgId("org-1").setApiKeyId(null)
+            .setPeriod("2026-11").setUsedTokens(9000).setLimitTokens(0).setPercent(100.4).setHardLimit(true)
+            .setLimitUnit(LimitUnit.COST).setUsedCostMicros(251_000_000L).setLimitCostMicros(250_000_000L)
+            .setDetectedAt(12L).build(),
         UsageTotals.newBuilder()
             .setOrgId("org-1").setInputTokens(30).setOutputTokens(4).setRequests(2).setCostMicros(99)
             .setByModel(Map.of(
@@ -188,6 +198,60 @@ class AvroSerdeTest {
     assertEquals(5_000L, event.getLimitTokens());
     assertEquals(0L, event.getUsedCostMicros());
     assertNull(event.getLimitCostMicros());
+  }
+
+  @Test
+  void shouldReadRulesEventsAndStatusesWrittenBeforeOrgBudgetsAsKeyScoped() throws IOException {
+    Schema ruleV2 = released(AlertRule.getClassSchema(), s -> s.getField("api_key_id").schema().getType() == Schema.Type.STRING
+        && s.getField("webhook_secret_version") != null);
+    GenericRecord oldRule = new GenericData.Record(ruleV2);
+    oldRule.put("id", "alr-old");
+    oldRule.put("org_id", "org-1");
+    oldRule.put("name", "80%");
+    oldRule.put("api_key_id", "key-old");
+    oldRule.put("threshold_percent", 80);
+    oldRule.put("created_by", "admin@example.com");
+    oldRule.put("created_at", 1L);
+    oldRule.put("webhook_secret_version", 2);
+    AlertRule rule = RecordSerdes.alertRule().deserialize("alert-rules",
+        toBytes(new BinaryMessageEncoder<>(GenericData.get(), ruleV2).encode(oldRule)));
+    assertEquals("key-old", rule.getApiKeyId());
+    assertEquals(2, rule.getWebhookSecretVersion());
+
+    Schema eventV2 = released(LimitEvent.getClassSchema(), s -> s.getField("limit_unit") != null
+        && s.getField("scope") == null);
+    GenericRecord oldEvent = new GenericData.Record(eventV2);
+    oldEvent.put("kind", new GenericData.EnumSymbol(eventV2.getField("kind").schema(), "THRESHOLD_CROSSED"));
+    oldEvent.put("org_id", "org-1");
+    oldEvent.put("api_key_id", "key-old");
+    oldEvent.put("period", "2026-11");
+    oldEvent.put("used_tokens", 10L);
+    oldEvent.put("limit_tokens", 0L);
+    oldEvent.put("percent", 80.0);
+    oldEvent.put("hard_limit", false);
+    oldEvent.put("detected_at", 3L);
+    oldEvent.put("limit_unit", new GenericData.EnumSymbol(eventV2.getField("limit_unit").schema(), "COST"));
+    oldEvent.put("used_cost_micros", 800L);
+    oldEvent.put("limit_cost_micros", 1_000L);
+    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events",
+        toBytes(new BinaryMessageEncoder<>(GenericData.get(), eventV2).encode(oldEvent)));
+    assertEquals(LimitScope.KEY, event.getScope(), "an event from before org budgets is about a key");
+    assertEquals("key-old", event.getApiKeyId());
+    assertEquals(LimitUnit.COST, event.getLimitUnit());
+
+    Schema statusV1 = released(KeyStatus.getClassSchema(),
+        s -> s.getField("api_key_id").schema().getType() == Schema.Type.STRING);
+    GenericRecord oldStatus = new GenericData.Record(statusV1);
+    oldStatus.put("api_key_id", "key-old");
+    oldStatus.put("org_id", "org-1");
+    oldStatus.put("state", new GenericData.EnumSymbol(statusV1.getField("state").schema(), "SUSPENDED"));
+    oldStatus.put("reason", "monthly token limit of 5000 reached in 2026-11");
+    oldStatus.put("suspended_until", 4L);
+    oldStatus.put("updated_at", 5L);
+    KeyStatus status = RecordSerdes.keyStatus().deserialize("key-status",
+        toBytes(new BinaryMessageEncoder<>(GenericData.get(), statusV1).encode(oldStatus)));
+    assertEquals("key-old", status.getApiKeyId());
+    assertEquals(KeyState.SUSPENDED, status.getState());
   }
 
   private static Schema released(Schema current, java.util.function.Predicate<Schema> which) {
