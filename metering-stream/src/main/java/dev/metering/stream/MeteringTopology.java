@@ -2,6 +2,7 @@ package dev.metering.stream;
 
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.AlertRuleSet;
 import dev.metering.records.state.MonthState;
@@ -16,6 +17,8 @@ import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.ingest.UsageValidation;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.LimitRecheckProcessor;
+import dev.metering.stream.limits.LimitStores;
+import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
@@ -57,8 +60,11 @@ import org.apache.kafka.streams.state.WindowStore;
  *                                                          +-> per key: hour, day, month -> limit-events, spike-events
  *                                                          +-> by org_id, with every partition's watermark
  *                                                              -> per org: hour, day -> spike-events
+ *                                                              -> per org: month -> limit-events (org budget)
  * api-keys (table) ---------> recheck the key's open months -> limit-events
  * alert-rules (by api_key_id) -> recheck the key's open months -> limit-events
+ * org-budgets (table) ------> recheck the org's open months -> limit-events
+ * alert-rules without a key (by org_id) -> recheck the org's open months -> limit-events
  * </pre>
  */
 public final class MeteringTopology {
@@ -107,16 +113,22 @@ public final class MeteringTopology {
             .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
 
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
+    KTable<String, AlertRule> rules = builder.table(Topics.ALERT_RULES.name(),
+        Consumed.with(Topics.ALERT_RULES.keySerde(), ruleSerde).withName("alert-rules-source"),
+        Materialized.<String, AlertRule, KeyValueStore<Bytes, byte[]>>as(RULES_BY_ID_STORE)
+            .withKeySerde(Serdes.String()).withValueSerde(ruleSerde));
     RuleSets ruleSets = new RuleSets(config.maxRulesPerKey());
-    KTable<String, AlertRuleSet> rulesByKey = builder.table(Topics.ALERT_RULES.name(),
-            Consumed.with(Topics.ALERT_RULES.keySerde(), ruleSerde).withName("alert-rules-source"),
-            Materialized.<String, AlertRule, KeyValueStore<Bytes, byte[]>>as(RULES_BY_ID_STORE)
-                .withKeySerde(Serdes.String()).withValueSerde(ruleSerde))
-        .groupBy((ruleId, rule) -> KeyValue.pair(rule.getApiKeyId(), rule),
-            Grouped.with("alert-rules-by-key", Serdes.String(), ruleSerde))
-        .aggregate(RuleSets::empty, ruleSets::add, ruleSets::remove, Named.as("alert-rules-by-key-aggregate"),
-            Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(KeyLimits.RULES_BY_KEY_STORE)
-                .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
+    // a rule names a key, or no key for the organisation's budget: each kind is grouped by its scope
+    KTable<String, AlertRuleSet> rulesByKey = rulesOf(
+        rules.filter((ruleId, rule) -> rule.getApiKeyId() != null, Named.as("key-alert-rules")),
+        AlertRule::getApiKeyId, "alert-rules-by-key", KeyLimits.RULES_BY_KEY_STORE, ruleSets);
+    KTable<String, AlertRuleSet> rulesByOrg = rulesOf(
+        rules.filter((ruleId, rule) -> rule.getApiKeyId() == null, Named.as("org-alert-rules")),
+        AlertRule::getOrgId, "alert-rules-by-org", OrgLimits.RULES_BY_ORG_STORE, ruleSets);
+    KTable<String, OrgBudget> budgets = builder.table(Topics.ORG_BUDGETS.name(),
+        Consumed.with(Topics.ORG_BUDGETS.keySerde(), Topics.ORG_BUDGETS.valueSerde()).withName("org-budgets-source"),
+        Materialized.<String, OrgBudget, KeyValueStore<Bytes, byte[]>>as(OrgLimits.BUDGETS_STORE)
+            .withKeySerde(Serdes.String()).withValueSerde(Topics.ORG_BUDGETS.valueSerde()));
 
     SpikeSettings spikes = new SpikeSettings(config.spikeFactor(), config.spikeMinBaselineTokens());
     List<String> keyStores = new ArrayList<>(List.of(
@@ -127,9 +139,15 @@ public final class MeteringTopology {
             keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
-    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", config);
-    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", config);
+    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", KeyLimits.STORES, config);
+    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", KeyLimits.STORES, config);
+    recheckLimits(budgets.toStream(Named.as("org-budget-changes")), "budget-change", OrgLimits.STORES, config);
+    recheckLimits(rulesByOrg.toStream(Named.as("org-alert-rule-changes")), "org-rule-change", OrgLimits.STORES,
+        config);
 
+    List<String> orgStores = new ArrayList<>(List.of(OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE,
+        OrgUsageProcessor.SPIKES_FIRED_STORE, OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE));
+    orgStores.addAll(List.of(OrgLimits.storeNames()));
     KStream<String, UsageEvent> watermarks = outcomes.get("ingest-watermark")
         .map((key, outcome) -> KeyValue.pair(((IngestOutcome.Watermark) outcome).markerKey(), (UsageEvent) null),
             Named.as("watermark-marker"));
@@ -139,19 +157,28 @@ public final class MeteringTopology {
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))
         .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(), usagePartitions,
-                config.lateGrace(), config.dailyRetention()), Named.as("meter-orgs"),
-            OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE, OrgUsageProcessor.SPIKES_FIRED_STORE,
-            OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE)
-        .to(Topics.SPIKE_EVENTS.name(), Produced.with(Topics.SPIKE_EVENTS.keySerde(), Topics.SPIKE_EVENTS.valueSerde())
-            .withName("org-spike-events-sink"));
+                config.lateGrace(), config.dailyRetention()), Named.as("meter-orgs"), orgStores.toArray(String[]::new))
+        .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("org-outputs-sink"));
 
     return builder.build();
   }
 
-  private static <V> void recheckLimits(KStream<String, V> changes, String cause, MeteringConfig config) {
+  /** Alert rules of one scope, aggregated into a set per key (or per org) with the repartition {@code name}. */
+  private static KTable<String, AlertRuleSet> rulesOf(KTable<String, AlertRule> rules,
+      java.util.function.Function<AlertRule, String> scope, String name, String store, RuleSets ruleSets) {
+    Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
+    return rules
+        .groupBy((ruleId, rule) -> KeyValue.pair(scope.apply(rule), rule), Grouped.with(name, Serdes.String(), ruleSerde))
+        .aggregate(RuleSets::empty, ruleSets::add, ruleSets::remove, Named.as(name + "-aggregate"),
+            Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(store)
+                .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
+  }
+
+  private static <V> void recheckLimits(KStream<String, V> changes, String cause, LimitStores stores,
+      MeteringConfig config) {
     changes
-        .process(() -> new LimitRecheckProcessor<V>(config.lateGrace()), Named.as("recheck-on-" + cause),
-            LimitRecheckProcessor.storeNames())
+        .process(() -> new LimitRecheckProcessor<V>(stores, config.lateGrace()), Named.as("recheck-on-" + cause),
+            stores.recheckStores())
         .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde())
             .withName(cause + "-limit-events-sink"));
   }
@@ -170,6 +197,10 @@ public final class MeteringTopology {
     }
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(KeyLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class)));
+    // an org's month takes every event of its keys: the cache writes it once per commit
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(OrgLimits.MONTH_STORE), Serdes.String(), RecordSerdes.forType(MonthState.class))
+        .withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(OrgUsageProcessor.PENDING_STORE), Serdes.String(), Serdes.Long()));
     // an org's hot keys take many events per commit: the cache writes each (bucket, key) once per commit.

@@ -10,7 +10,7 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.RecordContext;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 
-/** Routes the per-key processor's outputs to limit-events or spike-events by their type. */
+/** Routes the per-key and per-org processors' outputs to limit-events or spike-events by their type. */
 final class OutputTopics implements TopicNameExtractor<String, SpecificRecord> {
 
   @Override

@@ -5,6 +5,7 @@ import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.records.state.MonthState;
@@ -12,6 +13,8 @@ import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.limits.MonthLimits;
+import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.pricing.PriceBook;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +46,7 @@ public final class MeteringFixture implements AutoCloseable {
   public final TestInputTopic<String, byte[]> usage;
   public final TestInputTopic<String, ApiKey> apiKeys;
   public final TestInputTopic<String, AlertRule> rules;
+  public final TestInputTopic<String, OrgBudget> budgets;
   public final TestOutputTopic<String, LimitEvent> limitEvents;
   public final TestOutputTopic<String, UsageSpike> spikes;
   public final TestOutputTopic<byte[], byte[]> deadLetters;
@@ -79,6 +83,8 @@ public final class MeteringFixture implements AutoCloseable {
         Topics.API_KEYS.valueSerde().serializer());
     rules = driver.createInputTopic(Topics.ALERT_RULES.name(), new StringSerializer(),
         Topics.ALERT_RULES.valueSerde().serializer());
+    budgets = driver.createInputTopic(Topics.ORG_BUDGETS.name(), new StringSerializer(),
+        Topics.ORG_BUDGETS.valueSerde().serializer());
     limitEvents = driver.createOutputTopic(Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
         Topics.LIMIT_EVENTS.valueSerde().deserializer());
     spikes = driver.createOutputTopic(Topics.SPIKE_EVENTS.name(), new StringDeserializer(),
@@ -122,6 +128,27 @@ public final class MeteringFixture implements AutoCloseable {
         .setId(id).setOrgId(ORG).setName(id).setApiKeyId(apiKeyId).setThresholdPercent(thresholdPercent)
         .setNotificationEmail("ops@example.com").setCreatedBy("admin@example.com").setCreatedAt(0L)
         .build();
+  }
+
+  /** An alert rule on the organisation's budget: no key. */
+  public static AlertRule orgRule(String id, int thresholdPercent) {
+    return AlertRule.newBuilder(rule(id, null, thresholdPercent)).build();
+  }
+
+  public static OrgBudget budget(Long maxTokensPerMonth, Long maxCostMicrosPerMonth, boolean hardLimit) {
+    return OrgBudget.newBuilder().setOrgId(ORG).setMaxTokensPerMonth(maxTokensPerMonth)
+        .setMaxCostMicrosPerMonth(maxCostMicrosPerMonth).setHardLimit(hardLimit)
+        .setUpdatedBy("admin@example.com").setUpdatedAt(0L).build();
+  }
+
+  public void putBudget(OrgBudget budget, String time) {
+    budgets.pipeInput(budget.getOrgId(), budget, Instant.parse(time));
+  }
+
+  /** The org's month as its org task keeps it against the budget. */
+  public MonthState orgMonth(String orgId, String period) {
+    KeyValueStore<String, MonthState> store = driver.getKeyValueStore(OrgLimits.MONTH_STORE);
+    return store.get(MonthLimits.monthKey(orgId, period));
   }
 
   public void send(UsageEvent event) {

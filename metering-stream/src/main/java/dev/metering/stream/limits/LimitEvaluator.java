@@ -1,8 +1,6 @@
 package dev.metering.stream.limits;
 
 import dev.metering.records.AlertRule;
-import dev.metering.records.ApiKey;
-import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.LimitUnit;
@@ -17,7 +15,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Decides which limit events a key's month state calls for, and records them in the state so
+ * Decides which limit events a scope's month state calls for (an API key's, or its organisation's
+ * against the org's budget: the same rules apply to both), and records them in the state so
  * each fires once. A key may have a token limit, a cost limit (micro-dollars), or both: a
  * THRESHOLD_CROSSED per rule, limit and month when usage first reaches the rule's percentage of
  * that limit (the event's limit_unit says which), a LIMIT_BREACHED per month when usage first
@@ -37,25 +36,25 @@ public final class LimitEvaluator {
   }
 
   /**
-   * @param state the key's month state; updated in place
-   * @param key the key's latest api-keys record, or null if none was seen
+   * @param state the scope's month state; updated in place
+   * @param key the scope's limits now (a key's or its org's budget), or null when it has none to judge
    * @param triggeringEventId the usage event that caused this evaluation, or null
    * @param detectedAt event time of what caused this evaluation
    * @return the events to emit, in order: cleared, thresholds by ascending percentage, breached
    */
-  public static List<LimitEvent> evaluate(String apiKeyId, String period, MonthState state, ApiKey key,
+  public static List<LimitEvent> evaluate(String period, MonthState state, MonthlyLimits key,
       Collection<AlertRule> rules, String triggeringEventId, long detectedAt) {
-    if (key == null || key.getStatus() == ApiKeyStatus.REVOKED) {
+    if (key == null) {
       return List.of();
     }
     Usage usage = new Usage(Totals.totalTokens(state.getTotals()), state.getTotals().getCostMicros(),
-        key.getMaxTokensPerMonth(), key.getMaxCostMicrosPerMonth());
+        key.maxTokens(), key.maxCostMicros());
     List<LimitEvent> events = new ArrayList<>();
     LimitUnit reached = usage.reached();
     if (state.getBreached() && reached == null) {
       state.setBreached(false);
       state.setBreachedHardLimit(null);
-      events.add(event(LimitEventKind.LIMIT_CLEARED, apiKeyId, period, usage,
+      events.add(event(LimitEventKind.LIMIT_CLEARED, period, usage,
           usage.tokenLimit() != null || usage.costLimit() == null ? LimitUnit.TOKENS : LimitUnit.COST, key,
           null, null, triggeringEventId, detectedAt));
     }
@@ -82,20 +81,20 @@ public final class LimitEvaluator {
         if (limit != null && reachedPercent(usage.used(unit), rule.getThresholdPercent(), limit)
             && !state.getFiredRuleIds().contains(fired)) {
           state.getFiredRuleIds().add(fired);
-          events.add(event(LimitEventKind.THRESHOLD_CROSSED, apiKeyId, period, usage, unit, key,
+          events.add(event(LimitEventKind.THRESHOLD_CROSSED, period, usage, unit, key,
               rule.getId(), rule.getThresholdPercent(), triggeringEventId, detectedAt));
         }
       }
     }
     if (state.getBreached() && state.getBreachedHardLimit() == null) {
       // a breach recorded before the setting was kept: it was announced with the key's setting then
-      state.setBreachedHardLimit(key.getHardLimit());
+      state.setBreachedHardLimit(key.hardLimit());
     }
-    boolean enforcementChanged = state.getBreached() && state.getBreachedHardLimit() != key.getHardLimit();
+    boolean enforcementChanged = state.getBreached() && state.getBreachedHardLimit() != key.hardLimit();
     if ((!state.getBreached() || enforcementChanged) && reached != null) {
       state.setBreached(true);
-      state.setBreachedHardLimit(key.getHardLimit());
-      events.add(event(LimitEventKind.LIMIT_BREACHED, apiKeyId, period, usage, reached, key,
+      state.setBreachedHardLimit(key.hardLimit());
+      events.add(event(LimitEventKind.LIMIT_BREACHED, period, usage, reached, key,
           null, null, triggeringEventId, detectedAt));
     }
     return events;
@@ -129,21 +128,22 @@ public final class LimitEvaluator {
     return firedId.endsWith(COST_SUFFIX) ? firedId.substring(0, firedId.length() - COST_SUFFIX.length()) : firedId;
   }
 
-  private static LimitEvent event(LimitEventKind kind, String apiKeyId, String period, Usage usage, LimitUnit unit,
-      ApiKey key, String ruleId, Integer threshold, String triggeringEventId, long detectedAt) {
+  private static LimitEvent event(LimitEventKind kind, String period, Usage usage, LimitUnit unit,
+      MonthlyLimits key, String ruleId, Integer threshold, String triggeringEventId, long detectedAt) {
     Long limit = usage.limit(unit);
     long used = usage.used(unit);
     return LimitEvent.newBuilder()
         .setKind(kind)
-        .setOrgId(key.getOrgId())
-        .setApiKeyId(apiKeyId)
+        .setScope(key.scope())
+        .setOrgId(key.orgId())
+        .setApiKeyId(key.apiKeyId())
         .setPeriod(period)
         .setUsedTokens(usage.tokens())
         .setLimitTokens(usage.tokenLimit() == null ? 0 : usage.tokenLimit())
         .setPercent(limit == null || limit == 0 ? 100.0 : used * 100.0 / limit)
         .setRuleId(ruleId)
         .setThresholdPercent(threshold)
-        .setHardLimit(key.getHardLimit())
+        .setHardLimit(key.hardLimit())
         .setTriggeringEventId(triggeringEventId)
         .setDetectedAt(detectedAt)
         .setLimitUnit(unit)

@@ -12,8 +12,9 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Re-evaluates a key's open months when its api-keys record or its alert rules change, so a
- * raised limit clears a breach (and a lowered one breaches) without waiting for the next call.
+ * Re-evaluates a scope's open months when its limits (a key's api-keys record, an org's budget)
+ * or its alert rules change, so a raised limit clears a breach (and a lowered one breaches)
+ * without waiting for the next call.
  *
  * <p>The months are judged by the partition's watermark (the newest event time metered), not by
  * the change's own timestamp: a rule created last month but read after this month's usage (a
@@ -22,29 +23,23 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class LimitRecheckProcessor<V> implements Processor<String, V, String, LimitEvent> {
 
+  private final LimitStores stores;
   private final long lateGraceMillis;
 
   private ProcessorContext<String, LimitEvent> context;
-  private KeyLimits limits;
+  private MonthLimits limits;
   private KeyValueStore<String, Long> progress;
 
-  public LimitRecheckProcessor(Duration lateGrace) {
+  public LimitRecheckProcessor(LimitStores stores, Duration lateGrace) {
+    this.stores = stores;
     this.lateGraceMillis = lateGrace.toMillis();
-  }
-
-  /** The stores this processor reads besides {@link KeyLimits#storeNames()}. */
-  public static String[] storeNames() {
-    String[] limits = KeyLimits.storeNames();
-    String[] all = java.util.Arrays.copyOf(limits, limits.length + 1);
-    all[limits.length] = Progress.INGEST_STORE;
-    return all;
   }
 
   @Override
   public void init(ProcessorContext<String, LimitEvent> context) {
     this.context = context;
-    this.limits = KeyLimits.open(context);
-    this.progress = context.getStateStore(Progress.INGEST_STORE);
+    this.limits = stores.opener().apply(context);
+    this.progress = context.getStateStore(stores.progressStore());
   }
 
   @Override

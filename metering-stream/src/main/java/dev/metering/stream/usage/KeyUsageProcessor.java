@@ -3,6 +3,7 @@ package dev.metering.stream.usage;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.stream.limits.KeyLimits;
+import dev.metering.stream.limits.MonthLimits;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import org.apache.avro.specific.SpecificRecord;
@@ -26,7 +27,7 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
 
   private ProcessorContext<String, SpecificRecord> context;
   private ScopeMeter meter;
-  private KeyLimits limits;
+  private MonthLimits limits;
 
   public KeyUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels) {
     this.prices = prices;

@@ -1,14 +1,18 @@
 package dev.metering.stream.usage;
 
+import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.records.state.UsageTotals;
+import dev.metering.stream.limits.MonthLimits;
+import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -17,7 +21,8 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Meters accepted events per organisation (records keyed by org_id): hourly and daily totals, each
+ * Meters accepted events per organisation (records keyed by org_id): the calendar month against
+ * the org's budget ({@link OrgLimits}, limit events of scope ORG), hourly and daily totals, each
  * key's daily totals laid out by org for reports by key ({@link OrgKeyTotals}), and org-wide spikes judged
  * only against a complete baseline.
  *
@@ -28,7 +33,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * at different speeds, fires the same org spikes as the same usage arriving live, and never one
  * against a baseline that slower partitions are still filling.
  */
-public final class OrgUsageProcessor implements Processor<String, UsageEvent, String, UsageSpike> {
+public final class OrgUsageProcessor implements Processor<String, UsageEvent, String, SpecificRecord> {
 
   public static final String HOURLY_STORE = "org-hourly-totals";
   public static final String DAILY_STORE = "org-daily-totals";
@@ -46,7 +51,8 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   private final int sourcePartitions;
   private final Duration lateGrace;
 
-  private ProcessorContext<String, UsageSpike> context;
+  private ProcessorContext<String, SpecificRecord> context;
+  private MonthLimits limits;
   private ScopeMeter meter;
   private Progress progress;
   private SourceWatermarks sources;
@@ -71,8 +77,9 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   }
 
   @Override
-  public void init(ProcessorContext<String, UsageSpike> context) {
+  public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
+    this.limits = OrgLimits.open(context);
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
         DECODED_BUCKETS, maxModels);
     this.progressStore = context.getStateStore(Progress.ORG_STORE);
@@ -116,6 +123,9 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     PricedEvent priced = PricedEvent.price(record.value(), prices);
     UsageTotals day = meter.record(orgId, priced);
     keyTotals.add(orgId, priced.event().getApiKeyId(), priced);
+    for (LimitEvent limitEvent : limits.onUsage(orgId, priced)) {
+      context.forward(record.withValue(limitEvent));
+    }
     long time = priced.event().getTimestamp();
     long dayStart = Periods.dayStart(time);
     if (sources.isFinal(dayStart - WEEK_MILLIS)) {
