@@ -9,6 +9,7 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.api.Dollars;
 import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitScope;
 import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
@@ -30,7 +31,7 @@ import java.util.Set;
 
 /**
  * What alert-service writes for each input: pure functions of the event, the alert rules, the
- * key's current status and the clock. Ids of notifications and audit records derive from their
+ * current status of the event's key (or organisation, for an org budget) and the clock. Ids of notifications and audit records derive from their
  * cause, so processing the same event again yields the same records.
  */
 public final class AlertDecisions {
@@ -41,43 +42,97 @@ public final class AlertDecisions {
   private AlertDecisions() {
   }
 
+  /**
+   * @param current the status of the event's scope: the key's, or for an org budget's event the
+   *     organisation's (the key-status record keyed by org_id)
+   */
   public static Outputs onLimitEvent(LimitEvent event, RuleIndex rules, KeyStatus current, long now) {
     Outputs out = Outputs.empty();
+    Scope scope = Scope.of(event);
     String key = event.getApiKeyId();
     switch (event.getKind()) {
       case THRESHOLD_CROSSED -> {
-        // a rule fires once for each of the key's limits: the cost limit's crossing is its own cause
-        String cause = "threshold_crossed:" + key + ":" + event.getPeriod() + ":" + event.getRuleId()
+        // a rule fires once for each of the scope's limits: the cost limit's crossing is its own cause
+        String cause = "threshold_crossed:" + scope.causeId() + ":" + event.getPeriod() + ":" + event.getRuleId()
             + (cost(event) ? ":cost" : "");
         String text = cost(event)
-            ? String.format(Locale.ROOT, "API key %s used %s of its %s monthly cost limit (%.1f%%) in %s, "
-                + "crossing the %d%% alert threshold.", key, dollars(event.getUsedCostMicros()),
-                dollars(event.getLimitCostMicros()), event.getPercent(), event.getPeriod(), event.getThresholdPercent())
-            : String.format(Locale.ROOT, "API key %s used %d of its %d monthly tokens (%.1f%%) in %s, "
-                + "crossing the %d%% alert threshold.", key, event.getUsedTokens(), event.getLimitTokens(),
+            ? String.format(Locale.ROOT, "%s used %s of its %s monthly cost %s (%.1f%%) in %s, "
+                + "crossing the %d%% alert threshold.", scope.name(), dollars(event.getUsedCostMicros()),
+                dollars(event.getLimitCostMicros()), scope.limitWord(), event.getPercent(), event.getPeriod(),
+                event.getThresholdPercent())
+            : String.format(Locale.ROOT, "%s used %d of its %d monthly tokens (%.1f%%) in %s, "
+                + "crossing the %d%% alert threshold.", scope.name(), event.getUsedTokens(), event.getLimitTokens(),
                 event.getPercent(), event.getPeriod(), event.getThresholdPercent());
         out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, text, now, limitDetails(event)));
         List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
-        notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + key + " reached "
-            + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " limit", text,
-            AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
+        notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + scope.shortName() + " reached "
+            + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " "
+            + scope.limitWord(), text, AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
       }
-      case LIMIT_BREACHED -> onBreach(event, rules, current, now, out);
+      case LIMIT_BREACHED -> onBreach(event, scope, rules, current, now, out);
       case LIMIT_CLEARED -> {
         if (suspendedFor(current, event.getPeriod())) {
-          String cause = "limit_cleared:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
-          String text = "API key " + key + " is active again: its monthly "
-              + (event.getLimitCostMicros() == null ? "limit was raised to " + event.getLimitTokens() + " tokens, above"
-                  : "limits were raised above")
+          String cause = "limit_cleared:" + scope.causeId() + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+          String text = scope.name() + " is active again: its monthly "
+              + (event.getLimitCostMicros() == null
+                  ? scope.limitWord() + " was raised to " + event.getLimitTokens() + " tokens, above"
+                  : scope.limitWord() + "s were raised above")
               + " its usage of " + event.getUsedTokens() + (event.getLimitCostMicros() == null ? ""
                   : " tokens and " + dollars(event.getUsedCostMicros())) + " in " + event.getPeriod() + ".";
           out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, text, null, now));
-          out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, text, now, limitDetails(event)));
+          out.audits().add(audit(cause, event.getOrgId(), key, scope.reinstated(), text, now, limitDetails(event)));
         }
       }
       default -> throw new IllegalArgumentException("unknown limit event kind " + event.getKind());
     }
     return out;
+  }
+
+  /**
+   * Whose limit an event or status is about: one API key, or the whole organisation's budget, whose
+   * suspension stops every key of the org but its admin keys.
+   *
+   * @param causeId the scope in the causes ids derive from: the key id, or "org/" and the org id
+   */
+  private record Scope(String name, String shortName, String causeId, boolean org) {
+    static Scope of(LimitEvent event) {
+      return event.getScope() == LimitScope.ORG ? org(event.getOrgId()) : key(event.getApiKeyId());
+    }
+
+    static Scope of(KeyStatus status) {
+      return status.getApiKeyId() == null ? org(status.getOrgId()) : key(status.getApiKeyId());
+    }
+
+    static Scope key(String apiKeyId) {
+      return new Scope("API key " + apiKeyId, apiKeyId, apiKeyId, false);
+    }
+
+    static Scope org(String orgId) {
+      return new Scope("Organisation " + orgId, "organisation " + orgId, "org/" + orgId, true);
+    }
+
+    /** What its limit is called: a key's limit, an organisation's budget. */
+    String limitWord() {
+      return org ? "budget" : "limit";
+    }
+
+    /** What a suspension stops. */
+    String suspendedWhat() {
+      return org ? "every key of organisation " + shortName.substring("organisation ".length())
+          + " (admin keys excepted) is" : "the key is";
+    }
+
+    AuditEventType suspended() {
+      return org ? AuditEventType.ORG_SUSPENDED : AuditEventType.KEY_SUSPENDED;
+    }
+
+    AuditEventType reinstated() {
+      return org ? AuditEventType.ORG_REINSTATED : AuditEventType.KEY_REINSTATED;
+    }
+
+    List<AlertRule> audience(RuleIndex rules, String orgId) {
+      return org ? rules.forOrgBudget(orgId) : rules.forKey(shortName);
+    }
   }
 
   public static Outputs onSpike(UsageSpike spike, RuleIndex rules, long now) {
@@ -110,52 +165,59 @@ public final class AlertDecisions {
         || suspended.getSuspendedUntil() > now) {
       return out;
     }
+    Scope scope = Scope.of(suspended);
     String key = suspended.getApiKeyId();
-    String cause = "suspension_lapsed:" + key + ":" + suspended.getSuspendedUntil();
-    String text = "API key " + key + " is active again: its suspension ended with the month at "
+    String cause = "suspension_lapsed:" + scope.causeId() + ":" + suspended.getSuspendedUntil();
+    String text = scope.name() + " is active again: its suspension ended with the month at "
         + Instant.ofEpochMilli(suspended.getSuspendedUntil()) + ".";
     out.statuses().add(status(key, suspended.getOrgId(), KeyState.ACTIVE, text, null, now));
-    out.audits().add(audit(cause, suspended.getOrgId(), key, AuditEventType.KEY_REINSTATED, text, now,
+    out.audits().add(audit(cause, suspended.getOrgId(), key, scope.reinstated(), text, now,
         Map.of("suspended_until", Instant.ofEpochMilli(suspended.getSuspendedUntil()).toString())));
     return out;
   }
 
-  private static void onBreach(LimitEvent event, RuleIndex rules, KeyStatus current, long now, Outputs out) {
+  private static void onBreach(LimitEvent event, Scope scope, RuleIndex rules, KeyStatus current, long now,
+      Outputs out) {
     String key = event.getApiKeyId();
-    String cause = "limit_breached:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+    String cause = "limit_breached:" + scope.causeId() + ":" + event.getPeriod() + ":" + event.getDetectedAt();
     long until = nextMonthStart(event.getPeriod());
     boolean suspend = event.getHardLimit() && until > now;
-    String text = "API key " + key + " reached its " + limit(event) + " in " + event.getPeriod() + " ("
+    String text = scope.name() + " reached its " + limit(event, scope) + " in " + event.getPeriod() + " ("
         + (cost(event) ? dollars(event.getUsedCostMicros()) : Long.toString(event.getUsedTokens())) + " used). "
-        + (!event.getHardLimit() ? "The limit is soft: calls continue."
-            : suspend ? "The limit is hard: the key is suspended until " + Instant.ofEpochMilli(until) + "."
-            : "The month has already ended, so the key is not suspended.");
-    List<AlertRule> audience = rules.forKey(key);
+        + (!event.getHardLimit() ? "The " + scope.limitWord() + " is soft: calls continue."
+            : suspend ? "The " + scope.limitWord() + " is hard: " + scope.suspendedWhat() + " suspended until "
+                + Instant.ofEpochMilli(until) + "."
+            : "The month has already ended, so nothing is suspended.");
+    List<AlertRule> audience = scope.audience(rules, event.getOrgId());
     out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.LIMIT_BREACHED, text, now, limitDetails(event)));
-    notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + key
-        + " reached its monthly " + (cost(event) ? "cost" : "token") + " limit", text, AuditEventType.LIMIT_BREACHED,
-        limitDetails(event), now);
+    notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
+        + " reached its monthly " + (cost(event) ? "cost" : "token") + " " + scope.limitWord(), text,
+        AuditEventType.LIMIT_BREACHED, limitDetails(event), now);
     boolean alreadySuspended = suspendedFor(current, event.getPeriod());
     if (!event.getHardLimit() && alreadySuspended) {
-      // the key's limit was switched from hard to soft while it was suspended for this month
-      String reinstateCause = "limit_softened:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
+      // the limit was switched from hard to soft while the scope was suspended for this month
+      String reinstateCause = "limit_softened:" + scope.causeId() + ":" + event.getPeriod() + ":"
+          + event.getDetectedAt();
       String used = cost(event) ? dollars(event.getUsedCostMicros()) + " is" : event.getUsedTokens() + " are";
-      String reinstateText = "API key " + key + " is active again: its " + limit(event) + " is now soft, so calls"
+      String reinstateText = scope.name() + " is active again: its " + limit(event, scope) + " is now soft, so calls"
           + " continue although " + used + " used in " + event.getPeriod() + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, reinstateText, null, now));
-      out.audits().add(audit(reinstateCause, event.getOrgId(), key, AuditEventType.KEY_REINSTATED, reinstateText, now,
+      out.audits().add(audit(reinstateCause, event.getOrgId(), key, scope.reinstated(), reinstateText, now,
           limitDetails(event)));
     }
     if (suspend && !alreadySuspended) {
-      String suspendCause = "key_suspended:" + key + ":" + event.getPeriod() + ":" + event.getDetectedAt();
-      String reason = limit(event) + " reached in " + event.getPeriod();
-      String suspendText = "API key " + key + " is suspended until " + Instant.ofEpochMilli(until) + ": " + reason + ".";
+      String suspendCause = (scope.org() ? "org_suspended:" : "key_suspended:") + scope.causeId() + ":"
+          + event.getPeriod() + ":" + event.getDetectedAt();
+      String reason = (scope.org() ? "the organisation's " : "") + limit(event, scope) + " reached in "
+          + event.getPeriod();
+      String suspendText = scope.name() + " is suspended until " + Instant.ofEpochMilli(until) + ": " + reason
+          + (scope.org() ? " (" + scope.suspendedWhat() + " refused; admin keys keep working)" : "") + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.SUSPENDED, reason, until, now));
       Map<String, String> details = limitDetails(event);
       details.put("suspended_until", Instant.ofEpochMilli(until).toString());
-      out.audits().add(audit(suspendCause, event.getOrgId(), key, AuditEventType.KEY_SUSPENDED, suspendText, now, details));
-      notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + key + " suspended until "
-          + Instant.ofEpochMilli(until), suspendText, AuditEventType.KEY_SUSPENDED, details, now);
+      out.audits().add(audit(suspendCause, event.getOrgId(), key, scope.suspended(), suspendText, now, details));
+      notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
+          + " suspended until " + Instant.ofEpochMilli(until), suspendText, scope.suspended(), details, now);
     }
   }
 
@@ -163,10 +225,10 @@ public final class AlertDecisions {
     return event.getLimitUnit() == LimitUnit.COST;
   }
 
-  /** "monthly token limit of 5000" or "monthly cost limit of $12.50": the limit the event is about. */
-  private static String limit(LimitEvent event) {
-    return cost(event) ? "monthly cost limit of " + dollars(event.getLimitCostMicros())
-        : "monthly token limit of " + event.getLimitTokens();
+  /** "monthly token limit of 5000" or "monthly cost budget of $12.50": the limit the event is about. */
+  private static String limit(LimitEvent event, Scope scope) {
+    return cost(event) ? "monthly cost " + scope.limitWord() + " of " + dollars(event.getLimitCostMicros())
+        : "monthly token " + scope.limitWord() + " of " + event.getLimitTokens();
   }
 
   /** Micro-dollars as dollars, exactly: $12.50, $0.0015. */
@@ -255,6 +317,9 @@ public final class AlertDecisions {
   private static Map<String, String> limitDetails(LimitEvent event) {
     Map<String, String> details = new LinkedHashMap<>();
     details.put("period", event.getPeriod());
+    if (event.getScope() == LimitScope.ORG) {
+      details.put("scope", "org");
+    }
     details.put("used_tokens", Long.toString(event.getUsedTokens()));
     details.put("limit_tokens", Long.toString(event.getLimitTokens()));
     if (event.getLimitCostMicros() != null) {

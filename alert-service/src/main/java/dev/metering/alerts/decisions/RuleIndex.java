@@ -24,10 +24,17 @@ public final class RuleIndex {
     return rules.get().filter(r -> r.getId().equals(ruleId)).findFirst();
   }
 
+  /** The rules on one key's limits. */
   public List<AlertRule> forKey(String apiKeyId) {
-    return rules.get().filter(r -> r.getApiKeyId().equals(apiKeyId)).toList();
+    return rules.get().filter(r -> apiKeyId.equals(r.getApiKeyId())).toList();
   }
 
+  /** The rules on the organisation's budget: those without a key. */
+  public List<AlertRule> forOrgBudget(String orgId) {
+    return rules.get().filter(r -> r.getApiKeyId() == null && r.getOrgId().equals(orgId)).toList();
+  }
+
+  /** Every rule of the organisation, on its keys and on its budget: the audience of org-wide spikes. */
   public List<AlertRule> forOrg(String orgId) {
     return rules.get().filter(r -> r.getOrgId().equals(orgId)).toList();
   }

@@ -9,6 +9,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
+import dev.metering.records.LimitScope;
 import dev.metering.records.Notification;
 import dev.metering.records.UsageSpike;
 import dev.metering.schemas.Topics;
@@ -120,7 +121,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
     this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  /** The committed status of a key of an owned partition, or null. */
+  /** The committed status of a key (or, by org_id, an organisation) of an owned partition, or null. */
   public KeyStatus status(String apiKeyId) {
     return statuses.get(apiKeyId);
   }
@@ -177,7 +178,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
         continue;
       }
       send(outputs);
-      outputs.statuses().forEach(s -> pending.put(s.getApiKeyId(), s));
+      outputs.statuses().forEach(s -> pending.put(statusKey(s), s));
       if (record.topic().equals(Topics.LIMIT_EVENTS.name())
           && outputs.statuses().stream().anyMatch(s -> s.getState() == KeyState.SUSPENDED)) {
         // a suspension: from metering-stream detecting the breach to the suspension (timed once committed)
@@ -193,7 +194,8 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       if (event == null) {
         return new Outputs(List.of(), List.of(), List.of());
       }
-      KeyStatus current = pending.getOrDefault(event.getApiKeyId(), statuses.get(event.getApiKeyId()));
+      String scope = event.getScope() == LimitScope.ORG ? event.getOrgId() : event.getApiKeyId();
+      KeyStatus current = pending.getOrDefault(scope, statuses.get(scope));
       return AlertDecisions.onLimitEvent(event, rules, current, now);
     }
     UsageSpike spike = Topics.SPIKE_EVENTS.decode(record.value());
@@ -211,13 +213,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
     inTransaction(() -> {
       Map<String, KeyStatus> pending = new HashMap<>();
       for (KeyStatus suspended : lapsed) {
-        boolean isRevoked = revoked.test(suspended.getApiKeyId());
+        // an organisation's suspension (no key) lapses like a key's; only a key can be revoked
+        boolean isRevoked = suspended.getApiKeyId() != null && revoked.test(suspended.getApiKeyId());
         if (isRevoked) {
           statuses.remove(suspended.getApiKeyId()); // it stays as it was; no need to look at it again
         }
         Outputs outputs = AlertDecisions.onLapse(suspended, isRevoked, now);
         send(outputs);
-        outputs.statuses().forEach(s -> pending.put(s.getApiKeyId(), s));
+        outputs.statuses().forEach(s -> pending.put(statusKey(s), s));
       }
       log.info("reinstated {} keys whose suspension ended with the month", pending.size());
       return pending;
@@ -279,7 +282,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
 
   private void send(Outputs outputs) {
     for (KeyStatus status : outputs.statuses()) {
-      producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), bytes(status.getApiKeyId()),
+      producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), bytes(statusKey(status)),
           Topics.KEY_STATUS.encode(status)));
     }
     for (Notification notification : outputs.notifications()) {
@@ -290,6 +293,15 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), bytes(audit.getOrgId()),
           Topics.AUDIT_LOG.encode(audit)));
     }
+  }
+
+  /**
+   * A status's key on key-status: its api_key_id, or the org_id for an organisation's own status,
+   * which is where the org's limit events are keyed on limit-events too, so both land in the same
+   * partition number and this instance owns both.
+   */
+  static String statusKey(KeyStatus status) {
+    return status.getApiKeyId() != null ? status.getApiKeyId() : status.getOrgId();
   }
 
   private static Map<TopicPartition, OffsetAndMetadata> offsets(ConsumerRecords<byte[], byte[]> records) {

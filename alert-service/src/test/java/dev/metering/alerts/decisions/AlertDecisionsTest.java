@@ -10,6 +10,7 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitScope;
 import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
@@ -206,6 +207,56 @@ class AlertDecisionsTest {
         byCost.audits().get(0).getDescription());
     assertTrue(java.util.Collections.disjoint(ids(byTokens), ids(byCost)),
         "the cost crossing is a cause of its own, not a replay of the token crossing");
+  }
+
+  @Test
+  void shouldSuspendTheWholeOrganisationForAHardBudgetAndTellOnlyTheBudgetsRules() {
+    RuleIndex withOrgRule = RuleIndex.of(List.of(rule("rule-80", "key-1", 80, "ops@example.com", null),
+        rule("rule-org", null, 90, "finance@example.com", null)));
+    LimitEvent breach = org(limit(LimitEventKind.LIMIT_BREACHED, true, null));
+
+    Outputs out = AlertDecisions.onLimitEvent(breach, withOrgRule, null, NOW);
+
+    KeyStatus status = out.statuses().get(0);
+    assertNull(status.getApiKeyId(), "the organisation's own status");
+    assertEquals("org-1", status.getOrgId());
+    assertEquals(KeyState.SUSPENDED, status.getState());
+    assertEquals(DECEMBER, status.getSuspendedUntil());
+    assertEquals("the organisation's monthly token budget of 1000 reached in 2026-11", status.getReason());
+    assertEquals(List.of("limit_breached", "org_suspended"), out.audits().stream().map(AuditRecord::getEventType).toList());
+    assertTrue(out.audits().stream().allMatch(a -> a.getApiKeyId() == null));
+    assertEquals(List.of("finance@example.com", "finance@example.com"),
+        out.notifications().stream().map(Notification::getTarget).toList(), "the budget's rule, not the key's");
+    assertTrue(out.audits().get(1).getDescription().contains("admin keys keep working"), out.audits().get(1).getDescription());
+    assertTrue(java.util.Collections.disjoint(ids(out),
+        ids(AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), withOrgRule, null, NOW))),
+        "an org's breach and a key's breach at the same moment are different causes");
+
+    Outputs cleared = AlertDecisions.onLimitEvent(org(limit(LimitEventKind.LIMIT_CLEARED, true, null)), withOrgRule,
+        status, NOW);
+    assertEquals(KeyState.ACTIVE, cleared.statuses().get(0).getState());
+    assertNull(cleared.statuses().get(0).getApiKeyId());
+    assertEquals("org_reinstated", cleared.audits().get(0).getEventType());
+    Outputs lapsed = AlertDecisions.onLapse(status, false, DECEMBER);
+    assertEquals("org_reinstated", lapsed.audits().get(0).getEventType());
+    assertTrue(lapsed.audits().get(0).getDescription().startsWith("Organisation org-1 is active again"));
+  }
+
+  @Test
+  void shouldTellAnOrgThresholdCrossingToTheCrossedOrgRule() {
+    RuleIndex withOrgRule = RuleIndex.of(List.of(rule("rule-org", null, 80, "finance@example.com", null)));
+    Outputs out = AlertDecisions.onLimitEvent(cost(org(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-org")),
+        1_500, 1_200), withOrgRule, null, NOW);
+
+    assertEquals("Organisation org-1 used $0.0012 of its $0.0015 monthly cost budget (80.0%) in 2026-11, crossing"
+        + " the 80% alert threshold.", out.audits().get(0).getDescription());
+    assertEquals("org", out.audits().get(0).getDetails().get("scope"));
+    assertEquals("[metering] organisation org-1 reached 80% of its monthly cost budget",
+        out.notifications().get(0).getSubject());
+  }
+
+  private static LimitEvent org(LimitEvent event) {
+    return LimitEvent.newBuilder(event).setScope(LimitScope.ORG).setApiKeyId(null).build();
   }
 
   private static List<String> ids(Outputs out) {
