@@ -66,7 +66,7 @@ public final class DemoGateway implements AutoCloseable {
       refused.incrementAndGet();
       switch (denied.reason()) {
         case FORBIDDEN -> error(ctx, 403, "permission_error", denied.message());
-        case SUSPENDED -> error(ctx, 429, "rate_limit_error", denied.message());
+        case SUSPENDED, ORG_SUSPENDED -> error(ctx, 429, "rate_limit_error", denied.message());
         case UNAVAILABLE -> error(ctx, 503, "overloaded_error", denied.message());
         default -> error(ctx, 401, "authentication_error", denied.message());
       }

@@ -14,6 +14,11 @@ public sealed interface Decision {
     REVOKED,
     /** The key reached its hard monthly limit; see {@link Denied#suspendedUntil()}. */
     SUSPENDED,
+    /**
+     * The key's organisation reached its hard monthly budget: every key of the org but its admin
+     * keys is refused until the month ends or the budget is raised; see {@link Denied#suspendedUntil()}.
+     */
+    ORG_SUSPENDED,
     /** The key lacks the permission the call needs. */
     FORBIDDEN,
     /** A secret rotated out whose grace period has ended, or a key past its expiry. */
@@ -36,7 +41,7 @@ public sealed interface Decision {
 
   /**
    * @param key the key, when one matched the secret
-   * @param suspendedUntil for SUSPENDED: when the suspension ends
+   * @param suspendedUntil for SUSPENDED and ORG_SUSPENDED: when the suspension ends
    */
   record Denied(Reason reason, String message, ApiKey key, Instant suspendedUntil) implements Decision {
     @Override

@@ -21,6 +21,9 @@ import java.time.Instant;
  */
 public final class KeyGuard implements AutoCloseable {
 
+  /** The permission of admin keys (admin-api's), which an organisation's suspension leaves working. */
+  static final String ADMIN_PERMISSION = "admin";
+
   private final TopicView<String, ApiKey> keys;
   private final TopicView<String, KeyStatus> statuses;
   private final SecretIndex secrets = new SecretIndex();
@@ -82,14 +85,29 @@ public final class KeyGuard implements AutoCloseable {
       return new Decision.Denied(Decision.Reason.FORBIDDEN, "this API key lacks the permission " + permission, key, null);
     }
     KeyStatus status = statuses.get(key.getId());
-    // a suspension whose month is over no longer applies, even before alert-service writes ACTIVE
-    if (status != null && status.getState() == KeyState.SUSPENDED
-        && (status.getSuspendedUntil() == null || status.getSuspendedUntil() > now)) {
-      Instant until = status.getSuspendedUntil() == null ? null : Instant.ofEpochMilli(status.getSuspendedUntil());
+    if (suspendedNow(status, now)) {
+      Instant until = until(status);
       return new Decision.Denied(Decision.Reason.SUSPENDED, "this API key is suspended: " + status.getReason()
           + (until == null ? "" : "; it is reinstated at " + until), key, until);
     }
+    // the organisation's own status is keyed by its org_id; its admin keys keep working so an admin can act
+    KeyStatus org = key.getPermissions().contains(ADMIN_PERMISSION) ? null : statuses.get(key.getOrgId());
+    if (org != null && org.getApiKeyId() == null && suspendedNow(org, now)) {
+      Instant until = until(org);
+      return new Decision.Denied(Decision.Reason.ORG_SUSPENDED, "this API key's organisation is suspended: "
+          + org.getReason() + (until == null ? "" : "; its keys are reinstated at " + until), key, until);
+    }
     return new Decision.Allowed(key);
+  }
+
+  /** A suspension whose month is over no longer applies, even before alert-service writes ACTIVE. */
+  private static boolean suspendedNow(KeyStatus status, long now) {
+    return status != null && status.getState() == KeyState.SUSPENDED
+        && (status.getSuspendedUntil() == null || status.getSuspendedUntil() > now);
+  }
+
+  private static Instant until(KeyStatus status) {
+    return status.getSuspendedUntil() == null ? null : Instant.ofEpochMilli(status.getSuspendedUntil());
   }
 
   /** Keys known, for dashboards. */
@@ -97,11 +115,10 @@ public final class KeyGuard implements AutoCloseable {
     return (int) keys.values().count();
   }
 
-  /** Keys suspended right now. */
+  /** Keys suspended right now, each by its own limit (not counting the keys of suspended organisations). */
   public long suspendedCount() {
     long now = clock.millis();
-    return statuses.values().filter(s -> s.getState() == KeyState.SUSPENDED
-        && (s.getSuspendedUntil() == null || s.getSuspendedUntil() > now)).count();
+    return statuses.values().filter(s -> s.getApiKeyId() != null && suspendedNow(s, now)).count();
   }
 
 

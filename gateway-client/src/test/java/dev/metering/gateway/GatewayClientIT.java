@@ -90,6 +90,39 @@ class GatewayClientIT {
   }
 
   @Test
+  void shouldRefuseEveryKeyOfASuspendedOrganisationButItsAdminKeysWithItsOwnReason() throws Exception {
+    long now = System.currentTimeMillis();
+    String member = Secrets.generate();
+    String admin = Secrets.generate();
+    String elsewhere = Secrets.generate();
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      put(producer, ApiKey.newBuilder(key("k-member", member, ApiKeyStatus.ACTIVE, "messages:write"))
+          .setOrgId("org-budget").build());
+      put(producer, ApiKey.newBuilder(key("k-admin", admin, ApiKeyStatus.ACTIVE, "admin"))
+          .setOrgId("org-budget").build());
+      put(producer, ApiKey.newBuilder(key("k-elsewhere", elsewhere, ApiKeyStatus.ACTIVE, "messages:write"))
+          .setOrgId("org-other").build());
+      KeyStatus org = KeyStatus.newBuilder().setApiKeyId(null).setOrgId("org-budget").setState(KeyState.SUSPENDED)
+          .setReason("the organisation's monthly cost budget of $10 reached in 2026-11")
+          .setSuspendedUntil(now + 3_600_000).setUpdatedAt(0L).build();
+      producer.send(new ProducerRecord<>(Topics.KEY_STATUS.name(), "org-budget", Topics.KEY_STATUS.encode(org)));
+    }
+
+    try (KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC())) {
+      guard.awaitReady(Duration.ofSeconds(30));
+
+      Decision.Denied denied = (Decision.Denied) guard.authorize(member, "messages:write");
+      assertEquals(Decision.Reason.ORG_SUSPENDED, denied.reason());
+      assertEquals(Instant.ofEpochMilli(now + 3_600_000), denied.suspendedUntil());
+      assertTrue(denied.message().contains("organisation is suspended") && denied.message().contains("$10"),
+          denied.message());
+      assertTrue(guard.authorize(admin, "admin").allowed(), "an admin key keeps working so the admin can act");
+      assertTrue(guard.authorize(elsewhere, "messages:write").allowed(), "another organisation's key");
+      assertEquals(0, guard.suspendedCount(), "no key is suspended by its own limit");
+    }
+  }
+
+  @Test
   void shouldFailClosedUntilItsViewsHaveCaughtUpAndOnceOneStops() throws Exception {
     // issue 14: authorize answered before its views had caught up, and a dead view served a frozen copy
     try (KeyGuard unreachable = KeyGuard.start("127.0.0.1:1", Clock.systemUTC())) {
