@@ -1,5 +1,8 @@
 package dev.metering.admin;
 
+import dev.metering.admin.budget.BudgetRoutes;
+import dev.metering.records.OrgBudget;
+import dev.metering.schemas.Topics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.alerts.AlertRoutes;
 import dev.metering.admin.alerts.RuleStore;
@@ -71,6 +74,8 @@ public final class AdminApi implements AutoCloseable {
   private final ChangeWriter writer;
   private final KeyStore keys;
   private final RuleStore rules;
+  /** The org-budgets table, keyed by org_id. */
+  private final TopicTable<OrgBudget> budgets;
   private final AuditLogReader auditLog;
   private final UsageReporter reporter;
   private final KeyRoutes keyRoutes;
@@ -85,8 +90,10 @@ public final class AdminApi implements AutoCloseable {
     this.writer = new ChangeWriter(bootstrap, config.instanceId());
     this.keys = new KeyStore(bootstrap, writer);
     this.rules = new RuleStore(bootstrap, writer);
+    this.budgets = new TopicTable<>(bootstrap, writer, Topics.ORG_BUDGETS, OrgBudget::getOrgId);
     keys.awaitLoaded(Duration.ofSeconds(60));
     rules.awaitLoaded(Duration.ofSeconds(60));
+    budgets.awaitLoaded(Duration.ofSeconds(60));
     this.auditLog = new AuditLogReader(bootstrap, writer::auditWrittenThrough);
     this.reporter = UsageReporter.create(bootstrap, "admin-api-ingest");
     Audits audits = new Audits(clock);
@@ -94,7 +101,8 @@ public final class AdminApi implements AutoCloseable {
     this.routes = new ArrayList<>();
     routes.addAll(keyRoutes.routes());
     routes.addAll(new AlertRoutes(rules, keys, audits, json, clock, config.webhookSigning(), config.webhookTargets()).routes());
-    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json, USAGE_QUERIES_AT_ONCE), keys, clock).routes());
+    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json, USAGE_QUERIES_AT_ONCE), keys, budgets, clock).routes());
+    routes.addAll(new BudgetRoutes(budgets, keys, audits, json, clock).routes());
     routes.addAll(new AuditRoutes(auditLog).routes());
     ServiceMetrics.attach(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);
@@ -127,7 +135,8 @@ public final class AdminApi implements AutoCloseable {
     server.get("/openapi.json", ctx -> ctx.json(openApi));
     server.get("/health/live", ctx -> ctx.json(Health.of(true)));
     server.get("/health/ready", ctx -> {
-      boolean ready = keys.loaded() && rules.loaded() && keys.healthy() && rules.healthy() && writer.healthy();
+      boolean ready = keys.loaded() && rules.loaded() && budgets.loaded() && keys.healthy() && rules.healthy()
+          && budgets.healthy() && writer.healthy();
       ctx.status(ready ? 200 : 503).json(Health.of(ready));
     });
     server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
@@ -252,6 +261,7 @@ public final class AdminApi implements AutoCloseable {
     auditLog.close();
     keys.close();
     rules.close();
+    budgets.close();
     writer.close();
     ServiceMetrics.detach(metrics);
     metrics.close();

@@ -23,10 +23,12 @@ import dev.metering.client.AdminClient;
 import dev.metering.api.admin.CreateApiKey;
 import dev.metering.client.AdminClient.UpdateApiKey;
 import dev.metering.api.admin.AlertInfo;
+import dev.metering.api.admin.OrgBudgetInfo;
+import dev.metering.api.admin.OrgCurrentPeriod;
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.api.admin.AuditLogEntry;
 import dev.metering.api.admin.KeyUsage;
-import dev.metering.api.admin.OrgCurrentPeriod;
+
 import dev.metering.api.admin.UsageSummary;
 import dev.metering.config.Env;
 import dev.metering.json.Json;
@@ -467,6 +469,59 @@ class AdminApiIT {
       }
     });
     assertEquals(List.of("0.000001->null", "12.50->0.000001"), changes, "newest first");
+  }
+
+  @Test
+  void shouldSetChangeAndRemoveTheOrganisationsBudgetAuditedAndScopedToItsOrg() throws Exception {
+    OrgBudgetInfo none = bob.budget().get();
+    assertNull(none.maxTokensPerMonth());
+    assertNull(none.maxCostPerMonth());
+    assertFalse(none.hardLimit());
+    assertNull(none.updatedBy(), "never set");
+
+    OrgBudgetInfo set = alice.budget().update(AdminClient.UpdateOrgBudget.changes().maxCostPerMonth("250")
+        .hardLimit(true));
+    assertEquals("250.00", set.maxCostPerMonth());
+    assertNull(set.maxTokensPerMonth());
+    assertTrue(set.hardLimit());
+    assertFalse(set.suspended());
+    assertTrue(set.updatedBy().startsWith("alice"), set.updatedBy());
+    OrgBudgetInfo both = alice.budget().update(AdminClient.UpdateOrgBudget.changes().maxTokensPerMonth(1_000_000L));
+    assertEquals("250.00", both.maxCostPerMonth(), "a field left out stays as it is");
+    assertEquals(1_000_000L, both.maxTokensPerMonth());
+    assertEquals(both, alice.budget().update(AdminClient.UpdateOrgBudget.changes().hardLimit(true)),
+        "no change, no write");
+    assertNull(bob.budget().get().maxCostPerMonth(), "another organisation's budget is its own");
+
+    OrgCurrentPeriod period = alice.usage().currentPeriod();
+    assertEquals(1_000_000L, period.limitTokens());
+    assertEquals(250_000_000L, period.limitCostMicros());
+    assertEquals("250.00", period.limitCost());
+    assertTrue(period.hardLimit());
+    assertFalse(period.suspended());
+
+    AlertInfo orgRule = alice.alerts().create("budget 80%", null, 80, "finance@a.example", null);
+    assertNull(orgRule.keyId(), "a rule on the organisation's budget");
+    assertTrue(alice.alerts().list().stream().anyMatch(r -> r.id().equals(orgRule.id()) && r.keyId() == null));
+
+    OrgBudgetInfo removed = alice.budget().update(AdminClient.UpdateOrgBudget.changes().maxCostPerMonth(null)
+        .maxTokensPerMonth(null).hardLimit(false));
+    assertNull(removed.maxCostPerMonth());
+    assertNull(removed.maxTokensPerMonth());
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<String> changes = new ArrayList<>();
+    alice.auditLogs().list(today, today, "budget_changed").forEach(e -> changes.add(e.details().get("from") + "/"
+        + e.details().get("cost_from") + "->" + e.details().get("to") + "/" + e.details().get("cost_to")));
+    assertEquals(List.of("1000000/250.00->null/null", "null/250.00->1000000/250.00", "null/null->null/250.00"), changes,
+        "newest first, one record per change");
+    List<AuditLogEntry> bobs = new ArrayList<>();
+    bob.auditLogs().list(today, today, "budget_changed").forEach(bobs::add);
+    assertTrue(bobs.isEmpty(), "alice's budget is not in bob's log");
+
+    assertEquals("max_cost_per_month", invalidField("/v1/organizations/budget", "{\"max_cost_per_month\":12.5}"));
+    assertEquals("max_tokens_per_month", invalidField("/v1/organizations/budget", "{\"max_tokens_per_month\":-1}"));
+    assertEquals("hard_limit", invalidField("/v1/organizations/budget", "{\"hard_limit\":null}"));
+    assertEquals(401, rawGet("/v1/organizations/budget", null).statusCode());
   }
 
   /** {@code value} has every required property of {@code schema} and none it does not name, all the way down. */

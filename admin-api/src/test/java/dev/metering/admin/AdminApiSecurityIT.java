@@ -152,6 +152,7 @@ class AdminApiSecurityIT {
     valid.put("POST /v1/organizations/api_keys", object(Map.of("name", "fuzz")));
     valid.put("POST /v1/organizations/api_keys/{api_key_id}", object(Map.of()));
     valid.put("POST /v1/organizations/api_keys/{api_key_id}/rotate", object(Map.of("grace_period_seconds", 0)));
+    valid.put("POST /v1/organizations/budget", object(Map.of("max_tokens_per_month", 1000)));
     valid.put("POST /v1/organizations/alerts", object(Map.of("name", "fuzz", "key_id", key.id(),
         "threshold_percent", 50, "notification_email", "ops@a.example")));
     List<String> hostile = List.of("\"" + "x".repeat(100_000) + "\"", "12", "-1", "0", "true", "[]", "[1,\"a\"]",

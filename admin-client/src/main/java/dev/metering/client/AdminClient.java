@@ -12,6 +12,7 @@ import dev.metering.api.admin.CreateAlert;
 import dev.metering.api.admin.CreateApiKey;
 import dev.metering.api.admin.DeletedAlert;
 import dev.metering.api.admin.KeyUsage;
+import dev.metering.api.admin.OrgBudgetInfo;
 import dev.metering.api.admin.OrgCurrentPeriod;
 import dev.metering.api.admin.RotateApiKey;
 import dev.metering.api.admin.UsageByKey;
@@ -75,6 +76,10 @@ public final class AdminClient {
     return new Usage();
   }
 
+  public Budget budget() {
+    return new Budget();
+  }
+
   public Alerts alerts() {
     return new Alerts();
   }
@@ -84,23 +89,35 @@ public final class AdminClient {
   }
 
   /**
-   * The changes of an update ({@link dev.metering.api.admin.UpdateApiKey}'s fields): fields not
-   * set stay as they are, and one set to {@code null} is cleared, which a record cannot say.
+   * The changes of an update (the fields of its request record): fields not set stay as they are,
+   * and one set to {@code null} is cleared, which a record cannot say.
    */
-  public static final class UpdateApiKey {
-    private static final Set<String> FIELDS = Json.fieldNames(dev.metering.api.admin.UpdateApiKey.class);
-    private final Map<String, Object> fields = new LinkedHashMap<>();
+  private abstract static class Changes<T extends Changes<T>> {
+    private final Set<String> names;
+    final Map<String, Object> fields = new LinkedHashMap<>();
 
-    public static UpdateApiKey changes() {
-      return new UpdateApiKey();
+    Changes(Class<? extends Record> request) {
+      this.names = Json.fieldNames(request);
     }
 
-    private UpdateApiKey set(String field, Object value) {
-      if (!FIELDS.contains(field)) {
+    @SuppressWarnings("unchecked")
+    T set(String field, Object value) {
+      if (!names.contains(field)) {
         throw new IllegalStateException(field + " is not a field of an update");
       }
       fields.put(field, value);
-      return this;
+      return (T) this;
+    }
+  }
+
+  /** The changes of an API key's update ({@link dev.metering.api.admin.UpdateApiKey}'s fields). */
+  public static final class UpdateApiKey extends Changes<UpdateApiKey> {
+    private UpdateApiKey() {
+      super(dev.metering.api.admin.UpdateApiKey.class);
+    }
+
+    public static UpdateApiKey changes() {
+      return new UpdateApiKey();
     }
 
     public UpdateApiKey name(String name) {
@@ -128,6 +145,44 @@ public final class AdminClient {
 
     public UpdateApiKey hardLimit(boolean hard) {
       return set("hard_limit", hard);
+    }
+  }
+
+  /** The changes of the organisation's budget ({@link dev.metering.api.admin.UpdateOrgBudget}'s fields). */
+  public static final class UpdateOrgBudget extends Changes<UpdateOrgBudget> {
+    private UpdateOrgBudget() {
+      super(dev.metering.api.admin.UpdateOrgBudget.class);
+    }
+
+    public static UpdateOrgBudget changes() {
+      return new UpdateOrgBudget();
+    }
+
+    /** {@code null} removes the token budget. */
+    public UpdateOrgBudget maxTokensPerMonth(Long tokens) {
+      return set("max_tokens_per_month", tokens);
+    }
+
+    /** Dollars as a decimal string ("250.00"); {@code null} removes the cost budget. */
+    public UpdateOrgBudget maxCostPerMonth(String dollars) {
+      return set("max_cost_per_month", dollars);
+    }
+
+    public UpdateOrgBudget hardLimit(boolean hard) {
+      return set("hard_limit", hard);
+    }
+  }
+
+  /** The organisation's monthly budget over all its keys. */
+  public final class Budget {
+    private static final String PATH = "v1/organizations/budget";
+
+    public OrgBudgetInfo get() {
+      return send("GET", PATH, null, OrgBudgetInfo.class);
+    }
+
+    public OrgBudgetInfo update(UpdateOrgBudget changes) {
+      return send("POST", PATH, changes.fields, OrgBudgetInfo.class);
     }
   }
 
@@ -213,6 +268,7 @@ public final class AdminClient {
 
   /** Threshold alert rules. */
   public final class Alerts {
+    /** @param keyId the key whose limits the rule watches; null for a rule on the organisation's budget */
     public AlertInfo create(String name, String keyId, int thresholdPercent, String notificationEmail, String webhookUrl) {
       return send("POST", "v1/organizations/alerts", new CreateAlert(name, keyId, thresholdPercent, notificationEmail,
           webhookUrl), AlertInfo.class);

@@ -23,8 +23,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
-/** Alert rules: a threshold on one key's monthly usage, told by email and/or webhook. */
+/**
+ * Alert rules: a threshold on one key's monthly limits, or (without a key) on the organisation's
+ * budget, told by email and/or webhook.
+ */
 public final class AlertRoutes {
 
   private static final String BASE = "/v1/organizations/alerts";
@@ -52,7 +56,8 @@ public final class AlertRoutes {
 
   public List<Route> routes() {
     return List.of(
-        Route.post(TAG, BASE, "createAlert", "Create an alert rule on one API key's monthly usage; the response holds"
+        Route.post(TAG, BASE, "createAlert", "Create an alert rule on one API key's monthly limits, or without key_id on the"
+            + " organisation's budget; the response holds"
             + " its webhook signing secret, shown this once", CreateAlert.class, 201, AlertInfo.class, this::create),
         Route.get(TAG, BASE, "listAlerts", "List the organisation's alert rules", List.of(), AlertList.class,
             (ctx, p) -> new AlertList(rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),
@@ -66,7 +71,8 @@ public final class AlertRoutes {
   private AlertInfo create(Context ctx, Principal principal) {
     Body body = Body.parse(json, ctx.body(), CreateAlert.class);
     String name = body.string("name", true, 256);
-    String keyId = body.string("key_id", true, 128);
+    // no key: a rule on the organisation's budget
+    String keyId = body.string("key_id", false, 128);
     int threshold = body.intInRange("threshold_percent", 1, 100);
     String email = body.email("notification_email", false);
     String webhook = body.url("webhook_url");
@@ -78,15 +84,19 @@ public final class AlertRoutes {
     if (email == null && webhook == null) {
       throw ApiError.invalid("notification_email", "give notification_email, webhook_url or both");
     }
-    var key = keys.owned(principal.orgId(), keyId)
-        .orElseThrow(() -> ApiError.invalid("key_id", "no API key " + keyId + " in this organisation"));
-    if (key.getStatus() == ApiKeyStatus.REVOKED) {
-      throw ApiError.conflict("API key " + keyId + " is revoked");
+    String watched = "the organisation's budget";
+    if (keyId != null) {
+      var key = keys.owned(principal.orgId(), keyId)
+          .orElseThrow(() -> ApiError.invalid("key_id", "no API key " + keyId + " in this organisation"));
+      if (key.getStatus() == ApiKeyStatus.REVOKED) {
+        throw ApiError.conflict("API key " + keyId + " is revoked");
+      }
+      watched = key.getName();
     }
-    long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> r.getApiKeyId().equals(keyId)).count();
+    long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> Objects.equals(r.getApiKeyId(), keyId)).count();
     if (existing >= UsageLimits.MAX_ALERT_RULES_PER_KEY) {
-      throw ApiError.conflict("API key " + keyId + " already has " + existing + " alert rules, the most one key may have;"
-          + " delete one first");
+      throw ApiError.conflict((keyId == null ? "The organisation's budget" : "API key " + keyId) + " already has "
+          + existing + " alert rules, the most one key or budget may have; delete one first");
     }
     AlertRule rule = AlertRule.newBuilder()
         .setId(Ids.random(Ids.ALERT_RULE))
@@ -96,7 +106,7 @@ public final class AlertRoutes {
         .setWebhookSecretVersion(1)
         .build();
     rules.put(rule, List.of(audits.of(principal, AuditEventType.ALERT_CREATED, keyId, principal.actor() + " created alert rule "
-        + name + " at " + threshold + "% of " + key.getName(), Map.of("alert_id", rule.getId(),
+        + name + " at " + threshold + "% of " + watched, Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
             "webhook", webhook == null ? "none" : "set"))), null);
     return withSecret(rule);

@@ -156,7 +156,8 @@ public final class KeyChanges {
     }
   }
 
-  private static String describe(Long limit, Long costMicros, boolean hard) {
+  /** A key's limits or an organisation's budget in words: "1000 tokens/month or $2.50/month (hard)". */
+  public static String describe(Long limit, Long costMicros, boolean hard) {
     if (limit == null && costMicros == null) {
       return "unlimited";
     }

@@ -58,6 +58,14 @@ public final class KeyStore implements AutoCloseable {
     return Optional.ofNullable(view.get(id));
   }
 
+  /**
+   * The organisation's own suspension (its hard budget reached) as alert-service last wrote it on
+   * key-status, keyed by org_id, if it holds at {@code now}.
+   */
+  public Optional<KeyStatus> orgSuspension(String orgId, long now) {
+    return suspension(orgId, now).filter(status -> status.getApiKeyId() == null && status.getSuspendedUntil() != null);
+  }
+
   /** The key {@code id} if it is one of {@code orgId}'s: another organisation's key is as absent as an unknown one. */
   public Optional<ApiKey> owned(String orgId, String id) {
     return get(id).filter(key -> key.getOrgId().equals(orgId));

@@ -1,5 +1,9 @@
 package dev.metering.admin.usage;
 
+import dev.metering.admin.TopicTable;
+import dev.metering.api.Dollars;
+import dev.metering.api.query.Percent;
+import dev.metering.records.OrgBudget;
 import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Route;
@@ -38,9 +42,11 @@ public final class UsageRoutes {
 
   private final MeteringClient metering;
   private final KeyStore keys;
+  private final TopicTable<OrgBudget> budgets;
   private final Clock clock;
 
-  public UsageRoutes(MeteringClient metering, KeyStore keys, Clock clock) {
+  public UsageRoutes(MeteringClient metering, KeyStore keys, TopicTable<OrgBudget> budgets, Clock clock) {
+    this.budgets = budgets;
     this.metering = metering;
     this.keys = keys;
     this.clock = clock;
@@ -52,7 +58,8 @@ public final class UsageRoutes {
             "Total tokens and estimated cost of the organisation over a date range", DATES, UsageSummary.class,
             this::totals),
         Route.get(TAG, "/v1/organizations/current_period", "getCurrentPeriod",
-            "The organisation's calendar month so far and its end at the daily rate so far", List.of(),
+            "The organisation's calendar month so far against its budget, and its end at the daily rate so far",
+            List.of(),
             OrgCurrentPeriod.class, this::orgCurrentPeriod),
         Route.get(TAG, "/v1/organizations/usage/by_key", "getUsageByKey",
             "Total tokens and estimated cost per API key over a date range", DATES, UsageByKey.class, this::byKey),
@@ -78,7 +85,13 @@ public final class UsageRoutes {
     Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", Map.of("start_date",
         month.atDay(1).toString(), "end_date", now.atZone(ZoneOffset.UTC).toLocalDate().toString()), Totals.class);
     UsageView usage = answer.usage();
-    return new OrgCurrentPeriod(principal.orgId(), month.toString(), usage,
+    OrgBudget budget = budgets.get(principal.orgId()).orElse(null);
+    Long tokens = budget == null ? null : budget.getMaxTokensPerMonth();
+    Long cost = budget == null ? null : budget.getMaxCostMicrosPerMonth();
+    return new OrgCurrentPeriod(principal.orgId(), month.toString(), usage, tokens,
+        Percent.of(usage.totalTokens(), tokens), cost, cost == null ? null : Dollars.format(cost),
+        Percent.of(usage.costMicros(), cost), budget != null && budget.getHardLimit(),
+        keys.orgSuspension(principal.orgId(), now.toEpochMilli()).isPresent(),
         Projection.monthEnd(month, usage.totalTokens(), usage.costMicros(), now), answer.asOf());
   }
 

@@ -13,6 +13,7 @@ public record AlertInfo(
     String id,
     @OneOf("alert") String type,
     String name,
+    @Nullable @JsonPropertyDescription("the key whose limits it watches; null for a rule on the organisation's budget")
     String keyId,
     int thresholdPercent,
     @Nullable String notificationEmail,

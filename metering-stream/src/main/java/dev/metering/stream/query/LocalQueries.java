@@ -2,6 +2,7 @@ package dev.metering.stream.query;
 
 import dev.metering.api.Dollars;
 import dev.metering.api.query.CurrentPeriod;
+import dev.metering.api.query.Percent;
 import dev.metering.api.query.Projection;
 import dev.metering.api.query.Freshness;
 import dev.metering.api.query.ReportResult;
@@ -61,9 +62,9 @@ final class LocalQueries {
     }
     UsageView usage = month == null ? UsageView.EMPTY : UsageViews.of(month.getTotals());
     Long limit = key == null ? null : key.getMaxTokensPerMonth();
-    Double percent = limit == null || limit == 0 ? null : usage.totalTokens() * 100.0 / limit;
+    Double percent = Percent.of(usage.totalTokens(), limit);
     Long costLimit = key == null ? null : key.getMaxCostMicrosPerMonth();
-    Double costPercent = costLimit == null || costLimit == 0 ? null : usage.costMicros() * 100.0 / costLimit;
+    Double costPercent = Percent.of(usage.costMicros(), costLimit);
     String orgId = key != null ? key.getOrgId() : month.getTotals().getOrgId();
     return new CurrentPeriod(apiKeyId, orgId, period, usage, limit, percent, costLimit,
         costLimit == null ? null : Dollars.format(costLimit), costPercent,
