@@ -134,6 +134,74 @@ class LocalSystemIT {
   }
 
   @Test
+  void shouldSuspendEveryKeyOfAnOrgWhoseHardBudgetTwoKeysReachTogetherUntilItIsRaised() throws Exception {
+    String org = "org-e2e-budget";
+    AdminClient team = system.adminClientOf(org, "finance@team.example");
+    ApiKeyInfo first = team.apiKeys().create(CreateApiKey.named("e2e-team-1"));
+    ApiKeyInfo second = team.apiKeys().create(CreateApiKey.named("e2e-team-2"));
+    ApiKeyInfo elsewhere = admin.apiKeys().create(CreateApiKey.named("e2e-other-org"));
+    long budget = 6_000;
+    team.budget().update(AdminClient.UpdateOrgBudget.changes().maxTokensPerMonth(budget).hardLimit(true));
+    team.alerts().create("team budget 50%", null, 50, "finance@team.example", null);
+    awaitGatewayKnows(first.key());
+    awaitGatewayKnows(second.key());
+    awaitGatewayKnows(elsewhere.key());
+
+    Map<String, Long> served = new java.util.HashMap<>(Map.of(first.key(), 0L, second.key(), 0L));
+    Map<String, Long> atCrossing = null;
+    HttpResponse<String> last = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int call = 0; System.nanoTime() < deadline; call++) {
+      String secret = call % 2 == 0 ? first.key() : second.key();
+      last = call(secret);
+      if (last.statusCode() != 200) {
+        break;
+      }
+      served.merge(secret, tokens(last.body()), Long::sum);
+      if (atCrossing == null && served.values().stream().mapToLong(Long::longValue).sum() >= budget) {
+        atCrossing = Map.copyOf(served);
+      }
+    }
+
+    assertEquals(429, last.statusCode(), last.body());
+    assertTrue(last.body().contains("organisation is suspended") && last.body().contains("token budget of 6000"),
+        last.body());
+    assertTrue(atCrossing != null && atCrossing.values().stream().allMatch(tokens -> tokens > 0 && tokens < budget),
+        "each key alone was below the budget when together they reached it: " + atCrossing);
+    System.out.printf("org budget %d: reached by two keys at %s; %d tokens served before the refusal%n", budget,
+        atCrossing.values(), served.values().stream().mapToLong(Long::longValue).sum());
+    for (String secret : List.of(first.key(), second.key())) {
+      KafkaTestSupport.await("every key of the org to be refused", Duration.ofSeconds(10),
+          () -> statusOf(secret) == 429);
+    }
+    assertEquals(200, call(elsewhere.key()).statusCode(), "another organisation's key keeps working");
+    assertTrue(team.budget().get().suspended(), "the admin key keeps working, and the admin API shows the suspension");
+    assertEquals(LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).plusMonths(1).atStartOfDay().toInstant(ZoneOffset.UTC),
+        team.budget().get().suspendedUntil());
+    assertTrue(team.usage().currentPeriod().suspended());
+    KafkaTestSupport.await("the budget's threshold and suspension emails", Duration.ofSeconds(30),
+        () -> subjects().contains("[metering] organisation " + org + " reached 50% of its monthly token budget")
+            && subjects().stream().anyMatch(s -> s.startsWith("[metering] organisation " + org + " suspended until")));
+
+    team.budget().update(AdminClient.UpdateOrgBudget.changes().maxTokensPerMonth(10_000_000L));
+
+    for (String secret : List.of(first.key(), second.key())) {
+      KafkaTestSupport.await("the raised budget to reinstate every key", Duration.ofSeconds(15),
+          () -> statusOf(secret) == 200);
+    }
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<String> story = new ArrayList<>();
+    team.auditLogs().list(today, today).forEach(e -> {
+      if (e.apiKeyId() == null && !e.eventType().startsWith("alert_")) {
+        story.add(e.eventType());
+      }
+    });
+    Collections.reverse(story);
+    assertEquals(List.of("budget_changed", "threshold_crossed", "limit_breached", "org_suspended", "budget_changed",
+        "org_reinstated"), story);
+  }
+
+  @Test
   void shouldRefuseARevokedKeyAtTheGateway() throws Exception {
     ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-revoked"));
     awaitGatewayKnows(key.key());
