@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "alerts", mixinStandardHelpOptions = true,
-    description = "Threshold alert rules: email or webhook when a key reaches a share of its monthly limit.")
+    description = "Threshold alert rules: email or webhook when a key, or the organisation, reaches a share of its"
+        + " monthly limit or budget.")
 final class AlertsCommand extends CommandGroup {
 
   private static final List<String> COLUMNS = List.of("id", "name", "key_id", "threshold_percent",
@@ -24,9 +25,10 @@ final class AlertsCommand extends CommandGroup {
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = "Create a rule; with a webhook, its signing secret is printed this once.")
   void create(@Option(names = "--name", required = true, paramLabel = "NAME") String name,
-      @Option(names = "--key-id", required = true, paramLabel = "KEY_ID", description = "the key it watches") String keyId,
+      @Option(names = "--key-id", paramLabel = "KEY_ID",
+          description = "the key it watches; without it, the organisation's budget") String keyId,
       @Option(names = "--threshold-percent", required = true, paramLabel = "1..100",
-          description = "share of the key's monthly limit that fires it") int percent,
+          description = "share of the monthly limit (or budget), in tokens and in dollars, that fires it") int percent,
       @Option(names = "--email", paramLabel = "ADDRESS", description = "send the alert to this address") String email,
       @Option(names = "--webhook-url", paramLabel = "URL",
           description = "POST the alert here, signed; the signing secret is printed once") String webhookUrl,

@@ -18,6 +18,24 @@ abstract class CommandGroup implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** A --max-tokens-per-month value: a whole number of tokens, or "unlimited" for none (null). */
+  Long tokensOrUnlimited(String value) {
+    if (value.equalsIgnoreCase("unlimited")) {
+      return null;
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--max-tokens-per-month must be a whole number of tokens or unlimited, not " + value);
+    }
+  }
+
+  /** A --max-cost-per-month value: dollars as given (the API checks them), or "unlimited" for none (null). */
+  static String dollarsOrUnlimited(String value) {
+    return value.equalsIgnoreCase("unlimited") ? null : value;
+  }
+
   Output out(Output.Options options) {
     return new Output(options.format, spec.commandLine().getOut());
   }

@@ -78,10 +78,10 @@ final class KeysCommand extends CommandGroup {
       changes.permissions(permissions.toArray(String[]::new));
     }
     if (maxTokens != null) {
-      changes.maxTokensPerMonth(maxTokens.equalsIgnoreCase("unlimited") ? null : tokens(maxTokens));
+      changes.maxTokensPerMonth(tokensOrUnlimited(maxTokens));
     }
     if (maxCost != null) {
-      changes.maxCostPerMonth(maxCost.equalsIgnoreCase("unlimited") ? null : maxCost);
+      changes.maxCostPerMonth(dollarsOrUnlimited(maxCost));
     }
     if (hardLimit != null) {
       changes.hardLimit(hardLimit);
@@ -104,15 +104,6 @@ final class KeysCommand extends CommandGroup {
       description = "Revoke a key: gateways refuse it from now on. A revoked key stays listed, with its history.")
   void revoke(@Parameters(paramLabel = "KEY_ID") String id, @Mixin Output.Options output) {
     out(output).one(root.admin().apiKeys().revoke(id));
-  }
-
-  private Long tokens(String value) {
-    try {
-      return Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--max-tokens-per-month must be a whole number of tokens or unlimited, not " + value);
-    }
   }
 
   private void secretShownOnce() {

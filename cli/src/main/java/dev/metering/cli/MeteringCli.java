@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "metering", mixinStandardHelpOptions = true, versionProvider = MeteringCli.Version.class,
     description = "Manage API keys, alert rules, usage, the audit log and the dead-letter topic of the token metering"
         + " system.",
-    subcommands = {KeysCommand.class, AlertsCommand.class, UsageCommand.class, AuditCommand.class, DlqCommand.class,
+    subcommands = {KeysCommand.class, AlertsCommand.class, BudgetCommand.class, UsageCommand.class, AuditCommand.class, DlqCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {

@@ -178,6 +178,30 @@ class MeteringCliIT {
   }
 
   @Test
+  void shouldSetShowAndRemoveTheOrganisationsBudgetWithARuleOnIt() throws Exception {
+    JsonNode set = ok("budget", "set", "--max-cost-per-month", "250", "--hard-limit", "true", "-o", "json").json();
+    assertEquals("250.00", set.get("max_cost_per_month").asText());
+    assertTrue(set.get("hard_limit").asBoolean());
+    assertTrue(set.get("max_tokens_per_month").isNull());
+    JsonNode both = ok("budget", "set", "--max-tokens-per-month", "5000000", "-o", "json").json();
+    assertEquals(5_000_000L, both.get("max_tokens_per_month").asLong());
+    assertEquals("250.00", both.get("max_cost_per_month").asText(), "what is not given stays");
+    assertTrue(ok("budget", "get").out().contains("250.00"));
+
+    JsonNode rule = ok("alerts", "create", "--name", "budget 80%", "--threshold-percent", "80",
+        "--email", "finance@example.com", "-o", "json").json();
+    assertTrue(rule.get("key_id").isNull(), "no --key-id: a rule on the organisation's budget");
+    Result refused = metering("budget", "set", "--max-cost-per-month", "12.1234567");
+    assertEquals(MeteringCli.REFUSED, refused.exit(), refused.toString());
+    assertTrue(refused.err().contains("max_cost_per_month"), refused.err());
+
+    JsonNode removed = ok("budget", "set", "--max-cost-per-month", "unlimited", "--max-tokens-per-month", "unlimited",
+        "--hard-limit", "false", "-o", "json").json();
+    assertTrue(removed.get("max_cost_per_month").isNull() && removed.get("max_tokens_per_month").isNull());
+    ok("alerts", "delete", rule.get("id").asText());
+  }
+
+  @Test
   void shouldReportUsageByKeyAndInBucketsAsCsv() throws Exception {
     String key = ok("keys", "create", "--name", "reported", "-o", "json").json().get("id").asText();
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {

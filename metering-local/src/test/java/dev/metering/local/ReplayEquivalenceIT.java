@@ -18,6 +18,7 @@ import dev.metering.records.ApiKeyStatus;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.UsageSpike;
 import dev.metering.records.state.UsageTotals;
@@ -104,6 +105,10 @@ class ReplayEquivalenceIT {
         "a hard limit is breached: " + live.limitEvents().keySet());
     assertTrue(live.limitEvents().keySet().stream().anyMatch(e -> e.startsWith("THRESHOLD_CROSSED")),
         "a threshold is crossed: " + live.limitEvents().keySet());
+    assertTrue(live.limitEvents().keySet().stream().anyMatch(e -> e.startsWith("LIMIT_BREACHED ORG org-1")),
+        "an organisation's hard budget is breached: " + live.limitEvents().keySet());
+    assertTrue(live.limitEvents().keySet().stream().anyMatch(e -> e.startsWith("THRESHOLD_CROSSED ORG org-0")),
+        "an organisation's budget rule fires: " + live.limitEvents().keySet());
     if (usage.burst) {
       assertTrue(live.spikes().keySet().stream().anyMatch(k -> k.startsWith("org-0 null ")), "an org spike: " + live.spikes());
       assertTrue(live.spikes().keySet().stream().anyMatch(k -> k.startsWith("org-0 key-0 ")), "a key spike: " + live.spikes());
@@ -152,6 +157,8 @@ class ReplayEquivalenceIT {
           producer.flush();
           awaitCaughtUp(kafka, "metering-stream's keys", env.get("METERING_APPLICATION_ID"), Topics.API_KEYS.name());
           awaitCaughtUp(kafka, "metering-stream's rules", env.get("METERING_APPLICATION_ID"), Topics.ALERT_RULES.name());
+          awaitCaughtUp(kafka, "metering-stream's budgets", env.get("METERING_APPLICATION_ID"),
+              Topics.ORG_BUDGETS.name());
           List<ProducerRecord<String, byte[]>> records = usage.records();
           int slice = Math.max(1, records.size() / 25);
           for (int i = 0; i < records.size(); i += slice) {
@@ -163,7 +170,8 @@ class ReplayEquivalenceIT {
         producer.flush();
         awaitCaughtUp(kafka, "metering-stream", env.get("METERING_APPLICATION_ID"), Topics.USAGE_EVENTS.name());
         awaitCaughtUp(kafka, "metering-stream", env.get("METERING_APPLICATION_ID"), Topics.API_KEYS.name());
-        for (String internal : List.of("alert-rules-by-key", "usage-by-org")) {
+        awaitCaughtUp(kafka, "metering-stream", env.get("METERING_APPLICATION_ID"), Topics.ORG_BUDGETS.name());
+        for (String internal : List.of("alert-rules-by-key", "alert-rules-by-org", "usage-by-org")) {
           awaitCaughtUp(kafka, "metering-stream", env.get("METERING_APPLICATION_ID"),
               env.get("METERING_APPLICATION_ID") + "-" + internal + "-repartition");
         }
@@ -183,8 +191,9 @@ class ReplayEquivalenceIT {
     Map<String, Integer> limits = count(KafkaTestSupport.readAllCommitted(bootstrap, Topics.LIMIT_EVENTS.name(),
         new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer()), r -> {
           LimitEvent e = r.value();
-          return e.getKind() + " " + e.getApiKeyId() + " " + e.getPeriod() + " rule=" + e.getRuleId() + " limit="
-              + e.getLimitTokens() + " hard=" + e.getHardLimit();
+          return e.getKind() + " " + e.getScope() + " " + e.getOrgId() + " " + e.getApiKeyId() + " " + e.getPeriod()
+              + " rule=" + e.getRuleId() + " unit=" + e.getLimitUnit() + " limit=" + e.getLimitTokens() + "/"
+              + e.getLimitCostMicros() + " hard=" + e.getHardLimit();
         });
     Map<String, Integer> spikes = count(KafkaTestSupport.readAllCommitted(bootstrap, Topics.SPIKE_EVENTS.name(),
         new StringDeserializer(), Topics.SPIKE_EVENTS.valueSerde().deserializer()), r -> {
@@ -274,6 +283,8 @@ class ReplayEquivalenceIT {
     final long from;
     final List<ApiKey> keys = new ArrayList<>();
     final List<AlertRule> rules = new ArrayList<>();
+    /** org-0: a soft cost budget with two rules; org-1: a hard token budget that suspends it. */
+    final List<OrgBudget> budgets = new ArrayList<>();
     final List<UsageEvent> events = new ArrayList<>();
     final List<ProducerRecord<String, byte[]>> poison = new ArrayList<>();
     /** Whether the range holds a burst day and its baseline a week before (not early in a month). */
@@ -298,6 +309,15 @@ class ReplayEquivalenceIT {
                 .setCreatedBy("admin@example.com").setCreatedAt(from).build());
           }
         }
+      }
+      budgets.add(OrgBudget.newBuilder().setOrgId("org-0").setMaxCostMicrosPerMonth(days * 2_000_000L)
+          .setHardLimit(false).setUpdatedBy("admin@example.com").setUpdatedAt(from).build());
+      budgets.add(OrgBudget.newBuilder().setOrgId("org-1").setMaxTokensPerMonth(days * 600_000L)
+          .setHardLimit(true).setUpdatedBy("admin@example.com").setUpdatedAt(from).build());
+      for (int threshold : new int[] {50, 90}) {
+        rules.add(AlertRule.newBuilder().setId("rule-org-0-" + threshold).setOrgId("org-0").setName("budget")
+            .setApiKeyId(null).setThresholdPercent(threshold).setNotificationEmail("finance@example.com")
+            .setCreatedBy("admin@example.com").setCreatedAt(from).build());
       }
       String[] models = {"claude-sonnet-4-5", "claude-haiku-4-5", "unlisted-model"};
       for (int i = 0; i < 12_000; i++) {
@@ -351,13 +371,15 @@ class ReplayEquivalenceIT {
       return records;
     }
 
-    /** The api-keys and alert-rules records, timed at {@code createdAt}. */
+    /** The api-keys, alert-rules and org-budgets records, timed at {@code createdAt}. */
     List<ProducerRecord<String, byte[]>> configuration(long createdAt) {
       List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
       keys.forEach(key -> records.add(new ProducerRecord<>(Topics.API_KEYS.name(), null, createdAt, key.getId(),
           Topics.API_KEYS.encode(key))));
       rules.forEach(rule -> records.add(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, createdAt, rule.getId(),
           Topics.ALERT_RULES.encode(rule))));
+      budgets.forEach(budget -> records.add(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), null, createdAt,
+          budget.getOrgId(), Topics.ORG_BUDGETS.encode(budget))));
       return records;
     }
 

@@ -59,10 +59,7 @@ class BackfillExactlyOnceIT {
     // keys and rules were created before the history they limit, and their records say so
     long created = from - Duration.ofDays(1).toMillis();
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
-      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, created,
-          key.getId(), Topics.API_KEYS.encode(key))));
-      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, created,
-          rule.getId(), Topics.ALERT_RULES.encode(rule))));
+      TestCluster.produceLimits(producer, workload);
       for (int i = 0; i < timeOrdered.size(); i++) {
         send(producer, timeOrdered.get(i));
         produced++;

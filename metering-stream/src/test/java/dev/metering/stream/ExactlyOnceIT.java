@@ -48,10 +48,7 @@ class ExactlyOnceIT {
     List<UsageEvent> secondHalf = workload.events.subList(workload.events.size() / 2, workload.events.size());
     long produced;
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
-      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.encode(key))));
-      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.encode(rule))));
+      TestCluster.produceLimits(producer, workload);
       produced = send(producer, firstHalf);
 
       Process victim = KafkaTestSupport.startInOtherJvm(MeteringStreamMain.class, env, stateDir.resolve("victim.log"));

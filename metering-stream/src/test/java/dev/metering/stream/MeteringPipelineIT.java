@@ -59,10 +59,7 @@ class MeteringPipelineIT {
     int duplicates = 0;
     int bad = 0;
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
-      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.encode(key))));
-      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.encode(rule))));
+      TestCluster.produceLimits(producer, workload);
       for (int i = 0; i < workload.events.size(); i++) {
         UsageEvent event = workload.events.get(i);
         byte[] bytes = Topics.USAGE_EVENTS.encode(event);
@@ -123,8 +120,7 @@ class MeteringPipelineIT {
         Topics.LIMIT_EVENTS.name(), new StringDeserializer(), Topics.LIMIT_EVENTS.valueSerde().deserializer(),
         Duration.ofSeconds(30), records -> records.size() >= expectedLimits.size());
     List<Workload.ExpectedLimitEvent> actualLimits = new ArrayList<>();
-    limits.forEach(r -> actualLimits.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
-        r.value().getRuleId(), r.value().getPeriod())));
+    limits.forEach(r -> actualLimits.add(Workload.ExpectedLimitEvent.of(r.value())));
     assertEquals(KafkaTestSupport.counts(expectedLimits), KafkaTestSupport.counts(actualLimits));
 
     int expectedDead = bad;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.config.Env;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.state.UsageTotals;
+import dev.metering.records.LimitEventKind;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.pricing.PriceBook;
@@ -39,17 +40,24 @@ public final class TestCluster {
   private TestCluster() {
   }
 
-  /** Produces the workload's keys and rules, then each of its events once. */
+  /** Produces the workload's keys, rules and budgets, then each of its events once. */
   public static void produce(String bootstrap, Workload workload) {
     try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(bootstrap)) {
-      workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-          Topics.API_KEYS.encode(key))));
-      workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-          Topics.ALERT_RULES.encode(rule))));
+      produceLimits(producer, workload);
       workload.events.forEach(event -> producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(),
           event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event))));
       producer.flush();
     }
+  }
+
+  /** Produces the workload's keys, alert rules and org budgets: what its limit events are judged by. */
+  public static void produceLimits(KafkaProducer<String, byte[]> producer, Workload workload) {
+    workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
+        Topics.API_KEYS.encode(key))));
+    workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
+        Topics.ALERT_RULES.encode(rule))));
+    workload.budgets.forEach(budget -> producer.send(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), budget.getOrgId(),
+        Topics.ORG_BUDGETS.encode(budget))));
   }
 
   /** Records the app has consumed so far by its exact counters, or -1 while its stores are unavailable. */
@@ -130,10 +138,11 @@ public final class TestCluster {
     List<Workload.ExpectedLimitEvent> actual = new ArrayList<>();
     KafkaTestSupport.readAllCommitted(bootstrap, Topics.LIMIT_EVENTS.name(), new StringDeserializer(),
             Topics.LIMIT_EVENTS.valueSerde().deserializer())
-        .forEach(r -> actual.add(new Workload.ExpectedLimitEvent(r.value().getApiKeyId(), r.value().getKind(),
-            r.value().getRuleId(), r.value().getPeriod())));
+        .forEach(r -> actual.add(Workload.ExpectedLimitEvent.of(r.value())));
     List<Workload.ExpectedLimitEvent> expected = workload.expectedLimitEvents();
     assertTrue(expected.size() >= 3, "the workload crosses some limits: " + expected);
+    assertTrue(expected.stream().anyMatch(e -> e.scope().startsWith("org:") && e.kind() == LimitEventKind.LIMIT_BREACHED),
+        "the workload reaches an organisation's budget: " + expected);
     assertEquals(KafkaTestSupport.counts(expected), KafkaTestSupport.counts(actual),
         "each limit event exactly once in the committed output");
   }

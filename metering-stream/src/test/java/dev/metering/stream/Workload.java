@@ -2,7 +2,10 @@ package dev.metering.stream;
 
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
+import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitScope;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.pricing.PriceBook;
@@ -39,14 +42,21 @@ public final class Workload {
     }
   }
 
-  /** A limit event as identity: which key, kind, rule and month. */
-  public record ExpectedLimitEvent(String apiKeyId, LimitEventKind kind, String ruleId, String period) {
+  /** A limit event as identity: whose limit (a key id, or "org:" and the org id), kind, rule and month. */
+  public record ExpectedLimitEvent(String scope, LimitEventKind kind, String ruleId, String period) {
+    public static ExpectedLimitEvent of(LimitEvent event) {
+      return new ExpectedLimitEvent(event.getScope() == LimitScope.ORG ? "org:" + event.getOrgId()
+          : event.getApiKeyId(), event.getKind(), event.getRuleId(), event.getPeriod());
+    }
   }
 
   static final String[] MODELS = {"claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "unlisted-model"};
 
   public final List<ApiKey> keys = new ArrayList<>();
+  /** Key rules and the orgs' budget rules (no key). */
   public final List<AlertRule> rules = new ArrayList<>();
+  /** org-0 has a hard token budget, org-1 a soft cost budget, each reached in the workload's busiest month. */
+  public final List<OrgBudget> budgets = new ArrayList<>();
   public final List<UsageEvent> events = new ArrayList<>();
   private final PriceBook prices = PriceBook.bundled();
 
@@ -82,6 +92,37 @@ public final class Workload {
           .build();
       events.add(event);
     }
+    Map<String, Long> orgTokens = new HashMap<>();
+    Map<String, Long> orgCost = new HashMap<>();
+    for (UsageEvent e : events) {
+      String orgMonth = e.getOrgId() + "|" + Periods.month(e.getTimestamp());
+      orgTokens.merge(orgMonth, tokens(e), Long::sum);
+      orgCost.merge(orgMonth, cost(e), Long::sum);
+    }
+    long busiestTokens = orgTokens.entrySet().stream().filter(m -> m.getKey().startsWith("org-0|"))
+        .mapToLong(Map.Entry::getValue).max().orElse(0);
+    long busiestCost = orgCost.entrySet().stream().filter(m -> m.getKey().startsWith("org-1|"))
+        .mapToLong(Map.Entry::getValue).max().orElse(0);
+    budgets.add(budget("org-0", Math.max(1, busiestTokens * 6 / 10), null, true));
+    budgets.add(budget("org-1", null, Math.max(1, busiestCost * 6 / 10), false));
+    rules.add(orgRule("rule-org-0-50", "org-0", 50));
+    rules.add(orgRule("rule-org-0-90", "org-0", 90));
+    rules.add(orgRule("rule-org-1-50", "org-1", 50));
+  }
+
+  private static OrgBudget budget(String orgId, Long tokens, Long costMicros, boolean hard) {
+    return OrgBudget.newBuilder().setOrgId(orgId).setMaxTokensPerMonth(tokens).setMaxCostMicrosPerMonth(costMicros)
+        .setHardLimit(hard).setUpdatedBy("admin@example.com").setUpdatedAt(0L).build();
+  }
+
+  private static AlertRule orgRule(String id, String orgId, int threshold) {
+    AlertRule rule = MeteringFixture.rule(id, null, threshold);
+    rule.setOrgId(orgId);
+    return rule;
+  }
+
+  private static long tokens(UsageEvent e) {
+    return e.getInputTokens() + e.getOutputTokens() + e.getCacheCreationInputTokens() + e.getCacheReadInputTokens();
   }
 
   private static AlertRule rule(String id, String apiKeyId, int threshold, int k) {
@@ -103,15 +144,39 @@ public final class Workload {
     return totals;
   }
 
-  /** Every limit event the workload must cause exactly once, given limits that never change. */
+  /** Every limit event the workload must cause exactly once, given limits and budgets that never change. */
   public List<ExpectedLimitEvent> expectedLimitEvents() {
     Map<String, Long> monthTotals = new HashMap<>();
+    Map<String, Long> orgTokens = new HashMap<>();
+    Map<String, Long> orgCost = new HashMap<>();
     for (UsageEvent e : events) {
-      monthTotals.merge(e.getApiKeyId() + "|" + Periods.month(e.getTimestamp()),
-          e.getInputTokens() + e.getOutputTokens() + e.getCacheCreationInputTokens() + e.getCacheReadInputTokens(),
-          Long::sum);
+      monthTotals.merge(e.getApiKeyId() + "|" + Periods.month(e.getTimestamp()), tokens(e), Long::sum);
+      orgTokens.merge(e.getOrgId() + "|" + Periods.month(e.getTimestamp()), tokens(e), Long::sum);
+      orgCost.merge(e.getOrgId() + "|" + Periods.month(e.getTimestamp()), cost(e), Long::sum);
     }
     List<ExpectedLimitEvent> expected = new ArrayList<>();
+    orgTokens.forEach((orgMonth, used) -> {
+      String orgId = orgMonth.substring(0, orgMonth.indexOf('|'));
+      String period = orgMonth.substring(orgMonth.indexOf('|') + 1);
+      long usedCost = orgCost.get(orgMonth);
+      OrgBudget budget = budgets.stream().filter(b -> b.getOrgId().equals(orgId)).findFirst().orElseThrow();
+      Long tokenLimit = budget.getMaxTokensPerMonth();
+      Long costLimit = budget.getMaxCostMicrosPerMonth();
+      for (AlertRule rule : rules) {
+        if (rule.getApiKeyId() == null && rule.getOrgId().equals(orgId)) {
+          // a rule fires once for each of the budget's limits it reaches
+          if (tokenLimit != null && used * 100 >= (long) rule.getThresholdPercent() * tokenLimit) {
+            expected.add(new ExpectedLimitEvent("org:" + orgId, LimitEventKind.THRESHOLD_CROSSED, rule.getId(), period));
+          }
+          if (costLimit != null && usedCost * 100 >= (long) rule.getThresholdPercent() * costLimit) {
+            expected.add(new ExpectedLimitEvent("org:" + orgId, LimitEventKind.THRESHOLD_CROSSED, rule.getId(), period));
+          }
+        }
+      }
+      if ((tokenLimit != null && used >= tokenLimit) || (costLimit != null && usedCost >= costLimit)) {
+        expected.add(new ExpectedLimitEvent("org:" + orgId, LimitEventKind.LIMIT_BREACHED, null, period));
+      }
+    });
     monthTotals.forEach((keyMonth, used) -> {
       String keyId = keyMonth.substring(0, keyMonth.indexOf('|'));
       String period = keyMonth.substring(keyMonth.indexOf('|') + 1);
@@ -121,7 +186,7 @@ public final class Workload {
         return;
       }
       for (AlertRule rule : rules) {
-        if (rule.getApiKeyId().equals(keyId) && used * 100 >= (long) rule.getThresholdPercent() * limit) {
+        if (keyId.equals(rule.getApiKeyId()) && used * 100 >= (long) rule.getThresholdPercent() * limit) {
           expected.add(new ExpectedLimitEvent(keyId, LimitEventKind.THRESHOLD_CROSSED, rule.getId(), period));
         }
       }
