@@ -8,7 +8,8 @@
   const REFRESH_MS = 15000;
   const EVENT_TYPES = ['key_created', 'key_updated', 'permission_changed', 'limit_changed', 'key_revoked',
     'key_rotated', 'key_suspended', 'key_reinstated', 'alert_created', 'alert_deleted', 'alert_secret_rotated',
-    'threshold_crossed', 'limit_breached', 'usage_spike', 'alert_delivered', 'alert_delivery_failed'];
+    'threshold_crossed', 'limit_breached', 'usage_spike', 'alert_delivered', 'alert_delivery_failed', 'budget_changed',
+    'org_suspended', 'org_reinstated'];
   const COLORS = ['#2456c8', '#e07b00', '#1f9d6a', '#c23b6d', '#7a4fd0', '#0f8fa8', '#b89a00', '#6b7a8f',
     '#d1495b', '#3d8f3d'];
   const SERIES_SHOWN = 8;
@@ -157,7 +158,7 @@
   // ---- navigation and refresh ----
   function route() {
     const tab = (location.hash || '#usage').slice(1);
-    state.tab = ['usage', 'keys', 'alerts', 'audit'].includes(tab) ? tab : 'usage';
+    state.tab = ['usage', 'keys', 'budget', 'alerts', 'audit'].includes(tab) ? tab : 'usage';
     for (const panel of document.querySelectorAll('[data-panel]')) panel.hidden = panel.dataset.panel !== state.tab;
     for (const link of document.querySelectorAll('nav a')) {
       if (link.dataset.tab === state.tab) link.setAttribute('aria-current', 'page');
@@ -177,6 +178,7 @@
     try {
       if (state.tab === 'usage') await loadUsage();
       else if (state.tab === 'keys') await loadKeys();
+      else if (state.tab === 'budget') await loadBudget();
       else if (state.tab === 'alerts') await loadAlerts();
       else await loadAudit();
     } catch (error) {
@@ -509,6 +511,63 @@
     });
   }
 
+  // ---- budget ----
+  function usageBar(used, limit, text) {
+    if (!limit) return el('small', {}, 'no budget');
+    const percent = (100 * used) / limit;
+    return el('div', {}, el('div', { class: 'bar' + (percent >= 100 ? ' over' : ''), role: 'img',
+      'aria-label': percent.toFixed(1) + '% of the budget used' },
+    el('span', { style: 'width:' + Math.min(100, percent).toFixed(1) + '%' })),
+    el('small', {}, percent.toFixed(1) + '% of ' + text));
+  }
+
+  async function loadBudget() {
+    const load = state.loads;
+    const [budget, period] = await Promise.all([api('GET', '/v1/organizations/budget'),
+      api('GET', '/v1/organizations/current_period')]);
+    if (superseded(load)) return;
+    setAsOf(period.as_of);
+    $('#budget-tokens').textContent = number(period.usage.total_tokens);
+    $('#budget-cost').textContent = dollars(period.usage.estimated_cost);
+    $('#budget-tokens-bar').replaceChildren(usageBar(period.usage.total_tokens, budget.max_tokens_per_month,
+      number(budget.max_tokens_per_month) + ' tokens'));
+    $('#budget-cost-bar').replaceChildren(usageBar(period.usage.cost_micros,
+      budget.max_cost_per_month ? Number(budget.max_cost_per_month) * 1e6 : null, '$' + budget.max_cost_per_month));
+    $('#budget-projected').textContent = number(period.projected.total_tokens) + ' tokens';
+    $('#budget-projected-cost').textContent = dollars(period.projected.estimated_cost);
+    const status = $('#budget-status');
+    status.className = 'status-line ' + (budget.suspended ? 'suspended' : 'active');
+    status.textContent = budget.suspended
+      ? 'Suspended: every key of the organisation but its admin keys is refused until '
+        + when(budget.suspended_until) + ', or until the budget is raised.'
+      : !budget.max_tokens_per_month && !budget.max_cost_per_month ? 'No budget: usage is not capped above the keys.'
+      : 'Within budget (' + (budget.hard_limit ? 'hard: reaching it suspends the keys' : 'soft: reaching it alerts only') + ').';
+    // the form shows the budget as stored, but only when it changed: a refresh must not undo an edit in progress
+    const version = budget.updated_at || 'never';
+    if (state.budgetVersion !== version) {
+      state.budgetVersion = version;
+      $('#budget-limit').value = budget.max_tokens_per_month || '';
+      $('#budget-cost-limit').value = budget.max_cost_per_month || '';
+      $('#budget-hard').checked = budget.hard_limit;
+    }
+    $('#budget-updated').textContent = budget.updated_by
+      ? 'Last changed by ' + budget.updated_by + ' at ' + when(budget.updated_at) : 'Never set.';
+  }
+
+  async function saveBudget(event) {
+    event.preventDefault();
+    const limit = $('#budget-limit').value;
+    const cost = $('#budget-cost-limit').value.trim();
+    try {
+      await api('POST', '/v1/organizations/budget', { max_tokens_per_month: limit ? Number(limit) : null,
+        max_cost_per_month: cost || null, hard_limit: $('#budget-hard').checked });
+      state.budgetVersion = null;
+      await loadBudget();
+    } catch (error) {
+      showError('The budget was not changed: ' + error.message);
+    }
+  }
+
   // ---- alerts ----
   async function loadAlerts() {
     const load = state.loads;
@@ -518,11 +577,14 @@
     if (superseded(load)) return;
     const select = $('#new-alert-key');
     const chosen = select.value;
-    select.replaceChildren(...keys.filter((k) => k.status === 'active' && !k.permissions.includes('admin'))
-      .map((k) => el('option', { value: k.id }, k.name + (k.max_tokens_per_month ? '' : ' (no limit)'))));
+    select.replaceChildren(el('option', { value: '' }, "The organisation's budget"),
+      ...keys.filter((k) => k.status === 'active' && !k.permissions.includes('admin'))
+        .map((k) => el('option', { value: k.id }, 'Key ' + k.name
+          + (k.max_tokens_per_month || k.max_cost_per_month ? '' : ' (no limit)'))));
     if (chosen) select.value = chosen;
     fill($('#alerts-table tbody'), rules.data.map((rule) => el('tr', { 'data-alert-id': rule.id },
-      el('td', {}, rule.name), el('td', {}, state.keyNames.get(rule.key_id) || rule.key_id),
+      el('td', {}, rule.name),
+      el('td', {}, rule.key_id ? state.keyNames.get(rule.key_id) || rule.key_id : "the organisation's budget"),
       el('td', { class: 'num' }, rule.threshold_percent + '%'), el('td', {}, rule.notification_email || ''),
       el('td', {}, rule.webhook_url || ''),
       el('td', {}, el('button', { type: 'button', class: 'danger', 'aria-label': 'delete rule ' + rule.name,
@@ -542,8 +604,9 @@
 
   async function createAlert(event) {
     event.preventDefault();
-    const body = { name: $('#new-alert-name').value.trim(), key_id: $('#new-alert-key').value,
-      threshold_percent: Number($('#new-alert-threshold').value) };
+    const body = { name: $('#new-alert-name').value.trim(), threshold_percent: Number($('#new-alert-threshold').value) };
+    // no key: a rule on the organisation's budget
+    if ($('#new-alert-key').value) body.key_id = $('#new-alert-key').value;
     if ($('#new-alert-email').value.trim()) body.notification_email = $('#new-alert-email').value.trim();
     if ($('#new-alert-webhook').value.trim()) body.webhook_url = $('#new-alert-webhook').value.trim();
     try {
@@ -606,6 +669,7 @@
     $('#hourly-key').addEventListener('change', chooseHourlyKey);
     $('#create-key-form').addEventListener('submit', createKey);
     $('#create-alert-form').addEventListener('submit', createAlert);
+    $('#budget-form').addEventListener('submit', saveBudget);
     $('#audit-form').addEventListener('submit', (event) => { event.preventDefault(); state.auditIndex = 0; refresh(); });
     $('#audit-older').addEventListener('click', () => auditPage(1));
     $('#audit-newer').addEventListener('click', () => auditPage(-1));

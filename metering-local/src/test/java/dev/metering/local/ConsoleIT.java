@@ -271,18 +271,50 @@ class ConsoleIT {
     browser.findElement(By.cssSelector("#create-alert-form button[type=submit]")).click();
     By deleteButton = By.cssSelector("button[aria-label='delete rule half of the budget']");
     await.until(ExpectedConditions.elementToBeClickable(deleteButton));
-    assertEquals(1, system.adminClient().alerts().list().stream().filter(r -> r.keyId().equals(keyId)).count());
+    assertEquals(1, system.adminClient().alerts().list().stream().filter(r -> keyId.equals(r.keyId())).count());
     screenshot("10-alerts");
 
     browser.findElement(deleteButton).click();
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
     browser.findElement(By.id("confirm-yes")).click();
     await.until(ExpectedConditions.invisibilityOfElementLocated(deleteButton));
-    assertEquals(0, system.adminClient().alerts().list().stream().filter(r -> r.keyId().equals(keyId)).count());
+    assertEquals(0, system.adminClient().alerts().list().stream().filter(r -> keyId.equals(r.keyId())).count());
   }
 
   @Test
   @Order(8)
+  void shouldSetTheOrganisationsBudgetAndARuleOnIt() throws Exception {
+    open("budget");
+    await.until(ExpectedConditions.textToBePresentInElementLocated(By.id("budget-status"), "No budget"));
+    type(By.id("budget-limit"), "50000000");
+    type(By.id("budget-cost-limit"), "1000");
+    browser.findElement(By.id("budget-hard")).click();
+    browser.findElement(By.cssSelector("#budget-form button[type=submit]")).click();
+    await.until(ExpectedConditions.textToBePresentInElementLocated(By.id("budget-status"), "Within budget (hard"));
+    var budget = system.adminClient().budget().get();
+    assertEquals(50_000_000L, budget.maxTokensPerMonth());
+    assertEquals("1000.00", budget.maxCostPerMonth(), "dollars, exactly");
+    assertTrue(budget.hardLimit());
+    String bars = browser.findElement(By.id("budget-tokens-bar")).getText() + " | "
+        + browser.findElement(By.id("budget-cost-bar")).getText();
+    assertTrue(bars.contains("% of 50,000,000 tokens") && bars.contains("% of $1000.00"), bars);
+    assertTrue(browser.findElement(By.id("budget-updated")).getText().startsWith("Last changed by "));
+    screenshot("12-budget");
+
+    open("alerts");
+    browser.findElement(By.cssSelector("#create-alert summary")).click();
+    type(By.id("new-alert-name"), "budget at 80%");
+    new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("new-alert-key"))).selectByValue("");
+    type(By.id("new-alert-threshold"), "80");
+    type(By.id("new-alert-email"), "finance@example.com");
+    browser.findElement(By.cssSelector("#create-alert-form button[type=submit]")).click();
+    await.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-table"), "the organisation's budget"));
+    assertEquals(1, system.adminClient().alerts().list().stream()
+        .filter(r -> r.keyId() == null && r.name().equals("budget at 80%")).count());
+  }
+
+  @Test
+  @Order(9)
   void shouldRevokeOnlyAfterConfirmationThenSignOut() throws Exception {
     open("keys");
     By revoke = By.cssSelector("button[aria-label='revoke " + keyName + "']");
