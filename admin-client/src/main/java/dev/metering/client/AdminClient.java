@@ -92,7 +92,7 @@ public final class AdminClient {
    * The changes of an update (the fields of its request record): fields not set stay as they are,
    * and one set to {@code null} is cleared, which a record cannot say.
    */
-  private abstract static class Changes<T extends Changes<T>> {
+  public abstract static class Changes<T extends Changes<T>> {
     private final Set<String> names;
     final Map<String, Object> fields = new LinkedHashMap<>();
 
@@ -110,8 +110,29 @@ public final class AdminClient {
     }
   }
 
+  /** Changes of monthly limits: a key's limits and the organisation's budget have the same three fields. */
+  public abstract static class LimitChanges<T extends LimitChanges<T>> extends Changes<T> {
+    LimitChanges(Class<? extends Record> request) {
+      super(request);
+    }
+
+    /** {@code null} removes the token limit. */
+    public T maxTokensPerMonth(Long tokens) {
+      return set("max_tokens_per_month", tokens);
+    }
+
+    /** Dollars as a decimal string ("12.50"); {@code null} removes the cost limit. */
+    public T maxCostPerMonth(String dollars) {
+      return set("max_cost_per_month", dollars);
+    }
+
+    public T hardLimit(boolean hard) {
+      return set("hard_limit", hard);
+    }
+  }
+
   /** The changes of an API key's update ({@link dev.metering.api.admin.UpdateApiKey}'s fields). */
-  public static final class UpdateApiKey extends Changes<UpdateApiKey> {
+  public static final class UpdateApiKey extends LimitChanges<UpdateApiKey> {
     private UpdateApiKey() {
       super(dev.metering.api.admin.UpdateApiKey.class);
     }
@@ -132,44 +153,16 @@ public final class AdminClient {
     public UpdateApiKey permissions(String... permissions) {
       return set("permissions", List.of(permissions));
     }
-
-    /** {@code null} removes the limit. */
-    public UpdateApiKey maxTokensPerMonth(Long tokens) {
-      return set("max_tokens_per_month", tokens);
-    }
-
-    /** Dollars as a decimal string ("12.50"); {@code null} removes the cost limit. */
-    public UpdateApiKey maxCostPerMonth(String dollars) {
-      return set("max_cost_per_month", dollars);
-    }
-
-    public UpdateApiKey hardLimit(boolean hard) {
-      return set("hard_limit", hard);
-    }
   }
 
   /** The changes of the organisation's budget ({@link dev.metering.api.admin.UpdateOrgBudget}'s fields). */
-  public static final class UpdateOrgBudget extends Changes<UpdateOrgBudget> {
+  public static final class UpdateOrgBudget extends LimitChanges<UpdateOrgBudget> {
     private UpdateOrgBudget() {
       super(dev.metering.api.admin.UpdateOrgBudget.class);
     }
 
     public static UpdateOrgBudget changes() {
       return new UpdateOrgBudget();
-    }
-
-    /** {@code null} removes the token budget. */
-    public UpdateOrgBudget maxTokensPerMonth(Long tokens) {
-      return set("max_tokens_per_month", tokens);
-    }
-
-    /** Dollars as a decimal string ("250.00"); {@code null} removes the cost budget. */
-    public UpdateOrgBudget maxCostPerMonth(String dollars) {
-      return set("max_cost_per_month", dollars);
-    }
-
-    public UpdateOrgBudget hardLimit(boolean hard) {
-      return set("hard_limit", hard);
     }
   }
 

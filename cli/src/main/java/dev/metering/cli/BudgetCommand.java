@@ -27,15 +27,7 @@ final class BudgetCommand extends CommandGroup {
           description = "whether reaching the budget suspends the organisation's keys") Boolean hardLimit,
       @Mixin Output.Options output) {
     AdminClient.UpdateOrgBudget changes = AdminClient.UpdateOrgBudget.changes();
-    if (maxTokens != null) {
-      changes.maxTokensPerMonth(tokensOrUnlimited(maxTokens));
-    }
-    if (maxCost != null) {
-      changes.maxCostPerMonth(dollarsOrUnlimited(maxCost));
-    }
-    if (hardLimit != null) {
-      changes.hardLimit(hardLimit);
-    }
+    limits(changes, maxTokens, maxCost, hardLimit);
     out(output).one(root.admin().budget().update(changes));
   }
 }

@@ -1,5 +1,6 @@
 package dev.metering.cli;
 
+import dev.metering.client.AdminClient;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -18,8 +19,24 @@ abstract class CommandGroup implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /**
+   * Puts the limit options given (null: not given) into {@code changes}: --max-tokens-per-month and
+   * --max-cost-per-month take "unlimited" to remove the limit.
+   */
+  void limits(AdminClient.LimitChanges<?> changes, String maxTokens, String maxCost, Boolean hardLimit) {
+    if (maxTokens != null) {
+      changes.maxTokensPerMonth(tokensOrUnlimited(maxTokens));
+    }
+    if (maxCost != null) {
+      changes.maxCostPerMonth(maxCost.equalsIgnoreCase("unlimited") ? null : maxCost);
+    }
+    if (hardLimit != null) {
+      changes.hardLimit(hardLimit);
+    }
+  }
+
   /** A --max-tokens-per-month value: a whole number of tokens, or "unlimited" for none (null). */
-  Long tokensOrUnlimited(String value) {
+  private Long tokensOrUnlimited(String value) {
     if (value.equalsIgnoreCase("unlimited")) {
       return null;
     }
@@ -29,11 +46,6 @@ abstract class CommandGroup implements Runnable {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--max-tokens-per-month must be a whole number of tokens or unlimited, not " + value);
     }
-  }
-
-  /** A --max-cost-per-month value: dollars as given (the API checks them), or "unlimited" for none (null). */
-  static String dollarsOrUnlimited(String value) {
-    return value.equalsIgnoreCase("unlimited") ? null : value;
   }
 
   Output out(Output.Options options) {

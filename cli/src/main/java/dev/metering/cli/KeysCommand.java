@@ -77,15 +77,7 @@ final class KeysCommand extends CommandGroup {
     if (permissions != null) {
       changes.permissions(permissions.toArray(String[]::new));
     }
-    if (maxTokens != null) {
-      changes.maxTokensPerMonth(tokensOrUnlimited(maxTokens));
-    }
-    if (maxCost != null) {
-      changes.maxCostPerMonth(dollarsOrUnlimited(maxCost));
-    }
-    if (hardLimit != null) {
-      changes.hardLimit(hardLimit);
-    }
+    limits(changes, maxTokens, maxCost, hardLimit);
     out(output).one(root.admin().apiKeys().update(id, changes));
   }
 

@@ -100,6 +100,27 @@ class OrgBudgetsTest {
   }
 
   @Test
+  void shouldAnnounceABreachedBudgetSwitchedFromHardToSoftAndBackAndJudgeEachMonthApart() {
+    fx.putBudget(budget(null, 1_500L, true), "2026-10-01T00:00:00Z");
+    fx.send(event("key-2", "2026-10-31T23:50:00Z", 400));
+    assertTrue(fx.limitEvents.isEmpty(), "October: $0.0012 of $0.0015");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 600));
+    assertEquals(400, Totals.totalTokens(fx.orgMonth(ORG, "2026-10").getTotals()));
+    assertEquals(600, Totals.totalTokens(fx.orgMonth(ORG, "2026-11").getTotals()), "November starts from zero");
+    LimitEvent hard = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, hard.getKind());
+    assertTrue(hard.getHardLimit());
+
+    fx.putBudget(budget(null, 1_500L, false), "2026-11-10T11:00:00Z");
+    LimitEvent soft = fx.limitEvents.readValue();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, soft.getKind(), "alert-service reinstates the org on this");
+    assertFalse(soft.getHardLimit());
+    fx.putBudget(budget(null, 1_500L, true), "2026-11-10T12:00:00Z");
+    assertTrue(fx.limitEvents.readValue().getHardLimit());
+    assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
   void shouldJudgeKeyRulesAgainstTheKeyAndOrgRulesAgainstTheBudgetOnly() {
     fx.putKey(key("key-1", 1_000L, false), "2026-11-01T00:00:00Z");
     fx.putRule(rule("rule-key-50", "key-1", 50), "2026-11-01T00:00:00Z");
