@@ -118,8 +118,7 @@ public final class AlertDecisions {
 
     /** What a suspension stops. */
     String suspendedWhat() {
-      return org ? "every key of organisation " + shortName.substring("organisation ".length())
-          + " (admin keys excepted) is" : "the key is";
+      return org ? "every key of the organisation but its admin keys is" : "the key is";
     }
 
     AuditEventType suspended() {
@@ -211,7 +210,7 @@ public final class AlertDecisions {
       String reason = (scope.org() ? "the organisation's " : "") + limit(event, scope) + " reached in "
           + event.getPeriod();
       String suspendText = scope.name() + " is suspended until " + Instant.ofEpochMilli(until) + ": " + reason
-          + (scope.org() ? " (" + scope.suspendedWhat() + " refused; admin keys keep working)" : "") + ".";
+          + (scope.org() ? "; " + scope.suspendedWhat() + " refused" : "") + ".";
       out.statuses().add(status(key, event.getOrgId(), KeyState.SUSPENDED, reason, until, now));
       Map<String, String> details = limitDetails(event);
       details.put("suspended_until", Instant.ofEpochMilli(until).toString());

@@ -227,7 +227,9 @@ class AlertDecisionsTest {
     assertTrue(out.audits().stream().allMatch(a -> a.getApiKeyId() == null));
     assertEquals(List.of("finance@example.com", "finance@example.com"),
         out.notifications().stream().map(Notification::getTarget).toList(), "the budget's rule, not the key's");
-    assertTrue(out.audits().get(1).getDescription().contains("admin keys keep working"), out.audits().get(1).getDescription());
+    assertEquals("Organisation org-1 is suspended until 2026-12-01T00:00:00Z: the organisation's monthly token budget of"
+        + " 1000 reached in 2026-11; every key of the organisation but its admin keys is refused.",
+        out.audits().get(1).getDescription());
     assertTrue(java.util.Collections.disjoint(ids(out),
         ids(AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), withOrgRule, null, NOW))),
         "an org's breach and a key's breach at the same moment are different causes");
