@@ -189,6 +189,8 @@ class LocalSystemIT {
       KafkaTestSupport.await("the raised budget to reinstate every key", Duration.ofSeconds(15),
           () -> statusOf(secret) == 200);
     }
+    KafkaTestSupport.await("the budget's rule to hear of the reinstatement", Duration.ofSeconds(30),
+        () -> subjects().contains("[metering] organisation " + org + " is active again"));
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     List<String> story = new ArrayList<>();
     team.auditLogs().list(today, today).forEach(e -> {

@@ -81,6 +81,7 @@ public final class AlertDecisions {
                   : " tokens and " + dollars(event.getUsedCostMicros())) + " in " + event.getPeriod() + ".";
           out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, text, null, now));
           out.audits().add(audit(cause, event.getOrgId(), key, scope.reinstated(), text, now, limitDetails(event)));
+          notifyReinstated(out, scope, rules, event.getOrgId(), cause, text, limitDetails(event), now);
         }
       }
       default -> throw new IllegalArgumentException("unknown limit event kind " + event.getKind());
@@ -158,7 +159,7 @@ public final class AlertDecisions {
    * Reinstates a suspension whose month has ended; nothing if it has not, and nothing for a key
    * that was revoked meanwhile: a revoked key is never announced as active again.
    */
-  public static Outputs onLapse(KeyStatus suspended, boolean revoked, long now) {
+  public static Outputs onLapse(KeyStatus suspended, RuleIndex rules, boolean revoked, long now) {
     Outputs out = Outputs.empty();
     if (revoked || suspended.getState() != KeyState.SUSPENDED || suspended.getSuspendedUntil() == null
         || suspended.getSuspendedUntil() > now) {
@@ -170,8 +171,9 @@ public final class AlertDecisions {
     String text = scope.name() + " is active again: its suspension ended with the month at "
         + Instant.ofEpochMilli(suspended.getSuspendedUntil()) + ".";
     out.statuses().add(status(key, suspended.getOrgId(), KeyState.ACTIVE, text, null, now));
-    out.audits().add(audit(cause, suspended.getOrgId(), key, scope.reinstated(), text, now,
-        Map.of("suspended_until", Instant.ofEpochMilli(suspended.getSuspendedUntil()).toString())));
+    Map<String, String> details = Map.of("suspended_until", Instant.ofEpochMilli(suspended.getSuspendedUntil()).toString());
+    out.audits().add(audit(cause, suspended.getOrgId(), key, scope.reinstated(), text, now, details));
+    notifyReinstated(out, scope, rules, suspended.getOrgId(), cause, text, details, now);
     return out;
   }
 
@@ -203,6 +205,7 @@ public final class AlertDecisions {
       out.statuses().add(status(key, event.getOrgId(), KeyState.ACTIVE, reinstateText, null, now));
       out.audits().add(audit(reinstateCause, event.getOrgId(), key, scope.reinstated(), reinstateText, now,
           limitDetails(event)));
+      notifyReinstated(out, scope, rules, event.getOrgId(), reinstateCause, reinstateText, limitDetails(event), now);
     }
     if (suspend && !alreadySuspended) {
       String suspendCause = (scope.org() ? "org_suspended:" : "key_suspended:") + scope.causeId() + ":"
@@ -217,6 +220,18 @@ public final class AlertDecisions {
       out.audits().add(audit(suspendCause, event.getOrgId(), key, scope.suspended(), suspendText, now, details));
       notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
           + " suspended until " + Instant.ofEpochMilli(until), suspendText, scope.suspended(), details, now);
+    }
+  }
+
+  /**
+   * An organisation's reinstatement is told to its budget's rules, as its suspension was: every key
+   * of the org works again. A key's reinstatement is in the audit log only, as before budgets.
+   */
+  private static void notifyReinstated(Outputs out, Scope scope, RuleIndex rules, String orgId, String cause,
+      String text, Map<String, String> details, long now) {
+    if (scope.org()) {
+      notify(out, cause, orgId, null, targets(scope.audience(rules, orgId)), "[metering] " + scope.shortName()
+          + " is active again", text, AuditEventType.ORG_REINSTATED, details, now);
     }
   }
 

@@ -218,7 +218,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
         if (isRevoked) {
           statuses.remove(suspended.getApiKeyId()); // it stays as it was; no need to look at it again
         }
-        Outputs outputs = AlertDecisions.onLapse(suspended, isRevoked, now);
+        Outputs outputs = AlertDecisions.onLapse(suspended, rules, isRevoked, now);
         send(outputs);
         outputs.statuses().forEach(s -> pending.put(statusKey(s), s));
       }

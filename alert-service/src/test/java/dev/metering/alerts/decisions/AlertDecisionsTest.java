@@ -136,8 +136,8 @@ class AlertDecisionsTest {
     KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
         .statuses().get(0);
 
-    assertTrue(AlertDecisions.onLapse(suspended, false, DECEMBER - 1).isEmpty());
-    Outputs lapsed = AlertDecisions.onLapse(suspended, false, DECEMBER);
+    assertTrue(AlertDecisions.onLapse(suspended, rules, false, DECEMBER - 1).isEmpty());
+    Outputs lapsed = AlertDecisions.onLapse(suspended, rules, false, DECEMBER);
 
     assertEquals(KeyState.ACTIVE, lapsed.statuses().get(0).getState());
     assertEquals("key_reinstated", lapsed.audits().get(0).getEventType());
@@ -149,7 +149,7 @@ class AlertDecisionsTest {
     KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
         .statuses().get(0);
 
-    Outputs lapsed = AlertDecisions.onLapse(suspended, true, DECEMBER);
+    Outputs lapsed = AlertDecisions.onLapse(suspended, rules, true, DECEMBER);
 
     assertTrue(lapsed.isEmpty(), lapsed.toString());
   }
@@ -239,8 +239,11 @@ class AlertDecisionsTest {
     assertEquals(KeyState.ACTIVE, cleared.statuses().get(0).getState());
     assertNull(cleared.statuses().get(0).getApiKeyId());
     assertEquals("org_reinstated", cleared.audits().get(0).getEventType());
-    Outputs lapsed = AlertDecisions.onLapse(status, false, DECEMBER);
+    assertEquals(List.of("finance@example.com"), cleared.notifications().stream().map(Notification::getTarget).toList(),
+        "the budget's rules hear that the org works again");
+    Outputs lapsed = AlertDecisions.onLapse(status, withOrgRule, false, DECEMBER);
     assertEquals("org_reinstated", lapsed.audits().get(0).getEventType());
+    assertEquals("[metering] organisation org-1 is active again", lapsed.notifications().get(0).getSubject());
     assertTrue(lapsed.audits().get(0).getDescription().startsWith("Organisation org-1 is active again"));
   }
 
