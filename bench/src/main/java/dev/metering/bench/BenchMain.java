@@ -121,7 +121,7 @@ public final class BenchMain {
       long produceStart = System.nanoTime();
       long records = dataset.produce(bootstrap, events, 7);
       results.add("input", "records produced (1% duplicates)", records, "records",
-          String.format("%.0f records/s; %,d keys in %d orgs (Zipf), each with a limit and 2 rules", records
+          String.format("%.0f records/s; %,d keys in %d orgs (Zipf), each with a limit and 2 rules, each org a budget and a rule", records
               / ((System.nanoTime() - produceStart) / 1e9), keys, Dataset.ORGS));
 
       double plain = Double.NaN;

@@ -3,6 +3,7 @@ package dev.metering.bench;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
@@ -21,8 +22,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The benchmark's input, shaped like a provider's traffic: {@code keys} keys in {@link #ORGS}
- * organisations, every key registered (api-keys) with a monthly limit and two alert rules, so the
- * limit path (key lookup, rules, month evaluation) runs for every event; organisations and, within
+ * organisations, every key registered (api-keys) with a monthly limit and two alert rules, and
+ * every organisation with a budget (org-budgets) and a rule on it, so the limit paths (key lookup,
+ * rules, month evaluation, and the same for the org) run for every event; organisations and, within
  * each, keys drawn from Zipf distributions (s = 1.1), so a few orgs and keys carry most traffic
  * and the org path sees many orgs; 20 models; events dated over the last 30 days in time order (as
  * gateways would send them), with 1% of them sent twice.
@@ -32,6 +34,9 @@ final class Dataset {
   static final int ORGS = 120;
   /** The monthly limit of every key: the busiest keys cross their rules' 50% and 80% and the limit. */
   static final long KEY_LIMIT = 2_000_000;
+  /** Every organisation's monthly budget, in tokens and dollars: the busiest orgs cross their rule's 80% and it. */
+  static final long ORG_TOKEN_BUDGET = 50_000_000;
+  static final long ORG_COST_BUDGET_MICROS = 200_000_000;
   private static final double ZIPF_S = 1.1;
   private static final String[] MODELS = {"claude-opus-4", "claude-opus-4-5", "claude-sonnet-4", "claude-sonnet-4-5",
       "claude-haiku-4-5", "claude-3-5-haiku", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001",
@@ -117,7 +122,8 @@ final class Dataset {
   }
 
   /**
-   * Registers every key with its limit and two alert rules (50% and 80%), as admin-api would,
+   * Registers every key with its limit and two alert rules (50% and 80%), and every organisation
+   * with its budget and a rule on it (80%), as admin-api would,
    * dated a day before the first event: keys exist before they are used, and Kafka Streams
    * processes a task's records in timestamp order, so records dated now would reach the key tables
    * only after every (older) usage event had been metered without them.
@@ -143,10 +149,22 @@ final class Dataset {
                   .setCreatedBy("bench@example.com").setCreatedAt(0L).build())), count);
         }
       }
+      for (int org = 0; org < ORGS; org++) {
+        String orgId = orgId(org);
+        producer.send(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), null, before, orgId, Topics.ORG_BUDGETS.encode(
+            OrgBudget.newBuilder().setOrgId(orgId).setMaxTokensPerMonth(ORG_TOKEN_BUDGET)
+                .setMaxCostMicrosPerMonth(ORG_COST_BUDGET_MICROS).setHardLimit(false).setUpdatedBy("bench@example.com")
+                .setUpdatedAt(0L).build())), count);
+        String ruleId = "rule-" + orgId + "-80";
+        producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, before, ruleId, Topics.ALERT_RULES.encode(
+            AlertRule.newBuilder().setId(ruleId).setOrgId(orgId).setName("80% of the budget").setApiKeyId(null)
+                .setThresholdPercent(80).setNotificationEmail("finance-" + orgId + "@example.com")
+                .setCreatedBy("bench@example.com").setCreatedAt(0L).build())), count);
+      }
       producer.flush();
     }
     if (failed.get() > 0) {
-      throw new IllegalStateException(failed.get() + " key or rule records were not written");
+      throw new IllegalStateException(failed.get() + " key, rule or budget records were not written");
     }
   }
 
