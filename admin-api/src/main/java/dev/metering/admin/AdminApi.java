@@ -101,7 +101,8 @@ public final class AdminApi implements AutoCloseable {
     this.routes = new ArrayList<>();
     routes.addAll(keyRoutes.routes());
     routes.addAll(new AlertRoutes(rules, keys, audits, json, clock, config.webhookSigning(), config.webhookTargets()).routes());
-    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json, USAGE_QUERIES_AT_ONCE), keys, budgets, clock).routes());
+    routes.addAll(new UsageRoutes(new MeteringClient(config.meteringUrl(), config.meteringToken(), json,
+        USAGE_QUERIES_AT_ONCE), keys, budgets, clock).routes());
     routes.addAll(new BudgetRoutes(budgets, keys, audits, json, clock).routes());
     routes.addAll(new AuditRoutes(auditLog).routes());
     ServiceMetrics.attach(metrics);

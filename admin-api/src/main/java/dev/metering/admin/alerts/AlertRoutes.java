@@ -56,8 +56,8 @@ public final class AlertRoutes {
 
   public List<Route> routes() {
     return List.of(
-        Route.post(TAG, BASE, "createAlert", "Create an alert rule on one API key's monthly limits, or without key_id on the"
-            + " organisation's budget; the response holds"
+        Route.post(TAG, BASE, "createAlert", "Create an alert rule on one API key's monthly limits, or without"
+            + " key_id on the organisation's budget; the response holds"
             + " its webhook signing secret, shown this once", CreateAlert.class, 201, AlertInfo.class, this::create),
         Route.get(TAG, BASE, "listAlerts", "List the organisation's alert rules", List.of(), AlertList.class,
             (ctx, p) -> new AlertList(rules.ofOrg(p.orgId()).stream().map(AlertRoutes::view).toList())),

@@ -31,8 +31,9 @@ import java.util.Set;
 
 /**
  * What alert-service writes for each input: pure functions of the event, the alert rules, the
- * current status of the event's key (or organisation, for an org budget) and the clock. Ids of notifications and audit records derive from their
- * cause, so processing the same event again yields the same records.
+ * current status of the event's key (or organisation, for an org budget) and the clock. Ids of
+ * notifications and audit records derive from their cause, so processing the same event again
+ * yields the same records.
  */
 public final class AlertDecisions {
 

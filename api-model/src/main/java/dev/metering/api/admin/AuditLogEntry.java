@@ -12,7 +12,8 @@ public record AuditLogEntry(
     Instant timestamp,
     @OneOf({"key_created", "key_updated", "permission_changed", "limit_changed", "key_revoked", "key_rotated",
         "key_suspended", "key_reinstated", "alert_created", "alert_deleted", "alert_secret_rotated",
-        "threshold_crossed", "limit_breached", "usage_spike", "alert_delivered", "alert_delivery_failed"})
+        "threshold_crossed", "limit_breached", "usage_spike", "alert_delivered", "alert_delivery_failed", "budget_changed",
+        "org_suspended", "org_reinstated"})
     String eventType,
     @JsonPropertyDescription("the admin's email, or system:<service> for the services") String actor,
     @Nullable String apiKeyId,
