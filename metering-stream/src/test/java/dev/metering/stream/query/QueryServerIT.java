@@ -131,6 +131,9 @@ class QueryServerIT {
     JsonNode fromA = ok(a, "/v1/keys/" + key.getId() + "/current_period");
     JsonNode fromB = ok(b, "/v1/keys/" + key.getId() + "/current_period");
 
+    // the projection is of the instant each answered (the month's days elapsed by then): the rest is the same
+    JsonNode projected = ((com.fasterxml.jackson.databind.node.ObjectNode) fromA).remove("projected");
+    assertNotNull(((com.fasterxml.jackson.databind.node.ObjectNode) fromB).remove("projected"));
     assertEquals(fromA, fromB);
     assertEquals(month, fromA.get("period").asText());
     assertEquals(used, fromA.at("/usage/total_tokens").asLong());
@@ -139,8 +142,8 @@ class QueryServerIT {
     assertEquals(used >= key.getMaxTokensPerMonth(), fromA.get("breached").asBoolean());
     assertEquals("ACTIVE", fromA.get("status").asText());
     assertTrue(fromA.get("limit_cost_micros").isNull() && fromA.get("percent_cost_used").isNull(), "no cost limit");
-    assertTrue(fromA.at("/projected/total_tokens").asLong() >= used, "the month ends at least where it is");
-    assertTrue(fromA.at("/projected/cost_micros").asLong() >= fromA.at("/usage/cost_micros").asLong());
+    assertTrue(projected.get("total_tokens").asLong() >= used, "the month ends at least where it is");
+    assertTrue(projected.get("cost_micros").asLong() >= fromA.at("/usage/cost_micros").asLong());
   }
 
   @Test
