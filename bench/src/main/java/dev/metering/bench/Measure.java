@@ -4,6 +4,7 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
+import dev.metering.records.LimitScope;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -251,12 +252,13 @@ final class Measure {
           long now = System.nanoTime();
           if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
             LimitEvent event = Topics.LIMIT_EVENTS.decode(record.value());
-            if (event.getKind() == LimitEventKind.LIMIT_BREACHED) {
+            // the enforcement run's keys; an organisation's budget events (no key) are not what it times
+            if (event.getKind() == LimitEventKind.LIMIT_BREACHED && event.getScope() == LimitScope.KEY) {
               breachedAt.putIfAbsent(event.getApiKeyId(), now);
             }
           } else {
             KeyStatus status = Topics.KEY_STATUS.decode(record.value());
-            if (status != null && status.getState() == KeyState.SUSPENDED) {
+            if (status != null && status.getState() == KeyState.SUSPENDED && status.getApiKeyId() != null) {
               suspendedAt.putIfAbsent(status.getApiKeyId(), now);
             }
           }
