@@ -163,37 +163,19 @@ class AvroSerdeTest {
   void shouldReadAnApiKeyAndALimitEventWrittenBeforeCostLimitsAsTokenOnly() throws IOException {
     Schema keyV2 = released(ApiKey.getClassSchema(), s -> s.getField("max_cost_micros_per_month") == null
         && s.getField("previous_secret_hash") != null);
-    GenericRecord oldKey = new GenericData.Record(keyV2);
-    oldKey.put("id", "key-old");
-    oldKey.put("org_id", "org-1");
-    oldKey.put("name", "before budgets");
-    oldKey.put("key_prefix", "sk-mtr-abcd");
-    oldKey.put("secret_hash", "00");
-    oldKey.put("permissions", List.of("messages:write"));
-    oldKey.put("max_tokens_per_month", 5_000L);
-    oldKey.put("hard_limit", true);
-    oldKey.put("status", new GenericData.EnumSymbol(keyV2.getField("status").schema(), "ACTIVE"));
-    oldKey.put("created_at", 1L);
-    oldKey.put("created_by", "admin@example.com");
-    oldKey.put("updated_at", 2L);
-    ApiKey key = RecordSerdes.apiKey().deserialize("api-keys",
-        toBytes(new BinaryMessageEncoder<>(GenericData.get(), keyV2).encode(oldKey)));
+    ApiKey key = RecordSerdes.apiKey().deserialize("api-keys", writtenWith(keyV2, Map.ofEntries(
+        Map.entry("id", "key-old"), Map.entry("org_id", "org-1"), Map.entry("name", "before budgets"),
+        Map.entry("key_prefix", "sk-mtr-abcd"), Map.entry("secret_hash", "00"),
+        Map.entry("permissions", List.of("messages:write")), Map.entry("max_tokens_per_month", 5_000L),
+        Map.entry("hard_limit", true), Map.entry("status", "ACTIVE"), Map.entry("created_at", 1L),
+        Map.entry("created_by", "admin@example.com"), Map.entry("updated_at", 2L))));
     assertEquals(5_000L, key.getMaxTokensPerMonth());
     assertNull(key.getMaxCostMicrosPerMonth(), "no cost limit: the field added in v3 takes its default");
 
     Schema eventV1 = released(LimitEvent.getClassSchema(), s -> s.getField("limit_unit") == null);
-    GenericRecord oldEvent = new GenericData.Record(eventV1);
-    oldEvent.put("kind", new GenericData.EnumSymbol(eventV1.getField("kind").schema(), "LIMIT_BREACHED"));
-    oldEvent.put("org_id", "org-1");
-    oldEvent.put("api_key_id", "key-old");
-    oldEvent.put("period", "2026-10");
-    oldEvent.put("used_tokens", 5_100L);
-    oldEvent.put("limit_tokens", 5_000L);
-    oldEvent.put("percent", 102.0);
-    oldEvent.put("hard_limit", true);
-    oldEvent.put("detected_at", 3L);
-    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events",
-        toBytes(new BinaryMessageEncoder<>(GenericData.get(), eventV1).encode(oldEvent)));
+    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events", writtenWith(eventV1, Map.of(
+        "kind", "LIMIT_BREACHED", "org_id", "org-1", "api_key_id", "key-old", "period", "2026-10",
+        "used_tokens", 5_100L, "limit_tokens", 5_000L, "percent", 102.0, "hard_limit", true, "detected_at", 3L)));
     assertEquals(LimitUnit.TOKENS, event.getLimitUnit(), "an event from before cost limits is about tokens");
     assertEquals(5_000L, event.getLimitTokens());
     assertEquals(0L, event.getUsedCostMicros());
@@ -202,56 +184,43 @@ class AvroSerdeTest {
 
   @Test
   void shouldReadRulesEventsAndStatusesWrittenBeforeOrgBudgetsAsKeyScoped() throws IOException {
-    Schema ruleV2 = released(AlertRule.getClassSchema(), s -> s.getField("api_key_id").schema().getType() == Schema.Type.STRING
-        && s.getField("webhook_secret_version") != null);
-    GenericRecord oldRule = new GenericData.Record(ruleV2);
-    oldRule.put("id", "alr-old");
-    oldRule.put("org_id", "org-1");
-    oldRule.put("name", "80%");
-    oldRule.put("api_key_id", "key-old");
-    oldRule.put("threshold_percent", 80);
-    oldRule.put("created_by", "admin@example.com");
-    oldRule.put("created_at", 1L);
-    oldRule.put("webhook_secret_version", 2);
-    AlertRule rule = RecordSerdes.alertRule().deserialize("alert-rules",
-        toBytes(new BinaryMessageEncoder<>(GenericData.get(), ruleV2).encode(oldRule)));
+    Schema ruleV2 = released(AlertRule.getClassSchema(),
+        s -> s.getField("api_key_id").schema().getType() == Schema.Type.STRING
+            && s.getField("webhook_secret_version") != null);
+    AlertRule rule = RecordSerdes.alertRule().deserialize("alert-rules", writtenWith(ruleV2, Map.of(
+        "id", "alr-old", "org_id", "org-1", "name", "80%", "api_key_id", "key-old", "threshold_percent", 80,
+        "created_by", "admin@example.com", "created_at", 1L, "webhook_secret_version", 2)));
     assertEquals("key-old", rule.getApiKeyId());
     assertEquals(2, rule.getWebhookSecretVersion());
 
     Schema eventV2 = released(LimitEvent.getClassSchema(), s -> s.getField("limit_unit") != null
         && s.getField("scope") == null);
-    GenericRecord oldEvent = new GenericData.Record(eventV2);
-    oldEvent.put("kind", new GenericData.EnumSymbol(eventV2.getField("kind").schema(), "THRESHOLD_CROSSED"));
-    oldEvent.put("org_id", "org-1");
-    oldEvent.put("api_key_id", "key-old");
-    oldEvent.put("period", "2026-11");
-    oldEvent.put("used_tokens", 10L);
-    oldEvent.put("limit_tokens", 0L);
-    oldEvent.put("percent", 80.0);
-    oldEvent.put("hard_limit", false);
-    oldEvent.put("detected_at", 3L);
-    oldEvent.put("limit_unit", new GenericData.EnumSymbol(eventV2.getField("limit_unit").schema(), "COST"));
-    oldEvent.put("used_cost_micros", 800L);
-    oldEvent.put("limit_cost_micros", 1_000L);
-    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events",
-        toBytes(new BinaryMessageEncoder<>(GenericData.get(), eventV2).encode(oldEvent)));
+    LimitEvent event = RecordSerdes.limitEvent().deserialize("limit-events", writtenWith(eventV2, Map.ofEntries(
+        Map.entry("kind", "THRESHOLD_CROSSED"), Map.entry("org_id", "org-1"), Map.entry("api_key_id", "key-old"),
+        Map.entry("period", "2026-11"), Map.entry("used_tokens", 10L), Map.entry("limit_tokens", 0L),
+        Map.entry("percent", 80.0), Map.entry("hard_limit", false), Map.entry("detected_at", 3L),
+        Map.entry("limit_unit", "COST"), Map.entry("used_cost_micros", 800L), Map.entry("limit_cost_micros", 1_000L))));
     assertEquals(LimitScope.KEY, event.getScope(), "an event from before org budgets is about a key");
     assertEquals("key-old", event.getApiKeyId());
     assertEquals(LimitUnit.COST, event.getLimitUnit());
 
     Schema statusV1 = released(KeyStatus.getClassSchema(),
         s -> s.getField("api_key_id").schema().getType() == Schema.Type.STRING);
-    GenericRecord oldStatus = new GenericData.Record(statusV1);
-    oldStatus.put("api_key_id", "key-old");
-    oldStatus.put("org_id", "org-1");
-    oldStatus.put("state", new GenericData.EnumSymbol(statusV1.getField("state").schema(), "SUSPENDED"));
-    oldStatus.put("reason", "monthly token limit of 5000 reached in 2026-11");
-    oldStatus.put("suspended_until", 4L);
-    oldStatus.put("updated_at", 5L);
-    KeyStatus status = RecordSerdes.keyStatus().deserialize("key-status",
-        toBytes(new BinaryMessageEncoder<>(GenericData.get(), statusV1).encode(oldStatus)));
+    KeyStatus status = RecordSerdes.keyStatus().deserialize("key-status", writtenWith(statusV1, Map.of(
+        "api_key_id", "key-old", "org_id", "org-1", "state", "SUSPENDED",
+        "reason", "monthly token limit of 5000 reached in 2026-11", "suspended_until", 4L, "updated_at", 5L)));
     assertEquals("key-old", status.getApiKeyId());
     assertEquals(KeyState.SUSPENDED, status.getState());
+  }
+
+  /** A record as a producer with the released {@code schema} wrote it; a string given for an enum field is its symbol. */
+  private static byte[] writtenWith(Schema schema, Map<String, Object> fields) throws IOException {
+    GenericRecord record = new GenericData.Record(schema);
+    fields.forEach((name, value) -> {
+      Schema type = schema.getField(name).schema();
+      record.put(name, type.getType() == Schema.Type.ENUM ? new GenericData.EnumSymbol(type, (String) value) : value);
+    });
+    return toBytes(new BinaryMessageEncoder<>(GenericData.get(), schema).encode(record));
   }
 
   private static Schema released(Schema current, java.util.function.Predicate<Schema> which) {
