@@ -163,7 +163,7 @@ public final class BenchMain {
                 queryAuthorization = stream.queryAuthorization();
                 // a share of what it sustains end to end, as before the runs were split: alert-service
                 // and KeyGuard share the two cores during the latency runs
-                underLoad(bootstrap, stream.httpPort(), config.applicationId(),
+                underLoad(bootstrap, stream, config.applicationId(),
                     median(pipeline, Measure.Throughput::endToEnd) * loadShare);
               }
             }
@@ -199,13 +199,13 @@ public final class BenchMain {
   }
 
   /** Enforcement and query latency while background events arrive at {@code rate} events/s. */
-  private void underLoad(String bootstrap, int httpPort, String groupId, double rate) throws Exception {
+  private void underLoad(String bootstrap, StreamProcess stream, String groupId, double rate) throws Exception {
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load = new Thread(() -> backgroundLoad(bootstrap, rate, loading), "background-load");
     load.start();
     try {
-      enforcement(bootstrap, httpPort, groupId);
-      queries(httpPort);
+      enforcement(bootstrap, stream, groupId);
+      queries(stream.httpPort());
     } finally {
       loading.set(false);
       load.join();
@@ -251,7 +251,8 @@ public final class BenchMain {
    * KeyGuard about every pending key each millisecond, as a gateway's request path would. The
    * crossings start once metering-stream keeps up with the load again after that setup.
    */
-  private void enforcement(String bootstrap, int httpPort, String groupId) throws Exception {
+  private void enforcement(String bootstrap, StreamProcess stream, String groupId) throws Exception {
+    int httpPort = stream.httpPort();
     int crossings = quick ? 40 : 200;
     long limit = 10_000;
     Env env = new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
@@ -296,6 +297,16 @@ public final class BenchMain {
       Measure.awaitConsumed(bootstrap, "bench-alerts", List.of(Topics.LIMIT_EVENTS.name(), Topics.SPIKE_EVENTS.name()),
           Duration.ofMinutes(5));
       Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
+      // a deployed metering-stream has long finished compiling its hot code; minutes after its start
+      // the JIT compiler can still take most of a core from the stream thread on two cores
+      Duration compilerQuiet = Duration.ofSeconds(10);
+      long warmUp = Measure.awaitCompilerQuiet(stream::compilerCpuMillis, compilerQuiet, 0.05,
+          Duration.ofMinutes(quick ? 4 : 8));
+      results.add("enforcement", "JIT warm-up under the load before the crossings", warmUp / 1000.0, "s",
+          "until metering-stream's compiler threads used under 5% of a core over " + compilerQuiet.toSeconds() + " s");
+      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
+      long compilerBefore = stream.compilerCpuMillis();
+      long crossingsStart = System.nanoTime();
       long[] crossedAt = new long[crossings];
       long[] suspendedAt = new long[crossings];
       AtomicInteger sent = new AtomicInteger();
@@ -325,6 +336,8 @@ public final class BenchMain {
         Thread.sleep(50);
       }
       watcher.join();
+      results.add("enforcement", "JIT compiler CPU during the crossings", 100.0 * (stream.compilerCpuMillis()
+          - compilerBefore) / ((System.nanoTime() - crossingsStart) / 1e6), "% of a core", "metering-stream's C1 and C2 threads");
 
       long[] latencies = new long[crossings];
       long[] overshoot = new long[crossings];
@@ -352,7 +365,7 @@ public final class BenchMain {
       String note = crossings + " crossings, one every 50 ms";
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, p50", Measure.percentile(latencies, 50), "ms", note);
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, p99", Measure.percentile(latencies, 99), "ms",
-          "target <= 500 ms");
+          "target <= 250 ms");
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, max", Measure.percentile(latencies, 100), "ms", "");
       results.add("enforcement", "hop 1: crossing to LIMIT_BREACHED readable, p50", Measure.percentile(toBreach, 50),
           "ms", "metering-stream (read_committed probe; " + toBreach.length + " of " + crossings + " seen)");

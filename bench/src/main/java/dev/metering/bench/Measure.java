@@ -147,6 +147,27 @@ final class Measure {
     throw new IllegalStateException(groupId + " did not keep up with the background load within " + timeout);
   }
 
+  /**
+   * Waits until the compiler CPU time read by {@code compilerCpuMillis} rose by less than
+   * {@code share} of a core over {@code window}; returns how long that took in milliseconds, or
+   * the timeout's if it never did (the run goes on, and the compiler's share during it is reported).
+   */
+  static long awaitCompilerQuiet(java.util.function.LongSupplier compilerCpuMillis, Duration window, double share,
+      Duration timeout) throws InterruptedException {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    long before = compilerCpuMillis.getAsLong();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(window.toMillis());
+      long now = compilerCpuMillis.getAsLong();
+      if (now - before < share * window.toMillis()) {
+        break;
+      }
+      before = now;
+    }
+    return Math.min(System.nanoTime(), deadline) / 1_000_000 - start / 1_000_000;
+  }
+
   /** Waits until {@code groupId} has committed every record of {@code topics} produced so far. */
   static void awaitConsumed(String bootstrap, String groupId, List<String> topics, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

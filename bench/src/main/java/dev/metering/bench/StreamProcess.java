@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,6 +101,33 @@ final class StreamProcess implements AutoCloseable {
       throw new UncheckedIOException("cannot read the memory of metering-stream (pid " + process.pid() + ")", e);
     }
     throw new IllegalStateException("no VmHWM for pid " + process.pid());
+  }
+
+  /**
+   * CPU time the process's JIT compiler threads have used so far, from {@code /proc}: while it
+   * still rises quickly, the compiler takes a core from the stream thread on a small machine.
+   */
+  long compilerCpuMillis() {
+    long ticks = 0;
+    try (var threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+      for (Path thread : threads.toList()) {
+        try {
+          String name = Files.readString(thread.resolve("comm"));
+          if (!name.startsWith("C1 Compiler") && !name.startsWith("C2 Compiler")) {
+            continue;
+          }
+          // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+          String stat = Files.readString(thread.resolve("stat"));
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (NoSuchFileException gone) {
+          // a compiler thread that stopped while the list was read
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the threads of metering-stream (pid " + process.pid() + ")", e);
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
   }
 
   /** The most heap in use so far: the largest heap any collection started from. */
