@@ -105,7 +105,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   @Override
   public void process(Record<String, UsageEvent> record) {
     if (SourceWatermarks.isMarker(record.value())) {
-      if (sources.announce(record.key())) {
+      if (sources.announce(record.key(), record.timestamp())) {
         judgePending(record);
         expireKeyTotals();
       }

@@ -14,6 +14,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * watermark minus the late grace has passed the end of a day, no more usage of that day can be
  * accepted anywhere, and the org's total for it is final. A partition that has accepted nothing for
  * a while announces itself idle and is left out until it accepts usage again.
+ *
+ * <p>Leaving an idle partition out is right for judging spikes (an idle partition must not hold
+ * them back) but not for saying a day can never change: an idle partition still accepts usage
+ * down to its own watermark minus the grace. Its marker's timestamp is that watermark, so
+ * {@link #sealedThrough} counts every partition at the watermark it last had: days ending by then
+ * are sealed for good, and a query may keep them rendered.
  */
 public final class SourceWatermarks {
 
@@ -22,11 +28,16 @@ public final class SourceWatermarks {
 
   private static final String MARKER_PREFIX = "\u0000watermark:";
   private static final String STORE_PREFIX = "source_watermark.";
+  private static final String SEEN_PREFIX = "source_watermark_seen.";
+  /** In the org progress store: {@link #sealedThrough}, for queries. */
+  public static final String SEALED_THROUGH = "sealed_through_ms";
 
   private final KeyValueStore<String, Long> store;
   private final int partitions;
   private final long lateGraceMillis;
   private final long[] watermarks;
+  /** Each partition's last watermark, idle or not: a lower bound of its watermark from then on. */
+  private final long[] seen;
 
   /**
    * @param store the org task's progress store, where announced watermarks are kept
@@ -37,9 +48,12 @@ public final class SourceWatermarks {
     this.partitions = partitions;
     this.lateGraceMillis = lateGraceMillis;
     this.watermarks = new long[partitions];
+    this.seen = new long[partitions];
     for (int p = 0; p < partitions; p++) {
       Long stored = store.get(STORE_PREFIX + p);
       watermarks[p] = stored == null ? Long.MIN_VALUE : stored;
+      Long seenStored = store.get(SEEN_PREFIX + p);
+      seen[p] = seenStored == null ? Long.MIN_VALUE : seenStored;
     }
   }
 
@@ -56,8 +70,10 @@ public final class SourceWatermarks {
   /**
    * Records an announcement; returns whether the time through which every day is final moved
    * forward. A key that is not a well-formed marker is ignored.
+   *
+   * @param timestamp the marker's timestamp: the partition's watermark, also when it announces itself idle
    */
-  public boolean announce(String markerKey) {
+  public boolean announce(String markerKey, long timestamp) {
     Optional<long[]> parsed = parse(markerKey);
     if (parsed.isEmpty() || parsed.get()[0] < 0 || parsed.get()[0] >= partitions) {
       return false;
@@ -66,7 +82,28 @@ public final class SourceWatermarks {
     long before = finalThrough();
     watermarks[partition] = parsed.get()[1];
     store.put(STORE_PREFIX + partition, parsed.get()[1]);
+    long watermark = parsed.get()[1] == IDLE ? timestamp : parsed.get()[1];
+    if (watermark > seen[partition]) {
+      long sealedBefore = sealedThrough();
+      seen[partition] = watermark;
+      store.put(SEEN_PREFIX + partition, watermark);
+      if (sealedThrough() > sealedBefore) {
+        store.put(SEALED_THROUGH, sealedThrough());
+      }
+    }
     return finalThrough() > before;
+  }
+
+  /**
+   * Every day ending at or before this can never change: no partition, idle or not, can accept
+   * usage for it any more. Long.MIN_VALUE while one has not announced.
+   */
+  public long sealedThrough() {
+    long min = Long.MAX_VALUE;
+    for (long watermark : seen) {
+      min = Math.min(min, watermark);
+    }
+    return min == Long.MIN_VALUE ? Long.MIN_VALUE : min - lateGraceMillis;
   }
 
   /** Every day ending at or before this is final across all partitions; Long.MIN_VALUE while one has not announced. */

@@ -2,6 +2,7 @@ package dev.metering.stream.usage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
@@ -95,6 +96,47 @@ class OrgKeyTotalsTest {
       assertFalse(entries(twoPartitions).containsKey(first + "key-2"));
       assertFalse(entries(twoPartitions).containsKey(first + "key-1"));
     }
+  }
+
+  /**
+   * Queries keep a day rendered once it is sealed: no partition can accept usage for it any more.
+   * An idle partition is left out of the spike judgement, but it still accepts usage down to its
+   * own watermark minus the grace, so it holds sealing back at that watermark.
+   */
+  @Test
+  void aDayIsSealedOnlyOnceNoPartitionIdleOrNotCanAcceptUsageForIt() {
+    Map<String, String> env = Map.of("METERING_LATE_GRACE", "PT1H", "METERING_HOURLY_RETENTION", "P2D",
+        "METERING_DAILY_RETENTION", "P15D");
+    try (MeteringFixture twoPartitions = new MeteringFixture(env, 2)) {
+      KeyValueStore<String, Long> progress = twoPartitions.driver.getKeyValueStore(Progress.ORG_STORE);
+      twoPartitions.send(MeteringFixture.event("key-1", "2026-11-01T10:00:00Z", 100));
+      assertNull(progress.get(SourceWatermarks.SEALED_THROUGH), "partition 1 has not said where it is");
+
+      announce(twoPartitions, 1, "2026-11-02T05:00:00Z");
+      assertEquals(millis("2026-11-01T09:00:00Z"), progress.get(SourceWatermarks.SEALED_THROUGH),
+          "partition 0 can still accept usage from 09:00 on the 1st");
+
+      twoPartitions.send(MeteringFixture.event("key-1", "2026-11-02T03:00:00Z", 100));
+      assertEquals(millis("2026-11-02T02:00:00Z"), progress.get(SourceWatermarks.SEALED_THROUGH), "the 1st is sealed");
+
+      // partition 1 goes idle at 05:00 on the 2nd; partition 0 races on to the 5th
+      twoPartitions.orgPath.pipeInput(SourceWatermarks.markerKey(1, SourceWatermarks.IDLE), null,
+          Instant.parse("2026-11-02T05:00:00Z"));
+      twoPartitions.send(MeteringFixture.event("key-1", "2026-11-05T00:00:00Z", 100));
+      assertEquals(millis("2026-11-02T04:00:00Z"), progress.get(SourceWatermarks.SEALED_THROUGH),
+          "the idle partition can still accept usage from 04:00 on the 2nd, so the 2nd is not sealed");
+
+      announce(twoPartitions, 1, "2026-11-05T02:00:00Z");
+      assertEquals(millis("2026-11-04T23:00:00Z"), progress.get(SourceWatermarks.SEALED_THROUGH));
+    }
+  }
+
+  private static void announce(MeteringFixture fixture, int partition, String watermark) {
+    fixture.orgPath.pipeInput(SourceWatermarks.markerKey(partition, millis(watermark)), null, Instant.parse(watermark));
+  }
+
+  private static long millis(String instant) {
+    return Instant.parse(instant).toEpochMilli();
   }
 
   @Test
