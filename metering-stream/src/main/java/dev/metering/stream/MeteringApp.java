@@ -81,7 +81,8 @@ public final class MeteringApp implements AutoCloseable {
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
     QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
-        config.queryToken());
+        config.queryToken(), config.dailyRetention(), config.queryCacheBytes());
+    health.sealedDays(queries);
     server.serve(queries);
     return app;
   }

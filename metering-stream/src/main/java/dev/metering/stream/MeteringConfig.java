@@ -44,6 +44,8 @@ import java.util.Optional;
  *     rules (admin-api refuses to create them) are ignored with a warning
  * @param partitionIdleAfter {@code METERING_PARTITION_IDLE_AFTER}: how long a usage-events partition may accept
  *     no usage before org spikes are judged without waiting for it
+ * @param queryCacheBytes {@code METERING_QUERY_CACHE_MB}: memory (heap) for org days kept rendered for reports by
+ *     key once no partition can accept usage for them; 0 renders every day on every request
  */
 public record MeteringConfig(
     KafkaSettings kafka,
@@ -69,7 +71,8 @@ public record MeteringConfig(
     String advertisedHost,
     int maxModelsPerBucket,
     int maxRulesPerKey,
-    Duration partitionIdleAfter) {
+    Duration partitionIdleAfter,
+    long queryCacheBytes) {
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -130,6 +133,7 @@ public record MeteringConfig(
         env.string("METERING_ADVERTISED_HOST", "localhost"),
         env.intInRange("METERING_MAX_MODELS_PER_BUCKET", 64, 1, 1_000),
         env.intInRange("METERING_MAX_RULES_PER_KEY", UsageLimits.MAX_ALERT_RULES_PER_KEY, 1, 1_000),
-        env.duration("METERING_PARTITION_IDLE_AFTER", Duration.ofMinutes(1), Duration.ofSeconds(1)));
+        env.duration("METERING_PARTITION_IDLE_AFTER", Duration.ofMinutes(1), Duration.ofSeconds(1)),
+        env.longInRange("METERING_QUERY_CACHE_MB", 64, 0, 1 << 16) * 1024 * 1024);
   }
 }

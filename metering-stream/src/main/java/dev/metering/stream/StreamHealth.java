@@ -59,6 +59,19 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
         .register(metrics);
   }
 
+  /** Measures the sealed org days the query server keeps rendered: hits, misses and their memory. */
+  void sealedDays(QueryService queries) {
+    Map<String, java.util.function.ToDoubleFunction<QueryService>> results =
+        Map.of("hit", QueryService::sealedDayHits, "miss", QueryService::sealedDayMisses);
+    results.forEach((result, count) -> FunctionCounter.builder("metering.query.sealed.days", queries, count)
+        .description("Org days of reports by key served as kept rendered (hit) or read and rendered (miss)")
+        .tag("result", result)
+        .register(metrics));
+    Gauge.builder("metering.query.sealed.days.bytes", queries, QueryService::sealedDayBytes)
+        .description("Memory the org days kept rendered take, about")
+        .register(metrics);
+  }
+
   /**
    * The registry /metrics scrapes. Kafka Streams tags a window store's metrics
    * rocksdb-window-state-id and a key-value store's rocksdb-state-id under the same names;

@@ -15,14 +15,13 @@ import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
+import dev.metering.stream.usage.SourceWatermarks;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -103,24 +102,20 @@ final class LocalQueries {
   }
 
   /**
-   * One org's usage by key per day from its org task's {@link OrgKeyTotals}: per day of the page, the
-   * first {@code limit + 1} keys after the cursor, which is all {@link ReportAssembly#keyPage} needs
-   * to lay out the page and know whether more keys follow.
+   * One org's day from its org task's {@link OrgKeyTotals}: the first {@code max} keys after
+   * {@code afterKey} (null: from the first) with their usage, in key order.
    */
-  SortedMap<String, Map<Long, UsageView>> orgKeyTotals(String orgId, int partition, ReportRequest request,
-      boolean stale) {
+  void orgDay(String orgId, int partition, long dayStart, String afterKey, int max, boolean stale,
+      BiConsumer<String, UsageView> each) {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
-    Map<String, Map<Long, UsageView>> byKey = new HashMap<>();
-    for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli();
-        start += Periods.DAY_MILLIS) {
-      long bucket = start;
-      orgBucket(store, OrgKeyTotals.prefix(start, orgId), request.afterKey(), request.limit() + 1,
-          (key, totals) -> byKey.computeIfAbsent(key, k -> new HashMap<>()).put(bucket, UsageViews.of(totals)));
-    }
-    // sorted once, not on every insert
-    SortedMap<String, Map<Long, UsageView>> sorted = new TreeMap<>(ReportAssembly.KEY_ORDER);
-    sorted.putAll(byKey);
-    return sorted;
+    orgBucket(store, OrgKeyTotals.prefix(dayStart, orgId), afterKey, max,
+        (key, totals) -> each.accept(key, UsageViews.of(totals)));
+  }
+
+  /** A value of the org task's progress store ({@link Progress#STREAM_TIME}, {@link SourceWatermarks#SEALED_THROUGH}), or Long.MIN_VALUE. */
+  long orgProgress(int partition, String key, boolean stale) {
+    Long value = kv(Progress.ORG_STORE, partition, stale, Long.class).get(key);
+    return value == null ? Long.MIN_VALUE : value;
   }
 
   /** Per-key totals of one org from its org task's {@link OrgKeyTotals}, both days included. */

@@ -1,8 +1,10 @@
 package dev.metering.stream.query;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.query.Freshness;
 import dev.metering.api.query.KeyTotals;
+import dev.metering.api.query.ReportResult;
 import dev.metering.api.query.Totals;
 import dev.metering.api.query.TotalsByKey;
 import dev.metering.api.query.UsageReport;
@@ -10,11 +12,14 @@ import dev.metering.api.query.UsageView;
 import dev.metering.keys.ServiceToken;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
+import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
+import dev.metering.stream.usage.SourceWatermarks;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,14 +58,22 @@ public final class QueryService {
   private final LocalQueries local;
   private final Clock clock;
   private final QueryRouter router;
+  private final ObjectMapper json;
+  private final SealedDays sealedDays;
+  private final long dailyRetentionMillis;
 
   /**
    * @param token presented to the other instances when forwarding
+   * @param dailyRetention how long the org task keeps each key's days (days within it are never expired)
+   * @param sealedDayBytes memory for org days kept rendered once they are sealed; 0 renders every day every time
    */
   public QueryService(KafkaStreams streams, HostInfo self, int usagePartitions, ObjectMapper json, Clock clock,
-      ServiceToken token) {
+      ServiceToken token, Duration dailyRetention, long sealedDayBytes) {
     this.local = new LocalQueries(streams);
     this.clock = clock;
+    this.json = json;
+    this.sealedDays = new SealedDays(sealedDayBytes);
+    this.dailyRetentionMillis = dailyRetention.toMillis();
     this.router = new QueryRouter(Cluster.of(streams), self, usagePartitions, new HttpInstanceClient(json, token),
         local::coverage);
   }
@@ -111,15 +124,88 @@ public final class QueryService {
         },
         (partition, stale) -> request.width() == BucketWidth.DAY
             && local.orgKeyTotalsCover(partition, request.pageStart().toEpochMilli(), stale)
-            ? ReportAssembly.keyPage(request, local.orgKeyTotals(id, partition, request, stale),
-                local.freshness(Progress.ORG_STORE, partition, stale))
+            ? orgKeyPage(id, partition, request, stale)
             : null);
+  }
+
+  /**
+   * A page of an org's report by key from its org task's {@link OrgKeyTotals}: sealed days (see
+   * {@link SealedDays}) as kept rendered, read and rendered whole the first time; the other days
+   * read a page's worth of keys each time. The freshness is read before the days, so as_of never
+   * claims more than was read.
+   */
+  private RenderedReport orgKeyPage(String orgId, int partition, ReportRequest request, boolean stale) {
+    Freshness freshness = local.freshness(Progress.ORG_STORE, partition, stale);
+    boolean keep = !stale && sealedDays.enabled();
+    long sealedThrough = keep ? local.orgProgress(partition, SourceWatermarks.SEALED_THROUGH, false) : Long.MIN_VALUE;
+    long streamTime = local.orgProgress(partition, Progress.STREAM_TIME, stale);
+    // days from here on are within the retention of the org task's stream time: never expired yet
+    long retained = streamTime == Long.MIN_VALUE ? Long.MAX_VALUE : streamTime - dailyRetentionMillis;
+    List<ReportAssembly.DayResults<Object>> days = new ArrayList<>();
+    for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli();
+        start += Periods.DAY_MILLIS) {
+      if (start + Periods.DAY_MILLIS <= sealedThrough && start >= retained) {
+        SealedDays.Day day = sealedDays.get(orgId, start);
+        if (day == null) {
+          day = renderDay(orgId, partition, start);
+          sealedDays.put(orgId, start, day);
+        }
+        int from = request.afterKey() == null ? 0 : firstAfter(day.keys(), request.afterKey());
+        days.add(new ReportAssembly.DayResults<>(start, day.keys(), day.results(), from));
+      } else {
+        List<String> keys = new ArrayList<>();
+        List<Object> results = new ArrayList<>();
+        local.orgDay(orgId, partition, start, request.afterKey(), request.limit() + 1, stale, (key, usage) -> {
+          keys.add(key);
+          results.add(new ReportResult(key, null, usage));
+        });
+        days.add(new ReportAssembly.DayResults<>(start, keys, results, 0));
+      }
+    }
+    ReportAssembly.KeyPage<Object> page = ReportAssembly.keysOfPage(request, days);
+    return new RenderedReport(ReportAssembly.buckets(request, page.byStart(), RenderedReport.Bucket::new),
+        page.next() != null, page.next(), freshness.asOf(), freshness.stale());
+  }
+
+  /** The index of the first of {@code keys} (in key order) after {@code afterKey}. */
+  private static int firstAfter(List<String> keys, String afterKey) {
+    int found = Collections.binarySearch(keys, afterKey, ReportAssembly.KEY_ORDER);
+    return found >= 0 ? found + 1 : -found - 1;
+  }
+
+  private SealedDays.Day renderDay(String orgId, int partition, long dayStart) {
+    List<String> keys = new ArrayList<>();
+    List<byte[]> results = new ArrayList<>();
+    local.orgDay(orgId, partition, dayStart, null, Integer.MAX_VALUE, false, (key, usage) -> {
+      keys.add(key);
+      try {
+        results.add(json.writeValueAsBytes(new ReportResult(key, null, usage)));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot render the usage of " + key, e);
+      }
+    });
+    return SealedDays.Day.of(keys, results);
+  }
+
+  /** Org days served as kept rendered, for /metrics. */
+  public long sealedDayHits() {
+    return sealedDays.hits();
+  }
+
+  /** Sealed org days that had to be read and rendered, for /metrics. */
+  public long sealedDayMisses() {
+    return sealedDays.misses();
+  }
+
+  /** Memory the rendered sealed days take, for /metrics. */
+  public long sealedDayBytes() {
+    return sealedDays.bytes();
   }
 
   /** A read of an org's partition that answers from {@link OrgKeyTotals}, or null where they cannot answer. */
   @FunctionalInterface
-  private interface OrgKeyRead<T> {
-    T read(int partition, boolean stale);
+  private interface OrgKeyRead {
+    Object read(int partition, boolean stale);
   }
 
   /**
@@ -129,12 +215,12 @@ public final class QueryService {
    * this instance's part only is answered with {@code oldPart}.
    */
   private <T> Answer fromOrgPartition(String orgId, boolean allowStale, Call call, Class<T> type, Supplier<T> oldPart,
-      Function<List<T>, T> oldMerge, OrgKeyRead<T> fromOrgKeyTotals) {
+      Function<List<T>, T> oldMerge, OrgKeyRead fromOrgKeyTotals) {
     if (call.localScope()) {
       return router.fanOut(call, type, oldPart, oldMerge);
     }
     return router.route(OrgUsageProcessor.DAILY_STORE, orgId, allowStale, call, (partition, stale) -> {
-      T answer = fromOrgKeyTotals.read(partition, stale);
+      Object answer = fromOrgKeyTotals.read(partition, stale);
       return answer != null ? answer
           : oldMerge.apply(router.gather(call.pathAndQuery(), type, oldPart).stream().map(Part::body).toList());
     });

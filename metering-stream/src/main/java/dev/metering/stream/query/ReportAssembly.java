@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** Lays bucket contents out as a report page: every bucket of the page, empty ones too, in time order. */
 final class ReportAssembly {
@@ -44,19 +45,63 @@ final class ReportAssembly {
    */
   static UsageReport keyPage(ReportRequest request, SortedMap<String, Map<Long, UsageView>> candidates,
       Freshness freshness) {
-    Map<Long, List<ReportResult>> byStart = new HashMap<>();
-    String last = null;
-    int keys = 0;
-    for (Map.Entry<String, Map<Long, UsageView>> key : candidates.entrySet()) {
-      if (keys++ == request.limit()) {
-        break;
+    Map<Long, DayResults<ReportResult>> byDay = new TreeMap<>();
+    candidates.forEach((key, days) -> days.forEach((start, usage) -> {
+      DayResults<ReportResult> day = byDay.computeIfAbsent(start, s -> new DayResults<>(s, new ArrayList<>(),
+          new ArrayList<>(), 0));
+      day.keys().add(key);
+      day.results().add(new ReportResult(key, null, usage));
+    }));
+    KeyPage<ReportResult> page = keysOfPage(request, new ArrayList<>(byDay.values()));
+    return new UsageReport(buckets(request, page.byStart(), false), page.next() != null, page.next(),
+        freshness.asOf(), freshness.stale());
+  }
+
+  /**
+   * One day of an org's results by key: {@code keys} in {@link #KEY_ORDER} from index {@code from}
+   * on (the first after the request's cursor) and {@code results}, key {@code keys[i]}'s at {@code i}.
+   */
+  record DayResults<R>(long start, List<String> keys, List<R> results, int from) {
+  }
+
+  /** The results of a page of keys per bucket start, and the cursor of the page after it (null: the last). */
+  record KeyPage<R>(Map<Long, List<R>> byStart, String next) {
+  }
+
+  /**
+   * The page's keys are the first {@code limit} of all days' keys after the cursor together; each
+   * day needs to offer only its first {@code limit + 1} for that (and to tell whether more follow).
+   */
+  static <R> KeyPage<R> keysOfPage(ReportRequest request, List<DayResults<R>> days) {
+    int limit = request.limit();
+    TreeSet<String> first = new TreeSet<>(KEY_ORDER);
+    for (DayResults<R> day : days) {
+      int end = Math.min(day.keys().size(), day.from() + limit + 1);
+      for (int i = day.from(); i < end; i++) {
+        String key = day.keys().get(i);
+        if (first.size() > limit && KEY_ORDER.compare(key, first.last()) >= 0) {
+          break;
+        }
+        if (first.add(key) && first.size() > limit + 1) {
+          first.pollLast();
+        }
       }
-      last = key.getKey();
-      key.getValue().forEach((start, usage) -> byStart.computeIfAbsent(start, s -> new ArrayList<>())
-          .add(new ReportResult(key.getKey(), null, usage)));
     }
-    String next = request.nextPage(last, candidates.size() > request.limit());
-    return new UsageReport(buckets(request, byStart, false), next != null, next, freshness.asOf(), freshness.stale());
+    boolean more = first.size() > limit;
+    if (more) {
+      first.pollLast();
+    }
+    String last = first.isEmpty() ? null : first.last();
+    Map<Long, List<R>> byStart = new HashMap<>();
+    for (DayResults<R> day : days) {
+      List<R> results = new ArrayList<>();
+      for (int i = day.from(); last != null && i < day.keys().size()
+          && KEY_ORDER.compare(day.keys().get(i), last) <= 0; i++) {
+        results.add(day.results().get(i));
+      }
+      byStart.put(day.start(), results);
+    }
+    return new KeyPage<>(byStart, request.nextPage(last, more));
   }
 
   /** The usage per key and bucket start of a whole report grouped by key, of the keys after {@code afterKey} (null: all). */
@@ -98,14 +143,28 @@ final class ReportAssembly {
 
   private static List<ReportBucket> buckets(ReportRequest request, Map<Long, List<ReportResult>> byStart,
       boolean sorted) {
-    List<ReportBucket> data = new ArrayList<>();
+    return buckets(request, byStart, (start, end, results) -> {
+      List<ReportResult> copy = new ArrayList<>(results);
+      if (sorted) {
+        copy.sort(BY_GROUP);
+      }
+      return new ReportBucket(start, end, copy);
+    });
+  }
+
+  /** A bucket of the page from its bounds and results. */
+  @FunctionalInterface
+  interface BucketOf<R, B> {
+    B bucket(Instant start, Instant end, List<R> results);
+  }
+
+  /** Every bucket of the page, empty ones too, in time order. */
+  static <R, B> List<B> buckets(ReportRequest request, Map<Long, List<R>> byStart, BucketOf<R, B> bucketOf) {
+    List<B> data = new ArrayList<>();
     long width = request.width().millis();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
-      List<ReportResult> results = new ArrayList<>(byStart.getOrDefault(start, List.of()));
-      if (sorted) {
-        results.sort(BY_GROUP);
-      }
-      data.add(new ReportBucket(Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + width), results));
+      data.add(bucketOf.bucket(Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + width),
+          byStart.getOrDefault(start, List.of())));
     }
     return data;
   }

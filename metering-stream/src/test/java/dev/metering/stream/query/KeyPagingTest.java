@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.query.Freshness;
 import dev.metering.api.query.ReportBucket;
 import dev.metering.api.query.ReportResult;
 import dev.metering.api.query.UsageReport;
 import dev.metering.api.query.UsageView;
+import dev.metering.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -115,6 +117,80 @@ class KeyPagingTest {
     assertEquals(usage(2), all.get("k2").get(day));
     assertEquals(List.of("k2"), new ArrayList<>(ReportAssembly.byKeyAfter(whole, "k1").keySet()));
     assertEquals(List.of("k1"), keysOf(ReportAssembly.keyPage(first, all, FRESH)));
+  }
+
+  /**
+   * Days kept rendered (SealedDays) are whole days of raw JSON with the cursor applied by index;
+   * the other days are a page's worth of results read after the cursor. Every page of a cursor
+   * walk over a mix of both must be the same JSON as the plain report of the same usage.
+   */
+  @Test
+  void pagesMixingDaysKeptRenderedWithDaysReadNowAreTheSameJsonAsThePlainReport() throws Exception {
+    ObjectMapper json = Json.mapper();
+    Map<String, String> params = params("starting_at", "2026-11-01T00:00:00Z", "ending_at", "2026-11-05T00:00:00Z",
+        "limit", "3");
+    ReportRequest request = request(params);
+    long day0 = request.pageStart().toEpochMilli();
+    // day d holds the keys whose number is not a multiple of d + 2, so every day has its own gaps
+    Map<Long, SortedMap<String, UsageView>> usage = new TreeMap<>();
+    for (int d = 0; d < 4; d++) {
+      SortedMap<String, UsageView> keys = new TreeMap<>(ReportAssembly.KEY_ORDER);
+      for (int k = 1; k <= 10; k++) {
+        if (k % (d + 2) != 0) {
+          keys.put("key-" + k, usage(100L * d + k));
+        }
+      }
+      usage.put(day0 + d * 86_400_000L, keys);
+    }
+    int pages = 0;
+    String cursor = null;
+    do {
+      Map<String, String> pageParams = new HashMap<>(params);
+      if (cursor != null) {
+        pageParams.put("page", cursor);
+      }
+      ReportRequest page = request(pageParams);
+      SortedMap<String, Map<Long, UsageView>> candidates = new TreeMap<>(ReportAssembly.KEY_ORDER);
+      List<ReportAssembly.DayResults<Object>> days = new ArrayList<>();
+      for (var day : usage.entrySet()) {
+        List<String> keys = new ArrayList<>(day.getValue().keySet());
+        boolean kept = (day.getKey() - day0) / 86_400_000L % 2 == 0;
+        List<byte[]> rendered = new ArrayList<>();
+        List<String> afterCursor = new ArrayList<>();
+        List<Object> readNow = new ArrayList<>();
+        day.getValue().forEach((key, view) -> {
+          try {
+            rendered.add(json.writeValueAsBytes(new ReportResult(key, null, view)));
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+          if (page.afterKey() == null || ReportAssembly.KEY_ORDER.compare(key, page.afterKey()) > 0) {
+            candidates.computeIfAbsent(key, k -> new TreeMap<>()).put(day.getKey(), view);
+            if (readNow.size() <= page.limit()) {
+              afterCursor.add(key);
+              readNow.add(new ReportResult(key, null, view));
+            }
+          }
+        });
+        if (kept) {
+          SealedDays.Day whole = SealedDays.Day.of(keys, rendered);
+          int from = page.afterKey() == null ? 0 : keys.size() - (int) keys.stream()
+              .filter(key -> ReportAssembly.KEY_ORDER.compare(key, page.afterKey()) > 0).count();
+          days.add(new ReportAssembly.DayResults<>(day.getKey(), whole.keys(), whole.results(), from));
+        } else {
+          days.add(new ReportAssembly.DayResults<>(day.getKey(), afterCursor, readNow, 0));
+        }
+      }
+      UsageReport plain = ReportAssembly.keyPage(page, candidates, FRESH);
+      ReportAssembly.KeyPage<Object> mixed = ReportAssembly.keysOfPage(page, days);
+      RenderedReport rendered = new RenderedReport(ReportAssembly.buckets(page, mixed.byStart(),
+          RenderedReport.Bucket::new), mixed.next() != null, mixed.next(), FRESH.asOf(), FRESH.stale());
+      assertEquals(json.writeValueAsString(plain), json.writeValueAsString(rendered), "page " + (pages + 1));
+      assertEquals(plain, json.readValue(json.writeValueAsBytes(rendered), UsageReport.class));
+      cursor = plain.nextPage();
+      pages++;
+    } while (cursor != null);
+    assertEquals(4, pages, "10 keys, 3 a page");
   }
 
   @Test
