@@ -249,7 +249,8 @@ public final class BenchMain {
    * sending the crossing event to KeyGuard answering SUSPENDED, where it went (the hop probe), and
    * the tokens a gateway calling every 5 ms would have admitted meanwhile. One watcher thread asks
    * KeyGuard about every pending key each millisecond, as a gateway's request path would. The
-   * crossings start once metering-stream keeps up with the load again after that setup.
+   * crossings start once metering-stream keeps up with the load again after that setup and its JIT
+   * compiler has gone quiet, as in a deployed instance.
    */
   private void enforcement(String bootstrap, StreamProcess stream, String groupId) throws Exception {
     int httpPort = stream.httpPort();
