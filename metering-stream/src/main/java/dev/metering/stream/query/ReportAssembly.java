@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /** Lays bucket contents out as a report page: every bucket of the page, empty ones too, in time order. */
 final class ReportAssembly {
@@ -69,37 +68,42 @@ final class ReportAssembly {
   }
 
   /**
-   * The page's keys are the first {@code limit} of all days' keys after the cursor together; each
-   * day needs to offer only its first {@code limit + 1} for that (and to tell whether more follow).
+   * The page's keys are the first {@code limit} of all days' keys after the cursor together, taken
+   * in key order by walking every day's sorted keys at once; each day needs to offer only its first
+   * {@code limit + 1} for that (and to tell whether more follow). A day's results on the page are
+   * then the ones the walk passed.
    */
   static <R> KeyPage<R> keysOfPage(ReportRequest request, List<DayResults<R>> days) {
-    int limit = request.limit();
-    TreeSet<String> first = new TreeSet<>(KEY_ORDER);
-    for (DayResults<R> day : days) {
-      int end = Math.min(day.keys().size(), day.from() + limit + 1);
-      for (int i = day.from(); i < end; i++) {
-        String key = day.keys().get(i);
-        if (first.size() > limit && KEY_ORDER.compare(key, first.last()) >= 0) {
-          break;
+    int[] next = new int[days.size()];
+    for (int d = 0; d < next.length; d++) {
+      next[d] = days.get(d).from();
+    }
+    String last = null;
+    boolean more = false;
+    for (int taken = 0; ; taken++) {
+      String smallest = null;
+      for (int d = 0; d < next.length; d++) {
+        List<String> keys = days.get(d).keys();
+        if (next[d] < keys.size() && (smallest == null || KEY_ORDER.compare(keys.get(next[d]), smallest) < 0)) {
+          smallest = keys.get(next[d]);
         }
-        if (first.add(key) && first.size() > limit + 1) {
-          first.pollLast();
+      }
+      if (smallest == null || taken == request.limit()) {
+        more = smallest != null;
+        break;
+      }
+      last = smallest;
+      for (int d = 0; d < next.length; d++) {
+        List<String> keys = days.get(d).keys();
+        if (next[d] < keys.size() && keys.get(next[d]).equals(smallest)) {
+          next[d]++;
         }
       }
     }
-    boolean more = first.size() > limit;
-    if (more) {
-      first.pollLast();
-    }
-    String last = first.isEmpty() ? null : first.last();
     Map<Long, List<R>> byStart = new HashMap<>();
-    for (DayResults<R> day : days) {
-      List<R> results = new ArrayList<>();
-      for (int i = day.from(); last != null && i < day.keys().size()
-          && KEY_ORDER.compare(day.keys().get(i), last) <= 0; i++) {
-        results.add(day.results().get(i));
-      }
-      byStart.put(day.start(), results);
+    for (int d = 0; d < next.length; d++) {
+      DayResults<R> day = days.get(d);
+      byStart.put(day.start(), day.results().subList(day.from(), next[d]));
     }
     return new KeyPage<>(byStart, request.nextPage(last, more));
   }
