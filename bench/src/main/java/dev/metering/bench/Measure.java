@@ -165,7 +165,7 @@ final class Measure {
       }
       before = now;
     }
-    return Math.min(System.nanoTime(), deadline) / 1_000_000 - start / 1_000_000;
+    return (Math.min(System.nanoTime(), deadline) - start) / 1_000_000;
   }
 
   /** Waits until {@code groupId} has committed every record of {@code topics} produced so far. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToDoubleFunction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -61,7 +62,7 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
 
   /** Measures the sealed org days the query server keeps rendered: hits, misses and their memory. */
   void sealedDays(QueryService queries) {
-    Map<String, java.util.function.ToDoubleFunction<QueryService>> results =
+    Map<String, ToDoubleFunction<QueryService>> results =
         Map.of("hit", QueryService::sealedDayHits, "miss", QueryService::sealedDayMisses);
     results.forEach((result, count) -> FunctionCounter.builder("metering.query.sealed.days", queries, count)
         .description("Org days of reports by key served as kept rendered (hit) or read and rendered (miss)")

@@ -50,11 +50,14 @@ public final class SourceWatermarks {
     this.watermarks = new long[partitions];
     this.seen = new long[partitions];
     for (int p = 0; p < partitions; p++) {
-      Long stored = store.get(STORE_PREFIX + p);
-      watermarks[p] = stored == null ? Long.MIN_VALUE : stored;
-      Long seenStored = store.get(SEEN_PREFIX + p);
-      seen[p] = seenStored == null ? Long.MIN_VALUE : seenStored;
+      watermarks[p] = stored(STORE_PREFIX + p);
+      seen[p] = stored(SEEN_PREFIX + p);
     }
+  }
+
+  private long stored(String key) {
+    Long value = store.get(key);
+    return value == null ? Long.MIN_VALUE : value;
   }
 
   /** The key of a marker announcing {@code watermark} (or {@link #IDLE}) of usage-events partition {@code partition}. */
