@@ -46,8 +46,8 @@ final class StreamProcess implements AutoCloseable {
     return start(MeteringStreamMain.class, env, work);
   }
 
-  /** Starts {@code main} with {@code env} (plus this process's own) and a free HTTP port. */
-  static StreamProcess start(Class<?> main, Map<String, String> env, Path work) throws IOException {
+  /** Starts {@code main} with {@code env} (plus this process's own), {@code args} and a free HTTP port. */
+  static StreamProcess start(Class<?> main, Map<String, String> env, Path work, String... args) throws IOException {
     int port = freePort();
     Path dir = Files.createTempDirectory(work, main.getSimpleName() + "-");
     Path gcLog = dir.resolve("gc.log");
@@ -57,6 +57,7 @@ final class StreamProcess implements AutoCloseable {
         "-Xlog:gc:file=" + gcLog,
         "-cp", System.getProperty("java.class.path"),
         main.getName()));
+    command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("process.log").toFile());
