@@ -109,8 +109,13 @@ final class StreamProcess implements AutoCloseable {
    * still rises quickly, the compiler takes a core from the stream thread on a small machine.
    */
   long compilerCpuMillis() {
+    return compilerCpuMillis(process.pid());
+  }
+
+  /** CPU time the JIT compiler threads of process {@code pid} have used so far, from {@code /proc}. */
+  static long compilerCpuMillis(long pid) {
     long ticks = 0;
-    try (var threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+    try (var threads = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path thread : threads.toList()) {
         try {
           String name = Files.readString(thread.resolve("comm"));
@@ -126,7 +131,7 @@ final class StreamProcess implements AutoCloseable {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the threads of metering-stream (pid " + process.pid() + ")", e);
+      throw new UncheckedIOException("cannot read the threads of process " + pid, e);
     }
     return ticks * 10; // USER_HZ is 100 on Linux
   }

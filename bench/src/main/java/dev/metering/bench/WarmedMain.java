@@ -13,7 +13,8 @@ import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * (b) or the pipeline measured with a warm JIT: in one JVM, a first instance (its own application
- * id and state) processes the whole input and stops; then the measured instance, configured from
+ * id and state) processes the whole input and stops; once the JIT compiler has gone quiet (under
+ * 5% of a core over 10 s), the measured instance, configured from
  * the environment exactly as {@link BaselineMain} or {@code MeteringStreamMain} would be, starts
  * from the beginning with the code already compiled. A deployed instance runs for days, so its
  * throughput is that of compiled code; in a short cold run the pipeline, far more code than (b),
@@ -53,7 +54,11 @@ public final class WarmedMain {
       Measure.awaitCommitted(warmUp.kafka().bootstrapServers(), warmUp.applicationId(), records, System.nanoTime(),
           Duration.ofMinutes(30), () -> { });
     }
-    System.out.println("warm-up instance done; starting the measured one");
+    // C2 keeps compiling for minutes after one pass over the input on two cores: let it finish
+    long pid = ProcessHandle.current().pid();
+    long waited = Measure.awaitCompilerQuiet(() -> StreamProcess.compilerCpuMillis(pid), Duration.ofSeconds(10), 0.05,
+        Duration.ofMinutes(10));
+    System.out.printf("warm-up instance done, compiler quiet after %d ms more; starting the measured one%n", waited);
     CountDownLatch stopped = new CountDownLatch(1);
     AutoCloseable instance = start(pipeline, measured);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

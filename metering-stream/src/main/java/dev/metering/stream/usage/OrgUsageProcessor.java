@@ -44,6 +44,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   /** Org buckets kept decoded: an org's current hour and day and the day a week before, for many orgs. */
   static final int DECODED_BUCKETS = 3 * 1024;
   private static final long WEEK_MILLIS = 7 * Periods.DAY_MILLIS;
+  private static final String ZEROS = "0".repeat(19);
 
   private final PriceBook prices;
   private final SpikeSettings spikeSettings;
@@ -162,8 +163,16 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     }
   }
 
-  /** Day first, zero-padded, so that the store's byte order is the order of days. */
-  private static String pendingKey(String orgId, long dayStart) {
-    return String.format("%019d|%s", dayStart, orgId);
+  /**
+   * Day first, zero-padded to 19 digits ({@code %019d}, as stored since the store exists), so that
+   * the store's byte order is the order of days. Padded by hand: this runs for every org event
+   * while a day waits for its baseline, and String.format cost 2-3% of the stream thread.
+   */
+  static String pendingKey(String orgId, long dayStart) {
+    if (dayStart < 0) {
+      return String.format("%019d|%s", dayStart, orgId);
+    }
+    String digits = Long.toString(dayStart);
+    return ZEROS.substring(digits.length()) + digits + '|' + orgId;
   }
 }
