@@ -91,6 +91,10 @@ public final class BenchMain {
       results.add("throughput", name + ", " + measure.getKey(), median(runs, measure.getValue()), "ev/s",
           String.format("%s (%,.0f - %,.0f)", note, values[0], values[values.length - 1]));
     }
+    double[] cpu = runs.stream().mapToDouble(Measure.Throughput::cpuMicrosPerEvent).sorted().toArray();
+    results.add("throughput", name + ", CPU per event", median(runs, Measure.Throughput::cpuMicrosPerEvent), "us",
+        String.format("the process's, JIT compiler excluded, 20%% to 80%% committed; %d runs, median (%,.0f - %,.0f)",
+            runs.size(), cpu[0], cpu[cpu.length - 1]));
   }
 
   private static double median(List<Measure.Throughput> runs, java.util.function.ToDoubleFunction<Measure.Throughput> f) {
@@ -141,7 +145,7 @@ public final class BenchMain {
           long start = System.nanoTime();
           try (StreamProcess process = StreamProcess.start(BaselineMain.class, env, work)) {
             baseline.add(Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records, start,
-                Duration.ofMinutes(20), process::requireAlive));
+                Duration.ofMinutes(20), process::requireAlive, process.cpuClock()));
             System.out.printf("run %d: (b) %s%n", run, baseline.get(baseline.size() - 1));
           }
         }
@@ -151,7 +155,7 @@ public final class BenchMain {
           long start = System.nanoTime();
           try (StreamProcess stream = StreamProcess.start(env, work)) {
             pipeline.add(Measure.awaitCommitted(bootstrap, config.applicationId(), records, start,
-                Duration.ofMinutes(30), stream::requireAlive));
+                Duration.ofMinutes(30), stream::requireAlive, stream.cpuClock()));
             System.out.printf("run %d: pipeline %s%n", run, pipeline.get(pipeline.size() - 1));
             if (run == RUNS) {
               results.add("memory", "peak RSS of metering-stream during the throughput run",
@@ -195,6 +199,10 @@ public final class BenchMain {
       if (warmBaseline != null && warmPipeline != null) {
         results.add("throughput", "pipeline / (b), steady, JIT warm", warmPipeline.steady() / warmBaseline.steady(),
             "ratio", "target >= 0.5");
+        results.add("throughput", "(b) / pipeline, CPU per event, JIT warm", warmBaseline.cpuMicrosPerEvent()
+            / warmPipeline.cpuMicrosPerEvent(), "ratio", String.format("%,.0f us against %,.0f us: the work ratio, "
+            + "less moved by the machine's noise than the rates", warmBaseline.cpuMicrosPerEvent(),
+            warmPipeline.cpuMicrosPerEvent()));
       }
       if (all) {
         double steady = median(pipeline, Measure.Throughput::steady);
@@ -325,7 +333,9 @@ public final class BenchMain {
       results.add("enforcement", "JIT warm-up under the load before the crossings", warmUp / 1000.0, "s",
           "until metering-stream's compiler threads used under 5% of a core over " + compilerQuiet.toSeconds() + " s");
       Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
-      long compilerBefore = stream.compilerCpuMillis();
+      Measure.CpuClock cpu = stream.cpuClock();
+      long compilerBefore = cpu.compilerMillis();
+      long processBefore = cpu.processMillis();
       long crossingsStart = System.nanoTime();
       long[] crossedAt = new long[crossings];
       long[] suspendedAt = new long[crossings];
@@ -356,8 +366,14 @@ public final class BenchMain {
         Thread.sleep(50);
       }
       watcher.join();
-      results.add("enforcement", "JIT compiler CPU during the crossings", 100.0 * (stream.compilerCpuMillis()
-          - compilerBefore) / ((System.nanoTime() - crossingsStart) / 1e6), "% of a core", "metering-stream's C1 and C2 threads");
+      double crossingMillis = (System.nanoTime() - crossingsStart) / 1e6;
+      long compiler = cpu.compilerMillis() - compilerBefore;
+      results.add("enforcement", "JIT compiler CPU during the crossings", 100.0 * compiler / crossingMillis,
+          "% of a core", "metering-stream's C1 and C2 threads");
+      // how busy metering-stream was: near a whole core, and crossings queue behind the load
+      results.add("enforcement", "metering-stream CPU during the crossings, JIT excluded",
+          100.0 * (cpu.processMillis() - processBefore - compiler) / crossingMillis, "% of a core",
+          "every thread of the process: stream thread, producer, RocksDB, GC");
 
       long[] latencies = new long[crossings];
       long[] overshoot = new long[crossings];
@@ -615,8 +631,9 @@ public final class BenchMain {
     Map<String, String> env = meteringEnv(bootstrap, 1);
     try (StreamProcess process = StreamProcess.start(WarmedMain.class, env, work, kind, Long.toString(records))) {
       Measure.Throughput run = Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records,
-          System.nanoTime(), Duration.ofMinutes(60), process::requireAlive);
-      System.out.printf("warm run: %s %,.0f ev/s steady%n", kind, run.steady());
+          System.nanoTime(), Duration.ofMinutes(60), process::requireAlive, process.cpuClock());
+      System.out.printf("warm run: %s %,.0f ev/s steady, %,.0f us CPU per event%n", kind, run.steady(),
+          run.cpuMicrosPerEvent());
       return run;
     }
   }

@@ -68,11 +68,32 @@ final class Measure {
    * is committed; and steady, between the moments 20% and 80% of the input was committed
    * (interpolated between samples), which leaves start-up and the tail out.
    */
-  record Throughput(double endToEnd, double steady) {
+  record Throughput(double endToEnd, double steady, double cpuMicrosPerEvent) {
     @Override
     public String toString() {
-      return String.format("%,.0f ev/s steady, %,.0f ev/s end to end", steady, endToEnd);
+      return String.format("%,.0f ev/s steady, %,.0f ev/s end to end, %,.0f us CPU per event", steady, endToEnd,
+          cpuMicrosPerEvent);
     }
+  }
+
+  /**
+   * CPU time of the measured process: all of it, and its JIT compiler's share. The rate a run
+   * reaches on two shared cores moves with whatever else runs; the CPU the process spends per
+   * event, compiler left out, moves much less, so it is what a change to the per-event work
+   * should be judged by.
+   */
+  interface CpuClock {
+    /** CPU time the process has used so far, every thread. */
+    long processMillis();
+
+    /** CPU time its C1 and C2 compiler threads have used so far. */
+    long compilerMillis();
+  }
+
+  /** As {@link #awaitCommitted(String, String, long, long, Duration, Runnable, CpuClock)}, without CPU per event. */
+  static Throughput awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout,
+      Runnable stillRunning) throws InterruptedException {
+    return awaitCommitted(bootstrap, groupId, target, startNanos, timeout, stillRunning, null);
   }
 
   /**
@@ -80,9 +101,13 @@ final class Measure {
    * repartitioned records ({@link #caughtUp}), sampling its committed input every 100 ms.
    */
   static Throughput awaitCommitted(String bootstrap, String groupId, long target, long startNanos, Duration timeout,
-      Runnable stillRunning) throws InterruptedException {
+      Runnable stillRunning, CpuClock cpu) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long[] crossedAt = new long[2];
+    // at the samples where the input first passed each mark: the input, and the process's CPU
+    // without the compiler's (the compiler is read only there: it takes a file read per thread)
+    long[] inputAt = new long[2];
+    long[] workCpuAt = new long[2];
     double[] marks = {0.2 * target, 0.8 * target};
     long previousTime = startNanos;
     long previousInput = 0;
@@ -103,13 +128,17 @@ final class Measure {
             if (crossedAt[m] == 0 && input >= marks[m]) {
               double share = input == previousInput ? 1 : (marks[m] - previousInput) / (input - previousInput);
               crossedAt[m] = previousTime + (long) (Math.max(0, share) * (now - previousTime));
+              inputAt[m] = input;
+              workCpuAt[m] = cpu == null ? 0 : cpu.processMillis() - cpu.compilerMillis();
             }
           }
           previousTime = now;
           previousInput = input;
           if (caughtUp(admin, groupId, committed, target)) {
             double seconds = (now - startNanos) / 1e9;
-            return new Throughput(target / seconds, 0.6 * target / ((crossedAt[1] - crossedAt[0]) / 1e9));
+            double cpuPerEvent = cpu == null || inputAt[1] == inputAt[0] ? Double.NaN
+                : (workCpuAt[1] - workCpuAt[0]) * 1000.0 / (inputAt[1] - inputAt[0]);
+            return new Throughput(target / seconds, 0.6 * target / ((crossedAt[1] - crossedAt[0]) / 1e9), cpuPerEvent);
           }
         } catch (InterruptedException e) {
           throw e;

@@ -112,6 +112,28 @@ final class StreamProcess implements AutoCloseable {
     return compilerCpuMillis(process.pid());
   }
 
+  /** Its CPU clock for {@link Measure#awaitCommitted}. */
+  Measure.CpuClock cpuClock() {
+    return new Measure.CpuClock() {
+      @Override
+      public long processMillis() {
+        try {
+          // utime and stime of the whole process: the 12th and 13th fields after the command
+          String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10; // USER_HZ is 100 on Linux
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read the CPU time of pid " + process.pid(), e);
+        }
+      }
+
+      @Override
+      public long compilerMillis() {
+        return compilerCpuMillis();
+      }
+    };
+  }
+
   /** CPU time the JIT compiler threads of process {@code pid} have used so far, from {@code /proc}. */
   static long compilerCpuMillis(long pid) {
     long ticks = 0;
