@@ -374,6 +374,7 @@ public final class BenchMain {
       results.add("enforcement", "metering-stream CPU during the crossings, JIT excluded",
           100.0 * (cpu.processMillis() - processBefore - compiler) / crossingMillis, "% of a core",
           "every thread of the process: stream thread, producer, RocksDB, GC");
+      threadTimeSplit(http, httpPort);
 
       long[] latencies = new long[crossings];
       long[] overshoot = new long[crossings];
@@ -497,6 +498,36 @@ public final class BenchMain {
     } finally {
       floor.stop(0);
     }
+  }
+
+  /**
+   * Where the stream thread's time went under the load, from one scrape of metering-stream's
+   * /metrics after the crossings (not during them: a scrape computes every RocksDB gauge): Kafka
+   * Streams' own thread ratios over its rolling window (about the last minute) and its commit
+   * latency. Time in none of them is the thread waiting in its poll loop with nothing to do.
+   */
+  private void threadTimeSplit(HttpClient http, int httpPort) throws Exception {
+    String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Map<String, Double> values = new HashMap<>();
+    java.util.regex.Matcher line = java.util.regex.Pattern.compile(
+        "(?m)^kafka_stream_thread_(process_ratio|punctuate_ratio|poll_ratio|commit_ratio|commit_latency_avg"
+            + "|commit_latency_max|process_records_avg)\\{[^}]*\\} ([-0-9.Ee+]+)$").matcher(metrics);
+    while (line.find()) {
+      values.merge(line.group(1), Double.parseDouble(line.group(2)), Double::sum);
+    }
+    if (values.isEmpty()) {
+      System.out.println("no stream thread metrics in /metrics; the thread's time split is not reported");
+      return;
+    }
+    results.add("enforcement", "stream thread time: processing / committing / polling / punctuating",
+        100 * values.getOrDefault("process_ratio", Double.NaN), "%", String.format(
+            "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the crossings",
+            100 * values.getOrDefault("commit_ratio", Double.NaN), 100 * values.getOrDefault("poll_ratio", Double.NaN),
+            100 * values.getOrDefault("punctuate_ratio", Double.NaN)));
+    results.add("enforcement", "stream thread commit latency, average", values.getOrDefault("commit_latency_avg",
+        Double.NaN), "ms", String.format("max %.0f ms; %.0f records processed per iteration on average",
+        values.getOrDefault("commit_latency_max", Double.NaN), values.getOrDefault("process_records_avg", Double.NaN)));
   }
 
   /** A GET of metering-stream's query API, with the service token it wants. */
