@@ -32,15 +32,28 @@ public final class BaselineMain {
   }
 
   public static void main(String[] args) throws InterruptedException {
-    MeteringConfig config = MeteringConfig.from(Env.system());
+    runUntilStopped(start(MeteringConfig.from(Env.system())));
+  }
+
+  /** Keeps a started instance running until the JVM is asked to stop (SIGTERM), then closes it. */
+  static void runUntilStopped(AutoCloseable instance) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
-    KafkaStreams streams = new KafkaStreams(topology(config), StreamsSettings.of(config));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      streams.close(Duration.ofSeconds(30));
+      try {
+        instance.close();
+      } catch (Exception e) {
+        e.printStackTrace();
+      }
       stopped.countDown();
     }));
-    streams.start();
     stopped.await();
+  }
+
+  /** Starts the baseline; closing what it returns stops it. */
+  static AutoCloseable start(MeteringConfig config) {
+    KafkaStreams streams = new KafkaStreams(topology(config), StreamsSettings.of(config));
+    streams.start();
+    return () -> streams.close(Duration.ofSeconds(30));
   }
 
   static Topology topology(MeteringConfig config) {

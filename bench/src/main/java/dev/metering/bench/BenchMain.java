@@ -201,7 +201,7 @@ public final class BenchMain {
             "ratio", "target >= 0.5");
         results.add("throughput", "(b) / pipeline, CPU per event, JIT warm", warmBaseline.cpuMicrosPerEvent()
             / warmPipeline.cpuMicrosPerEvent(), "ratio", String.format("%,.0f us against %,.0f us: the work ratio, "
-            + "less moved by the machine's noise than the rates", warmBaseline.cpuMicrosPerEvent(),
+            + "steadier than the rates on two shared cores", warmBaseline.cpuMicrosPerEvent(),
             warmPipeline.cpuMicrosPerEvent()));
       }
       if (all) {
@@ -653,7 +653,6 @@ public final class BenchMain {
     new dev.metering.config.KafkaSettings(bootstrap, partitions, (short) 1).ensureTopics();
   }
 
-  /** metering-stream's environment for a run: a fresh application id and state directory. */
   /**
    * One run of {@code kind} (pipeline or baseline) in a JVM that first processed the whole input
    * under another application id; only its steady rate means something (its start is not timed).
@@ -669,6 +668,7 @@ public final class BenchMain {
     }
   }
 
+  /** metering-stream's environment for a run: a fresh application id and state directory. */
   private Map<String, String> meteringEnv(String bootstrap, int threads) throws IOException {
     return Map.of(
         "METERING_COMMIT_INTERVAL", System.getenv().getOrDefault("METERING_COMMIT_INTERVAL", "100ms"),

@@ -79,8 +79,8 @@ final class Measure {
   /**
    * CPU time of the measured process: all of it, and its JIT compiler's share. The rate a run
    * reaches on two shared cores moves with whatever else runs; the CPU the process spends per
-   * event, compiler left out, moves much less, so it is what a change to the per-event work
-   * should be judged by.
+   * event, compiler left out, moves less (see docs/benchmarks.md for how much), so it is what a
+   * change to the per-event work is judged by.
    */
   interface CpuClock {
     /** CPU time the process has used so far, every thread. */

@@ -3,13 +3,10 @@ package dev.metering.bench;
 import dev.metering.config.Env;
 import dev.metering.stream.MeteringApp;
 import dev.metering.stream.MeteringConfig;
-import dev.metering.stream.StreamsSettings;
 import dev.metering.stream.pricing.PriceBook;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * (b) or the pipeline measured with a warm JIT: in one JVM, a first instance (its own application
@@ -59,17 +56,7 @@ public final class WarmedMain {
     long waited = Measure.awaitCompilerQuiet(() -> StreamProcess.compilerCpuMillis(pid), Duration.ofSeconds(10), 0.05,
         Duration.ofMinutes(10));
     System.out.printf("warm-up instance done, compiler quiet after %d ms more; starting the measured one%n", waited);
-    CountDownLatch stopped = new CountDownLatch(1);
-    AutoCloseable instance = start(pipeline, measured);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        instance.close();
-      } catch (Exception e) {
-        e.printStackTrace();
-      }
-      stopped.countDown();
-    }));
-    stopped.await();
+    BaselineMain.runUntilStopped(start(pipeline, measured));
   }
 
   private static AutoCloseable start(boolean pipeline, MeteringConfig config) {
@@ -77,8 +64,6 @@ public final class WarmedMain {
       config.kafka().ensureTopics();
       return MeteringApp.start(config, config.pricingFile().map(PriceBook::load).orElseGet(PriceBook::bundled));
     }
-    KafkaStreams streams = new KafkaStreams(BaselineMain.topology(config), StreamsSettings.of(config));
-    streams.start();
-    return () -> streams.close(Duration.ofSeconds(30));
+    return BaselineMain.start(config);
   }
 }
