@@ -39,8 +39,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * The benchmark harness: pipeline throughput against two baselines on the same data in the same
- * run, enforcement latency, query latency under load, memory, a scale curve and JMH
- * micro-benchmarks. {@code --quick} runs a small version in under three minutes.
+ * run (cold and with a warm JIT, as rates and as CPU per event), enforcement latency, query
+ * latency under load, memory, a scale curve and JMH micro-benchmarks. {@code --quick} runs a
+ * small version in about 20 minutes on 2 cores.
  */
 public final class BenchMain {
 
