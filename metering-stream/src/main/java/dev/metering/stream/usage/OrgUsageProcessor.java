@@ -119,9 +119,11 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
       }
       keyTotalsSinceKnown = true;
     }
-    progress.advance(context.currentStreamTimeMs());
     String orgId = record.key();
     PricedEvent priced = PricedEvent.price(record.value(), prices);
+    // the org's watermark is the event time of the usage it metered (validated at ingest), not the
+    // task's stream time, which an org-budgets or rules record with any timestamp would move
+    progress.advance(priced.event().getTimestamp());
     UsageTotals day = meter.record(orgId, priced);
     keyTotals.add(orgId, priced.event().getApiKeyId(), priced);
     for (LimitEvent limitEvent : limits.onUsage(orgId, priced)) {

@@ -18,6 +18,7 @@ import dev.metering.records.LimitUnit;
 import dev.metering.records.UsageEvent;
 import dev.metering.stream.MeteringFixture;
 import dev.metering.stream.usage.Totals;
+import java.time.Instant;
 import java.util.List;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -97,6 +98,19 @@ class OrgBudgetsTest {
     fx.putBudget(budget(null, null, true), "2026-11-10T14:00:00Z");
     assertEquals(LimitEventKind.LIMIT_CLEARED, fx.limitEvents.readValue().getKind(), "the budget removed");
     assertTrue(fx.limitEvents.isEmpty());
+  }
+
+  @Test
+  void shouldJudgeABudgetChangeAtTheOrgsUsageWatermarkWhateverTimestampAnEarlierBudgetRecordCarried() {
+    // a budget record stamped decades ahead (a producer's wrong clock, or a hostile one) reaches the org task first
+    fx.putBudget(budget(null, null, true), "2099-01-01T00:00:00Z");
+    fx.send(event("key-1", "2026-11-10T10:00:00Z", 800));
+
+    fx.putBudget(budget(500L, null, true), "2026-11-10T11:00:00Z");
+    TestRecord<String, LimitEvent> breach = fx.limitEvents.readRecord();
+    assertEquals(LimitEventKind.LIMIT_BREACHED, breach.value().getKind());
+    assertEquals("2026-11", breach.value().getPeriod(), "the month of the usage, open by the org's watermark");
+    assertEquals(Instant.parse("2026-11-10T10:00:00Z"), breach.getRecordTime(), "judged at the usage's event time");
   }
 
   @Test
