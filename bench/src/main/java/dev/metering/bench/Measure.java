@@ -121,10 +121,10 @@ final class Measure {
     double[] marks = {0.2 * target, 0.8 * target};
     long previousTime = startNanos;
     long previousInput = 0;
-    // One admin client for the whole wait: a new client per check costs a core's worth of start-up
-    // work on this 2-core machine and slows the process being measured.
     String orgRepartition = groupId + ORG_REPARTITION;
     boolean orgPath = false;
+    // One admin client for the whole wait: a new client per check costs a core's worth of start-up
+    // work on this 2-core machine and slows the process being measured.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       while (true) {
         stillRunning.run();
