@@ -123,6 +123,7 @@ final class Measure {
     long previousInput = 0;
     String orgRepartition = groupId + ORG_REPARTITION;
     boolean orgPath = false;
+    boolean orgPathKnown = false;
     // One admin client for the whole wait: a new client per check costs a core's worth of start-up
     // work on this 2-core machine and slows the process being measured.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
@@ -132,10 +133,14 @@ final class Measure {
           throw new IllegalStateException(groupId + " did not finish within " + timeout);
         }
         try {
-          // Kafka Streams creates its internal topics before it commits any input
-          orgPath = orgPath || admin.listTopics().names().get().contains(orgRepartition);
           Map<TopicPartition, OffsetAndMetadata> committed =
               admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+          if (!orgPathKnown) {
+            // Kafka Streams creates its internal topics before it commits any input: once input is
+            // committed the answer is final, and the topics are not listed on every sample
+            orgPath = admin.listTopics().names().get().contains(orgRepartition);
+            orgPathKnown = committedInput(committed) > 0;
+          }
           long now = System.nanoTime();
           long input = orgPath ? (committedInput(committed) + committedOn(committed, orgRepartition)) / 2
               : committedInput(committed);
