@@ -84,6 +84,11 @@ public final class Env {
 
   /** A duration as ISO-8601 ({@code PT5M}, {@code P3D}) or a number with a unit: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 3d}. */
   public Duration duration(String name, Duration defaultValue, Duration min) {
+    return durationInRange(name, defaultValue, min, null);
+  }
+
+  /** {@link #duration}, and at most {@code max}. */
+  public Duration durationInRange(String name, Duration defaultValue, Duration min, Duration max) {
     String raw = string(name, null);
     if (raw == null) {
       return defaultValue;
@@ -94,6 +99,9 @@ public final class Env {
     }
     if (value.compareTo(min) < 0) {
       throw new InvalidConfigException(name, raw, "a duration of at least " + min);
+    }
+    if (max != null && value.compareTo(max) > 0) {
+      throw new InvalidConfigException(name, raw, "a duration from " + min + " to " + max);
     }
     return value;
   }

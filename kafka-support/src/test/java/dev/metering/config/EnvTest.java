@@ -47,4 +47,15 @@ class EnvTest {
     assertEquals("F", assertThrows(InvalidConfigException.class, () -> env.doubleAtLeast("F", 3, 1)).variable());
     assertFalse(new Env(Map.of("X", "no")).bool("X", true));
   }
+
+  @Test
+  void shouldRefuseADurationAboveItsMaximumAndNameTheRange() {
+    Env env = new Env(Map.of("LONG", "6m", "OK", "5m"));
+
+    InvalidConfigException tooLong = assertThrows(InvalidConfigException.class,
+        () -> env.durationInRange("LONG", Duration.ZERO, Duration.ofMillis(10), Duration.ofMinutes(5)));
+    assertEquals("LONG", tooLong.variable());
+    assertTrue(tooLong.getMessage().contains("from PT0.01S to PT5M"), tooLong.getMessage());
+    assertEquals(Duration.ofMinutes(5), env.durationInRange("OK", Duration.ZERO, Duration.ZERO, Duration.ofMinutes(5)));
+  }
 }

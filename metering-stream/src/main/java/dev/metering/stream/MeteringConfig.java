@@ -32,7 +32,8 @@ import java.util.Optional;
  * @param standbyReplicas {@code METERING_STANDBY_REPLICAS}: warm copies of each partition's state on other
  *     instances, for fast fail-over and for stale reads (allow_stale=true)
  * @param commitInterval {@code METERING_COMMIT_INTERVAL}: how often results are committed (exactly_once_v2:
- *     the longest a limit event waits to become visible)
+ *     the longest a threshold crossing or spike waits to become visible; a breach of live usage commits at
+ *     once, see {@link dev.metering.stream.limits.PromptCommit}); at most {@link #MAX_COMMIT_INTERVAL}
  * @param httpBind {@code METERING_HTTP_BIND}: address the query server listens on; loopback unless set
  * @param queryToken {@code METERING_QUERY_TOKEN}: the service token callers of the query API (admin-api, the other
  *     instances) present; generated per process when unset, which suits one instance in one process only
@@ -73,6 +74,13 @@ public record MeteringConfig(
     int maxRulesPerKey,
     Duration partitionIdleAfter,
     long queryCacheBytes) {
+
+  /**
+   * The longest commit interval: a task's transaction stays open that long, and its timeout
+   * ({@link StreamsSettings}: three intervals) must stay under the broker's
+   * transaction.max.timeout.ms (15 minutes by default).
+   */
+  public static final Duration MAX_COMMIT_INTERVAL = Duration.ofMinutes(5);
 
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -126,7 +134,7 @@ public record MeteringConfig(
         env.longInRange("METERING_ROCKSDB_MEMORY_MB", 256, 16, 1 << 20) * 1024 * 1024,
         Optional.ofNullable(env.string("METERING_INSTANCE_ID", null)),
         env.intInRange("METERING_STANDBY_REPLICAS", 0, 0, 10),
-        env.duration("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10)),
+        env.durationInRange("METERING_COMMIT_INTERVAL", Duration.ofMillis(100), Duration.ofMillis(10), MAX_COMMIT_INTERVAL),
         env.string("METERING_HTTP_BIND", "127.0.0.1"),
         ServiceToken.from(env, "METERING_QUERY_TOKEN", true),
         env.intInRange("METERING_HTTP_PORT", 8081, 0, 65_535),

@@ -3,6 +3,7 @@ package dev.metering.stream;
 import dev.metering.kafka.TopicSetup;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.rocksdb.BoundedMemoryRocksDBConfig;
+import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -11,6 +12,9 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 
 /** The Kafka Streams properties of metering-stream, derived from its configuration. */
 public final class StreamsSettings {
+
+  /** Kafka Streams' own transaction timeout under exactly-once, kept for commit intervals up to a third of it. */
+  static final Duration TRANSACTION_TIMEOUT_FLOOR = Duration.ofSeconds(10);
 
   private StreamsSettings() {
   }
@@ -24,6 +28,10 @@ public final class StreamsSettings {
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+    // a transaction is open for about a commit interval; Kafka Streams' 10 s timeout would abort
+    // (and refuse at start) any longer interval, so it follows a long one
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        (int) Math.max(TRANSACTION_TIMEOUT_FLOOR.toMillis(), 3 * config.commitInterval().toMillis()));
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.kafka().replicationFactor());
     // A task reads usage with api-keys and rules (or org-budgets) beside it. Idling (the default, 0)
     // holds usage back while a table partition is known to have records not yet fetched, and checks

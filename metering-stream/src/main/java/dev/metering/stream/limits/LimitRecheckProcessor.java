@@ -54,6 +54,8 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
     for (String period : open) {
       for (LimitEvent event : limits.recheck(record.key(), period, watermark)) {
         context.forward(new Record<>(record.key(), event, watermark));
+        // the change's own time says whether it is live (an admin's edit) or replayed
+        PromptCommit.requestIfWanted(context, event, record.timestamp());
       }
     }
   }

@@ -4,6 +4,7 @@ import dev.metering.records.LimitEvent;
 import dev.metering.records.UsageEvent;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.MonthLimits;
+import dev.metering.stream.limits.PromptCommit;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import org.apache.avro.specific.SpecificRecord;
@@ -13,7 +14,8 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Meters one accepted event for its API key: prices it, adds it to the key's hour, day and month,
- * and forwards the limit events and spike it causes.
+ * and forwards the limit events and spike it causes (committing at once after a breach, see
+ * {@link PromptCommit}).
  */
 public final class KeyUsageProcessor implements Processor<String, UsageEvent, String, SpecificRecord> {
 
@@ -49,6 +51,7 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
     var spike = meter.add(apiKeyId, apiKeyId, priced);
     for (LimitEvent limitEvent : limits.onUsage(apiKeyId, priced)) {
       context.forward(record.withValue(limitEvent));
+      PromptCommit.requestIfWanted(context, limitEvent, priced.event().getTimestamp());
     }
     spike.ifPresent(s -> context.forward(record.withValue(s)));
   }

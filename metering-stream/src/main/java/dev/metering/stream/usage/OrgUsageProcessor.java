@@ -6,6 +6,7 @@ import dev.metering.records.UsageSpike;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.limits.MonthLimits;
 import dev.metering.stream.limits.OrgLimits;
+import dev.metering.stream.limits.PromptCommit;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import java.time.Duration;
@@ -128,6 +129,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     keyTotals.add(orgId, priced.event().getApiKeyId(), priced);
     for (LimitEvent limitEvent : limits.onUsage(orgId, priced)) {
       context.forward(record.withValue(limitEvent));
+      PromptCommit.requestIfWanted(context, limitEvent, priced.event().getTimestamp());
     }
     long time = priced.event().getTimestamp();
     long dayStart = Periods.dayStart(time);
