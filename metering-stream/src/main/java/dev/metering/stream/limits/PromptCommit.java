@@ -22,7 +22,7 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
 public final class PromptCommit {
 
   /** How old (event time against the wall clock) a cause may be for its breach to commit at once. */
-  public static final Duration LIVE = Duration.ofMinutes(1);
+  static final Duration LIVE = Duration.ofMinutes(1);
 
   private PromptCommit() {
   }
