@@ -173,9 +173,10 @@ class QueryServerIT {
     Map<String, Long> expected = new HashMap<>();
     workload.events.stream().filter(e -> e.getOrgId().equals(org))
         .forEach(e -> expected.merge(e.getApiKeyId(), e.getOutputTokens(), Long::sum));
-    // from far enough before the usage for more than one page of buckets (168 of 1h, 31 of 1d)
+    // far enough back for more than one page of buckets (168 of 1h, 31 of 1d), counted from the
+    // last day: on the first of a month all the usage is on that one day
     String first = "/v1/orgs/" + org + "/usage_report?bucket_width=" + width + "&group_by=api_key_id&limit=2"
-        + "&starting_at=" + firstDay.minusDays(width.equals("1h") ? 6 : 30) + "T00:00:00Z&ending_at="
+        + "&starting_at=" + lastDay.minusDays(width.equals("1h") ? 7 : 31) + "T00:00:00Z&ending_at="
         + lastDay.plusDays(1) + "T00:00:00Z";
 
     Map<String, Long> fromA = new HashMap<>();
