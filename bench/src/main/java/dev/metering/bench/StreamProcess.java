@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 
 /**
  * metering-stream (or the baseline, {@link BaselineMain}) in a JVM of its own, started as it is
- * deployed (its main class with its environment and a {@value #HEAP} heap), so both are measured
+ * deployed (its main class with its environment, a {@value #HEAP} heap and the image's JAVA_OPTS), so both are measured
  * the same way and the memory measured is the process's alone: the peak resident set from the
  * kernel and the peak heap in use from its GC log (the heap just before each collection).
  */
@@ -54,9 +54,13 @@ final class StreamProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + HEAP,
-        "-Xlog:gc:file=" + gcLog,
-        "-cp", System.getProperty("java.class.path"),
-        main.getName()));
+        "-Xlog:gc:file=" + gcLog));
+    // the image's JVM options (Dockerfile: java $JAVA_OPTS), so a collector is measured as it is deployed
+    String javaOpts = System.getenv("JAVA_OPTS");
+    if (javaOpts != null && !javaOpts.isBlank()) {
+      command.addAll(List.of(javaOpts.trim().split("\\s+")));
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
