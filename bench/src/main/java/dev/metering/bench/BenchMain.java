@@ -6,6 +6,7 @@ import dev.metering.alerts.AlertService;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.config.Env;
 import dev.metering.gateway.KeyGuard;
+import dev.metering.gateway.UsageReporter;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.keys.Secrets;
 import dev.metering.records.UsageEvent;
@@ -34,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -265,17 +268,22 @@ public final class BenchMain {
   }
 
   private static void send(KafkaProducer<String, byte[]> producer, String key, String org, long tokens) {
+    send(producer, key, org, tokens, null);
+  }
+
+  private static void send(KafkaProducer<String, byte[]> producer, String key, String org, long tokens,
+      org.apache.kafka.clients.producer.Callback acknowledged) {
     UsageEvent event = UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId(org)
         .setApiKeyId(key).setModel("claude-sonnet-4-5").setInputTokens(tokens).setOutputTokens(0)
         .setCacheCreationInputTokens(0).setCacheReadInputTokens(0).setTimestamp(System.currentTimeMillis())
         .setGatewayId("bench").build();
     producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key,
-        Topics.USAGE_EVENTS.encode(event)));
+        Topics.USAGE_EVENTS.encode(event)), acknowledged);
   }
 
   /**
    * Keys with a 10,000-token hard limit are pushed over it, one crossing every 50 ms (a few in
-   * flight at a time), by a producer configured like UsageReporter's (20 ms linger): the time from
+   * flight at a time), by a producer configured as UsageReporter's is (5 ms linger): the time from
    * sending the crossing event to KeyGuard answering SUSPENDED, where it went (the hop probe), and
    * the tokens a gateway calling every 5 ms would have admitted meanwhile. One watcher thread asks
    * KeyGuard about every pending key each millisecond, as a gateway's request path would. The
@@ -298,7 +306,8 @@ public final class BenchMain {
     try (AutoCloseable smtpSink = smtp::stop;
         AlertService alerts = AlertService.start(AlertServiceConfig.from(env), Clock.systemUTC());
         KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
-        KafkaProducer<String, byte[]> producer = Dataset.producer(bootstrap);
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(UsageReporter.producerSettings(bootstrap,
+            Duration.ofSeconds(2), 32L * 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
         Measure.HopProbe hops = new Measure.HopProbe(bootstrap)) {
       guard.awaitReady(Duration.ofSeconds(60));
       List<String> secrets = new ArrayList<>();
@@ -346,9 +355,13 @@ public final class BenchMain {
       Measure.CpuClock cpu = stream.cpuClock();
       long compilerBefore = cpu.compilerMillis();
       long processBefore = cpu.processMillis();
+      com.sun.management.OperatingSystemMXBean self =
+          (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      long selfBefore = self.getProcessCpuTime();
       long crossingsStart = System.nanoTime();
       long[] crossedAt = new long[crossings];
       long[] suspendedAt = new long[crossings];
+      long[] ackedAt = new long[crossings];
       AtomicInteger sent = new AtomicInteger();
       Thread watcher = new Thread(() -> {
         int done = 0;
@@ -371,7 +384,8 @@ public final class BenchMain {
       watcher.start();
       for (int k = 0; k < crossings; k++) {
         crossedAt[k] = System.nanoTime();
-        send(producer, "enf-" + k, ENFORCEMENT_ORG, 2_000);
+        int crossing = k;
+        send(producer, "enf-" + k, ENFORCEMENT_ORG, 2_000, (metadata, error) -> ackedAt[crossing] = System.nanoTime());
         sent.set(k + 1);
         Thread.sleep(50);
       }
@@ -384,6 +398,9 @@ public final class BenchMain {
       results.add("enforcement", "metering-stream CPU during the crossings, JIT excluded",
           100.0 * (cpu.processMillis() - processBefore - compiler) / crossingMillis, "% of a core",
           "every thread of the process: stream thread, producer, RocksDB, GC");
+      results.add("enforcement", "the bench's JVM CPU during the crossings",
+          100.0 * (self.getProcessCpuTime() - selfBefore) / 1e6 / crossingMillis, "% of a core",
+          "broker, alert-service delivering emails, KeyGuard, the load generator and the probes; 200% is both cores");
       threadTimeSplit(http, httpPort);
 
       long[] latencies = new long[crossings];
@@ -407,6 +424,10 @@ public final class BenchMain {
           toSuspensionSeen.add((suspended - crossedAt[k]) / 1_000_000);
         }
       }
+      long[] toAck = new long[crossings];
+      for (int k = 0; k < crossings; k++) {
+        toAck[k] = (ackedAt[k] - crossedAt[k]) / 1_000_000;
+      }
       long[] toBreach = toBreachSeen.stream().mapToLong(Long::longValue).toArray();
       long[] toSuspension = toSuspensionSeen.stream().mapToLong(Long::longValue).toArray();
       String note = crossings + " crossings, one every 50 ms";
@@ -414,6 +435,8 @@ public final class BenchMain {
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, p99", Measure.percentile(latencies, 99), "ms",
           "target <= 250 ms");
       results.add("enforcement", "crossing to KeyGuard SUSPENDED, max", Measure.percentile(latencies, 100), "ms", "");
+      results.add("enforcement", "hop 0: crossing to its record acknowledged, p50", Measure.percentile(toAck, 50),
+          "ms", String.format("the gateway's producer and the broker; p99 %.0f ms", Measure.percentile(toAck, 99)));
       results.add("enforcement", "hop 1: crossing to LIMIT_BREACHED readable, p50", Measure.percentile(toBreach, 50),
           "ms", "metering-stream (read_committed probe; " + toBreach.length + " of " + crossings + " seen)");
       results.add("enforcement", "hop 1, p99", Measure.percentile(toBreach, 99), "ms", "");
@@ -432,8 +455,17 @@ public final class BenchMain {
     String since = Instant.now().minus(31, ChronoUnit.DAYS).truncatedTo(ChronoUnit.DAYS).toString();
     Random random = new Random(5);
     int n = quick ? 200 : 1000;
+    String currentPeriod = "/v1/keys/{api_key_id}/current_period";
+    Map<Double, Double> handledBefore = routeHistogram(http, httpPort, currentPeriod);
     timeQueries(http, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random)) + "/current_period",
         "one key, current period", "target p99 <= 5 ms");
+    Map<Double, Double> handledAfter = routeHistogram(http, httpPort, currentPeriod);
+    results.add("queries", "one key, current period, p99 in metering-stream's handler",
+        histogramQuantile(handledBefore, handledAfter, 0.99) * 1000, "ms", String.format("p50 %.2f ms; from its"
+            + " request histogram (a bucket's upper bound): the query's own work, the rest is the round trip",
+            histogramQuantile(handledBefore, handledAfter, 0.50) * 1000));
+    timeQueries(http, n, () -> base + "/health/live", "metering-stream's /health/live",
+        "the same HTTP server answering without reading a store");
     byte[] oneKey = http.send(query(URI.create(base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
         + "/current_period")), HttpResponse.BodyHandlers.ofByteArray()).body();
     long[] oneKeyFloor = floorMicros(http, oneKey, n);
@@ -535,9 +567,56 @@ public final class BenchMain {
             "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the crossings",
             100 * values.getOrDefault("commit_ratio", Double.NaN), 100 * values.getOrDefault("poll_ratio", Double.NaN),
             100 * values.getOrDefault("punctuate_ratio", Double.NaN)));
+    // the stream thread's consumer: whether its fetches wait on the broker (fetch.max.wait.ms is 500 ms)
+    java.util.regex.Matcher fetch = java.util.regex.Pattern.compile(
+        "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate|records_per_request_avg)"
+            + "\\{([^}]*-StreamThread-1-consumer[^}]*)\\} ([-0-9.Ee+]+)$").matcher(metrics);
+    Map<String, Double> fetches = new HashMap<>();
+    while (fetch.find()) {
+      if (fetch.group(2).contains("topic=")) {
+        continue;
+      }
+      fetches.put(fetch.group(1), Double.parseDouble(fetch.group(3)));
+    }
+    results.add("enforcement", "stream thread's consumer, fetch latency, average", fetches.getOrDefault(
+        "fetch_latency_avg", Double.NaN), "ms", String.format("max %.0f ms, %.0f fetches/s, %.0f records per fetch",
+        fetches.getOrDefault("fetch_latency_max", Double.NaN), fetches.getOrDefault("fetch_rate", Double.NaN),
+        fetches.getOrDefault("records_per_request_avg", Double.NaN)));
     results.add("enforcement", "stream thread commit latency, average", values.getOrDefault("commit_latency_avg",
         Double.NaN), "ms", String.format("max %.0f ms; %.0f records processed per iteration on average",
         values.getOrDefault("commit_latency_max", Double.NaN), values.getOrDefault("process_records_avg", Double.NaN)));
+  }
+
+  /**
+   * The cumulative counts of metering-stream's request histogram for one route's 200s, by bucket
+   * upper bound in seconds, from one scrape of its /metrics.
+   */
+  private static Map<Double, Double> routeHistogram(HttpClient http, int httpPort, String route) throws Exception {
+    String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Map<Double, Double> buckets = new java.util.TreeMap<>();
+    java.util.regex.Matcher line = java.util.regex.Pattern.compile(
+        "(?m)^http_server_requests_seconds_bucket\\{(.*)\\} ([-0-9.Ee+]+)$").matcher(metrics);
+    while (line.find()) {
+      String labels = line.group(1);
+      java.util.regex.Matcher le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"").matcher(labels);
+      if (labels.contains("route=\"" + route + "\"") && labels.contains("status=\"200\"") && le.find()) {
+        double bound = "+Inf".equals(le.group(1)) ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1));
+        buckets.merge(bound, Double.parseDouble(line.group(2)), Double::sum);
+      }
+    }
+    return buckets;
+  }
+
+  /** The upper bound of the bucket holding quantile {@code q} of what was recorded between two scrapes. */
+  private static double histogramQuantile(Map<Double, Double> before, Map<Double, Double> after, double q) {
+    double total = after.getOrDefault(Double.POSITIVE_INFINITY, 0.0) - before.getOrDefault(Double.POSITIVE_INFINITY, 0.0);
+    for (Map.Entry<Double, Double> bucket : after.entrySet()) {
+      if (bucket.getValue() - before.getOrDefault(bucket.getKey(), 0.0) >= q * total) {
+        return bucket.getKey();
+      }
+    }
+    return Double.NaN;
   }
 
   /** A GET of metering-stream's query API, with the service token it wants. */
