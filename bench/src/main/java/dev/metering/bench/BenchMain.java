@@ -569,7 +569,7 @@ public final class BenchMain {
             100 * values.getOrDefault("punctuate_ratio", Double.NaN)));
     // the stream thread's consumer: whether its fetches wait on the broker (fetch.max.wait.ms is 500 ms)
     java.util.regex.Matcher fetch = java.util.regex.Pattern.compile(
-        "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate|records_per_request_avg)"
+        "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate)"
             + "\\{([^}]*-StreamThread-1-consumer[^}]*)\\} ([-0-9.Ee+]+)$").matcher(metrics);
     Map<String, Double> fetches = new HashMap<>();
     while (fetch.find()) {
@@ -579,9 +579,8 @@ public final class BenchMain {
       fetches.put(fetch.group(1), Double.parseDouble(fetch.group(3)));
     }
     results.add("enforcement", "stream thread's consumer, fetch latency, average", fetches.getOrDefault(
-        "fetch_latency_avg", Double.NaN), "ms", String.format("max %.0f ms, %.0f fetches/s, %.0f records per fetch",
-        fetches.getOrDefault("fetch_latency_max", Double.NaN), fetches.getOrDefault("fetch_rate", Double.NaN),
-        fetches.getOrDefault("records_per_request_avg", Double.NaN)));
+        "fetch_latency_avg", Double.NaN), "ms", String.format("max %.0f ms, %.0f fetches/s",
+        fetches.getOrDefault("fetch_latency_max", Double.NaN), fetches.getOrDefault("fetch_rate", Double.NaN)));
     results.add("enforcement", "stream thread commit latency, average", values.getOrDefault("commit_latency_avg",
         Double.NaN), "ms", String.format("max %.0f ms; %.0f records processed per iteration on average",
         values.getOrDefault("commit_latency_max", Double.NaN), values.getOrDefault("process_records_avg", Double.NaN)));
