@@ -358,6 +358,7 @@ public final class BenchMain {
       com.sun.management.OperatingSystemMXBean self =
           (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       long selfBefore = self.getProcessCpuTime();
+      Measure.BacklogSampler backlog = new Measure.BacklogSampler(bootstrap, groupId);
       long crossingsStart = System.nanoTime();
       long[] crossedAt = new long[crossings];
       long[] suspendedAt = new long[crossings];
@@ -390,7 +391,13 @@ public final class BenchMain {
         Thread.sleep(50);
       }
       watcher.join();
+      backlog.close();
       double crossingMillis = (System.nanoTime() - crossingsStart) / 1e6;
+      long[] backlogs = backlog.samples();
+      results.add("enforcement", "usage events not yet committed by metering-stream during the crossings, p50",
+          Measure.percentile(backlogs, 50), "records", String.format("p99 %.0f; %d samples, one every 100 ms: what a"
+              + " crossing queues behind, and what the next commit covers", Measure.percentile(backlogs, 99),
+              backlogs.length));
       long compiler = cpu.compilerMillis() - compilerBefore;
       results.add("enforcement", "JIT compiler CPU during the crossings", 100.0 * compiler / crossingMillis,
           "% of a core", "metering-stream's C1 and C2 threads");

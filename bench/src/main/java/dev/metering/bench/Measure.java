@@ -243,6 +243,52 @@ final class Measure {
     return committedOn(committed, Topics.USAGE_EVENTS.name());
   }
 
+  /**
+   * Samples, every 100 ms until closed, how many usage events the group {@code groupId} has not yet
+   * committed: the backlog a new record (a crossing) queues behind, plus what the next commit will
+   * cover.
+   */
+  static final class BacklogSampler implements AutoCloseable {
+    private final Admin admin;
+    private final Thread sampler;
+    private final List<Long> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    BacklogSampler(String bootstrap, String groupId) {
+      admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+      sampler = new Thread(() -> {
+        try {
+          while (!Thread.currentThread().isInterrupted()) {
+            long produced = latestOffsets(admin, List.of(Topics.USAGE_EVENTS.name())).values().stream()
+                .mapToLong(Long::longValue).sum();
+            long committed = committedInput(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get());
+            samples.add(Math.max(0, produced - committed));
+            Thread.sleep(100);
+          }
+        } catch (InterruptedException stopped) {
+          Thread.currentThread().interrupt();
+        } catch (Exception e) {
+          throw new IllegalStateException("sampling the backlog failed", e);
+        }
+      }, "backlog-sampler");
+      sampler.setDaemon(true);
+      sampler.start();
+    }
+
+    /** The samples so far, in records. */
+    long[] samples() {
+      synchronized (samples) {
+        return samples.stream().mapToLong(Long::longValue).toArray();
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      sampler.interrupt();
+      sampler.join();
+      admin.close();
+    }
+  }
+
   /** Committed offsets summed over {@code topic}'s partitions (a transactional topic's also count its commit markers). */
   private static long committedOn(Map<TopicPartition, OffsetAndMetadata> committed, String topic) {
     return committed.entrySet().stream()
