@@ -41,6 +41,12 @@ public final class UsageReporter implements AutoCloseable {
     }
   }
 
+  /** How long {@link #record} may wait for metadata or buffer space, unless told otherwise. */
+  public static final Duration FAIL_FAST_AFTER = Duration.ofSeconds(2);
+
+  /** The memory for events not yet sent, unless told otherwise. */
+  public static final long BUFFER_BYTES = 32L * 1024 * 1024;
+
   private final KafkaProducer<String, byte[]> producer;
   private final String gatewayId;
   private final Clock clock;
@@ -80,7 +86,7 @@ public final class UsageReporter implements AutoCloseable {
   }
 
   public static UsageReporter create(String bootstrapServers, String gatewayId) {
-    return new UsageReporter(bootstrapServers, gatewayId, Duration.ofSeconds(2), 32L * 1024 * 1024, Clock.systemUTC());
+    return new UsageReporter(bootstrapServers, gatewayId, FAIL_FAST_AFTER, BUFFER_BYTES, Clock.systemUTC());
   }
 
   /** Queues one call; returns its event id. Throws {@link UsageReportingException} if it cannot be queued in time. */
