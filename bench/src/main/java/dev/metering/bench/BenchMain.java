@@ -307,7 +307,7 @@ public final class BenchMain {
         AlertService alerts = AlertService.start(AlertServiceConfig.from(env), Clock.systemUTC());
         KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(UsageReporter.producerSettings(bootstrap,
-            Duration.ofSeconds(2), 32L * 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
+            UsageReporter.FAIL_FAST_AFTER, UsageReporter.BUFFER_BYTES), new StringSerializer(), new ByteArraySerializer());
         Measure.HopProbe hops = new Measure.HopProbe(bootstrap)) {
       guard.awaitReady(Duration.ofSeconds(60));
       List<String> secrets = new ArrayList<>();
@@ -601,11 +601,10 @@ public final class BenchMain {
     String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
         HttpResponse.BodyHandlers.ofString()).body();
     Map<Double, Double> buckets = new java.util.TreeMap<>();
-    java.util.regex.Matcher line = java.util.regex.Pattern.compile(
-        "(?m)^http_server_requests_seconds_bucket\\{(.*)\\} ([-0-9.Ee+]+)$").matcher(metrics);
+    java.util.regex.Matcher line = REQUEST_BUCKET.matcher(metrics);
     while (line.find()) {
       String labels = line.group(1);
-      java.util.regex.Matcher le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"").matcher(labels);
+      java.util.regex.Matcher le = BUCKET_BOUND.matcher(labels);
       if (labels.contains("route=\"" + route + "\"") && labels.contains("status=\"200\"") && le.find()) {
         double bound = "+Inf".equals(le.group(1)) ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1));
         buckets.merge(bound, Double.parseDouble(line.group(2)), Double::sum);
@@ -613,6 +612,10 @@ public final class BenchMain {
     }
     return buckets;
   }
+
+  private static final java.util.regex.Pattern REQUEST_BUCKET = java.util.regex.Pattern.compile(
+      "(?m)^http_server_requests_seconds_bucket\\{(.*)\\} ([-0-9.Ee+]+)$");
+  private static final java.util.regex.Pattern BUCKET_BOUND = java.util.regex.Pattern.compile("le=\"([^\"]+)\"");
 
   /** The upper bound of the bucket holding quantile {@code q} of what was recorded between two scrapes. */
   private static double histogramQuantile(Map<Double, Double> before, Map<Double, Double> after, double q) {
