@@ -26,6 +26,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.DoubleSummaryStatistics;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +65,10 @@ public final class BenchMain {
   private final int partitions;
   /** Background load during the latency runs, as a share of the measured pipeline throughput. */
   private final double loadShare;
+  /** Background load during the latency runs in events a second, if given instead of a share. */
+  private final double loadRate;
+  /** Stream threads of (b) and the pipeline (so of the latency runs too): metering-stream's default unless --threads. */
+  private final int streamThreads;
   private final Results results = new Results();
   /** Throughput runs of each contender, for a median and a spread. */
   private static final int RUNS = 3;
@@ -85,6 +90,9 @@ public final class BenchMain {
     keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
     partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
     loadShare = Double.parseDouble(options.getOrDefault("load", "0.5"));
+    loadRate = Double.parseDouble(options.getOrDefault("rate", "NaN"));
+    streamThreads = Integer.parseInt(options.getOrDefault("threads",
+        Integer.toString(MeteringConfig.DEFAULT_STREAM_THREADS)));
     work = Files.createTempDirectory("metering-bench");
     dataset = new Dataset(keys);
   }
@@ -144,10 +152,10 @@ public final class BenchMain {
       List<Measure.Throughput> baseline = new ArrayList<>();
       List<Measure.Throughput> pipeline = new ArrayList<>();
       // (b) and the pipeline alternate, each run in a fresh JVM with a fresh application id and
-      // state, configured alike (MeteringConfig -> StreamsSettings, 1 stream thread, same heap)
+      // state, configured alike (MeteringConfig -> StreamsSettings, the same stream threads, same heap)
       for (int run = 1; run <= RUNS; run++) {
         if (baselineWanted) {
-          Map<String, String> env = meteringEnv(bootstrap, 1);
+          Map<String, String> env = meteringEnv(bootstrap, streamThreads);
           long start = System.nanoTime();
           try (StreamProcess process = StreamProcess.start(BaselineMain.class, env, work)) {
             baseline.add(Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records, start,
@@ -156,7 +164,7 @@ public final class BenchMain {
           }
         }
         if (pipelineWanted) {
-          Map<String, String> env = meteringEnv(bootstrap, 1);
+          Map<String, String> env = meteringEnv(bootstrap, streamThreads);
           MeteringConfig config = MeteringConfig.from(new Env(env));
           long start = System.nanoTime();
           try (StreamProcess stream = StreamProcess.start(env, work)) {
@@ -173,8 +181,8 @@ public final class BenchMain {
                 queryAuthorization = stream.queryAuthorization();
                 // a share of what it sustains end to end, as before the runs were split: alert-service
                 // and KeyGuard share the two cores during the latency runs
-                underLoad(bootstrap, stream, config.applicationId(),
-                    median(pipeline, Measure.Throughput::endToEnd) * loadShare);
+                underLoad(bootstrap, stream, config.applicationId(), Double.isNaN(loadRate)
+                    ? median(pipeline, Measure.Throughput::endToEnd) * loadShare : loadRate);
               }
             }
           }
@@ -186,12 +194,13 @@ public final class BenchMain {
           ? warmRun(bootstrap, "baseline", records) : null;
       Measure.Throughput warmPipeline = all || warm || "pipeline".equals(only)
           ? warmRun(bootstrap, "pipeline", records) : null;
-      String runs = RUNS + " runs, median (min - max)";
+      String runs = streamThreads + (streamThreads == 1 ? " stream thread; " : " stream threads; ")
+          + RUNS + " runs, median (min - max)";
       if (baselineWanted) {
-        addRate("(b) Kafka Streams EOS, one windowed sum", baseline, "the framework limit, 1 stream thread; " + runs);
+        addRate("(b) Kafka Streams EOS, one windowed sum", baseline, "the framework limit, " + runs);
       }
       if (pipelineWanted) {
-        addRate("metering pipeline, EOS, all features", pipeline, "1 stream thread; " + runs);
+        addRate("metering pipeline, EOS, all features", pipeline, runs);
       }
       String warmNote = "1 run, after the same JVM processed the whole input once (WarmedMain)";
       if (warmBaseline != null) {
@@ -262,8 +271,8 @@ public final class BenchMain {
           return;
         }
       }
-      results.add("load", "background load during latency runs", rate, "ev/s",
-          Math.round(loadShare * 100) + "% of the pipeline's end-to-end throughput");
+      results.add("load", "background load during latency runs", rate, "ev/s", Double.isNaN(loadRate)
+          ? Math.round(loadShare * 100) + "% of the pipeline's end-to-end throughput" : "fixed by --rate");
     }
   }
 
@@ -550,47 +559,67 @@ public final class BenchMain {
   }
 
   /**
-   * Where the stream thread's time went under the load, from one scrape of metering-stream's
+   * Where the stream threads' time went under the load, from one scrape of metering-stream's
    * /metrics after the crossings (not during them: a scrape computes every RocksDB gauge): Kafka
    * Streams' own thread ratios over its rolling window (about the last minute) and its commit
-   * latency. Time in none of them is the thread waiting in its poll loop with nothing to do.
+   * latency, averaged over the stream threads (the maxima are the largest). Time in none of them is
+   * a thread waiting in its poll loop with nothing to do.
    */
   private void threadTimeSplit(HttpClient http, int httpPort) throws Exception {
     String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
         HttpResponse.BodyHandlers.ofString()).body();
-    Map<String, Double> values = new HashMap<>();
-    java.util.regex.Matcher line = java.util.regex.Pattern.compile(
-        "(?m)^kafka_stream_thread_(process_ratio|punctuate_ratio|poll_ratio|commit_ratio|commit_latency_avg"
-            + "|commit_latency_max|process_records_avg)\\{[^}]*\\} ([-0-9.Ee+]+)$").matcher(metrics);
-    while (line.find()) {
-      values.merge(line.group(1), Double.parseDouble(line.group(2)), Double::sum);
-    }
+    Map<String, DoubleSummaryStatistics> values = perThread(metrics, THREAD_METRIC, line -> true);
     if (values.isEmpty()) {
-      System.out.println("no stream thread metrics in /metrics; the thread's time split is not reported");
+      System.out.println("no stream thread metrics in /metrics; the threads' time split is not reported");
       return;
     }
+    long threads = values.get("process_ratio").getCount();
     results.add("enforcement", "stream thread time: processing / committing / polling / punctuating",
-        100 * values.getOrDefault("process_ratio", Double.NaN), "%", String.format(
-            "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the crossings",
-            100 * values.getOrDefault("commit_ratio", Double.NaN), 100 * values.getOrDefault("poll_ratio", Double.NaN),
-            100 * values.getOrDefault("punctuate_ratio", Double.NaN)));
-    // the stream thread's consumer: whether its fetches wait on the broker (fetch.max.wait.ms is 500 ms)
-    java.util.regex.Matcher fetch = java.util.regex.Pattern.compile(
-        "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate)"
-            + "\\{([^}]*-StreamThread-1-consumer[^}]*)\\} ([-0-9.Ee+]+)$").matcher(metrics);
-    Map<String, Double> fetches = new HashMap<>();
-    while (fetch.find()) {
-      if (fetch.group(2).contains("topic=")) {
-        continue;
+        100 * mean(values, "process_ratio"), "%", String.format(
+            "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the"
+                + " crossings, the mean of %d stream threads", 100 * mean(values, "commit_ratio"),
+            100 * mean(values, "poll_ratio"), 100 * mean(values, "punctuate_ratio"), threads));
+    // the stream threads' consumers: whether their fetches wait on the broker (fetch.max.wait.ms is 500 ms)
+    Map<String, DoubleSummaryStatistics> fetches = perThread(metrics, CONSUMER_FETCH_METRIC,
+        line -> !line.group(2).contains("topic="));
+    results.add("enforcement", "stream threads' consumers, fetch latency, average", mean(fetches, "fetch_latency_avg"),
+        "ms", String.format("max %.0f ms, %.0f fetches/s in all", max(fetches, "fetch_latency_max"),
+            fetches.getOrDefault("fetch_rate", new DoubleSummaryStatistics()).getSum()));
+    results.add("enforcement", "stream thread commit latency, average", mean(values, "commit_latency_avg"), "ms",
+        String.format("max %.0f ms; %.0f records processed per iteration on average", max(values, "commit_latency_max"),
+            mean(values, "process_records_avg")));
+  }
+
+  /** Kafka Streams' per-thread metrics: name in group 1, labels in group 2, value in group 3. */
+  private static final java.util.regex.Pattern THREAD_METRIC = java.util.regex.Pattern.compile(
+      "(?m)^kafka_stream_thread_(process_ratio|punctuate_ratio|poll_ratio|commit_ratio|commit_latency_avg"
+          + "|commit_latency_max|process_records_avg)\\{([^}]*)\\} ([-0-9.Ee+]+)$");
+  /** The fetch metrics of the stream threads' main consumers (not the restore consumer). */
+  private static final java.util.regex.Pattern CONSUMER_FETCH_METRIC = java.util.regex.Pattern.compile(
+      "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate)"
+          + "\\{([^}]*-StreamThread-[0-9]+-consumer[^}]*)\\} ([-0-9.Ee+]+)$");
+
+  private static Map<String, DoubleSummaryStatistics> perThread(String metrics, java.util.regex.Pattern pattern,
+      java.util.function.Predicate<java.util.regex.Matcher> wanted) {
+    Map<String, DoubleSummaryStatistics> values = new HashMap<>();
+    java.util.regex.Matcher line = pattern.matcher(metrics);
+    while (line.find()) {
+      if (wanted.test(line)) {
+        values.computeIfAbsent(line.group(1), name -> new DoubleSummaryStatistics())
+            .accept(Double.parseDouble(line.group(3)));
       }
-      fetches.put(fetch.group(1), Double.parseDouble(fetch.group(3)));
     }
-    results.add("enforcement", "stream thread's consumer, fetch latency, average", fetches.getOrDefault(
-        "fetch_latency_avg", Double.NaN), "ms", String.format("max %.0f ms, %.0f fetches/s",
-        fetches.getOrDefault("fetch_latency_max", Double.NaN), fetches.getOrDefault("fetch_rate", Double.NaN)));
-    results.add("enforcement", "stream thread commit latency, average", values.getOrDefault("commit_latency_avg",
-        Double.NaN), "ms", String.format("max %.0f ms; %.0f records processed per iteration on average",
-        values.getOrDefault("commit_latency_max", Double.NaN), values.getOrDefault("process_records_avg", Double.NaN)));
+    return values;
+  }
+
+  private static double mean(Map<String, DoubleSummaryStatistics> values, String name) {
+    DoubleSummaryStatistics stats = values.get(name);
+    return stats == null || stats.getCount() == 0 ? Double.NaN : stats.getAverage();
+  }
+
+  private static double max(Map<String, DoubleSummaryStatistics> values, String name) {
+    DoubleSummaryStatistics stats = values.get(name);
+    return stats == null || stats.getCount() == 0 ? Double.NaN : stats.getMax();
   }
 
   /**
@@ -756,7 +785,7 @@ public final class BenchMain {
    * under another application id; only its steady rate means something (its start is not timed).
    */
   private Measure.Throughput warmRun(String bootstrap, String kind, long records) throws Exception {
-    Map<String, String> env = meteringEnv(bootstrap, 1);
+    Map<String, String> env = meteringEnv(bootstrap, streamThreads);
     try (StreamProcess process = StreamProcess.start(WarmedMain.class, env, work, kind, Long.toString(records))) {
       Measure.Throughput run = Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records,
           System.nanoTime(), Duration.ofMinutes(60), process::requireAlive, process.cpuClock());

@@ -75,7 +75,6 @@ public final class LocalSystem implements AutoCloseable {
     env.putIfAbsent("METERING_TOPIC_PARTITIONS", "3");
     env.putIfAbsent("METERING_STATE_DIR", Files.createTempDirectory("metering-local").toString());
     env.putIfAbsent("METERING_ROCKSDB_MEMORY_MB", "64");
-    env.putIfAbsent("METERING_STREAM_THREADS", "2");
     env.putIfAbsent("ALERT_LAPSE_CHECK_INTERVAL", "5s");
     env.putIfAbsent("ALERT_DELIVERY_INITIAL_BACKOFF", "500ms");
     // one process: the query API's token and the webhook signing key are made up here and

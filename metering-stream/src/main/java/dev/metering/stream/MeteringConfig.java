@@ -17,7 +17,7 @@ import java.util.Optional;
  * @param applicationId {@code METERING_APPLICATION_ID}: Kafka Streams application id
  * @param stateDir {@code METERING_STATE_DIR}: where RocksDB stores live
  * @param processingGuarantee {@code METERING_PROCESSING_GUARANTEE}: exactly_once_v2 or at_least_once
- * @param streamThreads {@code METERING_STREAM_THREADS}
+ * @param streamThreads {@code METERING_STREAM_THREADS}: stream threads in this instance (see {@link #DEFAULT_STREAM_THREADS})
  * @param futureTolerance {@code METERING_FUTURE_TOLERANCE}: how far ahead of the wall clock an event time may be
  * @param lateGrace {@code METERING_LATE_GRACE}: how late an event may arrive and still be counted
  * @param dedupWindow {@code METERING_DEDUP_WINDOW}: how long an event_id is remembered
@@ -82,6 +82,14 @@ public record MeteringConfig(
    */
   public static final Duration MAX_COMMIT_INTERVAL = Duration.ofMinutes(5);
 
+  /**
+   * Two stream threads even on two cores: a stream thread waits on its fetches and its transaction
+   * commits, and a second one processes meanwhile. Under the benchmark's live load a crossing reached
+   * SUSPENDED in 82 - 117 ms at p99 with two threads against 241 - 321 ms with one, at the same
+   * CPU (docs/benchmarks.md, "Two stream threads").
+   */
+  public static final int DEFAULT_STREAM_THREADS = 2;
+
   public MeteringConfig {
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(applicationId, "applicationId");
@@ -122,7 +130,7 @@ public record MeteringConfig(
         env.string("METERING_APPLICATION_ID", "metering-stream"),
         Path.of(env.string("METERING_STATE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "metering-stream").toString())),
         guarantee,
-        env.intInRange("METERING_STREAM_THREADS", 1, 1, 64),
+        env.intInRange("METERING_STREAM_THREADS", DEFAULT_STREAM_THREADS, 1, 64),
         env.duration("METERING_FUTURE_TOLERANCE", UsageLimits.DEFAULT_FUTURE_TOLERANCE, Duration.ZERO),
         env.duration("METERING_LATE_GRACE", UsageLimits.DEFAULT_LATE_GRACE, Duration.ZERO),
         env.duration("METERING_DEDUP_WINDOW", Duration.ofDays(7), Duration.ofMinutes(1)),
