@@ -473,26 +473,30 @@ public final class BenchMain {
     int n = quick ? 200 : 1000;
     String currentPeriod = "/v1/keys/{api_key_id}/current_period";
     Map<Double, Double> handledBefore = routeHistogram(http, httpPort, currentPeriod);
-    timeQueries(http, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random)) + "/current_period",
+    Fetch client = (url, buffer, bytesAndFailures) -> timed(http, url, buffer, bytesAndFailures);
+    timeQueries(client, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random)) + "/current_period",
         "one key, current period", "target p99 <= 5 ms");
     Map<Double, Double> handledAfter = routeHistogram(http, httpPort, currentPeriod);
     results.add("queries", "one key, current period, p99 in metering-stream's handler",
         histogramQuantile(handledBefore, handledAfter, 0.99) * 1000, "ms", String.format("p50 %.2f ms; from its"
             + " request histogram (a bucket's upper bound): the query's own work, the rest is the round trip",
             histogramQuantile(handledBefore, handledAfter, 0.50) * 1000));
-    timeQueries(http, n, () -> base + "/health/live", "metering-stream's /health/live",
+    timeQueries(client, n, () -> base + "/health/live", "metering-stream's /health/live",
         "the same HTTP server answering without reading a store");
+    timeQueries(BenchMain::blockingTimed, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
+        + "/current_period", "one key, current period, blocking client",
+        "the same queries from a client working on the calling thread (HttpURLConnection, keep-alive)");
     byte[] oneKey = http.send(query(URI.create(base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
         + "/current_period")), HttpResponse.BodyHandlers.ofByteArray()).body();
     long[] oneKeyFloor = floorMicros(http, oneKey, n);
     results.add("queries", "floor: one key's bytes from a static endpoint, p99", Measure.percentile(oneKeyFloor, 99) / 1000.0,
         "ms", "p50 " + String.format("%.2f", Measure.percentile(oneKeyFloor, 50) / 1000.0)
             + " ms; an HTTP round trip on loopback under the same load");
-    timeQueries(http, n / 2, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
+    timeQueries(client, n / 2, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
         + "/usage_report?bucket_width=1d&starting_at=" + since, "one key, 31 daily buckets", "");
     String byKey = base + "/v1/orgs/" + dataset.topOrg() + "/usage_report?bucket_width=1d&group_by=api_key_id&starting_at="
         + since;
-    timeQueries(http, 200, () -> byKey + "&limit=1000", "busiest org, a page of 1,000 keys x 31 daily buckets",
+    timeQueries(client, 200, () -> byKey + "&limit=1000", "busiest org, a page of 1,000 keys x 31 daily buckets",
         "target p99 <= 50 ms");
     timeWholeReport(http, byKey, "busiest org, whole report by key (" + dataset.keysOfTopOrg()
         + " keys x 31 days, pages of 1,000)");
@@ -681,18 +685,18 @@ public final class BenchMain {
 
   private static final java.util.regex.Pattern NEXT_PAGE = java.util.regex.Pattern.compile("\"next_page\":\"([^\"]+)\"");
 
-  private void timeQueries(HttpClient http, int count, java.util.function.Supplier<String> url, String name,
+  private void timeQueries(Fetch fetch, int count, java.util.function.Supplier<String> url, String name,
       String note) throws Exception {
     byte[] buffer = new byte[64 * 1024];
     long[] warmUp = new long[2];
-    long coldMicros = timed(http, url.get(), buffer, warmUp);
+    long coldMicros = fetch.timed(url.get(), buffer, warmUp);
     for (int i = 1; i < Math.min(20, count); i++) {
-      timed(http, url.get(), buffer, warmUp);
+      fetch.timed(url.get(), buffer, warmUp);
     }
     long[] micros = new long[count];
     long[] bytesAndFailures = new long[2];
     for (int i = 0; i < count; i++) {
-      micros[i] = timed(http, url.get(), buffer, bytesAndFailures);
+      micros[i] = fetch.timed(url.get(), buffer, bytesAndFailures);
     }
     long bytes = bytesAndFailures[0];
     String size = bytes / count >= 1_000_000 ? String.format("%.1f MB", bytes / count / 1e6)
@@ -703,6 +707,36 @@ public final class BenchMain {
     results.add("queries", name + ", p50", Measure.percentile(micros, 50) / 1000.0, "ms", count + " requests, "
         + bytesAndFailures[1] + " not 200, " + size + " each");
     results.add("queries", name + ", p99", Measure.percentile(micros, 99) / 1000.0, "ms", note);
+  }
+
+  /** One timed request of a query: how a client sends it and reads its answer. */
+  @FunctionalInterface
+  private interface Fetch {
+    /** See {@link BenchMain#timed}. */
+    long timed(String url, byte[] buffer, long[] bytesAndFailures) throws Exception;
+  }
+
+  /**
+   * {@link #timed} with a blocking client that does all its work on the calling thread (the JDK's
+   * HttpURLConnection, keep-alive): java.net.http's client hands every response from its selector
+   * thread to an executor thread and then to the caller, each a wake-up that waits for a core here.
+   */
+  private static long blockingTimed(String url, byte[] buffer, long[] bytesAndFailures) throws Exception {
+    long start = System.nanoTime();
+    java.net.HttpURLConnection connection = (java.net.HttpURLConnection) URI.create(url).toURL().openConnection();
+    connection.setRequestProperty("Authorization", queryAuthorization);
+    int status = connection.getResponseCode();
+    try (java.io.InputStream body = status < 400 ? connection.getInputStream() : connection.getErrorStream()) {
+      // read to the end and close: the connection goes back to the keep-alive cache for the next request
+      for (int n = body == null ? -1 : body.read(buffer); n >= 0; n = body.read(buffer)) {
+        bytesAndFailures[0] += n;
+      }
+    }
+    long micros = (System.nanoTime() - start) / 1_000;
+    if (status != 200) {
+      bytesAndFailures[1]++;
+    }
+    return micros;
   }
 
   /**
