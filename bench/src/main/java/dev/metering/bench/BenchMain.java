@@ -577,7 +577,7 @@ public final class BenchMain {
       System.out.println("no stream thread metrics in /metrics; the threads' time split is not reported");
       return;
     }
-    long threads = values.get("process_ratio").getCount();
+    long threads = values.getOrDefault("process_ratio", new DoubleSummaryStatistics()).getCount();
     results.add("enforcement", "stream thread time: processing / committing / polling / punctuating",
         100 * mean(values, "process_ratio"), "%", String.format(
             "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the"

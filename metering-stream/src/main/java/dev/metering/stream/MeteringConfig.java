@@ -85,8 +85,8 @@ public record MeteringConfig(
   /**
    * Two stream threads even on two cores: a stream thread waits on its fetches and its transaction
    * commits, and a second one processes meanwhile. Under the benchmark's live load a crossing reached
-   * SUSPENDED in 82 - 117 ms at p99 with two threads against 241 - 321 ms with one, at the same
-   * CPU (docs/benchmarks.md, "Two stream threads").
+   * SUSPENDED in 82 - 139 ms at p99 with two threads against 241 - 321 ms with one, at the same
+   * CPU (five runs each; docs/benchmarks.md, "Two stream threads").
    */
   public static final int DEFAULT_STREAM_THREADS = 2;
 
