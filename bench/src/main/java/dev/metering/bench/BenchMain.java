@@ -474,8 +474,9 @@ public final class BenchMain {
     String currentPeriod = "/v1/keys/{api_key_id}/current_period";
     Map<Double, Double> handledBefore = routeHistogram(http, httpPort, currentPeriod);
     Fetch client = (url, buffer, bytesAndFailures) -> timed(http, url, buffer, bytesAndFailures);
-    timeQueries(client, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random)) + "/current_period",
-        "one key, current period", "target p99 <= 5 ms");
+    java.util.function.Supplier<String> anyKeyPeriod =
+        () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random)) + "/current_period";
+    timeQueries(client, n, anyKeyPeriod, "one key, current period", "target p99 <= 5 ms");
     Map<Double, Double> handledAfter = routeHistogram(http, httpPort, currentPeriod);
     results.add("queries", "one key, current period, p99 in metering-stream's handler",
         histogramQuantile(handledBefore, handledAfter, 0.99) * 1000, "ms", String.format("p50 %.2f ms; from its"
@@ -483,11 +484,9 @@ public final class BenchMain {
             histogramQuantile(handledBefore, handledAfter, 0.50) * 1000));
     timeQueries(client, n, () -> base + "/health/live", "metering-stream's /health/live",
         "the same HTTP server answering without reading a store");
-    timeQueries(BenchMain::blockingTimed, n, () -> base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
-        + "/current_period", "one key, current period, blocking client",
+    timeQueries(BenchMain::blockingTimed, n, anyKeyPeriod, "one key, current period, blocking client",
         "the same queries from a client working on the calling thread (HttpURLConnection, keep-alive)");
-    byte[] oneKey = http.send(query(URI.create(base + "/v1/keys/" + Dataset.keyId(dataset.anyKey(random))
-        + "/current_period")), HttpResponse.BodyHandlers.ofByteArray()).body();
+    byte[] oneKey = http.send(query(URI.create(anyKeyPeriod.get())), HttpResponse.BodyHandlers.ofByteArray()).body();
     long[] oneKeyFloor = floorMicros(http, oneKey, n);
     results.add("queries", "floor: one key's bytes from a static endpoint, p99", Measure.percentile(oneKeyFloor, 99) / 1000.0,
         "ms", "p50 " + String.format("%.2f", Measure.percentile(oneKeyFloor, 50) / 1000.0)
@@ -572,23 +571,22 @@ public final class BenchMain {
   private void threadTimeSplit(HttpClient http, int httpPort) throws Exception {
     String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
         HttpResponse.BodyHandlers.ofString()).body();
-    Map<String, DoubleSummaryStatistics> values = perThread(metrics, THREAD_METRIC, line -> true);
+    Map<String, DoubleSummaryStatistics> values = perThread(metrics, THREAD_METRIC);
     if (values.isEmpty()) {
       System.out.println("no stream thread metrics in /metrics; the threads' time split is not reported");
       return;
     }
-    long threads = values.getOrDefault("process_ratio", new DoubleSummaryStatistics()).getCount();
+    long threads = stats(values, "process_ratio").getCount();
     results.add("enforcement", "stream thread time: processing / committing / polling / punctuating",
         100 * mean(values, "process_ratio"), "%", String.format(
             "commit %.0f%%, poll %.0f%%, punctuate %.0f%%; Kafka Streams' ratios over its last minute, after the"
                 + " crossings, the mean of %d stream threads", 100 * mean(values, "commit_ratio"),
             100 * mean(values, "poll_ratio"), 100 * mean(values, "punctuate_ratio"), threads));
     // the stream threads' consumers: whether their fetches wait on the broker (fetch.max.wait.ms is 500 ms)
-    Map<String, DoubleSummaryStatistics> fetches = perThread(metrics, CONSUMER_FETCH_METRIC,
-        line -> !line.group(2).contains("topic="));
+    Map<String, DoubleSummaryStatistics> fetches = perThread(metrics, CONSUMER_FETCH_METRIC);
     results.add("enforcement", "stream threads' consumers, fetch latency, average", mean(fetches, "fetch_latency_avg"),
         "ms", String.format("max %.0f ms, %.0f fetches/s in all", max(fetches, "fetch_latency_max"),
-            fetches.getOrDefault("fetch_rate", new DoubleSummaryStatistics()).getSum()));
+            stats(fetches, "fetch_rate").getSum()));
     results.add("enforcement", "stream thread commit latency, average", mean(values, "commit_latency_avg"), "ms",
         String.format("max %.0f ms; %.0f records processed per iteration on average", max(values, "commit_latency_max"),
             mean(values, "process_records_avg")));
@@ -603,12 +601,12 @@ public final class BenchMain {
       "(?m)^kafka_consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate)"
           + "\\{([^}]*-StreamThread-[0-9]+-consumer[^}]*)\\} ([-0-9.Ee+]+)$");
 
-  private static Map<String, DoubleSummaryStatistics> perThread(String metrics, java.util.regex.Pattern pattern,
-      java.util.function.Predicate<java.util.regex.Matcher> wanted) {
+  /** Each metric's values over the threads, leaving out per-topic lines (a consumer's fetch metrics have both). */
+  private static Map<String, DoubleSummaryStatistics> perThread(String metrics, java.util.regex.Pattern pattern) {
     Map<String, DoubleSummaryStatistics> values = new HashMap<>();
     java.util.regex.Matcher line = pattern.matcher(metrics);
     while (line.find()) {
-      if (wanted.test(line)) {
+      if (!line.group(2).contains("topic=")) {
         values.computeIfAbsent(line.group(1), name -> new DoubleSummaryStatistics())
             .accept(Double.parseDouble(line.group(3)));
       }
@@ -616,14 +614,18 @@ public final class BenchMain {
     return values;
   }
 
+  private static DoubleSummaryStatistics stats(Map<String, DoubleSummaryStatistics> values, String name) {
+    return values.getOrDefault(name, new DoubleSummaryStatistics());
+  }
+
   private static double mean(Map<String, DoubleSummaryStatistics> values, String name) {
-    DoubleSummaryStatistics stats = values.get(name);
-    return stats == null || stats.getCount() == 0 ? Double.NaN : stats.getAverage();
+    DoubleSummaryStatistics stats = stats(values, name);
+    return stats.getCount() == 0 ? Double.NaN : stats.getAverage();
   }
 
   private static double max(Map<String, DoubleSummaryStatistics> values, String name) {
-    DoubleSummaryStatistics stats = values.get(name);
-    return stats == null || stats.getCount() == 0 ? Double.NaN : stats.getMax();
+    DoubleSummaryStatistics stats = stats(values, name);
+    return stats.getCount() == 0 ? Double.NaN : stats.getMax();
   }
 
   /**
