@@ -99,15 +99,16 @@ public final class AlertService implements AutoCloseable {
   /** Starts with the given channels; waits until the alert rules are loaded before processing events. */
   public static AlertService start(AlertServiceConfig config, Clock clock, Map<NotificationChannel, Channel> channels)
       throws InterruptedException {
+    RuleIndex ruleIndex = new RuleIndex();
     TopicView<String, AlertRule> rules = TopicView.start(config.kafka().bootstrapServers(), Topics.ALERT_RULES.name(),
-        Topics.ALERT_RULES.keySerde().deserializer(), Topics.ALERT_RULES.valueSerde().deserializer(), null);
+        Topics.ALERT_RULES.keySerde().deserializer(), Topics.ALERT_RULES.valueSerde().deserializer(), ruleIndex::update);
     rules.awaitCaughtUp(Duration.ofSeconds(60));
     TopicView<String, ApiKey> keys = TopicView.start(config.kafka().bootstrapServers(), Topics.API_KEYS.name(),
         Topics.API_KEYS.keySerde().deserializer(), Topics.API_KEYS.valueSerde().deserializer(), null);
     keys.awaitCaughtUp(Duration.ofSeconds(60));
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ServiceMetrics.attach(metrics);
-    AlertProcessor processor = new AlertProcessor(config, clock, new RuleIndex(rules::values), apiKeyId -> {
+    AlertProcessor processor = new AlertProcessor(config, clock, ruleIndex, apiKeyId -> {
       ApiKey key = keys.get(apiKeyId);
       return key != null && key.getStatus() == ApiKeyStatus.REVOKED;
     }, metrics);
