@@ -307,8 +307,8 @@ public final class BenchMain {
     // and none of it is retrying a refused connection
     GreenMail smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
     smtp.start();
-    // alert-service in a JVM of its own, as it is deployed: in the bench's JVM its hop waited on the
-    // broker's and the load generator's garbage collections
+    // alert-service in a JVM of its own, as it is deployed, so its CPU and pauses are its own and
+    // not shared with the broker's and the load generator's
     Map<String, String> alertEnv = Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap, "ALERT_SERVICE_GROUP_ID", "bench-alerts",
         "ALERT_SERVICE_INSTANCE_ID", "bench-alerts-0", "SMTP_HOST", "127.0.0.1",
         "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()), "ALERT_LAPSE_CHECK_INTERVAL", "10s",

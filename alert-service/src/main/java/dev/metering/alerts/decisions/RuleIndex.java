@@ -4,25 +4,60 @@ import dev.metering.records.AlertRule;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * The alert rules known now, indexed the ways alert decisions look them up: by id, by key and by
- * organisation. It is fed every alert-rules record ({@link #update}), so a lookup costs the rules
- * it returns rather than every rule of every organisation: alert-service looks rules up for each
- * limit and spike event, and scanning them all (20,000 rules for 10,000 keys) took it about 15 ms
- * of CPU per event. Lookups may run on other threads than updates; a rule updated in place is
- * never missing from its key's or organisation's rules meanwhile.
+ * The alert rules known now, indexed the ways alert decisions look them up: by id, by key, by
+ * organisation and by organisation budget. It is fed every alert-rules record ({@link #update}),
+ * so a lookup costs the rules it returns rather than every rule of every organisation:
+ * alert-service looks rules up for each limit and spike event, and scanning them all (20,000
+ * rules for the bench's 10,000 keys) cost it about 15 ms of CPU per suspension. Lookups may run
+ * on other threads than updates; a rule updated in place is never missing from its key's or
+ * organisation's rules meanwhile.
  */
 public final class RuleIndex {
 
   private static final Comparator<AlertRule> BY_ID = Comparator.comparing(AlertRule::getId);
 
   private final Map<String, AlertRule> byId = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, AlertRule>> byKey = new ConcurrentHashMap<>();
-  private final Map<String, Map<String, AlertRule>> byOrg = new ConcurrentHashMap<>();
+  private final Bucketed byKey = new Bucketed(AlertRule::getApiKeyId);
+  private final Bucketed byOrg = new Bucketed(AlertRule::getOrgId);
+  /** The rules on an organisation's budget (those without a key), by org. */
+  private final Bucketed byBudget = new Bucketed(rule -> rule.getApiKeyId() == null ? rule.getOrgId() : null);
+  private final List<Bucketed> indexes = List.of(byKey, byOrg, byBudget);
+
+  /** Rules grouped by a bucket of theirs (a rule without one is left out), by rule id within a bucket. */
+  private record Bucketed(Function<AlertRule, String> bucketOf, Map<String, Map<String, AlertRule>> buckets) {
+
+    Bucketed(Function<AlertRule, String> bucketOf) {
+      this(bucketOf, new ConcurrentHashMap<>());
+    }
+
+    List<AlertRule> get(String bucket) {
+      Map<String, AlertRule> rules = buckets.get(bucket);
+      return rules == null ? List.of() : rules.values().stream().sorted(BY_ID).toList();
+    }
+
+    /**
+     * Files the latest version of a rule ({@code rule}, null once deleted) where it belongs, then
+     * takes {@code previous} out of a bucket it no longer belongs to.
+     */
+    void update(String ruleId, AlertRule previous, AlertRule rule) {
+      String now = rule == null ? null : bucketOf.apply(rule);
+      String was = previous == null ? null : bucketOf.apply(previous);
+      if (now != null) {
+        buckets.computeIfAbsent(now, b -> new ConcurrentHashMap<>()).put(ruleId, rule);
+      }
+      if (was != null && !was.equals(now)) {
+        buckets.computeIfPresent(was, (b, rules) -> {
+          rules.remove(ruleId);
+          return rules.isEmpty() ? null : rules;
+        });
+      }
+    }
+  }
 
   /** An index of {@code rules}, for callers that know them all up front. */
   public static RuleIndex of(List<AlertRule> rules) {
@@ -37,19 +72,8 @@ public final class RuleIndex {
    */
   public synchronized void update(String ruleId, AlertRule rule) {
     AlertRule previous = rule == null ? byId.remove(ruleId) : byId.put(ruleId, rule);
-    if (rule != null) {
-      // added (or replaced in place) before the previous version leaves a bucket it no longer belongs to
-      add(byKey, rule.getApiKeyId(), ruleId, rule);
-      add(byOrg, rule.getOrgId(), ruleId, rule);
-    }
-    if (previous != null) {
-      if (rule == null || !Objects.equals(previous.getApiKeyId(), rule.getApiKeyId())) {
-        remove(byKey, previous.getApiKeyId(), ruleId);
-      }
-      if (rule == null || !Objects.equals(previous.getOrgId(), rule.getOrgId())) {
-        remove(byOrg, previous.getOrgId(), ruleId);
-      }
-    }
+    // filed (or replaced in place) before the previous version leaves a bucket it no longer belongs to
+    indexes.forEach(index -> index.update(ruleId, previous, rule));
   }
 
   public Optional<AlertRule> rule(String ruleId) {
@@ -58,35 +82,16 @@ public final class RuleIndex {
 
   /** The rules on one key's limits, by id. */
   public List<AlertRule> forKey(String apiKeyId) {
-    return sorted(byKey.get(apiKeyId));
+    return byKey.get(apiKeyId);
   }
 
   /** The rules on the organisation's budget: those without a key, by id. */
   public List<AlertRule> forOrgBudget(String orgId) {
-    return forOrg(orgId).stream().filter(rule -> rule.getApiKeyId() == null).toList();
+    return byBudget.get(orgId);
   }
 
   /** Every rule of the organisation, on its keys and on its budget, by id: the audience of org-wide spikes. */
   public List<AlertRule> forOrg(String orgId) {
-    return sorted(byOrg.get(orgId));
-  }
-
-  private static void add(Map<String, Map<String, AlertRule>> index, String bucket, String ruleId, AlertRule rule) {
-    if (bucket != null) {
-      index.computeIfAbsent(bucket, b -> new ConcurrentHashMap<>()).put(ruleId, rule);
-    }
-  }
-
-  private static void remove(Map<String, Map<String, AlertRule>> index, String bucket, String ruleId) {
-    if (bucket != null) {
-      index.computeIfPresent(bucket, (b, rules) -> {
-        rules.remove(ruleId);
-        return rules.isEmpty() ? null : rules;
-      });
-    }
-  }
-
-  private static List<AlertRule> sorted(Map<String, AlertRule> rules) {
-    return rules == null ? List.of() : rules.values().stream().sorted(BY_ID).toList();
+    return byOrg.get(orgId);
   }
 }

@@ -37,11 +37,14 @@ class RuleIndexTest {
     index.update("r-2", rule("r-2", "org-1", null, 80));
     assertTrue(index.forKey("key-2").isEmpty());
     assertEquals(List.of("r-2"), ids(index.forOrgBudget("org-1")));
+    index.update("r-2", rule("r-2", "org-1", "key-3", 80));
+    assertTrue(index.forOrgBudget("org-1").isEmpty());
+    assertEquals(List.of("r-2"), ids(index.forKey("key-3")));
 
     // a tombstone deletes it everywhere
     index.update("r-2", null);
     assertTrue(index.rule("r-2").isEmpty());
-    assertTrue(index.forOrgBudget("org-1").isEmpty());
+    assertTrue(index.forKey("key-3").isEmpty());
     assertEquals(List.of("r-1"), ids(index.forOrg("org-1")));
     index.update("r-1", null);
     assertTrue(index.forOrg("org-1").isEmpty());
