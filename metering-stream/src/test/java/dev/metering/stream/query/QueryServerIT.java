@@ -81,6 +81,25 @@ class QueryServerIT {
   @BeforeEach
   void awaitBothReady() throws InterruptedException {
     TestCluster.await("both instances ready", Duration.ofSeconds(60), () -> a.ready() && b.ready());
+    // and every partition queryable from both: after the third instance's test the tasks it ran
+    // can still be restoring where they moved, whichever test runs next
+    TestCluster.await("every key answered by both instances", Duration.ofSeconds(60), () -> {
+      try {
+        for (MeteringApp instance : new MeteringApp[] {a, b}) {
+          for (var key : workload.keys) {
+            if (get(instance, "/v1/keys/" + key.getId() + "/current_period").status != 200) {
+              return false;
+            }
+          }
+          if (get(instance, "/v1/keys/key-never-seen/current_period").status != 404) {
+            return false;
+          }
+        }
+        return true;
+      } catch (Exception notYet) {
+        return false;
+      }
+    });
   }
 
   @AfterAll
