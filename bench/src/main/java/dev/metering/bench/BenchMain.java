@@ -365,9 +365,9 @@ public final class BenchMain {
       Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
       Measure.CpuClock cpu = stream.cpuClock();
       long compilerBefore = cpu.compilerMillis();
-      long processBefore = cpu.processMillis();
+      long workBefore = cpu.workMillis();
       Measure.CpuClock alertCpu = alerts.cpuClock();
-      long alertBefore = alertCpu.processMillis() - alertCpu.compilerMillis();
+      long alertBefore = alertCpu.workMillis();
       com.sun.management.OperatingSystemMXBean self =
           (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       long selfBefore = self.getProcessCpuTime();
@@ -416,10 +416,10 @@ public final class BenchMain {
           "% of a core", "metering-stream's C1 and C2 threads");
       // how busy metering-stream was: near a whole core, and crossings queue behind the load
       results.add("enforcement", "metering-stream CPU during the crossings, JIT excluded",
-          100.0 * (cpu.processMillis() - processBefore - compiler) / crossingMillis, "% of a core",
+          100.0 * (cpu.workMillis() - workBefore) / crossingMillis, "% of a core",
           "every thread of the process: stream thread, producer, RocksDB, GC");
       results.add("enforcement", "alert-service CPU during the crossings",
-          100.0 * (alertCpu.processMillis() - alertCpu.compilerMillis() - alertBefore) / crossingMillis, "% of a core",
+          100.0 * (alertCpu.workMillis() - alertBefore) / crossingMillis, "% of a core",
           "its own JVM, JIT excluded: suspensions, audit records, and delivering the alert emails");
       results.add("enforcement", "the bench's JVM CPU during the crossings",
           100.0 * (self.getProcessCpuTime() - selfBefore) / 1e6 / crossingMillis, "% of a core",

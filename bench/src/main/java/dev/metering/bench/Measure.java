@@ -92,6 +92,11 @@ final class Measure {
 
     /** CPU time its C1 and C2 compiler threads have used so far. */
     long compilerMillis();
+
+    /** CPU time the process has used so far on its own work: every thread but the JIT compiler's. */
+    default long workMillis() {
+      return processMillis() - compilerMillis();
+    }
   }
 
   /** As {@link #awaitCommitted(String, String, long, long, Duration, Runnable, CpuClock)}, without CPU per event. */
@@ -149,7 +154,7 @@ final class Measure {
               double share = input == previousInput ? 1 : (marks[m] - previousInput) / (input - previousInput);
               crossedAt[m] = previousTime + (long) (Math.max(0, share) * (now - previousTime));
               inputAt[m] = input;
-              workCpuAt[m] = cpu == null ? 0 : cpu.processMillis() - cpu.compilerMillis();
+              workCpuAt[m] = cpu == null ? 0 : cpu.workMillis();
             }
           }
           previousTime = now;

@@ -20,9 +20,8 @@ import java.util.regex.Pattern;
  * metering-stream (or the baseline, {@link BaselineMain}, or alert-service) in a JVM of its own,
  * started as it is deployed (its main class with its environment, a {@value #HEAP} heap and the
  * image's JAVA_OPTS), so all are measured the same way and the memory measured is the process's
- * alone: the peak
- * resident set from the kernel and the peak heap in use from its GC log (the heap just before each
- * collection).
+ * alone: the peak resident set from the kernel and the peak heap in use from its GC log (the heap
+ * just before each collection).
  */
 final class StreamProcess implements AutoCloseable {
 
