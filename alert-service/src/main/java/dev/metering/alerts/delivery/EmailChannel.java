@@ -11,29 +11,51 @@ import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
  * Email over SMTP (Angus Mail) on its own small thread pool, so slow mail never holds webhooks
- * back. Connection problems and SMTP 4xx replies are retried; 5xx replies and bad addresses fail.
+ * back. Connections are kept between emails (a new one costs a TCP handshake, EHLO, and STARTTLS
+ * and AUTH where configured), closed after {@link #IDLE_LIMIT} unused; when the server has closed
+ * a kept one, the email goes at once over a new connection. Connection problems and SMTP 4xx
+ * replies are retried; 5xx replies and bad addresses fail.
  */
 public final class EmailChannel implements Channel {
 
+  /** Below the 5 minutes RFC 5321 asks servers to wait, and the shorter timeouts some relays use. */
+  static final Duration IDLE_LIMIT = Duration.ofSeconds(30);
+
   private final AlertServiceConfig.Smtp smtp;
+  private final long idleLimitNanos;
   private final Session session;
   private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
     Thread thread = new Thread(r, "email-delivery");
     thread.setDaemon(true);
     return thread;
   });
+  /** Connections not in use, the most recently used first; guarded by itself. */
+  private final Deque<Kept> idle = new ArrayDeque<>();
+  private boolean closed;
+
+  private record Kept(Transport transport, long releasedAtNanos) {
+  }
 
   public EmailChannel(AlertServiceConfig.Smtp smtp) {
+    this(smtp, IDLE_LIMIT);
+  }
+
+  EmailChannel(AlertServiceConfig.Smtp smtp, Duration idleLimit) {
     this.smtp = smtp;
+    this.idleLimitNanos = idleLimit.toNanos();
     Properties props = new Properties();
     String prefix = smtp.security().equals("ssl") ? "mail.smtps." : "mail.smtp.";
     props.put("mail.transport.protocol", smtp.security().equals("ssl") ? "smtps" : "smtp");
@@ -56,37 +78,158 @@ public final class EmailChannel implements Channel {
   }
 
   private Attempt attempt(Notification notification) {
+    MimeMessage message;
     try {
-      MimeMessage message = new MimeMessage(session);
-      message.setFrom(new InternetAddress(smtp.from()));
-      message.setRecipients(Message.RecipientType.TO, InternetAddress.parse(notification.getTarget(), true));
-      message.setSubject(notification.getSubject(), "UTF-8");
-      message.setText(notification.getBody(), "UTF-8");
-      // the same notification sent twice carries the same id, so mail clients and filters can drop the copy
-      message.setHeader("X-Metering-Notification-Id", notification.getId());
-      message.saveChanges();
-      message.setHeader("Message-ID", "<" + notification.getId() + "@metering>");
-      try (Transport transport = session.getTransport()) {
-        transport.connect(smtp.host(), smtp.port(), smtp.username().orElse(null), smtp.password().orElse(null));
-        transport.sendMessage(message, message.getAllRecipients());
-      }
-      return new Attempt.Delivered("email accepted by " + smtp.host());
-    } catch (AddressException e) {
-      return new Attempt.Failed("invalid email address: " + e.getMessage());
-    } catch (SMTPSendFailedException e) {
-      return e.getReturnCode() >= 400 && e.getReturnCode() < 500
-          ? new Attempt.Retry("SMTP " + e.getReturnCode() + ": " + e.getMessage(), Optional.empty())
-          : new Attempt.Failed("SMTP " + e.getReturnCode() + ": " + e.getMessage());
-    } catch (SendFailedException e) {
-      return new Attempt.Failed("rejected by the SMTP server: " + e.getMessage());
+      message = message(notification);
     } catch (MessagingException e) {
-      boolean io = e.getCause() instanceof IOException || e.getNextException() instanceof IOException;
-      return new Attempt.Retry((io ? "cannot reach SMTP server: " : "SMTP error: ") + e.getMessage(), Optional.empty());
+      return outcome(e);
+    }
+    Transport kept = take();
+    if (kept != null) {
+      try {
+        return sent(kept, message);
+      } catch (MessagingException | IllegalStateException e) {
+        discard(kept);
+        if (!connectionLost(e)) {
+          return outcome(e);
+        }
+        // the server closed it while it was kept (idle timeout, restart, a cap on emails per connection)
+      }
+    }
+    Transport fresh = null;
+    try {
+      fresh = session.getTransport();
+      fresh.connect(smtp.host(), smtp.port(), smtp.username().orElse(null), smtp.password().orElse(null));
+      return sent(fresh, message);
+    } catch (MessagingException | IllegalStateException e) {
+      discard(fresh);
+      return outcome(e);
+    }
+  }
+
+  private MimeMessage message(Notification notification) throws MessagingException {
+    MimeMessage message = new MimeMessage(session);
+    message.setFrom(new InternetAddress(smtp.from()));
+    message.setRecipients(Message.RecipientType.TO, InternetAddress.parse(notification.getTarget(), true));
+    message.setSubject(notification.getSubject(), "UTF-8");
+    message.setText(notification.getBody(), "UTF-8");
+    // the same notification sent twice carries the same id, so mail clients and filters can drop the copy
+    message.setHeader("X-Metering-Notification-Id", notification.getId());
+    message.saveChanges();
+    message.setHeader("Message-ID", "<" + notification.getId() + "@metering>");
+    return message;
+  }
+
+  /** Sends over {@code transport} and keeps it for the next email; throws, leaving it to the caller, if not sent. */
+  private Attempt sent(Transport transport, MimeMessage message) throws MessagingException {
+    transport.sendMessage(message, message.getAllRecipients());
+    release(transport);
+    return new Attempt.Delivered("email accepted by " + smtp.host());
+  }
+
+  /** What an email that was not sent comes to: worth retrying later, or failed for good. */
+  private Attempt outcome(Exception e) {
+    if (e instanceof AddressException) {
+      return new Attempt.Failed("invalid email address: " + e.getMessage());
+    }
+    int code = replyCode(e);
+    if (code >= 500) {
+      return new Attempt.Failed("SMTP " + code + (e instanceof SMTPSendFailedException ? ": " : ", rejected by the SMTP"
+          + " server: ") + e.getMessage());
+    }
+    if (code >= 400) {
+      return new Attempt.Retry("SMTP " + code + ": " + e.getMessage(), Optional.empty());
+    }
+    if (code < 0) {
+      return new Attempt.Retry("SMTP server closed the connection: " + e.getMessage(), Optional.empty());
+    }
+    if (e instanceof SendFailedException) {
+      return new Attempt.Failed("rejected by the SMTP server: " + e.getMessage());
+    }
+    return new Attempt.Retry((causedByIo(e) ? "cannot reach SMTP server: " : "SMTP error: ") + e.getMessage(),
+        Optional.empty());
+  }
+
+  /** Whether a kept connection is gone, rather than the email refused: then a new one is tried at once. */
+  private static boolean connectionLost(Exception e) {
+    int code = replyCode(e);
+    return e instanceof IllegalStateException || causedByIo(e) || code < 0 || code == 421;
+  }
+
+  /**
+   * The server's reply code behind a failed send: the command's own, or a refused recipient's;
+   * -1 when the server closed the connection instead of replying, 0 when there was no reply.
+   */
+  private static int replyCode(Exception e) {
+    for (Exception next = e; next != null; next = next instanceof MessagingException m ? m.getNextException() : null) {
+      if (next instanceof SMTPSendFailedException failed) {
+        return failed.getReturnCode();
+      }
+      if (next instanceof SMTPAddressFailedException refused) {
+        return refused.getReturnCode();
+      }
+    }
+    return 0;
+  }
+
+  private static boolean causedByIo(Exception e) {
+    for (Throwable cause = e; cause != null; cause = cause instanceof MessagingException m && m.getNextException() != null
+        ? m.getNextException() : cause.getCause()) {
+      if (cause instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A kept connection used within the idle limit, or null; older ones are closed. */
+  private Transport take() {
+    Kept kept;
+    Deque<Kept> stale = new ArrayDeque<>();
+    synchronized (idle) {
+      kept = idle.pollFirst();
+      if (kept != null && System.nanoTime() - kept.releasedAtNanos() >= idleLimitNanos) {
+        // the most recently used is too old, so all the others are too
+        stale.add(kept);
+        stale.addAll(idle);
+        idle.clear();
+        kept = null;
+      }
+    }
+    stale.forEach(k -> discard(k.transport()));
+    return kept == null ? null : kept.transport();
+  }
+
+  private void release(Transport transport) {
+    synchronized (idle) {
+      if (!closed) {
+        idle.addFirst(new Kept(transport, System.nanoTime()));
+        return;
+      }
+    }
+    discard(transport);
+  }
+
+  private static void discard(Transport transport) {
+    if (transport == null) {
+      return;
+    }
+    try {
+      transport.close();
+    } catch (MessagingException | RuntimeException e) {
+      // it was already gone
     }
   }
 
   @Override
   public void close() {
     executor.shutdownNow();
+    Deque<Kept> open;
+    synchronized (idle) {
+      closed = true;
+      open = new ArrayDeque<>(idle);
+      idle.clear();
+    }
+    open.forEach(k -> discard(k.transport()));
   }
 }
