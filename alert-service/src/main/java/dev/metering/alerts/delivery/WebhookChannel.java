@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 public final class WebhookChannel implements Channel {
 
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+  private static final long MAX_RETRY_AFTER_SECONDS = 86_400;
 
   private final HttpClient http;
   private final WebhookSigning signing;
@@ -106,9 +107,14 @@ public final class WebhookChannel implements Channel {
     return new Attempt.Failed("HTTP " + status);
   }
 
+  /**
+   * A Retry-After in seconds, at most a day: the backoff caps it anyway, and a larger one (up to
+   * Long.MAX_VALUE seconds, from a hostile or broken endpoint) would overflow in milliseconds.
+   */
   private static Optional<Duration> seconds(String retryAfter) {
     try {
-      return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(retryAfter.strip()))));
+      return Optional.of(Duration.ofSeconds(Math.min(MAX_RETRY_AFTER_SECONDS,
+          Math.max(0, Long.parseLong(retryAfter.strip())))));
     } catch (NumberFormatException dateForm) {
       return Optional.empty();
     }

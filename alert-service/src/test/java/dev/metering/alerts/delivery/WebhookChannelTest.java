@@ -78,6 +78,26 @@ class WebhookChannelTest {
     channel.close();
   }
 
+  @Test
+  void shouldRetryWithinTheBackoffCapWhenRetryAfterIsHuge() throws Exception {
+    // a Retry-After of Long.MAX_VALUE seconds used to overflow in milliseconds and fail the alert for good
+    server.createContext("/busy", exchange -> {
+      exchange.getResponseHeaders().add("Retry-After", Long.toString(Long.MAX_VALUE));
+      exchange.sendResponseHeaders(503, -1);
+      exchange.close();
+    });
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32")),
+        Duration.ofSeconds(2), Clock.systemUTC());
+
+    Attempt attempt = channel.send(notification("http://127.0.0.1:" + server.getAddress().getPort() + "/busy",
+        "alr_1:3")).get();
+
+    Attempt.Retry retry = assertInstanceOf(Attempt.Retry.class, attempt);
+    Duration wait = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(5)).before(2, retry.after().orElseThrow());
+    assertEquals(Duration.ofMinutes(5), wait, "the server's wait, capped by the backoff's maximum");
+    channel.close();
+  }
+
   private static Notification notification(String url, String signingKey) {
     return Notification.newBuilder().setId("ntf_" + signingKey.replace(':', '_')).setOrgId("org-1").setApiKeyId("key-1")
         .setChannel(NotificationChannel.WEBHOOK).setTarget(url).setSubject("s").setBody("{\"id\":1}")
