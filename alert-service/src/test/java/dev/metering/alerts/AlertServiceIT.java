@@ -9,6 +9,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import com.sun.net.httpserver.HttpServer;
 import dev.metering.alerts.delivery.Attempt;
 import dev.metering.alerts.delivery.Channel;
+import dev.metering.alerts.delivery.NotificationDispatcher;
 import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
@@ -336,6 +337,98 @@ class AlertServiceIT {
       KafkaTestSupport.await("org-hang's next deliveries start", Duration.ofSeconds(30), () -> hanging.size() >= 8);
       hanging.forEach(f -> f.complete(new Attempt.Delivered("late")));
     }
+  }
+
+  @Test
+  void shouldCommitADeliveryOnlyOnceItsAuditRecordIsWritten() throws Exception {
+    // an outcome's audit record used to be sent without waiting: lost if the write failed, offset committed regardless
+    String marker = "x".repeat(5_000);
+    List<String> delivered = Collections.synchronizedList(new ArrayList<>());
+    Channel channel = notification -> {
+      delivered.add(notification.getId());
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          new Attempt.Delivered(notification.getId().equals("ntf_audited") ? marker : "ok"));
+    };
+    AlertServiceConfig audited = AlertServiceConfig.from(new Env(env(Map.of("ALERT_SERVICE_GROUP_ID", "audit-outage",
+        "ALERT_SERVICE_INSTANCE_ID", "audit-outage-0"))));
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry metrics =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    org.apache.kafka.common.config.ConfigResource auditLog = new org.apache.kafka.common.config.ConfigResource(
+        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, Topics.AUDIT_LOG.name());
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
+      // the broker now refuses audit records as large as this delivery's (its detail is 5,000 characters)
+      setMaxMessageBytes(admin, auditLog, "4000");
+      org.apache.kafka.clients.producer.RecordMetadata sent;
+      try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+        sent = producer.send(new ProducerRecord<>(Topics.NOTIFICATIONS.name(), "org-audit", Topics.NOTIFICATIONS.encode(
+            Notification.newBuilder().setId("ntf_audited").setOrgId("org-audit").setApiKeyId("key-audited")
+                .setChannel(NotificationChannel.EMAIL).setTarget("ops@audit.example").setSubject("s").setBody("b")
+                .setCause("test").setCreatedAt(0L).build()))).get();
+      }
+      org.apache.kafka.common.TopicPartition partition =
+          new org.apache.kafka.common.TopicPartition(sent.topic(), sent.partition());
+      String group = audited.groupId() + "-dispatcher";
+      NotificationDispatcher dispatcher = new NotificationDispatcher(audited,
+          Map.of(NotificationChannel.EMAIL, channel), CLOCK, metrics);
+      new Thread(dispatcher, "audit-outage-dispatcher").start();
+      try {
+        KafkaTestSupport.await("two failed writes of the audit record", Duration.ofSeconds(30),
+            () -> metrics.counter("alert.audit.write.failures").count() >= 2);
+        KafkaTestSupport.await("everything before it committed", Duration.ofSeconds(30),
+            () -> committed(admin, group, partition) == sent.offset());
+
+        assertEquals(sent.offset(), committed(admin, group, partition), "not past the unaudited delivery");
+        assertTrue(auditedDeliveries(marker).isEmpty());
+        setMaxMessageBytes(admin, auditLog, null);
+        KafkaTestSupport.await("the audit record written", Duration.ofSeconds(30),
+            () -> auditedDeliveries(marker).size() == 1);
+        KafkaTestSupport.await("then the delivery committed", Duration.ofSeconds(30),
+            () -> committed(admin, group, partition) == sent.offset() + 1);
+        assertEquals(1, delivered.stream().filter("ntf_audited"::equals).count(), "sent once, not again meanwhile");
+      } finally {
+        dispatcher.close();
+        setMaxMessageBytes(admin, auditLog, null);
+      }
+    }
+  }
+
+  /** Sets the topic's max.message.bytes, or with null removes the override; returns once the broker applies it. */
+  private static void setMaxMessageBytes(org.apache.kafka.clients.admin.Admin admin,
+      org.apache.kafka.common.config.ConfigResource topic, String value) throws Exception {
+    var op = new org.apache.kafka.clients.admin.AlterConfigOp(
+        new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", value),
+        value == null ? org.apache.kafka.clients.admin.AlterConfigOp.OpType.DELETE
+            : org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET);
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+    KafkaTestSupport.await("max.message.bytes " + value, Duration.ofSeconds(10), () -> {
+      try {
+        var entry = admin.describeConfigs(List.of(topic)).all().get().get(topic).get("max.message.bytes");
+        return value == null ? entry.source() != org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG
+            : value.equals(entry.value());
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
+  private static long committed(org.apache.kafka.clients.admin.Admin admin, String group,
+      org.apache.kafka.common.TopicPartition partition) {
+    try {
+      var offset = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(partition);
+      return offset == null ? -1 : offset.offset();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** The alert_delivered audit records whose description carries {@code marker}. */
+  private static List<AuditRecord> auditedDeliveries(String marker) {
+    return KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.AUDIT_LOG.name(), new StringDeserializer(),
+            Topics.AUDIT_LOG.valueSerde().deserializer()).stream()
+        .map(ConsumerRecord::value)
+        .filter(r -> r.getEventType().equals("alert_delivered") && r.getDescription().contains(marker))
+        .toList();
   }
 
   @Test

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * rest of its notifications wait here, in order, while other organisations' go out. Offsets are
  * committed below the oldest delivery in flight or waiting:
  * delivery is at-least-once, and a repeat carries the same notification id. Every final outcome
- * is an audit record: alert_delivered or alert_delivery_failed.
+ * is an audit record, alert_delivered or alert_delivery_failed, and a delivery counts as done
+ * only once its record is written.
  */
 public final class NotificationDispatcher implements Runnable, AutoCloseable {
 
@@ -84,6 +85,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
       metrics.counter("alert.delivery.retries", "channel", name);
       deliveryLatency(name);
     }
+    metrics.counter("alert.audit.write.failures");
     this.config = config;
     this.channels = Map.copyOf(channels);
     this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
@@ -218,20 +220,25 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
 
   private void start(Waiting delivery) {
     Notification notification = delivery.notification();
-    deliver(delivery.channel(), notification, 1).whenComplete((attempt, error) -> {
-      // cut short by a stop (no outcome, or a channel already closed): not done, and not a failure
-      boolean abandoned = error == null ? attempt == null : !running;
-      if (error != null && !abandoned) {
-        log.error("delivery of notification {} failed unexpectedly", notification.getId(), error);
-        record(notification, new Attempt.Failed("internal error: " + error.getMessage()), 0);
-      }
-      synchronized (inFlight) {
-        started(notification, -1);
-      }
-      if (!abandoned) {
-        offsets.done(delivery.partition(), delivery.offset());
-      }
-    });
+    deliver(delivery.channel(), notification, 1)
+        .thenApply(attempt -> attempt != null)
+        .exceptionallyCompose(error -> {
+          if (!running) {
+            return CompletableFuture.completedFuture(false);
+          }
+          log.error("delivery of notification {} failed unexpectedly", notification.getId(), error);
+          return record(notification, new Attempt.Failed("internal error: " + error.getMessage()), 0);
+        })
+        .whenComplete((finished, error) -> {
+          synchronized (inFlight) {
+            started(notification, -1);
+          }
+          // not finished: cut short by a stop (no outcome, a channel already closed, or its audit
+          // record not yet written), so its offset stays uncommitted for whoever reads it next
+          if (error == null && finished) {
+            offsets.done(delivery.partition(), delivery.offset());
+          }
+        });
   }
 
   /** Notifications read and not yet finished: under way or waiting for room. */
@@ -248,8 +255,9 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
 
   /**
    * Attempts delivery until it succeeds, fails for good, or runs out of attempts; records the
-   * outcome. Once the dispatcher stops, a delivery that has not reached its outcome is left, with
-   * no outcome (null) and its offset uncommitted, for whichever instance reads the partition next:
+   * outcome and completes once its audit record is written. Once the dispatcher stops, a delivery
+   * that has not reached its outcome, or whose audit record is not written yet, is left, with no
+   * outcome (null) and its offset uncommitted, for whichever instance reads the partition next:
    * a stop is not a failure to deliver.
    */
   private CompletableFuture<Attempt> deliver(Channel channel, Notification notification, int attempt) {
@@ -269,8 +277,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
                 CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
             .thenCompose(ignored -> deliver(channel, notification, attempt + 1));
       }
-      record(notification, result, attempt);
-      return CompletableFuture.completedFuture(result);
+      return record(notification, result, attempt).thenApply(written -> written ? result : null);
     });
   }
 
@@ -283,7 +290,11 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
     return notification.getChannel().name().toLowerCase(java.util.Locale.ROOT);
   }
 
-  private void record(Notification notification, Attempt result, int attempts) {
+  /**
+   * Counts and logs the outcome and writes its audit record; completes with true once the record is
+   * written, or false if the dispatcher stopped before it could be.
+   */
+  private CompletableFuture<Boolean> record(Notification notification, Attempt result, int attempts) {
     boolean delivered = result instanceof Attempt.Delivered;
     metrics.counter("alert.deliveries", "channel", channelName(notification), "outcome",
         delivered ? "delivered" : "failed").increment();
@@ -310,8 +321,41 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         .setDetails(Map.of("notification_id", notification.getId(), "channel", notification.getChannel().name(),
             "target", redact(notification), "attempts", Integer.toString(attempts), "cause", notification.getCause()))
         .build();
-    audit.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(),
-        Topics.AUDIT_LOG.encode(record)));
+    return audited(notification.getId(),
+        new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(), Topics.AUDIT_LOG.encode(record)), 1);
+  }
+
+  /**
+   * Writes an audit record, trying again with backoff for as long as the dispatcher runs: the
+   * delivery's offset is committed only after it, so an outcome is never left unaudited, and the
+   * notification is not sent again meanwhile (the producer has already retried what it could).
+   */
+  private CompletableFuture<Boolean> audited(String notificationId, ProducerRecord<String, byte[]> record,
+      int attempt) {
+    CompletableFuture<Boolean> written = new CompletableFuture<>();
+    try {
+      audit.send(record, (metadata, error) -> {
+        if (error == null) {
+          written.complete(true);
+        } else {
+          written.completeExceptionally(error);
+        }
+      });
+    } catch (RuntimeException e) {
+      written.completeExceptionally(e);
+    }
+    return written.exceptionallyCompose(error -> {
+      if (!running) {
+        return CompletableFuture.completedFuture(false);
+      }
+      metrics.counter("alert.audit.write.failures").increment();
+      Duration wait = backoff.before(attempt + 1, null);
+      log.error("cannot write the audit record of notification {} ({}); trying again in {} ms, its offset stays"
+          + " uncommitted meanwhile", notificationId, error.getMessage(), wait.toMillis());
+      return CompletableFuture.supplyAsync(() -> null,
+              CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
+          .thenCompose(ignored -> audited(notificationId, record, attempt + 1));
+    });
   }
 
   /** Webhook URLs often carry a secret in their path or query: only scheme and host are shown. */
