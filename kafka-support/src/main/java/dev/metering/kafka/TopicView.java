@@ -74,7 +74,10 @@ public final class TopicView<K, V> implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  /** Starts reading {@code topic}; {@code listener}, if any, sees every update after it is applied. */
+  /**
+   * Starts reading {@code topic}; {@code listener}, if any, sees every update as it is applied, a
+   * key's in order (while the key's entry is held: it must be quick and must not read this view).
+   */
   public static <K, V> TopicView<K, V> start(String bootstrapServers, String topic, Deserializer<K> keys,
       Deserializer<V> values, BiConsumer<K, V> listener) {
     TopicView<K, V> view = new TopicView<>(bootstrapServers, topic, keys, values);
@@ -105,21 +108,22 @@ public final class TopicView<K, V> implements AutoCloseable {
    * afterwards cannot overwrite it (a key's records all sit in one partition, in offset order).
    */
   public void applyWrite(K key, V value, long offset) {
-    if (apply(key, value, offset)) {
-      listeners.forEach(listener -> listener.accept(key, value));
-    }
+    apply(key, value, offset);
   }
 
-  private boolean apply(K key, V value, long offset) {
-    boolean[] changed = {false};
+  /**
+   * Keeps {@code value} if it is newer than the key's, and tells the listeners while holding the
+   * key's entry, so they see a key's changes in the order applied even when this process's own
+   * write and the reading thread race (an index fed out of order would keep the older value).
+   */
+  private void apply(K key, V value, long offset) {
     latest.compute(key, (k, current) -> {
       if (current != null && current.offset() >= offset) {
         return current;
       }
-      changed[0] = true;
+      listeners.forEach(listener -> listener.accept(key, value));
       return new Versioned<>(offset, value);
     });
-    return changed[0];
   }
 
   public boolean isCaughtUp() {
@@ -229,8 +233,8 @@ public final class TopicView<K, V> implements AutoCloseable {
       ServiceMetrics.unreadable("view-" + topic, record, e);
       return;
     }
-    if (key != null && apply(key, value, record.offset())) {
-      listeners.forEach(listener -> listener.accept(key, value));
+    if (key != null) {
+      apply(key, value, record.offset());
     }
   }
 
