@@ -1,12 +1,12 @@
 package dev.metering.admin;
 
+import dev.metering.kafka.GroupIndex;
 import dev.metering.kafka.TopicView;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topic;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * A compacted topic of the control plane as a table: a live view with this instance's own writes
@@ -18,13 +18,21 @@ public class TopicTable<V> implements AutoCloseable {
   private final Function<V, String> idOf;
   private final TopicView<String, V> view;
   private final ChangeWriter writer;
+  private final GroupIndex<String, V> groups;
 
   public TopicTable(String bootstrapServers, ChangeWriter writer, Topic<String, V> topic, Function<V, String> idOf) {
+    this(bootstrapServers, writer, topic, idOf, null);
+  }
+
+  /** A table whose rows {@link #ofGroup} finds by {@code groupOf} (an organisation) without reading the others. */
+  public TopicTable(String bootstrapServers, ChangeWriter writer, Topic<String, V> topic, Function<V, String> idOf,
+      Function<V, String> groupOf) {
     this.topic = topic;
     this.idOf = idOf;
     this.writer = writer;
+    this.groups = groupOf == null ? null : new GroupIndex<>(groupOf);
     this.view = TopicView.start(bootstrapServers, topic.name(), topic.keySerde().deserializer(),
-        topic.valueSerde().deserializer(), null);
+        topic.valueSerde().deserializer(), groups);
   }
 
   public void awaitLoaded(Duration timeout) throws InterruptedException {
@@ -44,8 +52,12 @@ public class TopicTable<V> implements AutoCloseable {
     return Optional.ofNullable(view.get(id));
   }
 
-  public Stream<V> values() {
-    return view.values();
+  /** The rows of {@code group}, in no particular order; only for a table built with a group. */
+  public java.util.List<V> ofGroup(String group) {
+    if (groups == null) {
+      throw new IllegalStateException(topic.name() + " is not grouped");
+    }
+    return groups.get(group);
   }
 
   /** Writes the row with its audit records if it is {@code expected} (null: a new row), else answers 409. */

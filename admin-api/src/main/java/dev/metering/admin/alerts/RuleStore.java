@@ -11,13 +11,12 @@ import java.util.List;
 public final class RuleStore extends TopicTable<AlertRule> {
 
   public RuleStore(String bootstrapServers, ChangeWriter writer) {
-    super(bootstrapServers, writer, Topics.ALERT_RULES, AlertRule::getId);
+    super(bootstrapServers, writer, Topics.ALERT_RULES, AlertRule::getId, AlertRule::getOrgId);
   }
 
   /** The org's rules, on its keys and on its budget, newest first. */
   public List<AlertRule> ofOrg(String orgId) {
-    return values()
-        .filter(rule -> rule.getOrgId().equals(orgId))
+    return ofGroup(orgId).stream()
         .sorted(Comparator.comparingLong(AlertRule::getCreatedAt).reversed().thenComparing(AlertRule::getId))
         .toList();
   }

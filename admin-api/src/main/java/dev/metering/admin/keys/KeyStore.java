@@ -1,6 +1,7 @@
 package dev.metering.admin.keys;
 
 import dev.metering.admin.ChangeWriter;
+import dev.metering.kafka.GroupIndex;
 import dev.metering.kafka.TopicView;
 import dev.metering.keys.SecretIndex;
 import dev.metering.records.ApiKey;
@@ -15,8 +16,8 @@ import java.util.Optional;
 
 /**
  * The api-keys table as admin-api sees it: a live view of the compacted topic, with this
- * instance's own writes applied at once (a read after a write returns the write), and an index
- * from secret hash to key id for authentication.
+ * instance's own writes applied at once (a read after a write returns the write), an index
+ * from secret hash to key id for authentication, and one by organisation for its lists.
  */
 public final class KeyStore implements AutoCloseable {
 
@@ -24,11 +25,15 @@ public final class KeyStore implements AutoCloseable {
   private final TopicView<String, KeyStatus> statuses;
   private final ChangeWriter writer;
   private final SecretIndex secrets = new SecretIndex();
+  private final GroupIndex<String, ApiKey> byOrg = new GroupIndex<>(ApiKey::getOrgId);
 
   public KeyStore(String bootstrapServers, ChangeWriter writer) {
     this.writer = writer;
     this.view = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
-        Topics.API_KEYS.valueSerde().deserializer(), secrets::update);
+        Topics.API_KEYS.valueSerde().deserializer(), (id, key) -> {
+          secrets.update(id, key);
+          byOrg.accept(id, key);
+        });
     this.statuses = TopicView.start(bootstrapServers, Topics.KEY_STATUS.name(),
         Topics.KEY_STATUS.keySerde().deserializer(), Topics.KEY_STATUS.valueSerde().deserializer(), null);
   }
@@ -78,8 +83,7 @@ public final class KeyStore implements AutoCloseable {
 
   /** The org's keys, newest first. */
   public List<ApiKey> ofOrg(String orgId) {
-    return view.values()
-        .filter(key -> key.getOrgId().equals(orgId))
+    return byOrg.get(orgId).stream()
         .sorted(Comparator.comparingLong(ApiKey::getCreatedAt).reversed().thenComparing(ApiKey::getId))
         .toList();
   }
