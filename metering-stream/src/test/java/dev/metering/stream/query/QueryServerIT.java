@@ -38,6 +38,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -45,7 +48,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Two metering-stream instances in one JVM, each with its own state directory and HTTP port:
  * every query gives the same answer from either instance, equal to totals computed in the test.
+ * The test in which a third instance joins and leaves runs last: after it, Kafka Streams can go
+ * on rebalancing for minutes (see there), which no other test should have to wait out.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryServerIT {
 
   private static final int PARTITIONS = 4;
@@ -81,8 +87,7 @@ class QueryServerIT {
   @BeforeEach
   void awaitBothReady() throws InterruptedException {
     TestCluster.await("both instances ready", Duration.ofSeconds(60), () -> a.ready() && b.ready());
-    // and every partition queryable from both: after the third instance's test the tasks it ran
-    // can still be restoring where they moved, whichever test runs next
+    // and every partition queryable from both: tasks can still be restoring after the start
     TestCluster.await("every key answered by both instances", Duration.ofSeconds(60), () -> {
       try {
         for (MeteringApp instance : new MeteringApp[] {a, b}) {
@@ -310,11 +315,14 @@ class QueryServerIT {
   }
 
   @Test
+  @Order(Integer.MAX_VALUE)
   void shouldAnswer503OrTheRightTotalButNeverAWrongOneWhileAThirdInstanceJoins() throws Exception {
     var key = workload.keys.get(1);
     String path = "/v1/keys/" + key.getId() + "/usage?start_date=" + firstDay + "&end_date=" + lastDay;
     JsonNode truth = ok(a, path).get("usage");
     MeteringApp c = startInstance();
+    Set<String> cMembers = new HashSet<>();
+    c.streams().metadataForLocalThreads().forEach(thread -> cMembers.add(thread.consumerClientId()));
     try {
       boolean sawNotReady = get(c, "/health/ready").status == 503;
       long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -332,6 +340,10 @@ class QueryServerIT {
       }
       assertTrue(c.ready(), "the third instance became ready");
       assertTrue(sawNotReady, "/health/ready answered 503 while the instance was not ready");
+      TestCluster.await("the third instance's threads in the group", Duration.ofSeconds(15), () -> {
+        Set<String> members = groupMembers();
+        return members != null && members.containsAll(cMembers);
+      });
       TestCluster.await("the answer again from the third instance", Duration.ofSeconds(30), () -> {
         try {
           Response response = get(c, path);
@@ -342,11 +354,31 @@ class QueryServerIT {
       });
     } finally {
       c.close();
-      // the group as every other test expects it, whichever runs next: a and b alone, both ready;
-      // well within the 45 s session timeout, since an instance without a stable id leaves as it stops
-      TestCluster.await("a and b alone again", Duration.ofSeconds(30), () -> a.ready() && b.ready()
-          && a.streams().metadataForAllStreamsClients().size() == 2
-          && b.streams().metadataForAllStreamsClients().size() == 2);
+      // an instance without a stable id leaves the group as it stops, rather than being missed for
+      // the 45 s session timeout while nobody meters its partitions
+      TestCluster.await("the third instance's threads gone from the group", Duration.ofSeconds(15),
+          () -> {
+            Set<String> members = groupMembers();
+            return members != null && members.stream().noneMatch(cMembers::contains);
+          });
+      // Not waited for: a and b settling again. Usually seconds, but under exactly-once a task
+      // handed between two stream threads of one instance can find its state without a
+      // checkpoint while the other thread still holds its directory's lock; Kafka Streams then
+      // marks it corrupted and rebalances, every 3 s, in CI once for four minutes
+      // (docs/configuration.md, METERING_STREAM_THREADS). This test runs last for that.
+    }
+  }
+
+  /** The client ids of the application's consumer group members now (null while they cannot be read). */
+  private static Set<String> groupMembers() {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      Set<String> members = new HashSet<>();
+      admin.describeConsumerGroups(List.of(applicationId)).all().get().get(applicationId).members()
+          .forEach(member -> members.add(member.clientId()));
+      return members;
+    } catch (Exception notNow) {
+      return null;
     }
   }
 
