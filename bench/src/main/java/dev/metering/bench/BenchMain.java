@@ -8,6 +8,7 @@ import dev.metering.gateway.KeyGuard;
 import dev.metering.gateway.UsageReporter;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.keys.Secrets;
+import dev.metering.records.OrgBudget;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringConfig;
@@ -373,37 +374,10 @@ public final class BenchMain {
       long selfBefore = self.getProcessCpuTime();
       Measure.BacklogSampler backlog = new Measure.BacklogSampler(bootstrap, groupId);
       long crossingsStart = System.nanoTime();
-      long[] crossedAt = new long[crossings];
-      long[] suspendedAt = new long[crossings];
-      long[] ackedAt = new long[crossings];
-      AtomicInteger sent = new AtomicInteger();
-      Thread watcher = new Thread(() -> {
-        int done = 0;
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (done < crossings && System.nanoTime() < deadline) {
-          int upTo = sent.get();
-          for (int k = 0; k < upTo; k++) {
-            if (suspendedAt[k] == 0 && !guard.authorize(secrets.get(k), "messages:write").allowed()) {
-              suspendedAt[k] = System.nanoTime();
-              done++;
-            }
-          }
-          try {
-            Thread.sleep(1);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "keyguard-watcher");
-      watcher.start();
-      for (int k = 0; k < crossings; k++) {
-        crossedAt[k] = System.nanoTime();
-        int crossing = k;
-        send(producer, "enf-" + k, ENFORCEMENT_ORG, 2_000, (metadata, error) -> ackedAt[crossing] = System.nanoTime());
-        sent.set(k + 1);
-        Thread.sleep(50);
-      }
-      watcher.join();
+      Crossed crossed = cross(producer, guard, secrets, k -> "enf-" + k, k -> ENFORCEMENT_ORG, 2_000);
+      long[] crossedAt = crossed.sentAt();
+      long[] suspendedAt = crossed.deniedAt();
+      long[] ackedAt = crossed.ackedAt();
       backlog.close();
       double crossingMillis = (System.nanoTime() - crossingsStart) / 1e6;
       long[] backlogs = backlog.samples();
@@ -432,9 +406,6 @@ public final class BenchMain {
       java.util.List<Long> toBreachSeen = new java.util.ArrayList<>();
       java.util.List<Long> toSuspensionSeen = new java.util.ArrayList<>();
       for (int k = 0; k < crossings; k++) {
-        if (suspendedAt[k] == 0) {
-          throw new IllegalStateException("enf-" + k + " was never suspended");
-        }
         latencies[k] = (suspendedAt[k] - crossedAt[k]) / 1_000_000;
         // a gateway in front of the key sends a 100-token call every 5 ms while KeyGuard allows it
         overshoot[k] = (latencies[k] / 5 + 1) * 100;
@@ -469,7 +440,111 @@ public final class BenchMain {
       results.add("enforcement", "overshoot: tokens admitted after crossing, p50", Measure.percentile(overshoot, 50),
           "tokens", "a 100-token call every 5 ms until SUSPENDED");
       results.add("enforcement", "overshoot, p99", Measure.percentile(overshoot, 99), "tokens", "");
+      orgCrossings(producer, guard, http, httpPort);
     }
+  }
+
+  /** When each crossing was sent, acknowledged by the broker, and denied by KeyGuard (System.nanoTime). */
+  private record Crossed(long[] sentAt, long[] ackedAt, long[] deniedAt) {
+  }
+
+  /**
+   * Sends {@code tokens} on key {@code keyOf(k)} of org {@code orgOf(k)} for each secret, one
+   * every 50 ms, while one watcher thread asks KeyGuard about every pending secret each
+   * millisecond, as a gateway's request path would; fails if one is still allowed after 2 minutes.
+   */
+  private static Crossed cross(KafkaProducer<String, byte[]> producer, KeyGuard guard, List<String> secrets,
+      java.util.function.IntFunction<String> keyOf, java.util.function.IntFunction<String> orgOf, long tokens)
+      throws InterruptedException {
+    int n = secrets.size();
+    Crossed crossed = new Crossed(new long[n], new long[n], new long[n]);
+    AtomicInteger sent = new AtomicInteger();
+    Thread watcher = new Thread(() -> {
+      int done = 0;
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (done < n && System.nanoTime() < deadline) {
+        int upTo = sent.get();
+        for (int k = 0; k < upTo; k++) {
+          if (crossed.deniedAt()[k] == 0 && !guard.authorize(secrets.get(k), "messages:write").allowed()) {
+            crossed.deniedAt()[k] = System.nanoTime();
+            done++;
+          }
+        }
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "keyguard-watcher");
+    watcher.start();
+    for (int k = 0; k < n; k++) {
+      crossed.sentAt()[k] = System.nanoTime();
+      int crossing = k;
+      send(producer, keyOf.apply(k), orgOf.apply(k), tokens,
+          (metadata, error) -> crossed.ackedAt()[crossing] = System.nanoTime());
+      sent.set(k + 1);
+      Thread.sleep(50);
+    }
+    watcher.join();
+    for (int k = 0; k < n; k++) {
+      if (crossed.deniedAt()[k] == 0) {
+        throw new IllegalStateException(keyOf.apply(k) + " was never denied");
+      }
+    }
+    return crossed;
+  }
+
+  /**
+   * The same for organisation budgets: organisations of one key each, with a hard budget of 10,000
+   * tokens a month and 9,000 used, pushed over it one every 50 ms; the time from sending the
+   * crossing event to KeyGuard denying the key as ORG_SUSPENDED. The event goes through the key
+   * task, the org repartition topic and the org task before alert-service suspends the org.
+   */
+  private void orgCrossings(KafkaProducer<String, byte[]> producer, KeyGuard guard, HttpClient http, int httpPort)
+      throws Exception {
+    int orgs = 50;
+    long budget = 10_000;
+    List<String> secrets = new ArrayList<>();
+    for (int i = 0; i < orgs; i++) {
+      String org = "enf-org-" + i;
+      String secret = "bench-org-secret-" + i;
+      secrets.add(secret);
+      producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), org + "-key", Topics.API_KEYS.encode(
+          Dataset.key(org + "-key", org, Secrets.hash(secret), null, false))));
+      producer.send(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), org, Topics.ORG_BUDGETS.encode(
+          OrgBudget.newBuilder().setOrgId(org).setMaxTokensPerMonth(budget).setMaxCostMicrosPerMonth(null)
+              .setHardLimit(true).setUpdatedBy("bench@example.com").setUpdatedAt(0L).build())));
+    }
+    producer.flush();
+    Measure.await("KeyGuard to know the org keys", Duration.ofSeconds(30),
+        () -> guard.authorize(secrets.get(orgs - 1), "messages:write").allowed());
+    for (int i = 0; i < orgs; i++) {
+      send(producer, "enf-org-" + i + "-key", "enf-org-" + i, budget - 1_000);
+    }
+    producer.flush();
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    for (int i = 0; i < orgs; i++) {
+      URI uri = URI.create("http://127.0.0.1:" + httpPort + "/v1/orgs/enf-org-" + i + "/usage?start_date=" + today
+          + "&end_date=" + today);
+      Measure.await("enf-org-" + i + " metered", Duration.ofSeconds(60), () -> {
+        try {
+          return http.send(query(uri), HttpResponse.BodyHandlers.ofString()).body()
+              .contains("\"total_tokens\":" + (budget - 1_000));
+        } catch (Exception notYet) {
+          return false;
+        }
+      });
+    }
+    Crossed crossed = cross(producer, guard, secrets, k -> "enf-org-" + k + "-key", k -> "enf-org-" + k, 2_000);
+    long[] latencies = new long[orgs];
+    for (int k = 0; k < orgs; k++) {
+      latencies[k] = (crossed.deniedAt()[k] - crossed.sentAt()[k]) / 1_000_000;
+    }
+    results.add("enforcement", "org budget: crossing to KeyGuard ORG_SUSPENDED, p50", Measure.percentile(latencies, 50),
+        "ms", orgs + " organisations, one crossing every 50 ms; no target in issue 15");
+    results.add("enforcement", "org budget: crossing to KeyGuard ORG_SUSPENDED, p99", Measure.percentile(latencies, 99),
+        "ms", "through the key task, the org repartition topic and the org task, then alert-service");
   }
 
   private void queries(int httpPort) throws Exception {
