@@ -290,6 +290,9 @@ public final class BenchMain {
         Topics.USAGE_EVENTS.encode(event)), acknowledged);
   }
 
+  /** Tokens of each enforcement crossing's event: enough to cross from 1,000 short of a limit or budget. */
+  private static final long CROSSING_TOKENS = 2_000;
+
   /**
    * Keys with a 10,000-token hard limit are pushed over it, one crossing every 50 ms (a few in
    * flight at a time), by a producer configured as UsageReporter's is (5 ms linger): the time from
@@ -319,7 +322,7 @@ public final class BenchMain {
         KeyGuard guard = KeyGuard.start(bootstrap, Clock.systemUTC());
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(UsageReporter.producerSettings(bootstrap,
             UsageReporter.FAIL_FAST_AFTER, UsageReporter.BUFFER_BYTES), new StringSerializer(), new ByteArraySerializer());
-        Measure.HopProbe hops = new Measure.HopProbe(bootstrap)) {
+        Measure.HopProbe hops = new Measure.HopProbe(bootstrap, groupId, CROSSING_TOKENS)) {
       guard.awaitReady(Duration.ofSeconds(60));
       List<String> secrets = new ArrayList<>();
       for (int i = 0; i < crossings; i++) {
@@ -374,7 +377,7 @@ public final class BenchMain {
       long selfBefore = self.getProcessCpuTime();
       Measure.BacklogSampler backlog = new Measure.BacklogSampler(bootstrap, groupId);
       long crossingsStart = System.nanoTime();
-      Crossed crossed = cross(producer, guard, secrets, k -> "enf-" + k, k -> ENFORCEMENT_ORG, 2_000);
+      Crossed crossed = cross(producer, guard, secrets, k -> "enf-" + k, k -> ENFORCEMENT_ORG, CROSSING_TOKENS);
       long[] crossedAt = crossed.sentAt();
       long[] suspendedAt = crossed.deniedAt();
       long[] ackedAt = crossed.ackedAt();
@@ -440,7 +443,7 @@ public final class BenchMain {
       results.add("enforcement", "overshoot: tokens admitted after crossing, p50", Measure.percentile(overshoot, 50),
           "tokens", "a 100-token call every 5 ms until SUSPENDED");
       results.add("enforcement", "overshoot, p99", Measure.percentile(overshoot, 99), "tokens", "");
-      orgCrossings(producer, guard, http, httpPort);
+      orgCrossings(producer, guard, http, httpPort, hops, bootstrap, groupId);
     }
   }
 
@@ -499,10 +502,11 @@ public final class BenchMain {
    * The same for organisation budgets: organisations of one key each, with a hard budget of 10,000
    * tokens a month and 9,000 used, pushed over it one every 50 ms; the time from sending the
    * crossing event to KeyGuard denying the key as ORG_SUSPENDED. The event goes through the key
-   * task, the org repartition topic and the org task before alert-service suspends the org.
+   * task, the org repartition topic and the org task before alert-service suspends the org: the
+   * hop probe times each of them, and both tasks' backlogs are sampled during the crossings.
    */
-  private void orgCrossings(KafkaProducer<String, byte[]> producer, KeyGuard guard, HttpClient http, int httpPort)
-      throws Exception {
+  private void orgCrossings(KafkaProducer<String, byte[]> producer, KeyGuard guard, HttpClient http, int httpPort,
+      Measure.HopProbe hops, String bootstrap, String groupId) throws Exception {
     int orgs = 50;
     long budget = 10_000;
     List<String> secrets = new ArrayList<>();
@@ -536,7 +540,21 @@ public final class BenchMain {
         }
       });
     }
-    Crossed crossed = cross(producer, guard, secrets, k -> "enf-org-" + k + "-key", k -> "enf-org-" + k, 2_000);
+    Measure.BacklogSampler usageBacklog = new Measure.BacklogSampler(bootstrap, groupId);
+    Measure.BacklogSampler orgBacklog = new Measure.BacklogSampler(bootstrap, groupId,
+        groupId + Measure.ORG_REPARTITION);
+    Crossed crossed;
+    try (usageBacklog; orgBacklog) {
+      crossed = cross(producer, guard, secrets, k -> "enf-org-" + k + "-key", k -> "enf-org-" + k, CROSSING_TOKENS);
+    }
+    long[] usageWaiting = usageBacklog.samples();
+    long[] orgWaiting = orgBacklog.samples();
+    results.add("enforcement", "usage events not yet committed during the org crossings, p50",
+        Measure.percentile(usageWaiting, 50), "records", String.format("p99 %.0f; by the key tasks",
+            Measure.percentile(usageWaiting, 99)));
+    results.add("enforcement", "org repartition records not yet committed during the org crossings, p50",
+        Measure.percentile(orgWaiting, 50), "records", String.format("p99 %.0f; by the org tasks",
+            Measure.percentile(orgWaiting, 99)));
     long[] latencies = new long[orgs];
     for (int k = 0; k < orgs; k++) {
       latencies[k] = (crossed.deniedAt()[k] - crossed.sentAt()[k]) / 1_000_000;
@@ -545,6 +563,27 @@ public final class BenchMain {
         "ms", orgs + " organisations, one crossing every 50 ms; no target in issue 15");
     results.add("enforcement", "org budget: crossing to KeyGuard ORG_SUSPENDED, p99", Measure.percentile(latencies, 99),
         "ms", "through the key task, the org repartition topic and the org task, then alert-service");
+    orgHop(crossed, hops.orgHandedOverAt, "org hop 1a: crossing to its record readable on the org repartition topic",
+        "the key task's commit");
+    orgHop(crossed, hops.orgBreachedAt, "org hops 1a+1b: crossing to the org's LIMIT_BREACHED readable",
+        "then the org task, to its commit");
+    orgHop(crossed, hops.orgSuspendedAt, "org hops 1+2: crossing to the org's SUSPENDED readable",
+        "then alert-service; the rest is KeyGuard's view");
+  }
+
+  /** p50 and p99 of the time from each org crossing to its record first seen in {@code seenAt}; orgs not seen are left out. */
+  private void orgHop(Crossed crossed, Map<String, Long> seenAt, String name, String note) {
+    List<Long> seen = new ArrayList<>();
+    int orgs = crossed.sentAt().length;
+    for (int k = 0; k < orgs; k++) {
+      Long at = seenAt.get("enf-org-" + k);
+      if (at != null) {
+        seen.add((at - crossed.sentAt()[k]) / 1_000_000);
+      }
+    }
+    long[] millis = seen.stream().mapToLong(Long::longValue).toArray();
+    results.add("enforcement", name + ", p50", Measure.percentile(millis, 50), "ms",
+        String.format("%s; p99 %.0f ms (%d of %d seen)", note, Measure.percentile(millis, 99), millis.length, orgs));
   }
 
   private void queries(int httpPort) throws Exception {

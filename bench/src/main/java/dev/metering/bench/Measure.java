@@ -5,6 +5,7 @@ import dev.metering.records.KeyStatus;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.LimitScope;
+import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -249,9 +250,9 @@ final class Measure {
   }
 
   /**
-   * Samples, every 100 ms until closed, how many usage events the group {@code groupId} has not yet
-   * committed: the backlog a new record (a crossing) queues behind, plus what the next commit will
-   * cover.
+   * Samples, every 100 ms until closed, how many records of {@code topic} (usage-events unless
+   * given) the group {@code groupId} has not yet committed: the backlog a new record (a crossing)
+   * queues behind, plus what the next commit will cover.
    */
   static final class BacklogSampler implements AutoCloseable {
     private final Admin admin;
@@ -259,13 +260,17 @@ final class Measure {
     private final List<Long> samples = java.util.Collections.synchronizedList(new ArrayList<>());
 
     BacklogSampler(String bootstrap, String groupId) {
+      this(bootstrap, groupId, Topics.USAGE_EVENTS.name());
+    }
+
+    BacklogSampler(String bootstrap, String groupId, String topic) {
       admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
       sampler = new Thread(() -> {
         try {
           while (!Thread.currentThread().isInterrupted()) {
-            long produced = latestOffsets(admin, List.of(Topics.USAGE_EVENTS.name())).values().stream()
-                .mapToLong(Long::longValue).sum();
-            long committed = committedInput(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get());
+            long produced = latestOffsets(admin, List.of(topic)).values().stream().mapToLong(Long::longValue).sum();
+            long committed = committedOn(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get(),
+                topic);
             samples.add(Math.max(0, produced - committed));
             Thread.sleep(100);
           }
@@ -348,23 +353,38 @@ final class Measure {
   }
 
   /**
-   * Watches limit-events and key-status as a read_committed consumer and records when each key's
-   * LIMIT_BREACHED and SUSPENDED first become readable: the enforcement latency split by hop.
+   * Watches, read_committed, where enforcement's records become readable: per key, its
+   * LIMIT_BREACHED and its SUSPENDED status; per organisation, the crossing usage's record on the
+   * org repartition topic (the key task's commit), the org's LIMIT_BREACHED (the org task's) and
+   * its own SUSPENDED status (alert-service's). Each at the first time seen (System.nanoTime).
    */
   static final class HopProbe implements AutoCloseable {
     final Map<String, Long> breachedAt = new ConcurrentHashMap<>();
     final Map<String, Long> suspendedAt = new ConcurrentHashMap<>();
+    final Map<String, Long> orgHandedOverAt = new ConcurrentHashMap<>();
+    final Map<String, Long> orgBreachedAt = new ConcurrentHashMap<>();
+    final Map<String, Long> orgSuspendedAt = new ConcurrentHashMap<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String repartitionTopic;
+    private final long handOverTokens;
     private final Thread thread;
     private volatile boolean running = true;
 
-    HopProbe(String bootstrap) {
+    /**
+     * @param applicationId metering-stream's, which names its org repartition topic
+     * @param handOverTokens the input tokens of the org crossings' events, which tell them apart
+     *     on that topic from the events that brought each org near its budget
+     */
+    HopProbe(String bootstrap, String applicationId, long handOverTokens) {
       Properties props = new Properties();
       props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      repartitionTopic = applicationId + ORG_REPARTITION;
+      this.handOverTokens = handOverTokens;
       List<TopicPartition> partitions = new ArrayList<>(partitions(consumer, Topics.LIMIT_EVENTS.name()));
       partitions.addAll(partitions(consumer, Topics.KEY_STATUS.name()));
+      partitions.addAll(partitions(consumer, repartitionTopic));
       consumer.assign(partitions);
       consumer.seekToEnd(partitions);
       partitions.forEach(consumer::position);
@@ -378,14 +398,23 @@ final class Measure {
           long now = System.nanoTime();
           if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
             LimitEvent event = Topics.LIMIT_EVENTS.decode(record.value());
-            // the enforcement run's keys; an organisation's budget events (no key) are not what it times
-            if (event.getKind() == LimitEventKind.LIMIT_BREACHED && event.getScope() == LimitScope.KEY) {
-              breachedAt.putIfAbsent(event.getApiKeyId(), now);
+            if (event.getKind() == LimitEventKind.LIMIT_BREACHED) {
+              if (event.getScope() == LimitScope.KEY) {
+                breachedAt.putIfAbsent(event.getApiKeyId(), now);
+              } else {
+                orgBreachedAt.putIfAbsent(event.getOrgId(), now);
+              }
+            }
+          } else if (record.topic().equals(repartitionTopic)) {
+            UsageEvent usage = Topics.USAGE_EVENTS.decode(record.value());
+            if (usage.getInputTokens() == handOverTokens) {
+              orgHandedOverAt.putIfAbsent(usage.getOrgId(), now);
             }
           } else {
             KeyStatus status = Topics.KEY_STATUS.decode(record.value());
-            if (status != null && status.getState() == KeyState.SUSPENDED && status.getApiKeyId() != null) {
-              suspendedAt.putIfAbsent(status.getApiKeyId(), now);
+            if (status != null && status.getState() == KeyState.SUSPENDED) {
+              (status.getApiKeyId() != null ? suspendedAt : orgSuspendedAt)
+                  .putIfAbsent(status.getApiKeyId() != null ? status.getApiKeyId() : status.getOrgId(), now);
             }
           }
         }
