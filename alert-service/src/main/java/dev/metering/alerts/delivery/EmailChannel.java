@@ -17,27 +17,31 @@ import java.util.Deque;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /**
  * Email over SMTP (Angus Mail) on its own small thread pool, so slow mail never holds webhooks
  * back. Connections are kept between emails (a new one costs a TCP handshake, EHLO, and STARTTLS
- * and AUTH where configured), closed after {@link #IDLE_LIMIT} unused; when the server has closed
- * a kept one, the email goes at once over a new connection. Connection problems and SMTP 4xx
+ * and AUTH where configured), closed after {@link #IDLE_LIMIT} unused, whether or not another email
+ * comes; when the server has closed a kept one, the email goes at once over a new connection. Connection problems and SMTP 4xx
  * replies are retried; 5xx replies and bad addresses fail.
  */
 public final class EmailChannel implements Channel {
 
   /** Below the 5 minutes RFC 5321 asks servers to wait, and the shorter timeouts some relays use. */
   static final Duration IDLE_LIMIT = Duration.ofSeconds(30);
+  /** How often idle connections are looked at, at the most: half the idle limit otherwise. */
+  private static final Duration MIN_SWEEP_INTERVAL = Duration.ofMillis(100);
 
   private final AlertServiceConfig.Smtp smtp;
   private final long idleLimitNanos;
   private final Session session;
-  private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+  /** Deliveries, and the sweep that closes connections left idle past the limit. */
+  private final ScheduledExecutorService executor = Executors.newScheduledThreadPool(2, r -> {
     Thread thread = new Thread(r, "email-delivery");
     thread.setDaemon(true);
     return thread;
@@ -70,6 +74,8 @@ public final class EmailChannel implements Channel {
       props.put("mail.smtp.starttls.required", "true");
     }
     this.session = Session.getInstance(props);
+    long sweepNanos = Math.max(idleLimitNanos / 2, MIN_SWEEP_INTERVAL.toNanos());
+    executor.scheduleWithFixedDelay(this::closeIdle, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -184,20 +190,23 @@ public final class EmailChannel implements Channel {
 
   /** A kept connection used within the idle limit, or null; older ones are closed. */
   private Transport take() {
-    Kept kept;
-    Deque<Kept> stale = new ArrayDeque<>();
+    closeIdle();
     synchronized (idle) {
-      kept = idle.pollFirst();
-      if (kept != null && System.nanoTime() - kept.releasedAtNanos() >= idleLimitNanos) {
-        // the most recently used is too old, so all the others are too
-        stale.add(kept);
-        stale.addAll(idle);
-        idle.clear();
-        kept = null;
+      Kept kept = idle.pollFirst();
+      return kept == null ? null : kept.transport();
+    }
+  }
+
+  /** Closes (QUIT) the kept connections unused for the idle limit or longer: the least recently used, at the end. */
+  private void closeIdle() {
+    Deque<Kept> stale = new ArrayDeque<>();
+    long now = System.nanoTime();
+    synchronized (idle) {
+      while (!idle.isEmpty() && now - idle.peekLast().releasedAtNanos() >= idleLimitNanos) {
+        stale.add(idle.pollLast());
       }
     }
     stale.forEach(k -> discard(k.transport()));
-    return kept == null ? null : kept.transport();
   }
 
   private void release(Transport transport) {

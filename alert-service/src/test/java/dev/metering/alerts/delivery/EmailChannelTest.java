@@ -124,11 +124,35 @@ class EmailChannelTest {
     }
 
     assertEquals(3, server.connections.get());
-    KafkaTestSupport.await("the two connections left idle said QUIT", Duration.ofSeconds(5),
-        () -> server.quits.get() == 2);
-    channel.close();
-    KafkaTestSupport.await("closing the channel closed the third", Duration.ofSeconds(5),
+    KafkaTestSupport.await("all three connections, each idle past the limit, said QUIT", Duration.ofSeconds(5),
         () -> server.quits.get() == 3);
+  }
+
+  @Test
+  void shouldCloseAConnectionLeftIdleWithoutWaitingForAnotherEmail() throws Exception {
+    server = new SmtpServer(messageOnConnection -> false, messageOnConnection -> false);
+    channel = new EmailChannel(smtp(server.port()), Duration.ofSeconds(1));
+
+    assertInstanceOf(Attempt.Delivered.class, channel.send(notification("ntf_1", "ops@example.com")).get());
+    assertEquals(0, server.quits.get(), "kept for the next email");
+    KafkaTestSupport.await("the connection left idle said QUIT", Duration.ofSeconds(10),
+        () -> server.quits.get() == 1);
+
+    assertInstanceOf(Attempt.Delivered.class, channel.send(notification("ntf_2", "ops@example.com")).get());
+    assertEquals(2, server.connections.get(), "the next email over a new connection");
+    assertEquals(List.of("ntf_1", "ntf_2"), server.messages);
+  }
+
+  @Test
+  void shouldCloseKeptConnectionsWhenClosed() throws Exception {
+    server = new SmtpServer(messageOnConnection -> false, messageOnConnection -> false);
+    channel = new EmailChannel(smtp(server.port()), Duration.ofMinutes(1));
+
+    assertInstanceOf(Attempt.Delivered.class, channel.send(notification("ntf_1", "ops@example.com")).get());
+    channel.close();
+
+    KafkaTestSupport.await("closing the channel closed the kept connection", Duration.ofSeconds(5),
+        () -> server.quits.get() == 1);
   }
 
   @Test
