@@ -26,9 +26,10 @@ import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 /**
  * Email over SMTP (Angus Mail) on its own small thread pool, so slow mail never holds webhooks
  * back. Connections are kept between emails (a new one costs a TCP handshake, EHLO, and STARTTLS
- * and AUTH where configured), closed after {@link #IDLE_LIMIT} unused, whether or not another email
- * comes; when the server has closed a kept one, the email goes at once over a new connection. Connection problems and SMTP 4xx
- * replies are retried; 5xx replies and bad addresses fail.
+ * and AUTH where configured), closed after {@link #IDLE_LIMIT} unused, whether or not another
+ * email comes; when the server has closed a kept one, the email goes at once over a new
+ * connection. Connection problems and SMTP 4xx replies are retried; 5xx replies and bad addresses
+ * fail.
  */
 public final class EmailChannel implements Channel {
 
