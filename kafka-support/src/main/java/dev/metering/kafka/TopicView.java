@@ -106,17 +106,12 @@ public final class TopicView<K, V> implements AutoCloseable {
    * Applies a write this process has just produced at {@code offset}, so its own reads see it at
    * once; the copy read back from the topic later changes nothing, and an older record read back
    * afterwards cannot overwrite it (a key's records all sit in one partition, in offset order).
+   * Records read from the topic come the same way. A value newer than the key's is kept and the
+   * listeners told while the key's entry is held, so they see a key's changes in the order applied
+   * even when this process's own write and the reading thread race (an index fed out of order
+   * would keep the older value).
    */
   public void applyWrite(K key, V value, long offset) {
-    apply(key, value, offset);
-  }
-
-  /**
-   * Keeps {@code value} if it is newer than the key's, and tells the listeners while holding the
-   * key's entry, so they see a key's changes in the order applied even when this process's own
-   * write and the reading thread race (an index fed out of order would keep the older value).
-   */
-  private void apply(K key, V value, long offset) {
     latest.compute(key, (k, current) -> {
       if (current != null && current.offset() >= offset) {
         return current;
@@ -234,7 +229,7 @@ public final class TopicView<K, V> implements AutoCloseable {
       return;
     }
     if (key != null) {
-      apply(key, value, record.offset());
+      applyWrite(key, value, record.offset());
     }
   }
 

@@ -273,9 +273,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         metrics.counter("alert.delivery.retries", "channel", channelName(notification)).increment();
         log.warn("notification {} to {} attempt {} failed ({}); retrying in {} ms", notification.getId(),
             redact(notification), attempt, retry.detail(), wait.toMillis());
-        return CompletableFuture.supplyAsync(() -> null,
-                CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
-            .thenCompose(ignored -> deliver(channel, notification, attempt + 1));
+        return after(wait).thenCompose(ignored -> deliver(channel, notification, attempt + 1));
       }
       return record(notification, result, attempt).thenApply(written -> written ? result : null);
     });
@@ -352,10 +350,14 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
       Duration wait = backoff.before(attempt + 1, null);
       log.error("cannot write the audit record of notification {} ({}); trying again in {} ms, its offset stays"
           + " uncommitted meanwhile", notificationId, error.getMessage(), wait.toMillis());
-      return CompletableFuture.supplyAsync(() -> null,
-              CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS))
-          .thenCompose(ignored -> audited(notificationId, record, attempt + 1));
+      return after(wait).thenCompose(ignored -> audited(notificationId, record, attempt + 1));
     });
+  }
+
+  /** Completes once {@code wait} has passed, without holding a thread meanwhile. */
+  private static CompletableFuture<Void> after(Duration wait) {
+    return CompletableFuture.runAsync(() -> { },
+        CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS));
   }
 
   /** Webhook URLs often carry a secret in their path or query: only scheme and host are shown. */
