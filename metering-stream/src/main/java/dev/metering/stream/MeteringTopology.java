@@ -187,7 +187,8 @@ public final class MeteringTopology {
    * Record caches only where they coalesce writes: stores with a few hot keys (counters, progress,
    * org totals) take many updates per commit interval and write once. Per-key stores are touched
    * about once per key per commit, so a cache there only adds its own bookkeeping to every write
-   * (the pipeline ran 17% faster without it).
+   * (the pipeline ran 17% faster without it; with the caches' 128 MiB, caching the key hour, day and
+   * month stores still gained nothing: docs/benchmarks.md, "Record cache size").
    */
   private static void addStores(StreamsBuilder builder, MeteringConfig config) {
     Serde<UsageTotals> totals = RecordSerdes.forType(UsageTotals.class);

@@ -41,6 +41,8 @@ public final class StreamsSettings {
     // configuration, gives the same limit events: ReplayEquivalenceIT's backfill), and buffered
     // records are still taken in timestamp order.
     props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+    // Kafka Streams' default unless configured: larger is faster, but see MeteringConfig.DEFAULT_STORE_CACHE_MB
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.storeCacheBytes());
     props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class);
     props.put(BoundedMemoryRocksDBConfig.MEMORY_BYTES_CONFIG, config.rocksDbMemoryBytes());
     // usage-events never fails to deserialize (bad bytes become DecodedUsage.Undecodable and go to
