@@ -99,7 +99,7 @@ public record MeteringConfig(
    * per key read or written, more than 10 MiB holds at 10,000 keys, so the cache is full and evicts
    * on every write, writing out a store's pending entries long before the commit. 128 MiB made the
    * benchmark's pipeline a fifth faster (141 against 167 us per event) but an organisation's budget
-   * crossing 2.5 times slower at the same load (p50 420 - 510 against 160 - 185 ms) for a reason not
+   * crossing 2 - 3 times slower at the same load (p50 419 - 513 against 160 - 250 ms) for a reason not
    * yet found, so it is an option for backfills, not the default (docs/benchmarks.md, "Record cache size").
    */
   public static final int DEFAULT_STORE_CACHE_MB = 10;
