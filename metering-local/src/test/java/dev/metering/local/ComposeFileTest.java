@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so its consistency with the code is
  * checked: every built service names a module and a main class that exist, sets only variables
- * the configuration tables document, and depends only on services that exist.
+ * the configuration tables document, and depends only on services that exist; its broker is the
+ * Kafka version the code is built with.
  */
 class ComposeFileTest {
 
@@ -57,6 +58,15 @@ class ComposeFileTest {
     assertEquals(Set.of("metering-stream", "alert-service", "admin-api", "demo-gateway"), built);
     assertEquals("http://metering-stream:8081", services.at("/admin-api/environment/METERING_QUERY_URL").asText());
     assertEquals("mailpit", services.at("/alert-service/environment/SMTP_HOST").asText());
+  }
+
+  @Test
+  void shouldRunTheBrokerOfTheKafkaVersionTheCodeIsBuiltWith() throws IOException {
+    JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("docker-compose.yml").toFile());
+    Matcher version = Pattern.compile("<kafka.version>([^<]+)</kafka.version>").matcher(Files.readString(ROOT.resolve("pom.xml")));
+    assertTrue(version.find(), "the root pom sets kafka.version");
+
+    assertEquals("apache/kafka:" + version.group(1), compose.at("/services/kafka/image").asText());
   }
 
   /** Variables named in the first column of the configuration tables (docs/configuration.md). */
