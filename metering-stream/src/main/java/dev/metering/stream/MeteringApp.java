@@ -140,6 +140,14 @@ public final class MeteringApp implements AutoCloseable {
   }
 
   /**
+   * Changelog records replayed into this instance's stores since it started: after a clean restart
+   * on the same state directory, 0 (every store resumes from its local state).
+   */
+  public long restoredRecords() {
+    return health.restoredRecords();
+  }
+
+  /**
    * The exact ingest counters of the partitions this instance hosts, summed: accepted,
    * duplicate, dead_lettered and dead_lettered.REASON.
    */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
@@ -37,6 +38,7 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
   private final KafkaStreams streams;
   private final PrometheusMeterRegistry metrics;
   private final AtomicInteger restoring = new AtomicInteger();
+  private final AtomicLong restored = new AtomicLong();
 
   StreamHealth(KafkaStreams streams, PrometheusMeterRegistry metrics) {
     this.streams = streams;
@@ -57,6 +59,9 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
     }
     Gauge.builder("metering.restoring.stores", restoring, AtomicInteger::get)
         .description("State stores being restored on this instance")
+        .register(metrics);
+    FunctionCounter.builder("metering.restored.records", restored, AtomicLong::get)
+        .description("Changelog records replayed into local state stores since start: 0 after a clean restart")
         .register(metrics);
   }
 
@@ -110,7 +115,12 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
     }
   }
 
-  /** Counts the stores being restored, for readiness and /metrics. */
+  /** Changelog records replayed into local state stores since start (standby updates are not restores). */
+  long restoredRecords() {
+    return restored.get();
+  }
+
+  /** Counts the stores being restored and the records they replay, for readiness and /metrics. */
   StateRestoreListener restoreTracker() {
     return new StateRestoreListener() {
       @Override
@@ -119,8 +129,8 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
       }
 
       @Override
-      public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long restored) {
-        // progress is not tracked, only whether restoration is going on
+      public void onBatchRestored(TopicPartition partition, String store, long batchEnd, long batch) {
+        restored.addAndGet(batch);
       }
 
       @Override
