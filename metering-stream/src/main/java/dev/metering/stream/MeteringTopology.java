@@ -21,6 +21,7 @@ import dev.metering.stream.limits.LimitStores;
 import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
+import dev.metering.stream.rocksdb.CheckpointedWindowStores;
 import dev.metering.stream.spikes.SpikeSettings;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgKeyTotals;
@@ -226,8 +227,9 @@ public final class MeteringTopology {
 
   private static <V> StoreBuilder<WindowStore<String, V>> windowStore(String name, Duration retention, Duration size,
       Serde<V> valueSerde, boolean cached, Map<String, String> changelogConfigs) {
+    // offsets in the checkpoint file: an empty window store otherwise wipes and restores its task on every reopen
     StoreBuilder<WindowStore<String, V>> store = Stores.windowStoreBuilder(
-        Stores.persistentWindowStore(name, retention, size, false), Serdes.String(), valueSerde)
+        CheckpointedWindowStores.persistent(name, retention, size), Serdes.String(), valueSerde)
         .withLoggingEnabled(changelogConfigs);
     return cached ? store.withCachingEnabled() : store;
   }

@@ -48,8 +48,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Two metering-stream instances in one JVM, each with its own state directory and HTTP port:
  * every query gives the same answer from either instance, equal to totals computed in the test.
- * The test in which a third instance joins and leaves runs last: after it, Kafka Streams can go
- * on rebalancing for minutes (see there), which no other test should have to wait out.
+ * The test in which a third instance joins and leaves runs last: it does not wait for a and b to
+ * settle again after the third leaves (see there), which no other test should have to wait out.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryServerIT {
@@ -361,11 +361,10 @@ class QueryServerIT {
             Set<String> members = groupMembers();
             return members != null && members.stream().noneMatch(cMembers::contains);
           });
-      // Not waited for: a and b settling again. Usually seconds, but under exactly-once a task
-      // handed between two stream threads of one instance can find its state without a
-      // checkpoint while the other thread still holds its directory's lock; Kafka Streams then
-      // marks it corrupted and rebalances, every 3 s, in CI once for four minutes
-      // (docs/configuration.md, METERING_STREAM_THREADS). This test runs last for that.
+      // Not waited for: a and b taking the third's tasks back, which moves them and replays
+      // what the third wrote; this test runs last for that. (Tasks that moved used to be declared
+      // corrupted, wiped and restored whole, with a rebalance forced each time, once for minutes;
+      // that came from empty window stores: CheckpointedWindowStores, CleanRestartIT.)
     }
   }
 
