@@ -3,14 +3,12 @@ package dev.metering.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,12 +35,7 @@ class CleanRestartIT {
     Workload workload = new Workload(11, 6, 600, now - Duration.ofHours(3).toMillis(), now);
     TestCluster.produce(kafka.bootstrapServers(), workload);
     long produced = workload.events.size();
-    MeteringConfig config = MeteringConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", "restart-it-" + UUID.randomUUID(),
-        "METERING_STATE_DIR", stateDir.toString(),
-        "METERING_ROCKSDB_MEMORY_MB", "64",
-        "METERING_HTTP_PORT", "0")));
+    MeteringConfig config = TestCluster.soloConfig(kafka.bootstrapServers(), "restart-it-" + UUID.randomUUID(), stateDir);
 
     try (MeteringApp first = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(first.awaitRunning(Duration.ofSeconds(60)), "RUNNING");

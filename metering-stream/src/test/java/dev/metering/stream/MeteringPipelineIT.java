@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.LimitEvent;
@@ -81,12 +80,7 @@ class MeteringPipelineIT {
     }
     long produced = workload.events.size() + duplicates + bad;
 
-    MeteringConfig config = MeteringConfig.from(new Env(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "METERING_APPLICATION_ID", "pipeline-it-" + UUID.randomUUID(),
-        "METERING_STATE_DIR", stateDir.toString(),
-        "METERING_ROCKSDB_MEMORY_MB", "64",
-        "METERING_HTTP_PORT", "0")));
+    MeteringConfig config = TestCluster.soloConfig(kafka.bootstrapServers(), "pipeline-it-" + UUID.randomUUID(), stateDir);
     try (MeteringApp app = MeteringApp.start(config, PriceBook.bundled())) {
       assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "RUNNING");
       TestCluster.await(produced + " records consumed", Duration.ofSeconds(120), () -> TestCluster.consumed(app) == produced);

@@ -16,6 +16,7 @@ import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,11 +98,21 @@ public final class TestCluster {
     return MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());
   }
 
+  /** One instance alone in this JVM: its own application id and state directory, a small RocksDB budget, any port. */
+  public static MeteringConfig soloConfig(String bootstrap, String applicationId, Path stateDir) {
+    return MeteringConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+        "METERING_APPLICATION_ID", applicationId,
+        "METERING_STATE_DIR", stateDir.toString(),
+        "METERING_ROCKSDB_MEMORY_MB", "64",
+        "METERING_HTTP_PORT", "0")));
+  }
+
   /**
    * The environment of an instance that a crash test kills and replaces: a stable instance id and
    * one state directory shared by the victims and their replacement.
    */
-  public static Map<String, String> crashTestEnv(String bootstrap, String applicationId, java.nio.file.Path stateDir,
+  public static Map<String, String> crashTestEnv(String bootstrap, String applicationId, Path stateDir,
       int partitions) {
     return Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
