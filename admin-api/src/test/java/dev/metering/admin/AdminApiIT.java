@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.kafka.ClearOfUtcMidnight;
 import java.time.Instant;
 import dev.metering.api.query.CurrentPeriod;
 import dev.metering.api.query.ReportBucket;
@@ -74,12 +75,14 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * admin-api end to end: a real broker, metering-stream and admin-api in this JVM, driven through
  * the Java admin client as an organisation's admin would.
  */
+@ExtendWith(ClearOfUtcMidnight.class)
 class AdminApiIT {
 
   private static final String ALICE_KEY = Secrets.generate();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.json.Json;
+import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.local.LocalSystem;
 import dev.metering.records.UsageEvent;
@@ -28,11 +29,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code ./metering} run as a user runs it, a process per command, against the whole system in
  * this JVM (broker, metering-stream, alert-service, admin-api, gateway).
  */
+@ExtendWith(ClearOfUtcMidnight.class)
 class MeteringCliIT {
 
   private static final Path SCRIPT = Path.of("..", "metering").toAbsolutePath().normalize();

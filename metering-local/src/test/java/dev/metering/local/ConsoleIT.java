@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -46,6 +48,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * secret once, sees usage appear in the chart, sees the key suspended when it reaches its hard
  * limit, and finds that in the audit log. Screenshots go to target/console-screenshots.
  */
+@ExtendWith(ClearOfUtcMidnight.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleIT {
 

@@ -11,6 +11,7 @@ import dev.metering.client.AdminClient;
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.api.admin.AuditLogEntry;
 import dev.metering.api.query.UsageView;
+import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaTestSupport;
 import jakarta.mail.internet.MimeMessage;
 import java.net.URI;
@@ -27,11 +28,13 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The whole system in one JVM, driven through the reference gateway as a client of the LLM API
  * would use it, and through the admin API as an organisation's admin would.
  */
+@ExtendWith(ClearOfUtcMidnight.class)
 class LocalSystemIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();

@@ -9,6 +9,7 @@ import dev.metering.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.config.Env;
+import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.keys.ServiceToken;
 import dev.metering.records.UsageEvent;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -51,6 +53,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The test in which a third instance joins and leaves runs last: it does not wait for a and b to
  * settle again after the third leaves (see there), which no other test should have to wait out.
  */
+@ExtendWith(ClearOfUtcMidnight.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryServerIT {
 
@@ -70,10 +73,12 @@ class QueryServerIT {
   @BeforeAll
   static void startTwoInstances() throws Exception {
     long now = System.currentTimeMillis();
-    long monthStart = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+    // one reading of the clock for the events and the days asked about, so midnight cannot fall between them
+    LocalDate today = LocalDate.ofInstant(Instant.ofEpochMilli(now), ZoneOffset.UTC);
+    long monthStart = today.withDayOfMonth(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
     workload = new Workload(11, 10, 2000, Math.max(monthStart, now - Duration.ofHours(30).toMillis()), now);
     firstDay = LocalDate.ofInstant(Instant.ofEpochMilli(workload.events.stream().mapToLong(UsageEvent::getTimestamp).min().orElseThrow()), ZoneOffset.UTC);
-    lastDay = LocalDate.now(ZoneOffset.UTC);
+    lastDay = today;
     TestCluster.produce(kafka.bootstrapServers(), workload);
     applicationId = "query-it-" + UUID.randomUUID();
     a = startInstance();

@@ -61,7 +61,7 @@ class SealedDaysIT {
             // an idle announcement would seal one more day in the middle of the test
             "METERING_PARTITION_IDLE_AFTER", "PT1H"));
     assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "RUNNING");
-    LocalDate first = LocalDate.now(ZoneOffset.UTC).minusDays(7);
+    LocalDate first = LocalDate.ofInstant(Instant.ofEpochMilli(now), ZoneOffset.UTC).minusDays(7);
     range = "starting_at=" + first + "T00:00:00Z&ending_at=" + first.plusDays(8) + "T00:00:00Z";
     long orgEvents = workload.events.stream().filter(e -> e.getOrgId().equals(ORG)).count();
     TestCluster.await("the org's usage metered", Duration.ofSeconds(90), () -> {
