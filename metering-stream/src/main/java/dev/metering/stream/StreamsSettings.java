@@ -55,6 +55,10 @@ public final class StreamsSettings {
     props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), TopicSetup.MAX_DEAD_LETTER_BYTES);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // Each stream thread's partition assignor builds a StreamsConfig from its consumer's settings,
+    // which do not carry this streams-only flag: without it there, every thread logs a WARN that
+    // the handler is off (Kafka 4.3.1, StreamsConfig's constructor).
+    props.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
     config.instanceId().ifPresent(id -> props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));
     return props;
   }

@@ -2,6 +2,7 @@ package dev.metering.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
@@ -24,6 +25,17 @@ class StreamsSettingsTest {
         () -> MeteringConfig.from(new Env(Map.of("METERING_STORE_CACHE_MB", "-1"))));
 
     assertEquals("METERING_STORE_CACHE_MB", e.variable());
+  }
+
+  @Test
+  void shouldEnableTheGlobalProcessingHandlerInTheConfigEachThreadsAssignorReads() {
+    StreamsConfig streams = new StreamsConfig(StreamsSettings.of(MeteringConfig.from(new Env(Map.of()))));
+
+    // what a stream thread's partition assignor builds its own StreamsConfig from
+    Map<String, Object> mainConsumer = streams.getMainConsumerConfigs("group", "client", 0);
+
+    assertTrue(streams.getBoolean(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG));
+    assertEquals(true, mainConsumer.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG));
   }
 
   private static Object cacheBytes(Map<String, String> env) {
