@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.metering.kafka.ClearOfUtcMidnight;
 import java.time.Instant;
 import dev.metering.api.query.CurrentPeriod;
 import dev.metering.api.query.ReportBucket;
@@ -33,6 +32,7 @@ import dev.metering.api.admin.KeyUsage;
 import dev.metering.api.admin.UsageSummary;
 import dev.metering.config.Env;
 import dev.metering.json.Json;
+import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.records.AlertRule;

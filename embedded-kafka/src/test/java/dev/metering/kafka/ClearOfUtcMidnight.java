@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Tests that meter live usage and then ask for "today" or "this month" compare two readings of the
  * wall clock, one by the test and one by the system (a usage day, a current period, a suspension's end).
  * Across midnight UTC the two name different days, and on the last day of a month different months,
- * so such a test failed once in a while in a CI run that happened to straddle it. The margin covers
+ * so such a test could fail in a run that happened to straddle it. The margin covers
  * the longest of those tests; at worst a run waits that long once.
  */
 public final class ClearOfUtcMidnight implements BeforeEachCallback {
