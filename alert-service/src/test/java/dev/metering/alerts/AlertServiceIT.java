@@ -342,47 +342,55 @@ class AlertServiceIT {
   @Test
   void shouldCommitADeliveryOnlyOnceItsAuditRecordIsWritten() throws Exception {
     // an outcome's audit record used to be sent without waiting: lost if the write failed, offset committed regardless
-    String marker = "x".repeat(5_000);
+    java.util.concurrent.CompletableFuture<Attempt> held = new java.util.concurrent.CompletableFuture<>();
+    Attempt accepted = new Attempt.Delivered("accepted by the test's channel"); // the service's own says SMTP
     List<String> delivered = Collections.synchronizedList(new ArrayList<>());
     Channel channel = notification -> {
       delivered.add(notification.getId());
-      return java.util.concurrent.CompletableFuture.completedFuture(
-          new Attempt.Delivered(notification.getId().equals("ntf_audited") ? marker : "ok"));
+      return notification.getId().equals("ntf_audited") ? held
+          : java.util.concurrent.CompletableFuture.completedFuture(accepted);
     };
     AlertServiceConfig audited = AlertServiceConfig.from(new Env(env(Map.of("ALERT_SERVICE_GROUP_ID", "audit-outage",
         "ALERT_SERVICE_INSTANCE_ID", "audit-outage-0"))));
+    String group = audited.groupId() + "-dispatcher";
     io.micrometer.core.instrument.simple.SimpleMeterRegistry metrics =
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     org.apache.kafka.common.config.ConfigResource auditLog = new org.apache.kafka.common.config.ConfigResource(
         org.apache.kafka.common.config.ConfigResource.Type.TOPIC, Topics.AUDIT_LOG.name());
+    // the shared service stays out of the way: its own dispatcher would deliver and audit the same notifications
+    service.close();
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
         KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
-      // the broker now refuses audit records as large as this delivery's (its detail is 5,000 characters)
+      // the broker now refuses audit records as large as ntf_audited's (its cause is 5,000 characters)
       setMaxMessageBytes(admin, auditLog, "4000");
+      org.apache.kafka.clients.producer.RecordMetadata before;
       org.apache.kafka.clients.producer.RecordMetadata sent;
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
-        sent = producer.send(new ProducerRecord<>(Topics.NOTIFICATIONS.name(), "org-audit", Topics.NOTIFICATIONS.encode(
-            Notification.newBuilder().setId("ntf_audited").setOrgId("org-audit").setApiKeyId("key-audited")
-                .setChannel(NotificationChannel.EMAIL).setTarget("ops@audit.example").setSubject("s").setBody("b")
-                .setCause("test").setCreatedAt(0L).build()))).get();
+        before = producer.send(auditOutageNotification("ntf_before", "test")).get();
+        sent = producer.send(auditOutageNotification("ntf_audited", "test:" + "x".repeat(5_000))).get();
       }
       org.apache.kafka.common.TopicPartition partition =
           new org.apache.kafka.common.TopicPartition(sent.topic(), sent.partition());
-      String group = audited.groupId() + "-dispatcher";
+      assertEquals(before.offset() + 1, sent.offset(), "one producer, one key: adjacent");
+      // the group starts at ntf_before and skips what earlier tests left in the topic: their audit records
+      // would share batches with ntf_audited's, and the producer's split of a batch the broker refused can
+      // leave it retrying the others for its whole delivery timeout (OUT_OF_ORDER_SEQUENCE_NUMBER)
+      startGroupAt(admin, group, partition, before.offset());
       NotificationDispatcher dispatcher = new NotificationDispatcher(audited,
           Map.of(NotificationChannel.EMAIL, channel), CLOCK, metrics);
       new Thread(dispatcher, "audit-outage-dispatcher").start();
       try {
-        KafkaTestSupport.await("two failed writes of the audit record", Duration.ofSeconds(30),
-            () -> metrics.counter("alert.audit.write.failures").count() >= 2);
         KafkaTestSupport.await("everything before it committed", Duration.ofSeconds(30),
             () -> committed(admin, group, partition) == sent.offset());
+        held.complete(accepted);
+        KafkaTestSupport.await("two failed writes of the audit record", Duration.ofSeconds(30),
+            () -> metrics.counter("alert.audit.write.failures").count() >= 2);
 
         assertEquals(sent.offset(), committed(admin, group, partition), "not past the unaudited delivery");
-        assertTrue(auditedDeliveries(marker).isEmpty());
+        assertTrue(auditedDeliveries("ntf_audited", accepted).isEmpty());
         setMaxMessageBytes(admin, auditLog, null);
         KafkaTestSupport.await("the audit record written", Duration.ofSeconds(30),
-            () -> auditedDeliveries(marker).size() == 1);
+            () -> auditedDeliveries("ntf_audited", accepted).size() == 1);
         KafkaTestSupport.await("then the delivery committed", Duration.ofSeconds(30),
             () -> committed(admin, group, partition) == sent.offset() + 1);
         assertEquals(1, delivered.stream().filter("ntf_audited"::equals).count(), "sent once, not again meanwhile");
@@ -390,7 +398,33 @@ class AlertServiceIT {
         dispatcher.close();
         setMaxMessageBytes(admin, auditLog, null);
       }
+    } finally {
+      service = AlertService.start(config, CLOCK);
     }
+  }
+
+  private static ProducerRecord<String, byte[]> auditOutageNotification(String id, String cause) {
+    return new ProducerRecord<>(Topics.NOTIFICATIONS.name(), "org-audit", Topics.NOTIFICATIONS.encode(
+        Notification.newBuilder().setId(id).setOrgId("org-audit").setApiKeyId("key-audited")
+            .setChannel(NotificationChannel.EMAIL).setTarget("ops@audit.example").setSubject("s").setBody("b")
+            .setCause(cause).setCreatedAt(0L).build()));
+  }
+
+  /** Commits the group's offsets: {@code offset} on {@code start}, the end of every other partition of its topic. */
+  private static void startGroupAt(org.apache.kafka.clients.admin.Admin admin, String group,
+      org.apache.kafka.common.TopicPartition start, long offset) throws Exception {
+    int partitions = admin.describeTopics(List.of(start.topic())).allTopicNames().get().get(start.topic())
+        .partitions().size();
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> ends = new java.util.HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      ends.put(new org.apache.kafka.common.TopicPartition(start.topic(), p),
+          org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+        new java.util.HashMap<>();
+    admin.listOffsets(ends).all().get().forEach((partition, end) -> offsets.put(partition,
+        new org.apache.kafka.clients.consumer.OffsetAndMetadata(partition.equals(start) ? offset : end.offset())));
+    admin.alterConsumerGroupOffsets(group, offsets).all().get();
   }
 
   /** Sets the topic's max.message.bytes, or with null removes the override; returns once the broker applies it. */
@@ -422,12 +456,14 @@ class AlertServiceIT {
     }
   }
 
-  /** The alert_delivered audit records whose description carries {@code marker}. */
-  private static List<AuditRecord> auditedDeliveries(String marker) {
+  /** The alert_delivered records of a notification whose delivery ended with {@code outcome}. */
+  private static List<AuditRecord> auditedDeliveries(String notificationId, Attempt outcome) {
     return KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.AUDIT_LOG.name(), new StringDeserializer(),
             Topics.AUDIT_LOG.valueSerde().deserializer()).stream()
         .map(ConsumerRecord::value)
-        .filter(r -> r.getEventType().equals("alert_delivered") && r.getDescription().contains(marker))
+        .filter(r -> r.getEventType().equals("alert_delivered")
+            && notificationId.equals(r.getDetails().get("notification_id"))
+            && r.getDescription().endsWith(": " + outcome.detail()))
         .toList();
   }
 
