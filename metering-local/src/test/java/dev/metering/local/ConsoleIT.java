@@ -246,8 +246,7 @@ class ConsoleIT {
   @Order(6)
   void shouldLiftTheSuspensionWhenTheLimitIsRaisedAboveUsage() throws Exception {
     open("keys");
-    await.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[aria-label='edit " + keyName + "']")))
-        .click();
+    click(By.cssSelector("button[aria-label='edit " + keyName + "']"));
     type(By.id("edit-limit"), "10000");
     type(By.id("edit-cost"), "5");
     screenshot("09-edit-limit");
@@ -277,7 +276,7 @@ class ConsoleIT {
     assertEquals(1, system.adminClient().alerts().list().stream().filter(r -> keyId.equals(r.keyId())).count());
     screenshot("10-alerts");
 
-    browser.findElement(deleteButton).click();
+    click(deleteButton);
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
     browser.findElement(By.id("confirm-yes")).click();
     await.until(ExpectedConditions.invisibilityOfElementLocated(deleteButton));
@@ -321,12 +320,12 @@ class ConsoleIT {
   void shouldRevokeOnlyAfterConfirmationThenSignOut() throws Exception {
     open("keys");
     By revoke = By.cssSelector("button[aria-label='revoke " + keyName + "']");
-    await.until(ExpectedConditions.elementToBeClickable(revoke)).click();
+    click(revoke);
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
     browser.findElement(By.cssSelector("#confirm-dialog .cancel")).click();
     assertEquals("active", system.adminClient().apiKeys().get(keyId).status(), "cancelled: nothing happens");
 
-    await.until(ExpectedConditions.elementToBeClickable(revoke)).click();
+    click(revoke);
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
     screenshot("11-revoke-confirmation");
     browser.findElement(By.id("confirm-yes")).click();
@@ -348,6 +347,21 @@ class ConsoleIT {
   private static void open(String tab) {
     browser.findElement(By.cssSelector("nav a[data-tab=" + tab + "]")).click();
     await.until(ExpectedConditions.visibilityOfElementLocated(By.id("tab-" + tab)));
+  }
+
+  /**
+   * Clicks what {@code target} finds once it is clickable, finding it again if the page re-rendered
+   * it in between (a row of a table that refreshes itself): a stale element is never clicked.
+   */
+  private static void click(By target) {
+    await.until(d -> {
+      WebElement element = ExpectedConditions.elementToBeClickable(target).apply(d);
+      if (element == null) {
+        return false;
+      }
+      element.click();
+      return true;
+    });
   }
 
   private static void type(By field, String text) {
