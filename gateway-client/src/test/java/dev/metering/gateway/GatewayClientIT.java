@@ -84,7 +84,7 @@ class GatewayClientIT {
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
         put(producer, key("k-ok", ok, ApiKeyStatus.REVOKED, "messages:write"));
       }
-      KafkaTestSupport.await("the revocation to reach the guard", Duration.ofSeconds(10),
+      KafkaTestSupport.await("the revocation to reach the guard", Duration.ofSeconds(30),
           () -> reason(guard.authorize(ok, "messages:write")) == Decision.Reason.REVOKED);
     }
   }

@@ -105,7 +105,7 @@ class LocalSystemIT {
 
     // the admin API shows the suspension (read from key-status, written in the audit record's
     // transaction) and when it ends: the first instant of next month (UTC)
-    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(10),
+    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(30),
         () -> admin.apiKeys().get(key.id()).suspended());
     ApiKeyInfo suspended = admin.apiKeys().get(key.id());
     assertEquals(LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).plusMonths(1).atStartOfDay().toInstant(ZoneOffset.UTC),
@@ -127,7 +127,7 @@ class LocalSystemIT {
 
     assertEquals(429, last.statusCode(), last.body());
     assertTrue(last.body().contains("monthly cost limit of $0.005 reached"), last.body());
-    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(10),
+    KafkaTestSupport.await("the admin API to show the suspension", Duration.ofSeconds(30),
         () -> admin.apiKeys().get(key.id()).suspended());
     // the key's month, in the task that judged its limit: past the limit by the time the key is suspended
     UsageView month = admin.apiKeys().currentPeriod(key.id()).usage();
@@ -178,7 +178,7 @@ class LocalSystemIT {
     System.out.printf("org budget %d: reached by two keys at %s; %d tokens served before the refusal%n", budget,
         atCrossing.values(), served.values().stream().mapToLong(Long::longValue).sum());
     for (String secret : List.of(first.key(), second.key())) {
-      KafkaTestSupport.await("every key of the org to be refused", Duration.ofSeconds(10),
+      KafkaTestSupport.await("every key of the org to be refused", Duration.ofSeconds(30),
           () -> statusOf(secret) == 429);
     }
     assertEquals(200, call(elsewhere.key()).statusCode(), "another organisation's key keeps working");
@@ -193,7 +193,7 @@ class LocalSystemIT {
     team.budget().update(AdminClient.UpdateOrgBudget.changes().maxTokensPerMonth(10_000_000L));
 
     for (String secret : List.of(first.key(), second.key())) {
-      KafkaTestSupport.await("the raised budget to reinstate every key", Duration.ofSeconds(15),
+      KafkaTestSupport.await("the raised budget to reinstate every key", Duration.ofSeconds(30),
           () -> statusOf(secret) == 200);
     }
     KafkaTestSupport.await("the budget's rule to hear of the reinstatement", Duration.ofSeconds(30),
@@ -220,7 +220,7 @@ class LocalSystemIT {
 
     admin.apiKeys().revoke(key.id());
 
-    KafkaTestSupport.await("the gateway to refuse the revoked key", Duration.ofSeconds(10),
+    KafkaTestSupport.await("the gateway to refuse the revoked key", Duration.ofSeconds(30),
         () -> statusOf(key.key()) == 401);
     assertTrue(call(key.key()).body().contains("revoked"));
     assertEquals(List.of("key_created", "key_revoked"), awaitStory(key.id(), List.of("key_created", "key_revoked")));
@@ -229,7 +229,7 @@ class LocalSystemIT {
   @Test
   void shouldRefuseAKeyWithoutTheWritePermission() throws Exception {
     ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-read-only").permissions("messages:read"));
-    KafkaTestSupport.await("the gateway to know the key", Duration.ofSeconds(10), () -> statusOf(key.key()) != 401);
+    KafkaTestSupport.await("the gateway to know the key", Duration.ofSeconds(30), () -> statusOf(key.key()) != 401);
 
     assertEquals(403, call(key.key()).statusCode());
     assertEquals(401, call("sk-mtr-not-a-key").statusCode());
@@ -268,7 +268,7 @@ class LocalSystemIT {
   }
 
   private static void awaitGatewayKnows(String secret) throws InterruptedException {
-    KafkaTestSupport.await("the gateway to know the new key", Duration.ofSeconds(10), () -> statusOf(secret) == 200);
+    KafkaTestSupport.await("the gateway to know the new key", Duration.ofSeconds(30), () -> statusOf(secret) == 200);
   }
 
   private static int statusOf(String secret) {
