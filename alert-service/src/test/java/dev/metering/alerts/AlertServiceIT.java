@@ -366,8 +366,9 @@ class AlertServiceIT {
       org.apache.kafka.clients.producer.RecordMetadata before;
       org.apache.kafka.clients.producer.RecordMetadata sent;
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
-        before = producer.send(auditOutageNotification("ntf_before", "test")).get();
-        sent = producer.send(auditOutageNotification("ntf_audited", "test:" + "x".repeat(5_000))).get();
+        before = producer.send(notificationRecord(email("org-audit", "ntf_before", "ops@audit.example", "test"))).get();
+        sent = producer.send(notificationRecord(
+            email("org-audit", "ntf_audited", "ops@audit.example", "test:" + "x".repeat(5_000)))).get();
       }
       org.apache.kafka.common.TopicPartition partition =
           new org.apache.kafka.common.TopicPartition(sent.topic(), sent.partition());
@@ -401,13 +402,6 @@ class AlertServiceIT {
     } finally {
       service = AlertService.start(config, CLOCK);
     }
-  }
-
-  private static ProducerRecord<String, byte[]> auditOutageNotification(String id, String cause) {
-    return new ProducerRecord<>(Topics.NOTIFICATIONS.name(), "org-audit", Topics.NOTIFICATIONS.encode(
-        Notification.newBuilder().setId(id).setOrgId("org-audit").setApiKeyId("key-audited")
-            .setChannel(NotificationChannel.EMAIL).setTarget("ops@audit.example").setSubject("s").setBody("b")
-            .setCause(cause).setCreatedAt(0L).build()));
   }
 
   /** Commits the group's offsets: {@code offset} on {@code start}, the end of every other partition of its topic. */
@@ -514,10 +508,20 @@ class AlertServiceIT {
   }
 
   private static void produceNotification(String org, String id, String target) {
-    Notification notification = Notification.newBuilder().setId(id).setOrgId(org).setApiKeyId("key-x")
+    ProducerRecord<String, byte[]> record = notificationRecord(email(org, id, target, "test:" + id));
+    produce(record.topic(), record.key(), record.value());
+  }
+
+  private static Notification email(String org, String id, String target, String cause) {
+    return Notification.newBuilder().setId(id).setOrgId(org).setApiKeyId("key-x")
         .setChannel(NotificationChannel.EMAIL).setTarget(target).setSubject("s").setBody("b")
-        .setCause("test:" + id).setCreatedAt(0L).build();
-    produce(Topics.NOTIFICATIONS.name(), org, Topics.NOTIFICATIONS.encode(notification));
+        .setCause(cause).setCreatedAt(0L).build();
+  }
+
+  /** Keyed by its org, so that one org's notifications share a partition, in the order produced. */
+  private static ProducerRecord<String, byte[]> notificationRecord(Notification notification) {
+    return new ProducerRecord<>(Topics.NOTIFICATIONS.name(), notification.getOrgId(),
+        Topics.NOTIFICATIONS.encode(notification));
   }
 
   /** The service's settings, with {@code overrides}. */
