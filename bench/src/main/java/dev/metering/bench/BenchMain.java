@@ -58,7 +58,10 @@ public final class BenchMain {
   private static volatile String queryAuthorization;
 
   private final boolean quick;
-  /** For profiling: only the preload and "minimal" (baseline (b)), "pipeline", "latency" (pipeline, then latencies) or "warm" (one JIT-warm run of each). */
+  /**
+   * For profiling: only the preload and "minimal" (baseline (b)), "pipeline", "latency" (pipeline,
+   * then latencies) or "warm" (one JIT-warm run of each); or "scale", the scale curve alone.
+   */
   private final String only;
   private final int events;
   private final int keys;
@@ -128,10 +131,17 @@ public final class BenchMain {
     String machine = Runtime.getRuntime().availableProcessors() + " cores, "
         + Math.round(totalMemoryGiB()) + " GiB, Java " + System.getProperty("java.version");
     String header = "bench " + (quick ? "--quick " : "") + "on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine
-        + "): " + events + " events, " + keys + " keys, " + partitions + " partitions";
+        + "): " + ("scale".equals(only) ? "the scale curve" : events + " events, " + keys + " keys") + ", "
+        + partitions + " partitions";
     System.out.println(header);
     long wall = System.nanoTime();
     boolean all = only == null;
+    if ("scale".equals(only)) {
+      scaleCurve();
+      results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
+      results.print(header);
+      return;
+    }
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       prepare(bootstrap);
@@ -885,10 +895,13 @@ public final class BenchMain {
 
   /**
    * Throughput with 1k, 10k and 100k keys, with 2 stream threads in one instance, and with two
-   * instances (two JVMs of 1 stream thread each, one consumer group), each on a fresh broker.
+   * instances (two JVMs of 1 stream thread each, one consumer group), each on a fresh broker; and
+   * the CPU all instances together spent per event, which says what adding instances costs where
+   * the rate cannot: on two cores shared with the broker, more threads have no cores to run on.
    */
   private void scaleCurve() throws Exception {
-    int perPoint = quick ? 30_000 : 300_000;
+    // enough for the 20% - 80% window to outlast most of the JIT's warm-up in every JVM
+    int perPoint = quick ? 100_000 : 300_000;
     // keys, stream threads per instance, instances
     for (int[] point : new int[][] {{1_000, 1, 1}, {10_000, 1, 1}, {10_000, 2, 1}, {10_000, 1, 2}, {100_000, 1, 1}}) {
       try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -907,10 +920,14 @@ public final class BenchMain {
             instances.add(StreamProcess.start(own, work));
           }
           Measure.Throughput rate = Measure.awaitCommitted(bootstrap, env.get("METERING_APPLICATION_ID"), records,
-              start, Duration.ofMinutes(20), () -> instances.forEach(StreamProcess::requireAlive));
-          results.add("scale", String.format("%,d keys, %d instance%s x %d stream thread%s", point[0], point[2],
-              point[2] > 1 ? "s" : "", point[1], point[1] > 1 ? "s" : ""), rate.steady(), "ev/s",
+              start, Duration.ofMinutes(20), () -> instances.forEach(StreamProcess::requireAlive),
+              Measure.CpuClock.sum(instances.stream().map(StreamProcess::cpuClock).toList()));
+          String name = String.format("%,d keys, %d instance%s x %d stream thread%s", point[0], point[2],
+              point[2] > 1 ? "s" : "", point[1], point[1] > 1 ? "s" : "");
+          results.add("scale", name, rate.steady(), "ev/s",
               String.format("steady; %,.0f end to end; %d events", rate.endToEnd(), perPoint));
+          results.add("scale", name + ", CPU per event", rate.cpuMicrosPerEvent(), "us",
+              (point[2] > 1 ? "both processes together" : "the process") + ", JIT compiler excluded, 20% to 80% committed");
         } finally {
           for (StreamProcess instance : instances) {
             instance.close();

@@ -98,6 +98,21 @@ final class Measure {
     default long workMillis() {
       return processMillis() - compilerMillis();
     }
+
+    /** The CPU of several processes together: the instances of one application id. */
+    static CpuClock sum(List<CpuClock> clocks) {
+      return new CpuClock() {
+        @Override
+        public long processMillis() {
+          return clocks.stream().mapToLong(CpuClock::processMillis).sum();
+        }
+
+        @Override
+        public long compilerMillis() {
+          return clocks.stream().mapToLong(CpuClock::compilerMillis).sum();
+        }
+      };
+    }
   }
 
   /** As {@link #awaitCommitted(String, String, long, long, Duration, Runnable, CpuClock)}, without CPU per event. */
