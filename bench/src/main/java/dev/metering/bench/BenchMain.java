@@ -368,7 +368,8 @@ public final class BenchMain {
       Measure.awaitConsumed(bootstrap, "bench-alerts", List.of(Topics.LIMIT_EVENTS.name(), Topics.SPIKE_EVENTS.name()),
           Duration.ofMinutes(5));
       alerts.requireAlive();
-      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
+      // still compiling its hot code under the load: as long as the compiler wait below may take
+      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofMinutes(quick ? 4 : 8));
       // a deployed metering-stream has long finished compiling its hot code; minutes after its start
       // the JIT compiler can still take most of a core from the stream thread on two cores
       Duration compilerQuiet = Duration.ofSeconds(10);
