@@ -23,22 +23,43 @@ import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.schemas.Topics;
 import dev.metering.webhooks.WebhookSigning;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,8 +88,8 @@ class AlertServiceIT {
   private static final List<String> verifiedDeliveries = Collections.synchronizedList(new ArrayList<>());
   private static AlertServiceConfig config;
   /** The /hold/ receiver: counts down when a request arrives, answers only on release, with holdStatus. */
-  private static final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-  private static final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+  private static final CountDownLatch held = new CountDownLatch(1);
+  private static final CountDownLatch release = new CountDownLatch(1);
   private static final AtomicInteger holdStatus = new AtomicInteger(503);
   private static AlertService service;
 
@@ -80,7 +101,7 @@ class AlertServiceIT {
     // what the owner of rule-1 was shown when it created the rule
     String ruleSecret = new WebhookSigning(SIGNING_KEY).secretFor("rule-1", 0);
     webhooks.createContext("/hooks/", exchange -> {
-      String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       String id = exchange.getRequestHeaders().getFirst(WebhookSigning.ID_HEADER);
       boolean signed = WebhookSigning.verify(ruleSecret, id, exchange.getRequestHeaders().getFirst(
           WebhookSigning.TIMESTAMP_HEADER), exchange.getRequestHeaders().getFirst(WebhookSigning.SIGNATURE_HEADER), body,
@@ -97,7 +118,7 @@ class AlertServiceIT {
       exchange.getRequestBody().readAllBytes();
       held.countDown();
       try {
-        release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+        release.await(20, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -105,7 +126,7 @@ class AlertServiceIT {
       exchange.close();
     });
     webhooks.start();
-    blackHole = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+    blackHole = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
     Thread acceptor = new Thread(() -> {
       while (!blackHole.isClosed()) {
         try {
@@ -270,14 +291,14 @@ class AlertServiceIT {
         .setTarget("http://127.0.0.1:" + webhooks.getAddress().getPort() + "/hold/ntf-stop")
         .setSubject("s").setBody("{}").setCause("test:stop").setCreatedAt(0L).setSigningKey("rule-stop:0").build();
     produce(Topics.NOTIFICATIONS.name(), "org-1", Topics.NOTIFICATIONS.encode(notification));
-    assertTrue(held.await(30, java.util.concurrent.TimeUnit.SECONDS), "the first attempt reached the receiver");
+    assertTrue(held.await(30, TimeUnit.SECONDS), "the first attempt reached the receiver");
 
     // the dispatcher stops while the attempt is under way; the attempt then asks to be retried
     Thread stopping = new Thread(service::close);
     stopping.start();
     try {
       KafkaTestSupport.await("the dispatcher to be stopping", Duration.ofSeconds(30), () -> !stopping.isAlive()
-          || java.util.Arrays.stream(stopping.getStackTrace()).anyMatch(frame ->
+          || Arrays.stream(stopping.getStackTrace()).anyMatch(frame ->
               frame.getClassName().endsWith(".NotificationDispatcher") && frame.getMethodName().equals("close")));
     } finally {
       release.countDown();
@@ -296,19 +317,19 @@ class AlertServiceIT {
   void shouldReplaceADeadDispatcherAndKeepOneOrgsHangingWebhooksFromHoldingBackAnother() throws Exception {
     // issue 14: the dispatcher thread could die unnoticed, and 1,000 deliveries in flight were shared by every org
     List<String> delivered = Collections.synchronizedList(new ArrayList<>());
-    List<java.util.concurrent.CompletableFuture<Attempt>> hanging = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Attempt>> hanging = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger calls = new AtomicInteger();
     Channel channel = notification -> {
       if (calls.incrementAndGet() == 1) {
         throw new IllegalStateException("a bug in a channel"); // thrown on the dispatcher's own thread
       }
       if (notification.getOrgId().equals("org-hang")) {
-        java.util.concurrent.CompletableFuture<Attempt> never = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Attempt> never = new CompletableFuture<>();
         hanging.add(never);
         return never;
       }
       delivered.add(notification.getId());
-      return java.util.concurrent.CompletableFuture.completedFuture(new Attempt.Delivered("ok"));
+      return CompletableFuture.completedFuture(new Attempt.Delivered("ok"));
     };
     AlertServiceConfig fair = AlertServiceConfig.from(new Env(env(Map.of("ALERT_SERVICE_GROUP_ID", "fairness",
         "ALERT_SERVICE_INSTANCE_ID", "fairness-0", "ALERT_MAX_IN_FLIGHT_PER_ORG", "4"))));
@@ -342,36 +363,36 @@ class AlertServiceIT {
   @Test
   void shouldCommitADeliveryOnlyOnceItsAuditRecordIsWritten() throws Exception {
     // an outcome's audit record used to be sent without waiting: lost if the write failed, offset committed regardless
-    java.util.concurrent.CompletableFuture<Attempt> held = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<Attempt> held = new CompletableFuture<>();
     Attempt accepted = new Attempt.Delivered("accepted by the test's channel"); // the service's own says SMTP
     List<String> delivered = Collections.synchronizedList(new ArrayList<>());
     Channel channel = notification -> {
       delivered.add(notification.getId());
       return notification.getId().equals("ntf_audited") ? held
-          : java.util.concurrent.CompletableFuture.completedFuture(accepted);
+          : CompletableFuture.completedFuture(accepted);
     };
     AlertServiceConfig audited = AlertServiceConfig.from(new Env(env(Map.of("ALERT_SERVICE_GROUP_ID", "audit-outage",
         "ALERT_SERVICE_INSTANCE_ID", "audit-outage-0"))));
     String group = audited.groupId() + "-dispatcher";
-    io.micrometer.core.instrument.simple.SimpleMeterRegistry metrics =
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-    org.apache.kafka.common.config.ConfigResource auditLog = new org.apache.kafka.common.config.ConfigResource(
-        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, Topics.AUDIT_LOG.name());
+    SimpleMeterRegistry metrics =
+        new SimpleMeterRegistry();
+    ConfigResource auditLog = new ConfigResource(
+        ConfigResource.Type.TOPIC, Topics.AUDIT_LOG.name());
     // the shared service stays out of the way: its own dispatcher would deliver and audit the same notifications
     service.close();
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+    try (Admin admin = Admin.create(
         KafkaTestSupport.adminConfig(kafka.bootstrapServers()))) {
       // the broker now refuses audit records as large as ntf_audited's (its cause is 5,000 characters)
       setMaxMessageBytes(admin, auditLog, "4000");
-      org.apache.kafka.clients.producer.RecordMetadata before;
-      org.apache.kafka.clients.producer.RecordMetadata sent;
+      RecordMetadata before;
+      RecordMetadata sent;
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
         before = producer.send(notificationRecord(email("org-audit", "ntf_before", "ops@audit.example", "test"))).get();
         sent = producer.send(notificationRecord(
             email("org-audit", "ntf_audited", "ops@audit.example", "test:" + "x".repeat(5_000)))).get();
       }
-      org.apache.kafka.common.TopicPartition partition =
-          new org.apache.kafka.common.TopicPartition(sent.topic(), sent.partition());
+      TopicPartition partition =
+          new TopicPartition(sent.topic(), sent.partition());
       assertEquals(before.offset() + 1, sent.offset(), "one producer, one key: adjacent");
       // the group starts at ntf_before and skips what earlier tests left in the topic: their audit records
       // would share batches with ntf_audited's, and the producer's split of a batch the broker refused can
@@ -405,34 +426,34 @@ class AlertServiceIT {
   }
 
   /** Commits the group's offsets: {@code offset} on {@code start}, the end of every other partition of its topic. */
-  private static void startGroupAt(org.apache.kafka.clients.admin.Admin admin, String group,
-      org.apache.kafka.common.TopicPartition start, long offset) throws Exception {
+  private static void startGroupAt(Admin admin, String group,
+      TopicPartition start, long offset) throws Exception {
     int partitions = admin.describeTopics(List.of(start.topic())).allTopicNames().get().get(start.topic())
         .partitions().size();
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> ends = new java.util.HashMap<>();
+    Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
     for (int p = 0; p < partitions; p++) {
-      ends.put(new org.apache.kafka.common.TopicPartition(start.topic(), p),
-          org.apache.kafka.clients.admin.OffsetSpec.latest());
+      ends.put(new TopicPartition(start.topic(), p),
+          OffsetSpec.latest());
     }
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
-        new java.util.HashMap<>();
+    Map<TopicPartition, OffsetAndMetadata> offsets =
+        new HashMap<>();
     admin.listOffsets(ends).all().get().forEach((partition, end) -> offsets.put(partition,
-        new org.apache.kafka.clients.consumer.OffsetAndMetadata(partition.equals(start) ? offset : end.offset())));
+        new OffsetAndMetadata(partition.equals(start) ? offset : end.offset())));
     admin.alterConsumerGroupOffsets(group, offsets).all().get();
   }
 
   /** Sets the topic's max.message.bytes, or with null removes the override; returns once the broker applies it. */
-  private static void setMaxMessageBytes(org.apache.kafka.clients.admin.Admin admin,
-      org.apache.kafka.common.config.ConfigResource topic, String value) throws Exception {
-    var op = new org.apache.kafka.clients.admin.AlterConfigOp(
-        new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", value),
-        value == null ? org.apache.kafka.clients.admin.AlterConfigOp.OpType.DELETE
-            : org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET);
+  private static void setMaxMessageBytes(Admin admin,
+      ConfigResource topic, String value) throws Exception {
+    var op = new AlterConfigOp(
+        new ConfigEntry("max.message.bytes", value),
+        value == null ? AlterConfigOp.OpType.DELETE
+            : AlterConfigOp.OpType.SET);
     admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
     KafkaTestSupport.await("max.message.bytes " + value, Duration.ofSeconds(10), () -> {
       try {
         var entry = admin.describeConfigs(List.of(topic)).all().get().get(topic).get("max.message.bytes");
-        return value == null ? entry.source() != org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG
+        return value == null ? entry.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG
             : value.equals(entry.value());
       } catch (Exception e) {
         return false;
@@ -440,8 +461,8 @@ class AlertServiceIT {
     });
   }
 
-  private static long committed(org.apache.kafka.clients.admin.Admin admin, String group,
-      org.apache.kafka.common.TopicPartition partition) {
+  private static long committed(Admin admin, String group,
+      TopicPartition partition) {
     try {
       var offset = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(partition);
       return offset == null ? -1 : offset.offset();
@@ -488,20 +509,20 @@ class AlertServiceIT {
   }
 
   private static String httpBody(AlertService service, String path) {
-    java.net.http.HttpResponse<String> response = get(service, path);
+    HttpResponse<String> response = get(service, path);
     return response == null ? "" : response.body();
   }
 
   private static int httpStatus(AlertService service, String path) {
-    java.net.http.HttpResponse<String> response = get(service, path);
+    HttpResponse<String> response = get(service, path);
     return response == null ? -1 : response.statusCode();
   }
 
   /** GET {@code path} of the service's health and metrics port; null while it cannot be reached. */
-  private static java.net.http.HttpResponse<String> get(AlertService service, String path) {
+  private static HttpResponse<String> get(AlertService service, String path) {
     try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-          "http://127.0.0.1:" + service.httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+          "http://127.0.0.1:" + service.httpPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       return null;
     }
@@ -526,7 +547,7 @@ class AlertServiceIT {
 
   /** The service's settings, with {@code overrides}. */
   private static Map<String, String> env(Map<String, String> overrides) {
-    Map<String, String> env = new java.util.HashMap<>(Map.of(
+    Map<String, String> env = new HashMap<>(Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
         "SMTP_HOST", "127.0.0.1",
         "SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
@@ -559,7 +580,7 @@ class AlertServiceIT {
   }
 
   /** The audit records of {@code apiKeyId}, once {@code done} holds of them. */
-  private static List<AuditRecord> awaitAudit(String apiKeyId, java.util.function.Predicate<List<AuditRecord>> done)
+  private static List<AuditRecord> awaitAudit(String apiKeyId, Predicate<List<AuditRecord>> done)
       throws InterruptedException {
     List<AuditRecord> audit = new ArrayList<>();
     KafkaTestSupport.await("audit records of " + apiKeyId, Duration.ofSeconds(30), () -> {
