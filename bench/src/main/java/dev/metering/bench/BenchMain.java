@@ -128,20 +128,34 @@ public final class BenchMain {
   }
 
   private void run() throws Exception {
+    boolean all = only == null;
+    boolean scaleOnly = "scale".equals(only);
     String machine = Runtime.getRuntime().availableProcessors() + " cores, "
         + Math.round(totalMemoryGiB()) + " GiB, Java " + System.getProperty("java.version");
     String header = "bench " + (quick ? "--quick " : "") + "on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine
-        + "): " + ("scale".equals(only) ? "the scale curve" : events + " events, " + keys + " keys") + ", "
+        + "): " + (scaleOnly ? "the scale curve" : events + " events, " + keys + " keys") + ", "
         + partitions + " partitions";
     System.out.println(header);
     long wall = System.nanoTime();
-    boolean all = only == null;
-    if ("scale".equals(only)) {
+    if (!scaleOnly) {
+      onOneBroker(all);
+    }
+    if (all || scaleOnly) {
       scaleCurve();
-      results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
-      results.print(header);
+    }
+    if (all) {
+      micro();
+    }
+    results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
+    results.print(header);
+    if (!all) {
       return;
     }
+    results.write(Path.of("bench-results"), "bench-" + (quick ? "quick-" : "") + LocalDate.now(ZoneOffset.UTC), header);
+  }
+
+  /** On one broker and the dataset: the throughput runs, then (in the last pipeline run) the latencies. */
+  private void onOneBroker(boolean all) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       prepare(bootstrap);
@@ -238,16 +252,6 @@ public final class BenchMain {
             / median(baseline, Measure.Throughput::endToEnd), "ratio", "JVM start and warm-up included");
       }
     }
-    if (all) {
-      scaleCurve();
-      micro();
-    }
-    results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
-    results.print(header);
-    if (!all) {
-      return;
-    }
-    results.write(Path.of("bench-results"), "bench-" + (quick ? "quick-" : "") + LocalDate.now(ZoneOffset.UTC), header);
   }
 
   /** Enforcement and query latency while background events arrive at {@code rate} events/s. */
