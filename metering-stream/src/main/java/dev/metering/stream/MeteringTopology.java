@@ -83,6 +83,12 @@ public final class MeteringTopology {
     StreamsBuilder builder = new StreamsBuilder();
     addStores(builder, config);
 
+    // defined before ingest, which counts each event under its key's registered org
+    KTable<String, ApiKey> apiKeys = builder.table(Topics.API_KEYS.name(),
+        Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
+        Materialized.<String, ApiKey, KeyValueStore<Bytes, byte[]>>as(KeyLimits.API_KEYS_STORE)
+            .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
+
     UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
     KStream<String, DecodedUsage> raw = builder.stream(Topics.USAGE_EVENTS.name(),
         Consumed.with(Serdes.String(), DecodedUsageSerde.serde())
@@ -92,7 +98,8 @@ public final class MeteringTopology {
     Map<String, KStream<String, IngestOutcome>> outcomes = raw
         .process(() -> new IngestProcessor(validation, config.dedupWindow(), config.partitionIdleAfter()),
             Named.as("ingest"),
-            IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE)
+            IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE,
+            KeyLimits.API_KEYS_STORE)
         .split(Named.as("ingest-"))
         .branch((key, outcome) -> outcome instanceof IngestOutcome.Rejected, Branched.as("rejected"))
         .branch((key, outcome) -> outcome instanceof IngestOutcome.Watermark, Branched.as("watermark"))
@@ -107,11 +114,6 @@ public final class MeteringTopology {
 
     KStream<String, UsageEvent> accepted = outcomes.get("ingest-accepted")
         .mapValues(outcome -> ((IngestOutcome.Accepted) outcome).event(), Named.as("accepted"));
-
-    KTable<String, ApiKey> apiKeys = builder.table(Topics.API_KEYS.name(),
-        Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
-        Materialized.<String, ApiKey, KeyValueStore<Bytes, byte[]>>as(KeyLimits.API_KEYS_STORE)
-            .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
 
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
     KTable<String, AlertRule> rules = builder.table(Topics.ALERT_RULES.name(),

@@ -57,6 +57,10 @@ final class StreamHealth implements QueryServer.Status, AutoCloseable {
           .tag("reason", reason.name())
           .register(metrics);
     }
+    Gauge.builder("metering.org.corrected", this, health -> health.localCounter(IngestCounters.ORG_CORRECTED))
+        .description("Accepted usage events whose org_id was not their key's registered organisation, counted under"
+            + " the key's (a gateway's bug; exact, transactional)")
+        .register(metrics);
     Gauge.builder("metering.restoring.stores", restoring, AtomicInteger::get)
         .description("State stores being restored on this instance")
         .register(metrics);

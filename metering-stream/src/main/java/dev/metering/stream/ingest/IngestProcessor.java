@@ -1,7 +1,9 @@
 package dev.metering.stream.ingest;
 
+import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.DeadLetterHeaders;
+import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
 import dev.metering.stream.usage.SourceWatermarks;
@@ -17,6 +19,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
@@ -27,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * headers, for the dead-letter topic), drops an API key's repeated event ids within the dedup
  * window, and counts each outcome exactly once in a state store. Lateness is judged against the
  * partition's watermark, the highest event time accepted on it: rejected records never move it.
+ * An event is counted under the organisation its key is registered to in the api-keys table,
+ * which is in the same task.
  */
 public final class IngestProcessor implements Processor<String, DecodedUsage, String, IngestOutcome> {
 
@@ -44,6 +50,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
   private ProcessorContext<String, IngestOutcome> context;
   private WindowStore<String, Long> seen;
   private KeyValueStore<String, Long> counters;
+  private TimestampedKeyValueStore<String, ApiKey> apiKeys;
   private KeyValueStore<String, Long> progressStore;
   private Progress progress;
   /** Read on the first record, not in init: a store written outside processing has no record context to log with. */
@@ -68,6 +75,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     this.context = context;
     this.seen = context.getStateStore(DEDUP_STORE);
     this.counters = context.getStateStore(COUNTERS_STORE);
+    this.apiKeys = context.getStateStore(KeyLimits.API_KEYS_STORE);
     this.progressStore = context.getStateStore(Progress.INGEST_STORE);
     this.progress = new Progress(progressStore);
     this.legacyDedupUntil = null;
@@ -97,6 +105,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     }
     seen.put(dedupKey, event.getTimestamp(), event.getTimestamp());
     increment(IngestCounters.ACCEPTED);
+    attributeToKeysOrg(event);
     progress.advance(event.getTimestamp());
     context.forward(record.withValue(new IngestOutcome.Accepted(event)));
     lastAcceptedWallClock = context.currentSystemTimeMs();
@@ -108,6 +117,26 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
       announcedIdle = false;
       announce(progress.time(), record.timestamp());
     }
+  }
+
+  /**
+   * Usage belongs to the organisation its key is registered to, as on the HTTP ingest: an event
+   * that names another org (a gateway's bug) is counted under its key's, so neither organisation's
+   * totals and budget move with the other's traffic, and counted as {@link IngestCounters#ORG_CORRECTED}.
+   * An event of a key the api-keys table does not know yet keeps its own org_id.
+   */
+  private void attributeToKeysOrg(UsageEvent event) {
+    ValueAndTimestamp<ApiKey> key = apiKeys.get(event.getApiKeyId());
+    if (key == null || key.value().getOrgId().equals(event.getOrgId())) {
+      return;
+    }
+    long corrected = increment(IngestCounters.ORG_CORRECTED);
+    if (corrected <= 10 || corrected % 1000 == 0) {
+      log.warn("usage event of api key {} named org {}, counted under the key's org {} ({} so far on this partition)",
+          UsageValidation.quote(event.getApiKeyId()), UsageValidation.quote(event.getOrgId()),
+          UsageValidation.quote(key.value().getOrgId()), corrected);
+    }
+    event.setOrgId(key.value().getOrgId());
   }
 
   private void announceIfIdle(long wallClock) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.DeadLetterHeaders;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.MeteringFixture;
@@ -13,6 +14,7 @@ import dev.metering.stream.ingest.IngestCounters;
 import dev.metering.stream.ingest.RejectReason;
 import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Progress;
 import dev.metering.stream.usage.Totals;
 import java.nio.charset.StandardCharsets;
@@ -190,6 +192,39 @@ class IngestTest {
     assertEquals(2, fx.counter(IngestCounters.ACCEPTED));
     assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.FUTURE_EVENT)));
     assertEquals(1, fx.counter(IngestCounters.deadLettered(RejectReason.KEY_MISMATCH)));
+  }
+
+  @Test
+  void shouldCountAnEventThatNamesAnotherOrgUnderItsKeysRegisteredOrg() {
+    fx.putKey(MeteringFixture.key("key-1", null, false), "2026-11-01T00:00:00Z");
+    UsageEvent foreign = UsageEvent.newBuilder(event("key-1", "2026-11-10T12:00:00Z", 100)).setOrgId("org-2").build();
+
+    fx.send(foreign);
+    fx.send(UsageEvent.newBuilder(foreign).build());
+
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(1, fx.counter(IngestCounters.ORG_CORRECTED), "only the copy that counts is corrected");
+    assertEquals(100, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getInputTokens());
+    UsageTotals orgDay = fx.bucket(OrgUsageProcessor.DAILY_STORE, MeteringFixture.ORG, "2026-11-10T00:00:00Z");
+    assertEquals(100, orgDay.getInputTokens());
+    assertEquals(MeteringFixture.ORG, orgDay.getOrgId());
+    assertEquals(null, fx.bucket(OrgUsageProcessor.DAILY_STORE, "org-2", "2026-11-10T00:00:00Z"));
+    assertEquals(MeteringFixture.ORG, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getOrgId());
+    assertEquals(100, Totals.totalTokens(fx.orgMonth(MeteringFixture.ORG, "2026-11").getTotals()));
+    assertEquals(null, fx.orgMonth("org-2", "2026-11"));
+    assertTrue(fx.deadLetters.isEmpty());
+  }
+
+  @Test
+  void shouldCountAnEventOfAKeyNotYetRegisteredUnderItsOwnOrg() {
+    fx.putKey(MeteringFixture.key("key-1", null, false), "2026-11-01T00:00:00Z");
+
+    fx.send(UsageEvent.newBuilder(event("key-2", "2026-11-10T12:00:00Z", 100)).setOrgId("org-2").build());
+
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(0, fx.counter(IngestCounters.ORG_CORRECTED));
+    assertEquals(100, fx.bucket(OrgUsageProcessor.DAILY_STORE, "org-2", "2026-11-10T00:00:00Z").getInputTokens());
   }
 
   @Test
