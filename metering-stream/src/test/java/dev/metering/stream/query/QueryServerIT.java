@@ -313,6 +313,8 @@ class QueryServerIT {
 
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("metering_ingest_events{outcome=\"accepted\"}"), "ingest counters");
+    assertTrue(metrics.body().contains("metering_dead_letters{reason=\"LATE_EVENT\"}"), "dead letters by reason");
+    assertTrue(metrics.body().contains("\nmetering_org_corrected "), "events counted under their key's org");
     assertTrue(metrics.body().contains("kafka_stream_"), "Kafka Streams metrics");
     assertTrue(metrics.body().contains("http_server_requests_seconds_bucket{method=\"GET\","
         + "route=\"/health/live\",service=\"metering-stream\",status=\"200\""), "request latency histograms");
