@@ -131,7 +131,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
       return;
     }
     long corrected = increment(IngestCounters.ORG_CORRECTED);
-    if (corrected <= 10 || corrected % 1000 == 0) {
+    if (worthLogging(corrected)) {
       log.warn("usage event of api key {} named org {}, counted under the key's org {} ({} so far on this partition)",
           UsageValidation.quote(event.getApiKeyId()), UsageValidation.quote(event.getOrgId()),
           UsageValidation.quote(key.value().getOrgId()), corrected);
@@ -210,9 +210,7 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     });
     increment(IngestCounters.DEAD_LETTERED);
     long ofThisReason = increment(IngestCounters.deadLettered(rejection.reason()));
-    // A misbehaving gateway can send millions of bad events: log the first few of each reason,
-    // then one in a thousand; the counters have the exact numbers.
-    if (ofThisReason <= 10 || ofThisReason % 1000 == 0) {
+    if (worthLogging(ofThisReason)) {
       log.warn("usage event {} to dead-letter topic ({} so far on this partition): {} topic {} partition {} offset {}",
           rejection.reason(), ofThisReason, rejection.message(),
           source.map(RecordMetadata::topic).orElse("?"),
@@ -221,6 +219,14 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     }
     context.forward(record.withValue((IngestOutcome) new IngestOutcome.Rejected(record.value().raw()))
         .withHeaders(headers));
+  }
+
+  /**
+   * A misbehaving gateway can send millions of bad events: the first few of a kind are logged, then
+   * one in a thousand; the counters have the exact numbers.
+   */
+  private static boolean worthLogging(long countSoFar) {
+    return countSoFar <= 10 || countSoFar % 1000 == 0;
   }
 
   private long increment(String counter) {
