@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.kafka.TopicSetup;
+import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.ingest.IngestCounters;
+import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.usage.KeyUsageProcessor;
+import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,6 +30,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -160,6 +167,42 @@ class PoisonPillIT {
         new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, null));
 
     batch(poison);
+  }
+
+  @Test
+  void shouldCountAnEventThatNamesAnotherOrgUnderItsKeysRegisteredOrg() throws Exception {
+    String keyId = "key-owned";
+    try (KafkaProducer<String, byte[]> keys = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      keys.send(new ProducerRecord<>(Topics.API_KEYS.name(), keyId,
+          Topics.API_KEYS.encode(ApiKey.newBuilder(MeteringFixture.key(keyId, null, false)).setOrgId("org-owner")
+              .build()))).get();
+    }
+    TestCluster.await(keyId + " in the api-keys table", Duration.ofSeconds(30), () -> registered(keyId));
+    long correctedBefore = app.localCounters().getOrDefault(IngestCounters.ORG_CORRECTED, 0L);
+    UsageEvent event = event(keyId, "m", 7);
+    event.setOrgId("org-intruder");
+
+    send(record(keyId, encode(event)), true);
+    awaitConsumed();
+
+    assertEquals(correctedBefore + 1, app.localCounters().get(IngestCounters.ORG_CORRECTED));
+    long day = Periods.dayStart(event.getTimestamp());
+    ReadOnlyWindowStore<String, UsageTotals> orgDays = TestCluster.windowStore(app, OrgUsageProcessor.DAILY_STORE);
+    TestCluster.await("the key's own org counted the event", Duration.ofSeconds(30), () -> {
+      UsageTotals orgDay = orgDays.fetch("org-owner", day);
+      return orgDay != null && orgDay.getInputTokens() == 7;
+    });
+    assertEquals(null, orgDays.fetch("org-intruder", day), "the org the event named has no usage");
+    assertRunningAndReconciled();
+  }
+
+  private static boolean registered(String keyId) {
+    try {
+      return app.streams().store(StoreQueryParameters.fromNameAndType(KeyLimits.API_KEYS_STORE,
+          QueryableStoreTypes.<String, ApiKey>timestampedKeyValueStore())).get(keyId) != null;
+    } catch (InvalidStateStoreException rebalancing) {
+      return false;
+    }
   }
 
   @Test
