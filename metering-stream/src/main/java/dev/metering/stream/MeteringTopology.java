@@ -112,8 +112,8 @@ public final class MeteringTopology {
         .to(Topics.USAGE_EVENTS_DLQ.name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
             .withName("usage-events-dlq-sink"));
 
-    KStream<String, UsageEvent> accepted = outcomes.get("ingest-accepted")
-        .mapValues(outcome -> ((IngestOutcome.Accepted) outcome).event(), Named.as("accepted"));
+    KStream<String, IngestOutcome.Accepted> accepted = outcomes.get("ingest-accepted")
+        .mapValues(outcome -> (IngestOutcome.Accepted) outcome, Named.as("accepted"));
 
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
     KTable<String, AlertRule> rules = builder.table(Topics.ALERT_RULES.name(),
@@ -155,7 +155,7 @@ public final class MeteringTopology {
         .map((key, outcome) -> KeyValue.pair(((IngestOutcome.Watermark) outcome).markerKey(), (UsageEvent) null),
             Named.as("watermark-marker"));
     accepted
-        .selectKey((apiKeyId, event) -> event.getOrgId(), Named.as("key-by-org"))
+        .map((apiKeyId, outcome) -> KeyValue.pair(outcome.event().getOrgId(), outcome.event()), Named.as("key-by-org"))
         .merge(watermarks, Named.as("usage-and-watermarks"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))

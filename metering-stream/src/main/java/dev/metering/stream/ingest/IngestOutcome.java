@@ -1,12 +1,17 @@
 package dev.metering.stream.ingest;
 
+import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
 import java.util.Objects;
 
 /** What ingestion made of one usage-events record: an event to count, bytes for the dead-letter topic, or a watermark to announce. */
 public sealed interface IngestOutcome {
 
-  record Accepted(UsageEvent event) implements IngestOutcome {
+  /**
+   * @param key the event's key as the api-keys table held it when the event was accepted, or null
+   *     when the table does not know it: read once, for both the org check and the key's limits
+   */
+  record Accepted(UsageEvent event, ApiKey key) implements IngestOutcome {
     public Accepted {
       Objects.requireNonNull(event, "event");
     }

@@ -105,9 +105,10 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     }
     seen.put(dedupKey, event.getTimestamp(), event.getTimestamp());
     increment(IngestCounters.ACCEPTED);
-    attributeToKeysOrg(event);
+    ApiKey key = ValueAndTimestamp.getValueOrNull(apiKeys.get(event.getApiKeyId()));
+    attributeToKeysOrg(event, key);
     progress.advance(event.getTimestamp());
-    context.forward(record.withValue(new IngestOutcome.Accepted(event)));
+    context.forward(record.withValue(new IngestOutcome.Accepted(event, key)));
     lastAcceptedWallClock = context.currentSystemTimeMs();
     long day = Periods.dayStart(progress.time());
     if (day > announcedDay || announcedIdle) {
@@ -125,18 +126,17 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
    * totals and budget move with the other's traffic, and counted as {@link IngestCounters#ORG_CORRECTED}.
    * An event of a key the api-keys table does not know yet keeps its own org_id.
    */
-  private void attributeToKeysOrg(UsageEvent event) {
-    ValueAndTimestamp<ApiKey> key = apiKeys.get(event.getApiKeyId());
-    if (key == null || key.value().getOrgId().equals(event.getOrgId())) {
+  private void attributeToKeysOrg(UsageEvent event, ApiKey key) {
+    if (key == null || key.getOrgId().equals(event.getOrgId())) {
       return;
     }
     long corrected = increment(IngestCounters.ORG_CORRECTED);
     if (worthLogging(corrected)) {
       log.warn("usage event of api key {} named org {}, counted under the key's org {} ({} so far on this partition)",
           UsageValidation.quote(event.getApiKeyId()), UsageValidation.quote(event.getOrgId()),
-          UsageValidation.quote(key.value().getOrgId()), corrected);
+          UsageValidation.quote(key.getOrgId()), corrected);
     }
-    event.setOrgId(key.value().getOrgId());
+    event.setOrgId(key.getOrgId());
   }
 
   private void announceIfIdle(long wallClock) {

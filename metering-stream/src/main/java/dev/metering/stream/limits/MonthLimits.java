@@ -41,6 +41,15 @@ public final class MonthLimits {
 
   /** Adds the event to its scope's month (the month of its event time) and evaluates that month. */
   public List<LimitEvent> onUsage(String id, PricedEvent priced) {
+    return onUsage(id, priced, limits.apply(id));
+  }
+
+  /**
+   * The same, with the scope's limits already read (an API key's, read once at ingest).
+   *
+   * @param scopeLimits the scope's limits, or null where it has none
+   */
+  public List<LimitEvent> onUsage(String id, PricedEvent priced, MonthlyLimits scopeLimits) {
     long time = priced.event().getTimestamp();
     String period = Periods.month(time);
     String monthKey = monthKey(id, period);
@@ -49,7 +58,7 @@ public final class MonthLimits {
       state = new MonthState(Totals.empty(priced.event().getOrgId()), false, null, new ArrayList<>());
     }
     Totals.add(state.getTotals(), priced);
-    List<LimitEvent> events = LimitEvaluator.evaluate(period, state, limits.apply(id), rulesOf(id),
+    List<LimitEvent> events = LimitEvaluator.evaluate(period, state, scopeLimits, rulesOf(id),
         priced.event().getEventId(), time);
     months.put(monthKey, state);
     return events;

@@ -1,9 +1,10 @@
 package dev.metering.stream.usage;
 
 import dev.metering.records.LimitEvent;
-import dev.metering.records.UsageEvent;
+import dev.metering.stream.ingest.IngestOutcome;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.MonthLimits;
+import dev.metering.stream.limits.MonthlyLimits;
 import dev.metering.stream.limits.PromptCommit;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
@@ -17,7 +18,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * and forwards the limit events and spike it causes (committing at once after a breach, see
  * {@link PromptCommit}).
  */
-public final class KeyUsageProcessor implements Processor<String, UsageEvent, String, SpecificRecord> {
+public final class KeyUsageProcessor implements Processor<String, IngestOutcome.Accepted, String, SpecificRecord> {
 
   public static final String HOURLY_STORE = "key-hourly-totals";
   public static final String DAILY_STORE = "key-daily-totals";
@@ -45,11 +46,11 @@ public final class KeyUsageProcessor implements Processor<String, UsageEvent, St
   }
 
   @Override
-  public void process(Record<String, UsageEvent> record) {
+  public void process(Record<String, IngestOutcome.Accepted> record) {
     String apiKeyId = record.key();
-    PricedEvent priced = PricedEvent.price(record.value(), prices);
+    PricedEvent priced = PricedEvent.price(record.value().event(), prices);
     var spike = meter.add(apiKeyId, apiKeyId, priced);
-    for (LimitEvent limitEvent : limits.onUsage(apiKeyId, priced)) {
+    for (LimitEvent limitEvent : limits.onUsage(apiKeyId, priced, MonthlyLimits.of(apiKeyId, record.value().key()))) {
       context.forward(record.withValue(limitEvent));
       PromptCommit.requestIfWanted(context, limitEvent, priced.event().getTimestamp());
     }
