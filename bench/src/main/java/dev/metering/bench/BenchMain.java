@@ -373,12 +373,12 @@ public final class BenchMain {
           Duration.ofMinutes(5));
       alerts.requireAlive();
       // still compiling its hot code under the load: as long as the compiler wait below may take
-      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofMinutes(quick ? 4 : 8));
+      Duration warmUpLimit = Duration.ofMinutes(quick ? 4 : 8);
+      Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), warmUpLimit);
       // a deployed metering-stream has long finished compiling its hot code; minutes after its start
       // the JIT compiler can still take most of a core from the stream thread on two cores
       Duration compilerQuiet = Duration.ofSeconds(10);
-      long warmUp = Measure.awaitCompilerQuiet(stream::compilerCpuMillis, compilerQuiet, 0.05,
-          Duration.ofMinutes(quick ? 4 : 8));
+      long warmUp = Measure.awaitCompilerQuiet(stream::compilerCpuMillis, compilerQuiet, 0.05, warmUpLimit);
       results.add("enforcement", "JIT warm-up under the load before the crossings", warmUp / 1000.0, "s",
           "until metering-stream's compiler threads used under 5% of a core over " + compilerQuiet.toSeconds() + " s");
       Measure.awaitSteady(bootstrap, groupId, Duration.ofMillis(500), Duration.ofSeconds(60));
