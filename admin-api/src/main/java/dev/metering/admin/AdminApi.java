@@ -27,7 +27,9 @@ import dev.metering.api.ErrorResponse;
 import dev.metering.api.Health;
 import dev.metering.api.openapi.OpenApi;
 import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -69,6 +71,13 @@ public final class AdminApi implements AutoCloseable {
       "Cache-Control", "no-store");
   /** Usage queries one instance has under way at once; more answer 503 (each may hold tens of MB). */
   private static final int USAGE_QUERIES_AT_ONCE = 8;
+  /**
+   * The largest request body read, 8 MiB: every valid usage batch fits, even 1,000 events with
+   * each string at its longest and written as JSON escapes of six bytes a character (about 5 MB);
+   * Javalin's default of 1 MB refused full batches in scripts of more than one byte a character.
+   * Bodies are read only after the caller is authenticated.
+   */
+  public static final long MAX_REQUEST_BYTES = 8L << 20;
 
   private final AdminConfig config;
   private final ChangeWriter writer;
@@ -110,6 +119,7 @@ public final class AdminApi implements AutoCloseable {
     Map<String, Object> openApi = openApi(routes);
     this.server = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
+      cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
       cfg.jsonMapper(new JavalinJackson(json, false));
       cfg.staticFiles.add(files -> {
         files.hostedPath = CONSOLE;
@@ -159,12 +169,9 @@ public final class AdminApi implements AutoCloseable {
       log.error("{} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
       ctx.status(500).json(ErrorResponse.of("api_error", "internal error; see the admin-api log", null));
     });
-    server.error(404, ctx -> {
-      if (ctx.result() == null) {
-        ctx.json(ErrorResponse.of("not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null));
-      }
-    });
-    server.error(405, ctx -> ctx.json(ErrorResponse.of("invalid_request_error", "method not allowed", null)));
+    // Javalin's own refusals (no such endpoint, a body over its size limit) in the same shape as ours
+    server.exception(HttpResponseException.class, (e, ctx) -> ctx.status(e.getStatus())
+        .json(ErrorResponse.of(ErrorResponse.typeOf(e.getStatus()), describe(e, ctx), null)));
   }
 
   /** Loads the key and rule tables, makes sure the bootstrap admin key exists, and starts serving. */
@@ -178,6 +185,14 @@ public final class AdminApi implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  private static String describe(HttpResponseException e, Context ctx) {
+    return switch (e.getStatus()) {
+      case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
+      case 413 -> "the request body is larger than " + MAX_REQUEST_BYTES + " bytes";
+      default -> e.getMessage();
+    };
   }
 
   /** The routes served, as listed in /openapi.json. */

@@ -16,6 +16,7 @@ import dev.metering.json.Json;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.keys.Secrets;
+import dev.metering.schemas.UsageLimits;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -157,7 +158,7 @@ class AdminApiSecurityIT {
         "threshold_percent", 50, "notification_email", "ops@a.example")));
     List<String> hostile = List.of("\"" + "x".repeat(100_000) + "\"", "12", "-1", "0", "true", "[]", "[1,\"a\"]",
         "{}", "{\"a\":{\"b\":[]}}", "99999999999999999999999999", "1e309", "-9223372036854775808", "9223372036854775807",
-        "1.5", "\"\"", "\"   \"", "\"\\u0000\"", "\"ключ 🔑 \\u202e\"", "\"system:alert-service\"",
+        "1.5", "\"\"", "\"   \"", "\"\\u0000\"", "\"line\\nbreak\"", "\"\\u001b[31mred\"", "\"ключ 🔑 \\u202e\"", "\"system:alert-service\"",
         "\"" + "é".repeat(300) + "\"");
 
     List<String> wrong = new ArrayList<>();
@@ -188,7 +189,8 @@ class AdminApiSecurityIT {
         }
       }
     }
-    for (String garbage : List.of("", "{", "[]", "null", "\"text\"", "{\"a\":" + "[".repeat(5000))) {
+    for (String garbage : List.of("", "{", "[]", "null", "\"text\"", "{\"a\":" + "[".repeat(5000),
+        "{\"name\":\"a\",\"name\":\"b\"}")) {
       int got = send("POST", "/v1/organizations/api_keys", ALICE_KEY, garbage).statusCode();
       if (got != 400) {
         wrong.add("POST /v1/organizations/api_keys with body " + garbage.substring(0, Math.min(20, garbage.length()))
@@ -234,6 +236,68 @@ class AdminApiSecurityIT {
   }
 
   @Test
+  void shouldAnswerWhatTheServerRefusesBeforeAnyRouteInTheApisErrorShape() throws Exception {
+    // Javalin answered these in plain text ("Endpoint GET /v1/nope not found", "Content Too Large")
+    HttpResponse<String> unknown = send("GET", "/v1/organizations/no_such_thing", ALICE_KEY, null);
+    assertEquals(404, unknown.statusCode());
+    assertEquals("not_found_error", JSON.readTree(unknown.body()).at("/error/type").asText());
+    assertEquals("no such endpoint: GET /v1/organizations/no_such_thing",
+        JSON.readTree(unknown.body()).at("/error/message").asText());
+    HttpResponse<String> wrongMethod = send("DELETE", "/v1/organizations/audit_logs", ALICE_KEY, null);
+    assertEquals(404, wrongMethod.statusCode(), "the audit log cannot be deleted, and says so in JSON");
+    assertEquals("not_found_error", JSON.readTree(wrongMethod.body()).at("/error/type").asText());
+
+    String tooLarge = "{\"name\":\"big\",\"description\":\"" + "x".repeat((int) AdminApi.MAX_REQUEST_BYTES) + "\"}";
+    HttpResponse<String> refused = send("POST", "/v1/organizations/api_keys", ALICE_KEY, tooLarge);
+    assertEquals(413, refused.statusCode());
+    assertEquals("invalid_request_error", JSON.readTree(refused.body()).at("/error/type").asText());
+    assertEquals("the request body is larger than " + AdminApi.MAX_REQUEST_BYTES + " bytes",
+        JSON.readTree(refused.body()).at("/error/message").asText());
+  }
+
+  @Test
+  void shouldTakeTheLargestValidUsageBatch() throws Exception {
+    // a full batch of events whose strings are at their longest, in a script of three UTF-8 bytes
+    // a character, was over Javalin's 1 MB default
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("full batch"));
+    List<String> events = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      events.add(JSON.writeValueAsString(object(Map.of("event_id", pad("batch-" + i + "-"), "api_key_id", key.id(),
+          "model", pad("model-"), "request_id", pad("request-" + i + "-"), "input_tokens", 1, "output_tokens", 1))));
+    }
+    String body = "{\"events\":[" + String.join(",", events) + "]}";
+    int bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    assertTrue(bytes > 2_000_000, "well over the old limit: " + bytes);
+
+    HttpResponse<String> response = send("POST", "/v1/usage/events", GATEWAY_TOKEN, body);
+
+    assertEquals(202, response.statusCode(), response.body().substring(0, Math.min(300, response.body().length())));
+  }
+
+  @Test
+  void shouldRefuseAnObjectThatNamesAFieldTwice() throws Exception {
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("twice"));
+    String event = "{\"event_id\":\"twice-1\",\"api_key_id\":\"" + key.id()
+        + "\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"input_tokens\":900000}";
+
+    HttpResponse<String> usage = send("POST", "/v1/usage/events", GATEWAY_TOKEN, "{\"events\":[" + event + "]}");
+    HttpResponse<String> created = send("POST", "/v1/organizations/api_keys", ALICE_KEY,
+        "{\"name\":\"ops\",\"name\":\"admin@a.example\"}");
+
+    // which of the two counts would be up to the parser: neither may
+    assertEquals(400, usage.statusCode());
+    assertTrue(JSON.readTree(usage.body()).at("/error/message").asText().contains("Duplicate field 'input_tokens'"),
+        usage.body());
+    assertEquals(400, created.statusCode());
+    assertTrue(JSON.readTree(created.body()).at("/error/message").asText().contains("Duplicate field 'name'"),
+        created.body());
+  }
+
+  private static String pad(String prefix) {
+    return prefix + "語".repeat(UsageLimits.MAX_FIELD_LENGTH - prefix.length());
+  }
+
+  @Test
   void shouldBoundTheKeysOfAnOrganisation() throws Exception {
     // issue 14: keys per org had no upper bound (they are never deleted, only revoked)
     Map<String, String> env = new java.util.HashMap<>(Map.of(
@@ -262,6 +326,7 @@ class AdminApiSecurityIT {
   /** Values no field of this API accepts: oversized, nested, or numbers no field can hold. */
   private static boolean mustBeRefused(String value) {
     return value.length() > 2048 || value.startsWith("{") || value.startsWith("[1") || value.equals("1e309")
+        || value.contains("\\u0000") || value.contains("\\n") || value.contains("\\u001b")
         || value.equals("99999999999999999999999999") || value.equals("1.5");
   }
 

@@ -12,6 +12,18 @@ public record ErrorResponse(ErrorDetail error) {
     return new ErrorResponse(new ErrorDetail(type, message, field));
   }
 
+  /** The error type an answer of {@code status} has when nothing more specific is known. */
+  public static String typeOf(int status) {
+    return switch (status) {
+      case 401 -> "authentication_error";
+      case 403 -> "permission_error";
+      case 404 -> "not_found_error";
+      case 409 -> "conflict_error";
+      case 503 -> "unavailable_error";
+      default -> status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+    };
+  }
+
   /** What went wrong; {@code field} names the body field or query parameter at fault, when one is. */
   public record ErrorDetail(
       @JsonPropertyDescription("invalid_request_error, authentication_error, permission_error, not_found_error,"

@@ -2,6 +2,8 @@ package dev.metering.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -12,7 +14,11 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** The JSON conventions of every HTTP API here: snake_case names, RFC 3339 times, yyyy-MM-dd dates. */
+/**
+ * The JSON conventions of every HTTP API here: snake_case names, RFC 3339 times, yyyy-MM-dd dates,
+ * and an object that names a field twice is not read at all (which of the two would count is
+ * up to each parser; {@code {"input_tokens":1,"input_tokens":900000}} must not mean either).
+ */
 public final class Json {
 
   private static final PropertyNamingStrategies.NamingBase NAMING =
@@ -22,7 +28,7 @@ public final class Json {
   }
 
   public static ObjectMapper mapper() {
-    return new ObjectMapper()
+    return new ObjectMapper(JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
         .registerModule(new JavaTimeModule())
         .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)

@@ -1,10 +1,11 @@
 package dev.metering.admin.http;
 
 import dev.metering.api.Dollars;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.json.Json;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -24,12 +25,7 @@ public final class Body {
   /** Parses {@code text} as a body of {@code type}: a JSON object holding only fields of it. */
   public static Body parse(ObjectMapper mapper, String text, Class<? extends Record> type) {
     Set<String> allowed = Json.fieldNames(type);
-    JsonNode json;
-    try {
-      json = text == null || text.isBlank() ? mapper.createObjectNode() : mapper.readTree(text);
-    } catch (IOException e) {
-      throw ApiError.invalid(null, "the request body is not valid JSON");
-    }
+    JsonNode json = text == null || text.isBlank() ? mapper.createObjectNode() : readTree(mapper, text);
     if (!json.isObject()) {
       throw ApiError.invalid(null, "the request body must be a JSON object");
     }
@@ -39,6 +35,20 @@ public final class Body {
       }
     });
     return new Body(json);
+  }
+
+  /**
+   * {@code text} as JSON, or 400 saying where and why it is not (a field named twice in an object
+   * is refused too, see {@link Json}).
+   */
+  public static JsonNode readTree(ObjectMapper mapper, String text) {
+    try {
+      return mapper.readTree(text);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      throw ApiError.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage()
+          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+    }
   }
 
   public boolean has(String field) {
@@ -58,6 +68,10 @@ public final class Body {
     }
     if (node.asText().length() > maxLength) {
       throw ApiError.invalid(field, field + " must be at most " + maxLength + " characters");
+    }
+    if (node.asText().chars().anyMatch(Character::isISOControl)) {
+      // a NUL, line break or terminal escape in a name would travel on into tables, CSV and logs
+      throw ApiError.invalid(field, field + " must not hold control characters");
     }
     return node.asText().strip();
   }

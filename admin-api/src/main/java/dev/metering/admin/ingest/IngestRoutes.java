@@ -3,6 +3,7 @@ package dev.metering.admin.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.Body;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.gateway.UsageReporter;
 import dev.metering.gateway.UsageReportingException;
@@ -17,7 +18,6 @@ import dev.metering.api.admin.UsageBatchResult;
 import dev.metering.api.admin.UsageBatchResult.EventResult;
 import dev.metering.api.openapi.OpenApi;
 import io.javalin.http.Context;
-import java.io.IOException;
 import dev.metering.admin.AdminConfig;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,13 +82,7 @@ public final class IngestRoutes {
 
   private void ingest(Context ctx) {
     GatewayToken gateway = authenticate(ctx.header("Authorization"));
-    JsonNode body;
-    try {
-      body = json.readTree(ctx.body());
-    } catch (IOException e) {
-      throw ApiError.invalid(null, "the request body is not valid JSON");
-    }
-    JsonNode events = body == null ? null : body.get("events");
+    JsonNode events = Body.readTree(json, ctx.body()).get("events");
     if (events == null || !events.isArray()) {
       throw ApiError.invalid("events", "events must be an array of usage events");
     }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -95,11 +96,9 @@ public final class QueryServer implements AutoCloseable {
       log.error("query {} failed", ctx.path(), e);
       error(ctx, 500, "api_error", "internal error; see the metering-stream log", null);
     });
-    app.error(404, ctx -> {
-      if (ctx.result() == null) {
-        error(ctx, 404, "not_found_error", "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
-      }
-    });
+    // Javalin's own refusals (no such endpoint) in the same shape as ours
+    app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), ErrorResponse.typeOf(e.getStatus()),
+        e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
     app.start(bind, port);
     log.info("query server listening on {}:{}", bind, app.port());
     return server;

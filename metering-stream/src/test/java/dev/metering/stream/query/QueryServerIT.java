@@ -286,6 +286,16 @@ class QueryServerIT {
   }
 
   @Test
+  void shouldAnswerAnUnknownEndpointInTheApisErrorShape() throws Exception {
+    // Javalin answered it in plain text, which a client reading {"error": ...} cannot parse
+    Response response = get(b, "/v1/keys/key-1/no_such_report");
+
+    assertEquals(404, response.status);
+    assertEquals("not_found_error", response.body.at("/error/type").asText());
+    assertEquals("no such endpoint: GET /v1/keys/key-1/no_such_report", response.body.at("/error/message").asText());
+  }
+
+  @Test
   void shouldAnswerAStaleReadFromAStandbyOnlyWhenAllowed() throws Exception {
     var key = workload.keys.stream().filter(k -> ownerPort(k.getId()) == b.httpPort()).findFirst().orElseThrow();
     String path = "/v1/keys/" + key.getId() + "/usage?start_date=" + firstDay + "&end_date=" + lastDay;
