@@ -24,6 +24,7 @@ import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.api.ErrorResponse;
+import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.api.openapi.OpenApi;
 import io.javalin.Javalin;
@@ -131,6 +132,9 @@ public final class AdminApi implements AutoCloseable {
     for (Route route : routes) {
       server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
         Principal principal = auth.authenticate(ctx.header("Authorization"), ctx.header("x-api-key"));
+        QueryStrings.repeated(ctx.queryParamMap()).ifPresent(e -> {
+          throw ApiError.invalid(e.field(), e.message());
+        });
         Object body = route.handler().handle(ctx, principal);
         if (body instanceof java.io.InputStream stream) {
           ctx.status(route.successStatus()).contentType("application/json");

@@ -236,7 +236,7 @@ class AdminApiSecurityIT {
   }
 
   @Test
-  void shouldAnswerWhatTheServerRefusesBeforeAnyRouteInTheApisErrorShape() throws Exception {
+  void shouldAnswerWhatTheServerRefusesBeforeTheRouteInTheApisErrorShape() throws Exception {
     // Javalin answered these in plain text ("Endpoint GET /v1/nope not found", "Content Too Large")
     HttpResponse<String> unknown = send("GET", "/v1/organizations/no_such_thing", ALICE_KEY, null);
     assertEquals(404, unknown.statusCode());
@@ -246,6 +246,11 @@ class AdminApiSecurityIT {
     HttpResponse<String> wrongMethod = send("DELETE", "/v1/organizations/audit_logs", ALICE_KEY, null);
     assertEquals(404, wrongMethod.statusCode(), "the audit log cannot be deleted, and says so in JSON");
     assertEquals("not_found_error", JSON.readTree(wrongMethod.body()).at("/error/type").asText());
+
+    HttpResponse<String> twice = send("GET", "/v1/organizations/audit_logs?start_date=2026-11-01&end_date=2026-11-02"
+        + "&start_date=2026-01-01", ALICE_KEY, null);
+    assertEquals(400, twice.statusCode(), "a parameter given twice: which would count is up to the server");
+    assertEquals("start_date", JSON.readTree(twice.body()).at("/error/field").asText());
 
     String tooLarge = "{\"name\":\"big\",\"description\":\"" + "x".repeat((int) AdminApi.MAX_REQUEST_BYTES) + "\"}";
     HttpResponse<String> refused = send("POST", "/v1/organizations/api_keys", ALICE_KEY, tooLarge);

@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import dev.metering.api.ErrorResponse;
+import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.json.Json;
 import dev.metering.keys.ServiceToken;
@@ -97,7 +98,8 @@ public final class QueryServer implements AutoCloseable {
       error(ctx, 500, "api_error", "internal error; see the metering-stream log", null);
     });
     // Javalin's own refusals (no such endpoint) in the same shape as ours
-    app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), ErrorResponse.typeOf(e.getStatus()),
+    app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
+        ErrorResponse.typeOf(e.getStatus()),
         e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
     app.start(bind, port);
     log.info("query server listening on {}:{}", bind, app.port());
@@ -124,6 +126,9 @@ public final class QueryServer implements AutoCloseable {
       if (current == null) {
         throw new UnavailableException("metering-stream is starting");
       }
+      QueryStrings.repeated(ctx.queryParamMap()).ifPresent(e -> {
+        throw new BadRequestException(e.field(), e.message());
+      });
       String query = ctx.queryString();
       QueryService.Call call = new QueryService.Call(
           ctx.path() + (query == null || query.isEmpty() ? "" : "?" + query),

@@ -268,7 +268,8 @@ class QueryServerIT {
       "/v1/orgs/org-0/usage?start_date=2026-11-31&end_date=2026-12-01 | start_date",
       "/v1/orgs/org-0/usage?start_date=2026-11-02&end_date=2026-11-01 | end_date",
       "/v1/orgs/org-0/usage?start_date=2024-01-01&end_date=2026-01-01 | end_date",
-      "/v1/keys/key-1/current_period?allow_stale=maybe | allow_stale"})
+      "/v1/keys/key-1/current_period?allow_stale=maybe | allow_stale",
+      "/v1/orgs/org-0/usage_report?starting_at=2026-11-01T00:00:00Z&starting_at=2026-11-02T00:00:00Z | starting_at"})
   void shouldAnswer400NamingTheBadParameter(String path, String parameter) throws Exception {
     Response response = get(a, path);
 
