@@ -28,8 +28,13 @@ public final class MeteringClient {
 
   private final ServiceToken token;
 
+  /**
+   * @param maxConcurrentQueries usage queries under way at once; one organisation may hold at most
+   *     half of them
+   */
   public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json, int maxConcurrentQueries) {
     this.inFlight = new java.util.concurrent.Semaphore(maxConcurrentQueries);
+    this.perOrg = Math.max(1, maxConcurrentQueries / 2);
     this.token = token;
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.json = json;
@@ -39,10 +44,19 @@ public final class MeteringClient {
   static final int MAX_ANSWER_BYTES = 32 * 1024 * 1024;
   /** Usage queries under way at once; more answer 503, so concurrent reports cannot exhaust the heap. */
   private final java.util.concurrent.Semaphore inFlight;
+  /**
+   * The most of them one organisation holds: a streamed report holds its place until its client has
+   * read it, so without this one tenant reading slowly could keep every other one from its usage.
+   */
+  private final int perOrg;
+  private final Map<String, Integer> heldByOrg = new java.util.concurrent.ConcurrentHashMap<>();
 
-  /** GET {@code path} with the non-null {@code params}; the answer read whole (at most 32 MiB) as {@code type}. */
-  public <T> T get(String path, Map<String, String> params, Class<T> type) {
-    acquire();
+  /**
+   * GET {@code path} with the non-null {@code params} for {@code orgId}; the answer read whole (at
+   * most 32 MiB) as {@code type}.
+   */
+  public <T> T get(String orgId, String path, Map<String, String> params, Class<T> type) {
+    acquire(orgId);
     try (InputStream body = send(path, params)) {
       byte[] bytes = body.readNBytes(MAX_ANSWER_BYTES + 1);
       if (bytes.length > MAX_ANSWER_BYTES) {
@@ -53,17 +67,17 @@ public final class MeteringClient {
     } catch (IOException e) {
       throw new ApiError(502, "api_error", "the usage service sent an unreadable answer", null);
     } finally {
-      inFlight.release();
+      release(orgId);
     }
   }
 
   /**
-   * GET {@code path} with the non-null {@code params}, for an answer passed through as it comes
-   * (usage reports, tens of megabytes for a large org): the caller streams it to its client and
-   * must close it, which frees its place among the queries under way.
+   * GET {@code path} with the non-null {@code params} for {@code orgId}, for an answer passed
+   * through as it comes (usage reports, tens of megabytes for a large org): the caller streams it
+   * to its client and must close it, which frees its place among the queries under way.
    */
-  public InputStream stream(String path, Map<String, String> params) {
-    acquire();
+  public InputStream stream(String orgId, String path, Map<String, String> params) {
+    acquire(orgId);
     try {
       InputStream body = send(path, params);
       return new java.io.FilterInputStream(body) {
@@ -73,21 +87,41 @@ public final class MeteringClient {
         public void close() throws IOException {
           if (!closed) {
             closed = true;
-            inFlight.release();
+            release(orgId);
           }
           super.close();
         }
       };
     } catch (RuntimeException e) {
-      inFlight.release();
+      release(orgId);
       throw e;
     }
   }
 
-  private void acquire() {
+  private void acquire(String orgId) {
+    boolean[] admitted = {false};
+    heldByOrg.compute(orgId, (org, held) -> {
+      int now = held == null ? 0 : held;
+      admitted[0] = now < perOrg;
+      return admitted[0] ? now + 1 : held;
+    });
+    if (!admitted[0]) {
+      throw new ApiError(503, "unavailable_error", "this organisation already has " + perOrg
+          + " usage queries under way, the most one may have; retry when one has finished", null);
+    }
     if (!inFlight.tryAcquire()) {
+      releaseOrg(orgId);
       throw new ApiError(503, "unavailable_error", "too many usage queries at once; retry shortly", null);
     }
+  }
+
+  private void release(String orgId) {
+    inFlight.release();
+    releaseOrg(orgId);
+  }
+
+  private void releaseOrg(String orgId) {
+    heldByOrg.computeIfPresent(orgId, (org, held) -> held == 1 ? null : held - 1);
   }
 
   /** The body of a 200 answer; any other answer becomes the ApiError it stands for. */

@@ -75,14 +75,15 @@ public final class UsageRoutes {
   }
 
   private UsageSummary totals(Context ctx, Principal principal) {
-    Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", dates(ctx), Totals.class);
+    Totals answer = metering.get(principal.orgId(), "/v1/orgs/" + principal.orgId() + "/usage", dates(ctx),
+        Totals.class);
     return UsageSummary.of(answer.startDate(), answer.endDate(), answer.usage(), answer.asOf());
   }
 
   private OrgCurrentPeriod orgCurrentPeriod(Context ctx, Principal principal) {
     Instant now = clock.instant();
     YearMonth month = YearMonth.from(now.atZone(ZoneOffset.UTC));
-    Totals answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage", Map.of("start_date",
+    Totals answer = metering.get(principal.orgId(), "/v1/orgs/" + principal.orgId() + "/usage", Map.of("start_date",
         month.atDay(1).toString(), "end_date", now.atZone(ZoneOffset.UTC).toLocalDate().toString()), Totals.class);
     UsageView usage = answer.usage();
     OrgBudget budget = budgets.get(principal.orgId()).orElse(null);
@@ -96,7 +97,7 @@ public final class UsageRoutes {
   }
 
   private UsageByKey byKey(Context ctx, Principal principal) {
-    TotalsByKey answer = metering.get("/v1/orgs/" + principal.orgId() + "/usage/by_key", dates(ctx),
+    TotalsByKey answer = metering.get(principal.orgId(), "/v1/orgs/" + principal.orgId() + "/usage/by_key", dates(ctx),
         TotalsByKey.class);
     List<KeyUsage> data = answer.data().stream().map(entry -> KeyUsage.of(entry.apiKeyId(),
         keys.get(entry.apiKeyId()).map(ApiKey::getName).orElse(null), entry.usage())).toList();
@@ -105,15 +106,18 @@ public final class UsageRoutes {
 
   private java.io.InputStream report(Context ctx, Principal principal) {
     // passed through as it arrives: a report grouped by key is tens of megabytes for a large org
-    return metering.stream("/v1/orgs/" + principal.orgId() + "/usage_report", params(ctx, REPORT_PARAMS));
+    return metering.stream(principal.orgId(), "/v1/orgs/" + principal.orgId() + "/usage_report",
+        params(ctx, REPORT_PARAMS));
   }
 
   private java.io.InputStream keyReport(Context ctx, Principal principal) {
-    return metering.stream(ownedKeyPath(ctx, principal) + "/usage_report", params(ctx, KEY_REPORT_PARAMS));
+    return metering.stream(principal.orgId(), ownedKeyPath(ctx, principal) + "/usage_report",
+        params(ctx, KEY_REPORT_PARAMS));
   }
 
   private CurrentPeriod currentPeriod(Context ctx, Principal principal) {
-    return metering.get(ownedKeyPath(ctx, principal) + "/current_period", Map.of(), CurrentPeriod.class);
+    return metering.get(principal.orgId(), ownedKeyPath(ctx, principal) + "/current_period", Map.of(),
+        CurrentPeriod.class);
   }
 
   /** metering-stream's path of the key the request names, if it is one of the caller's organisation. */
