@@ -2,6 +2,7 @@ package dev.metering.admin.audit;
 
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AuditRecord;
+import dev.metering.admin.http.OrgShares;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ public final class AuditLogReader implements AutoCloseable {
   private final java.util.concurrent.BlockingQueue<KafkaConsumer<byte[], byte[]>> consumers =
       new java.util.concurrent.ArrayBlockingQueue<>(READERS);
   private final List<KafkaConsumer<byte[], byte[]>> all = new ArrayList<>();
+  /** A read can take its whole timeout: one organisation holds at most half of the readers. */
+  private final OrgShares shares = new OrgShares(READERS, "audit log reads");
   private final int partitions;
   private final IntToLongFunction writtenHere;
 
@@ -75,20 +78,25 @@ public final class AuditLogReader implements AutoCloseable {
    */
   public Page read(String orgId, long from, long to, Set<String> types, int limit, Long before) {
     long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-    KafkaConsumer<byte[], byte[]> consumer;
+    shares.take(orgId);
     try {
-      consumer = consumers.poll(READ_TIMEOUT.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw unavailable("interrupted");
-    }
-    if (consumer == null) {
-      throw unavailable("every audit log reader is busy");
-    }
-    try {
-      return read(consumer, deadline, orgId, from, to, types, limit, before);
+      KafkaConsumer<byte[], byte[]> consumer;
+      try {
+        consumer = consumers.poll(READ_TIMEOUT.toMillis() / 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw unavailable("interrupted");
+      }
+      if (consumer == null) {
+        throw unavailable("every audit log reader is busy");
+      }
+      try {
+        return read(consumer, deadline, orgId, from, to, types, limit, before);
+      } finally {
+        consumers.add(consumer);
+      }
     } finally {
-      consumers.add(consumer);
+      shares.give(orgId);
     }
   }
 

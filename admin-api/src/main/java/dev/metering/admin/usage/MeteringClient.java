@@ -3,6 +3,7 @@ package dev.metering.admin.usage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.OrgShares;
 import dev.metering.keys.ServiceToken;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +35,7 @@ public final class MeteringClient {
    */
   public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json, int maxConcurrentQueries) {
     this.inFlight = new java.util.concurrent.Semaphore(maxConcurrentQueries);
-    this.perOrg = Math.max(1, maxConcurrentQueries / 2);
+    this.shares = new OrgShares(maxConcurrentQueries, "usage queries");
     this.token = token;
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.json = json;
@@ -45,11 +46,10 @@ public final class MeteringClient {
   /** Usage queries under way at once; more answer 503, so concurrent reports cannot exhaust the heap. */
   private final java.util.concurrent.Semaphore inFlight;
   /**
-   * The most of them one organisation holds: a streamed report holds its place until its client has
-   * read it, so without this one tenant reading slowly could keep every other one from its usage.
+   * Half of them at most for one organisation: a streamed report holds its place until its client
+   * has read it, so without this one tenant reading slowly could keep every other one from its usage.
    */
-  private final int perOrg;
-  private final Map<String, Integer> heldByOrg = new java.util.concurrent.ConcurrentHashMap<>();
+  private final OrgShares shares;
 
   /**
    * GET {@code path} with the non-null {@code params} for {@code orgId}; the answer read whole (at
@@ -99,29 +99,16 @@ public final class MeteringClient {
   }
 
   private void acquire(String orgId) {
-    boolean[] admitted = {false};
-    heldByOrg.compute(orgId, (org, held) -> {
-      int now = held == null ? 0 : held;
-      admitted[0] = now < perOrg;
-      return admitted[0] ? now + 1 : held;
-    });
-    if (!admitted[0]) {
-      throw new ApiError(503, "unavailable_error", "this organisation already has " + perOrg
-          + " usage queries under way, the most one may have; retry when one has finished", null);
-    }
+    shares.take(orgId);
     if (!inFlight.tryAcquire()) {
-      releaseOrg(orgId);
+      shares.give(orgId);
       throw new ApiError(503, "unavailable_error", "too many usage queries at once; retry shortly", null);
     }
   }
 
   private void release(String orgId) {
     inFlight.release();
-    releaseOrg(orgId);
-  }
-
-  private void releaseOrg(String orgId) {
-    heldByOrg.computeIfPresent(orgId, (org, held) -> held == 1 ? null : held - 1);
+    shares.give(orgId);
   }
 
   /** The body of a 200 answer; any other answer becomes the ApiError it stands for. */
