@@ -45,7 +45,7 @@ public final class AuditLogReader implements AutoCloseable {
   private final java.util.concurrent.BlockingQueue<KafkaConsumer<byte[], byte[]>> consumers =
       new java.util.concurrent.ArrayBlockingQueue<>(READERS);
   private final List<KafkaConsumer<byte[], byte[]>> all = new ArrayList<>();
-  /** A read can take its whole timeout: one organisation holds at most half of the readers. */
+  /** A read can take its whole timeout: one organisation holds at most three of the four readers. */
   private final OrgShares shares = new OrgShares(READERS, "audit log reads");
   private final int partitions;
   private final IntToLongFunction writtenHere;

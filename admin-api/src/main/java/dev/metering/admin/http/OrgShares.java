@@ -5,7 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A pool of places for slow work (usage queries, audit reads) of which one organisation holds at
- * most half, so one tenant cannot keep the others from theirs.
+ * most three quarters, so one tenant cannot keep the others from theirs, while one organisation
+ * alone (the console asks four usage queries at once) still has room.
  */
 public final class OrgShares {
 
@@ -18,7 +19,7 @@ public final class OrgShares {
    * @param what what holds a place, in the plural ("usage queries"), for the 503's message
    */
   public OrgShares(int places, String what) {
-    this.perOrg = Math.max(1, places / 2);
+    this.perOrg = Math.max(1, places * 3 / 4);
     this.what = what;
   }
 

@@ -31,7 +31,7 @@ public final class MeteringClient {
 
   /**
    * @param maxConcurrentQueries usage queries under way at once; one organisation may hold at most
-   *     half of them
+   *     three quarters of them
    */
   public MeteringClient(String baseUrl, ServiceToken token, ObjectMapper json, int maxConcurrentQueries) {
     this.inFlight = new java.util.concurrent.Semaphore(maxConcurrentQueries);
@@ -46,7 +46,7 @@ public final class MeteringClient {
   /** Usage queries under way at once; more answer 503, so concurrent reports cannot exhaust the heap. */
   private final java.util.concurrent.Semaphore inFlight;
   /**
-   * Half of them at most for one organisation: a streamed report holds its place until its client
+   * Three quarters at most for one organisation: a streamed report holds its place until its client
    * has read it, so without this one tenant reading slowly could keep every other one from its usage.
    */
   private final OrgShares shares;

@@ -75,7 +75,7 @@ class MeteringClientTest {
 
   @Test
   void shouldKeepAnOrganisationReadingReportsSlowlyFromTakingEveryOtherOnesQueries() throws Exception {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
       open.add(report("org-slow"));
     }
 
@@ -83,7 +83,7 @@ class MeteringClientTest {
     Map<?, ?> other = client.get("org-other", "/v1/orgs/org-other/usage", Map.of(), Map.class);
 
     assertEquals(503, refused.status());
-    assertTrue(refused.getMessage().startsWith("this organisation already has 4 usage queries under way"),
+    assertTrue(refused.getMessage().startsWith("this organisation already has 6 usage queries under way"),
         refused.getMessage());
     assertEquals("2026-11-01", other.get("start_date"), "another organisation is still answered");
     open.remove(0).close();
@@ -92,10 +92,11 @@ class MeteringClientTest {
 
   @Test
   void shouldRefuseQueriesBeyondTheLimitOfAllOrganisationsTogether() throws Exception {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
       open.add(report("org-a"));
-      open.add(report("org-b"));
     }
+    open.add(report("org-b"));
+    open.add(report("org-b"));
 
     ApiError refused = assertThrows(ApiError.class, () -> client.get("org-c", "/v1/orgs/org-c/usage", Map.of(),
         Map.class));
