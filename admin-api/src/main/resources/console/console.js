@@ -182,7 +182,7 @@
       else if (state.tab === 'alerts') await loadAlerts();
       else await loadAudit();
     } catch (error) {
-      if (error.status !== 401) showError(error.status === 503 ? 'Usage data is moving (' + error.message + '); retrying shortly.' : error.message);
+      if (error.status !== 401) showError(error.status === 503 ? 'Not available right now (' + error.message + '); the page tries again shortly.' : error.message);
     }
   }
 
