@@ -195,8 +195,23 @@ final class Output {
     return line.toString();
   }
 
-  private static String cut(String cell) {
-    String oneLine = cell.replace('\n', ' ').replace('\r', ' ');
+  /**
+   * A table cell on one line, shortened, with control characters shown as escapes: a model name
+   * or a dead letter's quoted value comes from a gateway's callers, and an escape sequence in it
+   * must not reach the operator's terminal as one.
+   */
+  static String cut(String cell) {
+    StringBuilder shown = new StringBuilder(cell.length());
+    cell.codePoints().forEach(c -> {
+      if (c == '\n' || c == '\r' || c == '\t') {
+        shown.append(' ');
+      } else if (Character.isISOControl(c)) {
+        shown.append(String.format(java.util.Locale.ROOT, "\\u%04x", c));
+      } else {
+        shown.appendCodePoint(c);
+      }
+    });
+    String oneLine = shown.toString();
     return oneLine.length() <= MAX_CELL ? oneLine : oneLine.substring(0, MAX_CELL - 3) + "...";
   }
 

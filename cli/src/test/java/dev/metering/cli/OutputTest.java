@@ -41,6 +41,13 @@ class OutputTest {
   }
 
   @Test
+  void shouldShowControlCharactersInATableAsEscapesNotSendThemToTheTerminal() {
+    // a model name as a gateway's caller may have sent it: clear the screen, set the window title
+    assertEquals("\\u001b[2Jmodel\\u001b]0;owned\\u0007 on one line \\u009b1m",
+        Output.cut("\u001b[2Jmodel\u001b]0;owned\u0007 on\none\rline\t\u009b1m"));
+  }
+
+  @Test
   void shouldPrintTheHeaderAloneWhenThereIsNothing() {
     StringWriter table = new StringWriter();
     new Output(Output.Format.table, new PrintWriter(table)).many(List.of(), List.of("day", "reason", "count"));
