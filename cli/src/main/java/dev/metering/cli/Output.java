@@ -1,5 +1,6 @@
 package dev.metering.cli;
 
+import dev.metering.api.Text;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -201,17 +202,7 @@ final class Output {
    * must not reach the operator's terminal as one.
    */
   static String cut(String cell) {
-    StringBuilder shown = new StringBuilder(cell.length());
-    cell.codePoints().forEach(c -> {
-      if (c == '\n' || c == '\r' || c == '\t') {
-        shown.append(' ');
-      } else if (Character.isISOControl(c)) {
-        shown.append(String.format(java.util.Locale.ROOT, "\\u%04x", c));
-      } else {
-        shown.appendCodePoint(c);
-      }
-    });
-    String oneLine = shown.toString();
+    String oneLine = Text.escapeControls(cell.replace('\n', ' ').replace('\r', ' ').replace('\t', ' '));
     return oneLine.length() <= MAX_CELL ? oneLine : oneLine.substring(0, MAX_CELL - 3) + "...";
   }
 

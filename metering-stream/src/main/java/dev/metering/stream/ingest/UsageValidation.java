@@ -1,5 +1,6 @@
 package dev.metering.stream.ingest;
 
+import dev.metering.api.Text;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.stream.usage.Totals;
@@ -107,10 +108,14 @@ public final class UsageValidation {
     return Optional.empty();
   }
 
-  /** A caller's value for a message: quoted, and cut to its start when long. */
+  /**
+   * A caller's value for a message: quoted, cut to its start when long, and with its control
+   * characters written as escapes, since the message goes on into logs and the dead letter's
+   * header (a line break in it would forge a log line, an escape sequence drive a terminal).
+   */
   static String quote(String value) {
-    return value.length() <= QUOTE_LENGTH ? "'" + value + "'"
-        : "'" + value.substring(0, QUOTE_LENGTH) + "...' (" + value.length() + " characters)";
+    return value.length() <= QUOTE_LENGTH ? "'" + Text.escapeControls(value) + "'"
+        : "'" + Text.escapeControls(value.substring(0, QUOTE_LENGTH)) + "...' (" + value.length() + " characters)";
   }
 
   private static Optional<Rejection> reject(RejectReason reason, String message) {

@@ -153,6 +153,15 @@ class IngestTest {
   }
 
   @Test
+  void shouldQuoteAHostileValueWithItsControlCharactersEscaped() {
+    // the message goes on into the log and the dead letter's header: no forged line, no escape sequence
+    String hostile = "a\n2026-12-02 INFO forged\u001b[2J" + "x".repeat(250);
+
+    assertRejected(RejectReason.FIELD_TOO_LONG, "'a\\u000a2026-12-02 INFO forged\\u001b[2Jxxx",
+        e -> e.setRequestId(hostile));
+  }
+
+  @Test
   void shouldDeadLetterEveryOversizedStringField() {
     String tooLong = "x".repeat(257);
     assertRejected(RejectReason.FIELD_TOO_LONG, "event_id has 257", e -> e.setEventId(tooLong));
