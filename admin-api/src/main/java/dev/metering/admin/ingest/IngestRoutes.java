@@ -73,7 +73,7 @@ public final class IngestRoutes {
         + " events (each with its event_id), each checked and answered on its own; answered once Kafka has the"
         + " accepted ones (503 with Retry-After when it did not acknowledge every one in time: retry the batch as it"
         + " was)", "usage_events", List.of(), UsageBatch.class, List.of(202, 207, 503), UsageBatchResult.class,
-        List.of(400, 401), "gatewayToken");
+        List.of(400, 401, 413), "gatewayToken");
   }
 
   public void register(Javalin server) {
