@@ -40,6 +40,7 @@ final class DeadLetters implements AutoCloseable {
   /** Marks a record re-sent from the dead-letter topic: {@code usage-events-dlq/<partition>/<offset>}. */
   static final String REPLAYED_FROM = "dlq.replayed.from";
   private static final String DLQ = Topics.USAGE_EVENTS_DLQ.name();
+  private static final String NOT_REKEYED = "not replayed: not a usage event, so no api_key_id to key it by";
 
   private final String bootstrapServers;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -138,11 +139,27 @@ final class DeadLetters implements AutoCloseable {
   }
 
   /**
-   * Sends each record's original key and bytes to usage-events again, without the dlq headers and
-   * with {@link #REPLAYED_FROM}; the event id is unchanged, so metering counts an event replayed
-   * twice (or one that was counted meanwhile) once.
+   * Sends each record's original key (or, with {@code rekey}, its event's api_key_id) and bytes to
+   * usage-events again, without the dlq headers and with {@link #REPLAYED_FROM}; the event id is
+   * unchanged, so metering counts an event replayed twice (or one that was counted meanwhile)
+   * once. With {@code dryRun} nothing is sent and each row says what would be.
    */
-  List<Replayed> replay(List<ConsumerRecord<byte[], byte[]>> records) throws Exception {
+  List<Replayed> replay(List<ConsumerRecord<byte[], byte[]>> records, boolean rekey, boolean dryRun)
+      throws Exception {
+    List<byte[]> keys = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      Map<String, Object> event = rekey ? decode(record.value()) : null;
+      keys.add(!rekey ? record.key()
+          : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8));
+    }
+    if (dryRun) {
+      List<Replayed> results = new ArrayList<>();
+      for (int i = 0; i < records.size(); i++) {
+        results.add(Replayed.of(records.get(i), rekey && keys.get(i) == null ? NOT_REKEYED : "would replay"
+            + (rekey ? " keyed by its api_key_id" : ""), null));
+      }
+      return results;
+    }
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -152,7 +169,12 @@ final class DeadLetters implements AutoCloseable {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
         new ByteArraySerializer())) {
       List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
-      for (ConsumerRecord<byte[], byte[]> record : records) {
+      for (int i = 0; i < records.size(); i++) {
+        ConsumerRecord<byte[], byte[]> record = records.get(i);
+        if (rekey && keys.get(i) == null) {
+          sent.add(null);
+          continue;
+        }
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
           if (!header.key().startsWith("dlq.")) {
@@ -161,12 +183,13 @@ final class DeadLetters implements AutoCloseable {
         }
         headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
             .getBytes(StandardCharsets.UTF_8));
-        sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, record.key(), record.value(),
+        sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, keys.get(i), record.value(),
             headers)));
       }
       producer.flush();
       for (int i = 0; i < records.size(); i++) {
-        results.add(Replayed.of(records.get(i), "replayed", sent.get(i).get()));
+        results.add(sent.get(i) == null ? Replayed.of(records.get(i), NOT_REKEYED, null)
+            : Replayed.of(records.get(i), rekey ? "replayed keyed by its api_key_id" : "replayed", sent.get(i).get()));
       }
     }
     return results;

@@ -107,6 +107,9 @@ final class DlqCommand extends CommandGroup {
           + " it is replayed.", "Choose records with --reason and/or --offsets, or all of them with --all."})
   void replay(@Mixin Selection selection,
       @Option(names = "--all", description = "every record on the topic") boolean all,
+      @Option(names = "--rekey", description = "send each record keyed by its event's api_key_id, the key usage is"
+          + " partitioned by (KEY_MISMATCH: a gateway that keyed its records wrongly); a record that is not a usage"
+          + " event is then not sent") boolean rekey,
       @Option(names = "--dry-run", description = "list what would be re-sent, send nothing") boolean dryRun,
       @Mixin Output.Options output) throws Exception {
     if (!all && !selection.any()) {
@@ -121,9 +124,7 @@ final class DlqCommand extends CommandGroup {
           records.add(record);
         }
       });
-      List<DeadLetters.Replayed> results = dryRun
-          ? records.stream().map(r -> DeadLetters.Replayed.of(r, "would replay", null)).toList()
-          : dlq.replay(records);
+      List<DeadLetters.Replayed> results = dlq.replay(records, rekey, dryRun);
       out(output).many(results, REPLAY_COLUMNS);
     }
   }

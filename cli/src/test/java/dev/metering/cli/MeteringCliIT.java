@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -317,6 +318,45 @@ class MeteringCliIT {
     }
     KafkaTestSupport.await("the later event counted", Duration.ofSeconds(60), () -> tokensOf(key) != 550);
     assertEquals(557, tokensOf(key), "the event replayed twice is counted once");
+  }
+
+  @Test
+  void shouldReplayARecordAGatewayKeyedWronglyUnderItsApiKeyId() throws Exception {
+    String key = ok("keys", "create", "--name", "rekeyed", "-o", "json").json().get("id").asText();
+    UsageEvent event = event(key, System.currentTimeMillis(), 300, 30);
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      // a gateway's bug: the record key is not the api_key_id, so it sits in another key's partition
+      producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), "gateway-7", Topics.USAGE_EVENTS.encode(event)));
+      producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), "gateway-7", "not avro".getBytes(
+          StandardCharsets.UTF_8)));
+    }
+    List<String> offsets = new ArrayList<>();
+    KafkaTestSupport.await("both records dead-lettered", Duration.ofSeconds(30), () -> {
+      offsets.clear();
+      try {
+        for (JsonNode record : ok("dlq", "show", "--limit", "1000", "-o", "json").json()) {
+          boolean mine = record.path("event").path("event_id").asText().equals(event.getEventId())
+              || (record.get("reason").asText().equals("UNDECODABLE") && record.get("key").asText().equals("gateway-7"));
+          if (mine) {
+            offsets.add(record.get("partition").asInt() + ":" + record.get("offset").asLong());
+          }
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return offsets.size() == 2;
+    });
+
+    JsonNode planned = ok("dlq", "replay", "--offsets", String.join(",", offsets), "--rekey", "--dry-run", "-o",
+        "json").json();
+    JsonNode replayed = ok("dlq", "replay", "--offsets", String.join(",", offsets), "--rekey", "-o", "json").json();
+
+    assertEquals(Set.of("would replay keyed by its api_key_id", "not replayed: not a usage event, so no api_key_id to"
+        + " key it by"), Set.of(planned.get(0).get("status").asText(), planned.get(1).get("status").asText()));
+    JsonNode sent = replayed.get(0).get("event_id").asText().equals(event.getEventId()) ? replayed.get(0)
+        : replayed.get(1);
+    assertEquals("replayed keyed by its api_key_id", sent.get("status").asText());
+    KafkaTestSupport.await("the re-keyed event counted", Duration.ofSeconds(60), () -> tokensOf(key) == 330);
   }
 
   private static long tokensOf(String key) {
