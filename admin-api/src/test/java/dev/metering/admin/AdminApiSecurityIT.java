@@ -298,6 +298,20 @@ class AdminApiSecurityIT {
         created.body());
   }
 
+  @Test
+  void shouldRefuseAtTheDoorAnEventMeteringWouldDeadLetter() throws Exception {
+    // it was answered "accepted" (durable), then dead-lettered as RESERVED_VALUE: never counted
+    ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("reserved"));
+    String event = JSON.writeValueAsString(object(Map.of("event_id", "reserved-1", "api_key_id", key.id(),
+        "model", UsageLimits.OTHER_MODELS, "input_tokens", 1, "output_tokens", 1)));
+
+    HttpResponse<String> response = send("POST", "/v1/usage/events", GATEWAY_TOKEN, "{\"events\":[" + event + "]}");
+
+    JsonNode result = JSON.readTree(response.body()).at("/results/0");
+    assertEquals("rejected", result.get("status").asText(), response.body());
+    assertEquals("model", result.at("/error/field").asText());
+  }
+
   private static String pad(String prefix) {
     return prefix + "語".repeat(UsageLimits.MAX_FIELD_LENGTH - prefix.length());
   }

@@ -90,9 +90,16 @@ public final class DemoGateway implements AutoCloseable {
     long inputTokens = 8 + messages.toString().length() / 4;
     long outputTokens = Math.min(maxTokens, 20 + ThreadLocalRandom.current().nextInt(300));
     String requestId = Ids.random(Ids.REQUEST);
+    UsageReporter.Call call;
     try {
-      reporter.record(new UsageReporter.Call(key.getOrgId(), key.getId(), model, inputTokens, outputTokens, 0, 0,
-          requestId));
+      call = new UsageReporter.Call(key.getOrgId(), key.getId(), model, inputTokens, outputTokens, 0, 0, requestId);
+    } catch (IllegalArgumentException e) {
+      // a call metering would refuse is not served: it would never count against the key's limits
+      error(ctx, 400, "invalid_request_error", e.getMessage());
+      return;
+    }
+    try {
+      reporter.record(call);
     } catch (UsageReportingException e) {
       // metering is the point of this gateway: a call it cannot meter is not served
       error(ctx, 503, "overloaded_error", "usage metering is unavailable; retry shortly");

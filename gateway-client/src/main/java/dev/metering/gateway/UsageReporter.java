@@ -2,6 +2,7 @@ package dev.metering.gateway;
 
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
+import dev.metering.schemas.UsageLimits;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -34,10 +35,33 @@ public final class UsageReporter implements AutoCloseable {
   /** One call as the gateway saw it. */
   public record Call(String orgId, String apiKeyId, String model, long inputTokens, long outputTokens,
       long cacheCreationInputTokens, long cacheReadInputTokens, String requestId) {
+    /**
+     * @throws IllegalArgumentException for a call metering-stream would dead-letter (a model name
+     *     over 256 characters, the reserved model, a token count out of range), so a gateway
+     *     refuses it instead of serving a call whose usage never counts against the key's limits
+     */
     public Call {
-      Objects.requireNonNull(orgId, "orgId");
-      Objects.requireNonNull(apiKeyId, "apiKeyId");
-      Objects.requireNonNull(model, "model");
+      check("org_id", Objects.requireNonNull(orgId, "orgId"));
+      check("api_key_id", Objects.requireNonNull(apiKeyId, "apiKeyId"));
+      check("model", Objects.requireNonNull(model, "model"));
+      if (requestId != null) {
+        check("request_id", requestId);
+      }
+      long[] counts = {inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens};
+      String[] names = {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"};
+      for (int i = 0; i < counts.length; i++) {
+        String problem = UsageLimits.tokensProblem(names[i], counts[i]);
+        if (problem != null) {
+          throw new IllegalArgumentException(problem);
+        }
+      }
+    }
+
+    private static void check(String field, String value) {
+      String problem = UsageLimits.stringProblem(field, value);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
+      }
     }
   }
 

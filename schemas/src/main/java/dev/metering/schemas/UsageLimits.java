@@ -14,6 +14,33 @@ public final class UsageLimits {
   public static final long MAX_TOKENS_PER_KIND = 1_000_000_000L;
 
   /**
+   * The model a bucket sums the usage of every model beyond its limit under; reserved (no event
+   * may name it), so it never mixes with a real model's share.
+   */
+  public static final String OTHER_MODELS = "(other models)";
+
+  /**
+   * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
+   * {@link #MAX_FIELD_LENGTH}, or the reserved model), or null when it can: the doors usage comes in
+   * by refuse what metering-stream would dead-letter, before they answer their caller.
+   */
+  public static String stringProblem(String field, String value) {
+    if (value.isBlank() || value.length() > MAX_FIELD_LENGTH) {
+      return field + " must be a non-empty string of at most " + MAX_FIELD_LENGTH + " characters";
+    }
+    if (field.equals("model") && value.equals(OTHER_MODELS)) {
+      return "model '" + OTHER_MODELS + "' is reserved for the usage of models beyond a bucket's limit";
+    }
+    return null;
+  }
+
+  /** Why {@code count} cannot be the token count {@code field} of one call, or null when it can. */
+  public static String tokensProblem(String field, long count) {
+    return count < 0 || count > MAX_TOKENS_PER_KIND
+        ? field + " must be a whole number from 0 to " + MAX_TOKENS_PER_KIND : null;
+  }
+
+  /**
    * Alert rules one API key may have: admin-api refuses more, and metering-stream (which keeps a
    * key's rules in one stored value) evaluates no more than its METERING_MAX_RULES_PER_KEY, by default this.
    */

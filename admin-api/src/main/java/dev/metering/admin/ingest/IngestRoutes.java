@@ -205,9 +205,10 @@ public final class IngestRoutes {
       }
       return null;
     }
-    if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > UsageLimits.MAX_FIELD_LENGTH) {
-      throw ApiError.invalid(field, field + " must be a non-empty string of at most "
-          + UsageLimits.MAX_FIELD_LENGTH + " characters");
+    String problem = value.isTextual() ? UsageLimits.stringProblem(field, value.asText())
+        : field + " must be a non-empty string of at most " + UsageLimits.MAX_FIELD_LENGTH + " characters";
+    if (problem != null) {
+      throw ApiError.invalid(field, problem);
     }
     return value.asText();
   }

@@ -13,7 +13,7 @@ public final class Totals {
    * The model a bucket sums the usage of every model beyond its limit under; reserved (validation
    * dead-letters events that claim it), so it never mixes with a real model's share.
    */
-  public static final String OTHER_MODELS = "(other models)";
+  public static final String OTHER_MODELS = dev.metering.schemas.UsageLimits.OTHER_MODELS;
 
   private Totals() {
   }
