@@ -235,6 +235,20 @@ class LocalSystemIT {
     assertEquals(401, call("sk-mtr-not-a-key").statusCode());
   }
 
+  @Test
+  void shouldRefuseACallWhoseUsageCouldNotBeCountedInsteadOfServingItUnmetered() throws Exception {
+    // the gateway served it and metering dead-lettered its usage: free calls on a hard-limited key
+    ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-long-model").maxTokensPerMonth(1000L)
+        .hardLimit(true));
+    awaitGatewayKnows(key.key());
+
+    HttpResponse<String> refused = call(key.key(), "m".repeat(300));
+
+    assertEquals(400, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("model must be a non-empty string of at most 256 characters"), refused.body());
+    assertEquals(200, call(key.key()).statusCode(), "the key itself is fine");
+  }
+
   /** Waits until the key's audit entries are {@code expected}, in any order, and returns them in log order. */
   private static List<String> awaitStory(String keyId, List<String> expected) throws InterruptedException {
     List<String> story = Collections.synchronizedList(new ArrayList<>());
@@ -285,9 +299,13 @@ class LocalSystemIT {
   }
 
   private static HttpResponse<String> call(String secret) throws Exception {
+    return call(secret, "claude-haiku-4-5");
+  }
+
+  private static HttpResponse<String> call(String secret, String model) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/messages"))
         .header("x-api-key", secret).header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":200,"
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"max_tokens\":200,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello there, how are you today?\"}]}"))
         .build(), HttpResponse.BodyHandlers.ofString());
   }
