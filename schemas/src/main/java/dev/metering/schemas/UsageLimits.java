@@ -19,6 +19,10 @@ public final class UsageLimits {
    */
   public static final String OTHER_MODELS = "(other models)";
 
+  /** Why an event may not name {@link #OTHER_MODELS}. */
+  public static final String OTHER_MODELS_RESERVED = "model '" + OTHER_MODELS
+      + "' is reserved for the usage of models beyond a bucket's limit";
+
   /**
    * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
    * {@link #MAX_FIELD_LENGTH}, or the reserved model), or null when it can: the doors usage comes in
@@ -29,7 +33,7 @@ public final class UsageLimits {
       return field + " must be a non-empty string of at most " + MAX_FIELD_LENGTH + " characters";
     }
     if (field.equals("model") && value.equals(OTHER_MODELS)) {
-      return "model '" + OTHER_MODELS + "' is reserved for the usage of models beyond a bucket's limit";
+      return OTHER_MODELS_RESERVED;
     }
     return null;
   }

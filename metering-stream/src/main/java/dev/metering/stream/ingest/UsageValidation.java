@@ -49,8 +49,7 @@ public final class UsageValidation {
           + event.getTimestamp());
     }
     if (event.getModel().equals(Totals.OTHER_MODELS)) {
-      return reject(RejectReason.RESERVED_VALUE, "model '" + Totals.OTHER_MODELS
-          + "' is reserved for the usage of models beyond a bucket's limit");
+      return reject(RejectReason.RESERVED_VALUE, UsageLimits.OTHER_MODELS_RESERVED);
     }
     if (!event.getApiKeyId().equals(key)) {
       return reject(RejectReason.KEY_MISMATCH, "record key " + (key == null ? "null" : quote(key.toString()))
