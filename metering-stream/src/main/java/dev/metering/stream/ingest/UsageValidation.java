@@ -3,7 +3,6 @@ package dev.metering.stream.ingest;
 import dev.metering.api.Text;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
-import dev.metering.stream.usage.Totals;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -48,7 +47,7 @@ public final class UsageValidation {
       return reject(RejectReason.MISSING_FIELD, "required field timestamp is not a positive epoch millis value: "
           + event.getTimestamp());
     }
-    if (event.getModel().equals(Totals.OTHER_MODELS)) {
+    if (event.getModel().equals(UsageLimits.OTHER_MODELS)) {
       return reject(RejectReason.RESERVED_VALUE, UsageLimits.OTHER_MODELS_RESERVED);
     }
     if (!event.getApiKeyId().equals(key)) {

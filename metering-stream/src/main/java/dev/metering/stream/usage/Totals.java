@@ -1,6 +1,7 @@
 package dev.metering.stream.usage;
 
 import dev.metering.records.UsageEvent;
+import dev.metering.schemas.UsageLimits;
 import dev.metering.records.state.ModelUsage;
 import dev.metering.records.state.UsageTotals;
 import java.util.HashMap;
@@ -8,12 +9,6 @@ import java.util.Map;
 
 /** Arithmetic on {@link UsageTotals}: the one place a priced event is added to a bucket. */
 public final class Totals {
-
-  /**
-   * The model a bucket sums the usage of every model beyond its limit under; reserved (validation
-   * dead-letters events that claim it), so it never mixes with a real model's share.
-   */
-  public static final String OTHER_MODELS = dev.metering.schemas.UsageLimits.OTHER_MODELS;
 
   private Totals() {
   }
@@ -54,14 +49,15 @@ public final class Totals {
   /**
    * Adds one priced event to {@code totals} in place, to the totals and its model's share, and
    * returns it. A bucket names at most {@code maxModels} models; the usage of any further model is
-   * summed under {@link #OTHER_MODELS}, so a caller inventing model names cannot grow a stored
+   * summed under {@link UsageLimits#OTHER_MODELS}, so a caller inventing model names cannot grow a stored
    * value without bound.
    */
   public static UsageTotals addWithModel(UsageTotals totals, PricedEvent priced, int maxModels) {
     add(totals, priced);
     UsageEvent e = priced.event();
     Map<String, ModelUsage> byModel = totals.getByModel();
-    String name = byModel.containsKey(e.getModel()) || named(byModel) < maxModels ? e.getModel() : OTHER_MODELS;
+    String name = byModel.containsKey(e.getModel()) || named(byModel) < maxModels ? e.getModel()
+        : UsageLimits.OTHER_MODELS;
     ModelUsage model = byModel.computeIfAbsent(name, m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
     model.setInputTokens(model.getInputTokens() + e.getInputTokens());
     model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());
@@ -76,6 +72,6 @@ public final class Totals {
   }
 
   private static int named(Map<String, ModelUsage> byModel) {
-    return byModel.size() - (byModel.containsKey(OTHER_MODELS) ? 1 : 0);
+    return byModel.size() - (byModel.containsKey(UsageLimits.OTHER_MODELS) ? 1 : 0);
   }
 }

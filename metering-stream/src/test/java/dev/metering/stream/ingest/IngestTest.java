@@ -1,5 +1,6 @@
 package dev.metering.stream.ingest;
 
+import dev.metering.schemas.UsageLimits;
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -172,7 +173,7 @@ class IngestTest {
 
   @Test
   void shouldDeadLetterTheReservedOverflowModelName() {
-    assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(Totals.OTHER_MODELS));
+    assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(UsageLimits.OTHER_MODELS));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.metering.stream.usage;
 
+import dev.metering.schemas.UsageLimits;
 import static dev.metering.stream.MeteringFixture.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -97,7 +98,7 @@ class TotalsTest {
       String id = store.equals(KeyUsageProcessor.HOURLY_STORE) ? "key-1" : MeteringFixture.ORG;
       UsageTotals hour = fx.bucket(store, id, "2026-11-10T10:00:00Z");
       assertEquals(65, hour.getByModel().size(), "64 named models and the overflow entry");
-      ModelUsage other = hour.getByModel().get(Totals.OTHER_MODELS);
+      ModelUsage other = hour.getByModel().get(UsageLimits.OTHER_MODELS);
       assertEquals(models - 64, other.getRequests());
       assertEquals((models - 64) * 10L, other.getInputTokens());
       assertEquals(models * 10L, hour.getInputTokens(), "the bucket's totals count every model");
