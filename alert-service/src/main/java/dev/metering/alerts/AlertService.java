@@ -6,6 +6,8 @@ import dev.metering.alerts.decisions.RuleIndex;
 import dev.metering.alerts.delivery.Channel;
 import dev.metering.alerts.delivery.NotificationDispatcher;
 import dev.metering.alerts.processing.AlertProcessor;
+import dev.metering.api.ErrorResponse;
+import dev.metering.json.Json;
 import dev.metering.kafka.TopicView;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AlertRule;
@@ -25,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +44,7 @@ import org.slf4j.LoggerFactory;
 public final class AlertService implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AlertService.class);
+  private static final Set<String> OPS_PATHS = Set.of("/health/live", "/health/ready", "/metrics");
 
   private final AlertServiceConfig config;
   private final Clock clock;
@@ -75,11 +79,7 @@ public final class AlertService implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on " + config.httpBind() + ":" + config.httpPort(), e);
     }
-    http.createContext("/health/live", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}", "application/json"));
-    http.createContext("/health/ready", exchange -> {
-      boolean ready = ready();
-      respond(exchange, ready ? 200 : 503, "{\"status\":\"" + (ready ? "ok" : "unavailable") + "\"}", "application/json");
-    });
+    http.createContext("/", this::serve);
     Gauge.builder("alert.service.ready", this, service -> service.ready() ? 1 : 0)
         .description("1 while every part runs (both views, the processor, the dispatcher)").register(metrics);
     FunctionCounter.builder("alert.dispatcher.restarts", dispatcherRestarts, AtomicLong::get)
@@ -88,8 +88,36 @@ public final class AlertService implements AutoCloseable {
             : service.dispatcher.outstanding())
         .description("Notifications read and not yet finished: under way or waiting for their org's room")
         .register(metrics);
-    http.createContext("/metrics", exchange -> respond(exchange, 200, metrics.scrape(),
-        "text/plain; version=0.0.4; charset=utf-8"));
+  }
+
+  /**
+   * The operations endpoints, each at its exact path and for GET only (a context of the JDK's
+   * server would also answer every path it is a prefix of); anything else is refused in the JSON
+   * error shape of the HTTP APIs.
+   */
+  private void serve(HttpExchange exchange) throws IOException {
+    String path = exchange.getRequestURI().getRawPath();
+    boolean known = OPS_PATHS.contains(path);
+    if (!known || !"GET".equals(exchange.getRequestMethod())) {
+      int status = known ? 405 : 404;
+      String message = known ? "only GET is served at " + path
+          : "no such endpoint: " + exchange.getRequestMethod() + " " + path;
+      if (known) {
+        exchange.getResponseHeaders().set("Allow", "GET");
+      }
+      respond(exchange, status, Json.mapper().writeValueAsString(
+          ErrorResponse.of(ErrorResponse.typeOf(status), message, null)), "application/json");
+      return;
+    }
+    switch (path) {
+      case "/health/live" -> respond(exchange, 200, "{\"status\":\"ok\"}", "application/json");
+      case "/health/ready" -> {
+        boolean ready = ready();
+        respond(exchange, ready ? 200 : 503, "{\"status\":\"" + (ready ? "ok" : "unavailable") + "\"}",
+            "application/json");
+      }
+      default -> respond(exchange, 200, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+    }
   }
 
   public static AlertService start(AlertServiceConfig config, Clock clock) throws InterruptedException {

@@ -508,6 +508,25 @@ class AlertServiceIT {
     assertTrue(metrics.contains("jvm_memory_used_bytes"), metrics);
   }
 
+  @Test
+  void shouldServeItsOperationsEndpointsAtTheirExactPathsOnlyAndRefuseTheRestInJson() throws Exception {
+    // the JDK server's contexts match by prefix: /health/liveness and /metrics/x were answered 200,
+    // unknown paths with an HTML page
+    assertEquals(200, httpStatus(service, "/health/live"));
+    for (String path : List.of("/health/liveness", "/metrics/x", "/", "/health")) {
+      HttpResponse<String> response = get(service, path);
+      assertEquals(404, response.statusCode(), path);
+      assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""), path);
+      assertTrue(response.body().contains("\"type\":\"not_found_error\"") && response.body().contains(path),
+          response.body());
+    }
+    HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+        "http://127.0.0.1:" + service.httpPort() + "/metrics")).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(405, post.statusCode());
+    assertEquals("GET", post.headers().firstValue("Allow").orElse(""));
+  }
+
   private static String httpBody(AlertService service, String path) {
     HttpResponse<String> response = get(service, path);
     return response == null ? "" : response.body();
