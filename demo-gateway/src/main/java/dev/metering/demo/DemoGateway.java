@@ -9,6 +9,7 @@ import dev.metering.gateway.UsageReporter;
 import dev.metering.gateway.UsageReportingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +41,12 @@ public final class DemoGateway implements AutoCloseable {
     server.post("/v1/messages", this::messages);
     server.get("/health/ready", ctx -> ctx.status(guard.ready() ? 200 : 503).result(guard.ready() ? "ok" : "loading keys"));
     server.get("/health/live", ctx -> ctx.result("ok"));
+    // Javalin's own refusals (no such endpoint, a body over its limit) in the API's error shape, not plain text
+    server.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
+      case 404 -> "not_found_error";
+      case 413 -> "request_too_large";
+      default -> e.getStatus() < 500 ? "invalid_request_error" : "api_error";
+    }, e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage()));
   }
 
   public static DemoGateway start(KeyGuard guard, UsageReporter reporter, String bind, int port) {

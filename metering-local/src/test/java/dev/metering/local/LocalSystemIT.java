@@ -249,6 +249,19 @@ class LocalSystemIT {
     assertEquals(200, call(key.key()).statusCode(), "the key itself is fine");
   }
 
+  @Test
+  void shouldAnswerAnUnknownGatewayPathInTheApisErrorShape() throws Exception {
+    // Javalin answered it in plain text ("Endpoint POST /v1/complete not found"), which no client of the API parses
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/complete"))
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(404, response.statusCode());
+    assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
+        response.headers().map().toString());
+    assertTrue(response.body().contains("\"type\":\"not_found_error\"")
+        && response.body().contains("no such endpoint: POST /v1/complete"), response.body());
+  }
+
   /** Waits until the key's audit entries are {@code expected}, in any order, and returns them in log order. */
   private static List<String> awaitStory(String keyId, List<String> expected) throws InterruptedException {
     List<String> story = Collections.synchronizedList(new ArrayList<>());
