@@ -342,6 +342,30 @@ class AdminApiSecurityIT {
     }
   }
 
+  @Test
+  void shouldHoldTheKeyCapAgainstCreationsAtTheSameMoment() throws Exception {
+    // each creation counted the org's keys, then wrote: requests at the same moment all saw room for one more
+    String secret = Secrets.generate();
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
+        "ADMIN_BOOTSTRAP_ORG_ID", "org-raced",
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "race@raced.example",
+        "ADMIN_MAX_KEYS_PER_ORG", "4",
+        "METERING_BOOTSTRAP_ADMIN_KEY", secret));
+    try (AdminApi capped = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+      AdminClient admin = AdminClient.create("http://127.0.0.1:" + capped.port(), secret);
+
+      int created = Races.succeeded(12, i -> admin.apiKeys().create(CreateApiKey.named("racer " + i)));
+
+      assertEquals(3, created, "room for 3 besides the bootstrap admin key");
+      assertEquals(4L, java.util.stream.StreamSupport.stream(admin.apiKeys().list(null).spliterator(), false).count());
+    }
+  }
+
   /** Values no field of this API accepts: oversized, nested, or numbers no field can hold. */
   private static boolean mustBeRefused(String value) {
     return value.length() > 2048 || value.startsWith("{") || value.startsWith("[1") || value.equals("1e309")

@@ -4,6 +4,7 @@ import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
+import dev.metering.admin.GroupLocks;
 import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Body;
@@ -11,6 +12,7 @@ import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.AuditRecord;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
@@ -39,6 +41,7 @@ public final class AlertRoutes {
   private final Audits audits;
   private final ObjectMapper json;
   private final Clock clock;
+  private final GroupLocks creations = new GroupLocks();
 
   private final WebhookSigning signing;
   private final WebhookTargets targets;
@@ -93,11 +96,6 @@ public final class AlertRoutes {
       }
       watched = key.getName();
     }
-    long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> Objects.equals(r.getApiKeyId(), keyId)).count();
-    if (existing >= UsageLimits.MAX_ALERT_RULES_PER_KEY) {
-      throw ApiError.conflict((keyId == null ? "The organisation's budget" : "API key " + keyId) + " already has "
-          + existing + " alert rules, the most one key or budget may have; delete one first");
-    }
     AlertRule rule = AlertRule.newBuilder()
         .setId(Ids.random(Ids.ALERT_RULE))
         .setOrgId(principal.orgId()).setName(name).setApiKeyId(keyId).setThresholdPercent(threshold)
@@ -105,10 +103,20 @@ public final class AlertRoutes {
         .setCreatedBy(principal.actor()).setCreatedAt(clock.millis())
         .setWebhookSecretVersion(1)
         .build();
-    rules.put(rule, List.of(audits.of(principal, AuditEventType.ALERT_CREATED, keyId, principal.actor() + " created alert rule "
-        + name + " at " + threshold + "% of " + watched, Map.of("alert_id", rule.getId(),
+    AuditRecord audit = audits.of(principal, AuditEventType.ALERT_CREATED, keyId, principal.actor()
+        + " created alert rule " + name + " at " + threshold + "% of " + watched, Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
-            "webhook", webhook == null ? "none" : "set"))), null);
+            "webhook", webhook == null ? "none" : "set"));
+    // the count is checked after every creation before this one, so concurrent requests cannot pass the cap
+    creations.run(principal.orgId(), () -> {
+      long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> Objects.equals(r.getApiKeyId(), keyId))
+          .count();
+      if (existing >= UsageLimits.MAX_ALERT_RULES_PER_KEY) {
+        throw ApiError.conflict((keyId == null ? "The organisation's budget" : "API key " + keyId) + " already has "
+            + existing + " alert rules, the most one key or budget may have; delete one first");
+      }
+      rules.put(rule, List.of(audit), null);
+    });
     return withSecret(rule);
   }
 

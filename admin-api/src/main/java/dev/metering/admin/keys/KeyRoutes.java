@@ -4,6 +4,7 @@ import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
+import dev.metering.admin.GroupLocks;
 import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
@@ -12,6 +13,7 @@ import dev.metering.admin.http.Body;
 import dev.metering.admin.http.Route;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
+import dev.metering.records.AuditRecord;
 import dev.metering.schemas.QueryTimes;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.api.Dollars;
@@ -49,6 +51,7 @@ public final class KeyRoutes {
   private final Audits audits;
   private final ObjectMapper json;
   private final Clock clock;
+  private final GroupLocks creations = new GroupLocks();
 
   private final int maxKeysPerOrg;
 
@@ -88,7 +91,6 @@ public final class KeyRoutes {
     Body body = Body.parse(json, ctx.body(), CreateApiKey.class);
     List<String> permissions = Objects.requireNonNullElse(body.strings("permissions", PERMISSIONS), DEFAULT_PERMISSIONS);
     String name = name(body, true, permissions.contains(AdminAuth.ADMIN_PERMISSION));
-    requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
     long now = clock.millis();
     ApiKey key = ApiKey.newBuilder()
@@ -107,23 +109,22 @@ public final class KeyRoutes {
         .setCreatedBy(principal.actor())
         .setUpdatedAt(now)
         .build();
-    keys.put(key, List.of(audits.of(principal, AuditEventType.KEY_CREATED, key.getId(),
+    putNew(key, audits.of(principal, AuditEventType.KEY_CREATED, key.getId(),
         principal.actor() + " created API key " + key.getName() + " (" + key.getKeyPrefix() + "...)", Map.of(
             "name", key.getName(), "permissions", String.join(",", key.getPermissions()),
             "max_tokens_per_month", String.valueOf(key.getMaxTokensPerMonth()),
             "max_cost_per_month", KeyChanges.dollars(key.getMaxCostMicrosPerMonth()),
-            "hard_limit", Boolean.toString(key.getHardLimit())))), null);
+            "hard_limit", Boolean.toString(key.getHardLimit()))));
     return view(ctx, key, secret);
   }
 
   /** An admin key for {@code adminEmail} in {@code principal}'s org; the answer holds its secret. */
   public ApiKeyInfo createAdmin(Principal principal, String adminEmail) {
-    requireRoomForAKey(principal.orgId());
     String secret = Secrets.generate();
     ApiKey key = adminKey(Ids.random(Ids.API_KEY), principal.orgId(), adminEmail, secret,
         principal.actor());
-    keys.put(key, List.of(audits.of(principal, AuditEventType.KEY_CREATED, key.getId(), principal.actor() + " created admin key for "
-        + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION))), null);
+    putNew(key, audits.of(principal, AuditEventType.KEY_CREATED, key.getId(), principal.actor() + " created admin key for "
+        + adminEmail, Map.of("name", adminEmail, "permissions", AdminAuth.ADMIN_PERMISSION)));
     return view(key, secret);
   }
 
@@ -209,6 +210,14 @@ public final class KeyRoutes {
     KeyChanges.Change change = KeyChanges.rotate(current, secret, grace, principal, audits, clock.millis());
     keys.put(change.next(), change.audits(), current);
     return view(ctx, change.next(), secret);
+  }
+
+  /** Writes a new key if its organisation has room for one more, checked after every creation before it. */
+  private void putNew(ApiKey key, AuditRecord audit) {
+    creations.run(key.getOrgId(), () -> {
+      requireRoomForAKey(key.getOrgId());
+      keys.put(key, List.of(audit), null);
+    });
   }
 
   /** Keys are never deleted (a revoked key stays, with its audit trail), so an org's count is bounded. */
