@@ -12,6 +12,7 @@ import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
+import dev.metering.admin.http.ChangeRates;
 import dev.metering.admin.ingest.IngestRoutes;
 import dev.metering.admin.http.Route;
 import dev.metering.admin.keys.KeyRoutes;
@@ -117,6 +118,7 @@ public final class AdminApi implements AutoCloseable {
     routes.addAll(new AuditRoutes(auditLog).routes());
     ServiceMetrics.attach(metrics);
     AdminAuth auth = new AdminAuth(keys, clock);
+    ChangeRates changeRates = new ChangeRates(config.changesPerOrgPerMinute(), System::nanoTime);
     Map<String, Object> openApi = openApi(routes);
     this.server = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
@@ -135,7 +137,24 @@ public final class AdminApi implements AutoCloseable {
         QueryStrings.repeated(ctx.queryParamMap()).ifPresent(e -> {
           throw ApiError.invalid(e.field(), e.message());
         });
-        Object body = route.handler().handle(ctx, principal);
+        boolean change = !route.method().equals("GET");
+        if (change) {
+          changeRates.take(principal.orgId()).ifPresent(seconds -> {
+            ctx.header("Retry-After", Long.toString(seconds));
+            throw new ApiError(429, "rate_limit_error", "this organisation made more than "
+                + config.changesPerOrgPerMinute() + " changes in a minute (ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE);"
+                + " retry in " + seconds + " s", null);
+          });
+        }
+        Object body;
+        try {
+          body = route.handler().handle(ctx, principal);
+        } catch (RuntimeException refusedOrFailed) {
+          if (change) {
+            changeRates.giveBack(principal.orgId()); // it changed nothing
+          }
+          throw refusedOrFailed;
+        }
         if (body instanceof java.io.InputStream stream) {
           ctx.status(route.successStatus()).contentType("application/json");
           try (stream) {

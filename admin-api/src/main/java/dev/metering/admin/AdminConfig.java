@@ -34,12 +34,14 @@ import java.util.Optional;
  *     alert-service, required)
  * @param webhookTargets {@code METERING_WEBHOOK_ALLOW_HTTP}, {@code METERING_WEBHOOK_ALLOWED_NETWORKS}: where webhooks may go
  * @param maxKeysPerOrg {@code ADMIN_MAX_KEYS_PER_ORG}: API keys (revoked ones included) one organisation may have
+ * @param changesPerOrgPerMinute {@code ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE}: changes (admin requests other than reads)
+ *     one organisation may make on one instance, in bursts of up to as many; more answer 429
  */
 public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, String meteringUrl,
     ServiceToken meteringToken, String instanceId,
     String bootstrapOrgId, String bootstrapAdminEmail, Optional<String> bootstrapAdminKey,
     List<GatewayToken> gatewayTokens, Duration ingestAckTimeout, Duration lateGrace, Duration futureTolerance,
-    WebhookSigning webhookSigning, WebhookTargets webhookTargets, int maxKeysPerOrg) {
+    WebhookSigning webhookSigning, WebhookTargets webhookTargets, int maxKeysPerOrg, int changesPerOrgPerMinute) {
 
   public AdminConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -75,7 +77,8 @@ public record AdminConfig(KafkaSettings kafka, String httpBind, int httpPort, St
         env.duration("METERING_FUTURE_TOLERANCE", UsageLimits.DEFAULT_FUTURE_TOLERANCE, Duration.ZERO),
         WebhookSigning.from(env),
         WebhookTargets.from(env),
-        env.intInRange("ADMIN_MAX_KEYS_PER_ORG", 10_000, 1, 1_000_000));
+        env.intInRange("ADMIN_MAX_KEYS_PER_ORG", 10_000, 1, 1_000_000),
+        env.intInRange("ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE", 600, 1, 1_000_000));
   }
 
   @Override

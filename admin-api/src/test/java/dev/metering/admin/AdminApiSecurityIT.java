@@ -366,6 +366,46 @@ class AdminApiSecurityIT {
     }
   }
 
+  @Test
+  void shouldAnswer429WithRetryAfterOnceAnOrganisationMadeItsChangesOfTheMinute() throws Exception {
+    // every change is an audit record, kept for good: one tenant's loop could grow the log without end
+    String secret = Secrets.generate();
+    Map<String, String> env = new java.util.HashMap<>(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
+        "ADMIN_BOOTSTRAP_ORG_ID", "org-busy",
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "busy@busy.example",
+        "ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE", "3",
+        "METERING_BOOTSTRAP_ADMIN_KEY", secret));
+    try (AdminApi limited = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+      String base = "http://127.0.0.1:" + limited.port();
+      AdminClient admin = AdminClient.create(base, secret);
+      ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("busy"));
+      for (int i = 0; i < 5; i++) {
+        String invalid = "refused " + i;
+        org.junit.jupiter.api.Assertions.assertThrows(dev.metering.client.AdminApiException.InvalidRequest.class,
+            () -> admin.apiKeys().create(CreateApiKey.named(invalid).maxTokensPerMonth(-1L)), "changes nothing, counts not");
+      }
+      admin.apiKeys().update(key.id(), AdminClient.UpdateApiKey.changes().description("first"));
+      admin.apiKeys().update(key.id(), AdminClient.UpdateApiKey.changes().description("second"));
+
+      HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(base
+              + "/v1/organizations/api_keys/" + key.id()))
+          .header("x-api-key", secret).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"description\":\"third\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertEquals(429, refused.statusCode(), refused.body());
+      assertTrue(refused.body().contains("\"type\":\"rate_limit_error\""), refused.body());
+      long wait = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(wait >= 1 && wait <= 20, "a third of a minute at most: " + wait);
+      assertEquals("second", admin.apiKeys().get(key.id()).description(), "reads still answer; the change was not made");
+    }
+  }
+
   /** Values no field of this API accepts: oversized, nested, or numbers no field can hold. */
   private static boolean mustBeRefused(String value) {
     return value.length() > 2048 || value.startsWith("{") || value.startsWith("[1") || value.equals("1e309")

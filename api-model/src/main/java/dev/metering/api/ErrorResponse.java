@@ -19,6 +19,7 @@ public record ErrorResponse(ErrorDetail error) {
       case 403 -> "permission_error";
       case 404 -> "not_found_error";
       case 409 -> "conflict_error";
+      case 429 -> "rate_limit_error";
       case 503 -> "unavailable_error";
       default -> status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
     };
@@ -27,7 +28,7 @@ public record ErrorResponse(ErrorDetail error) {
   /** What went wrong; {@code field} names the body field or query parameter at fault, when one is. */
   public record ErrorDetail(
       @JsonPropertyDescription("invalid_request_error, authentication_error, permission_error, not_found_error,"
-          + " conflict_error, unavailable_error or api_error") String type,
+          + " conflict_error, rate_limit_error, unavailable_error or api_error") String type,
       String message,
       @JsonInclude(JsonInclude.Include.NON_NULL)
       @JsonPropertyDescription("the body field or query parameter at fault") String field) {

@@ -68,7 +68,8 @@ public record Route(String method, String path, String operationId, String summa
 
   /**
    * The route as OpenAPI describes it: any admin route may answer 400, 401, 403 and 503; one
-   * naming an object 404; one with a body 413 (over admin-api's request limit); a change 409.
+   * naming an object 404; one with a body 413 (over admin-api's request limit); a change 409 and
+   * 429 (its organisation's changes a minute).
    */
   public OpenApi.Operation operation() {
     List<Integer> errors = new ArrayList<>(List.of(400, 401, 403));
@@ -80,6 +81,9 @@ public record Route(String method, String path, String operationId, String summa
     }
     if (request != null) {
       errors.add(413);
+    }
+    if (!method.equals("GET")) {
+      errors.add(429);
     }
     errors.add(503);
     return new OpenApi.Operation(method, path, operationId, summary, tag, queryParams, request, List.of(successStatus),
