@@ -319,18 +319,8 @@ class AdminApiSecurityIT {
   @Test
   void shouldBoundTheKeysOfAnOrganisation() throws Exception {
     // issue 14: keys per org had no upper bound (they are never deleted, only revoked)
-    Map<String, String> env = new java.util.HashMap<>(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "ADMIN_HTTP_PORT", "0",
-        "ADMIN_HTTP_BIND", "127.0.0.1",
-        "METERING_QUERY_TOKEN", Secrets.generate(),
-        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
-        "ADMIN_BOOTSTRAP_ORG_ID", "org-capped",
-        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "cap@capped.example",
-        "ADMIN_MAX_KEYS_PER_ORG", "3"));
     String secret = Secrets.generate();
-    env.put("METERING_BOOTSTRAP_ADMIN_KEY", secret);
-    try (AdminApi capped = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+    try (AdminApi capped = startAlone("org-capped", secret, "ADMIN_MAX_KEYS_PER_ORG", "3")) {
       AdminClient admin = AdminClient.create("http://127.0.0.1:" + capped.port(), secret);
       admin.apiKeys().revoke(admin.apiKeys().create(CreateApiKey.named("second")).id());
       admin.apiKeys().create(CreateApiKey.named("third"));
@@ -346,17 +336,7 @@ class AdminApiSecurityIT {
   void shouldHoldTheKeyCapAgainstCreationsAtTheSameMoment() throws Exception {
     // each creation counted the org's keys, then wrote: requests at the same moment all saw room for one more
     String secret = Secrets.generate();
-    Map<String, String> env = new java.util.HashMap<>(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "ADMIN_HTTP_PORT", "0",
-        "ADMIN_HTTP_BIND", "127.0.0.1",
-        "METERING_QUERY_TOKEN", Secrets.generate(),
-        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
-        "ADMIN_BOOTSTRAP_ORG_ID", "org-raced",
-        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "race@raced.example",
-        "ADMIN_MAX_KEYS_PER_ORG", "4",
-        "METERING_BOOTSTRAP_ADMIN_KEY", secret));
-    try (AdminApi capped = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+    try (AdminApi capped = startAlone("org-raced", secret, "ADMIN_MAX_KEYS_PER_ORG", "4")) {
       AdminClient admin = AdminClient.create("http://127.0.0.1:" + capped.port(), secret);
 
       int created = Races.succeeded(12, i -> admin.apiKeys().create(CreateApiKey.named("racer " + i)));
@@ -370,17 +350,7 @@ class AdminApiSecurityIT {
   void shouldAnswer429WithRetryAfterOnceAnOrganisationMadeItsChangesOfTheMinute() throws Exception {
     // every change is an audit record, kept for good: one tenant's loop could grow the log without end
     String secret = Secrets.generate();
-    Map<String, String> env = new java.util.HashMap<>(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-        "ADMIN_HTTP_PORT", "0",
-        "ADMIN_HTTP_BIND", "127.0.0.1",
-        "METERING_QUERY_TOKEN", Secrets.generate(),
-        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
-        "ADMIN_BOOTSTRAP_ORG_ID", "org-busy",
-        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "busy@busy.example",
-        "ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE", "3",
-        "METERING_BOOTSTRAP_ADMIN_KEY", secret));
-    try (AdminApi limited = AdminApi.start(AdminConfig.from(new Env(env)), Clock.systemUTC())) {
+    try (AdminApi limited = startAlone("org-busy", secret, "ADMIN_MAX_CHANGES_PER_ORG_PER_MINUTE", "3")) {
       String base = "http://127.0.0.1:" + limited.port();
       AdminClient admin = AdminClient.create(base, secret);
       ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("busy"));
@@ -404,6 +374,24 @@ class AdminApiSecurityIT {
       assertTrue(wait >= 1 && wait <= 20, "a third of a minute at most: " + wait);
       assertEquals("second", admin.apiKeys().get(key.id()).description(), "reads still answer; the change was not made");
     }
+  }
+
+  /**
+   * An admin-api of its own for the organisation {@code orgId}, whose bootstrap admin key is
+   * {@code secret}, with one setting of its own.
+   */
+  private static AdminApi startAlone(String orgId, String secret, String setting, String value)
+      throws InterruptedException {
+    return AdminApi.start(AdminConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "security-it-webhook-signing-key-0123456789",
+        "ADMIN_BOOTSTRAP_ORG_ID", orgId,
+        "ADMIN_BOOTSTRAP_ADMIN_EMAIL", "admin@" + orgId + ".example",
+        "METERING_BOOTSTRAP_ADMIN_KEY", secret,
+        setting, value))), Clock.systemUTC());
   }
 
   /** Values no field of this API accepts: oversized, nested, or numbers no field can hold. */
