@@ -205,8 +205,8 @@ public final class IngestRoutes {
       }
       return null;
     }
-    String problem = value.isTextual() ? UsageLimits.stringProblem(field, value.asText())
-        : field + " must be a non-empty string of at most " + UsageLimits.MAX_FIELD_LENGTH + " characters";
+    // a value that is not a string is refused with the same words as an empty one
+    String problem = UsageLimits.stringProblem(field, value.isTextual() ? value.asText() : "");
     if (problem != null) {
       throw ApiError.invalid(field, problem);
     }
