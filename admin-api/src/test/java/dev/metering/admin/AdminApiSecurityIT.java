@@ -310,6 +310,14 @@ class AdminApiSecurityIT {
     JsonNode result = JSON.readTree(response.body()).at("/results/0");
     assertEquals("rejected", result.get("status").asText(), response.body());
     assertEquals("model", result.at("/error/field").asText());
+
+    // it was answered "accepted" and counted as a model "\u0000evil" of its own in every report
+    String controlled = JSON.writeValueAsString(object(Map.of("event_id", "controlled-1", "api_key_id", key.id(),
+        "model", "\u0000evil", "input_tokens", 1, "output_tokens", 1)));
+    HttpResponse<String> refused = send("POST", "/v1/usage/events", GATEWAY_TOKEN, "{\"events\":[" + controlled + "]}");
+    JsonNode refusal = JSON.readTree(refused.body()).at("/results/0");
+    assertEquals("rejected", refusal.get("status").asText(), refused.body());
+    assertEquals("model must not hold control characters", refusal.at("/error/message").asText());
   }
 
   private static String pad(String prefix) {

@@ -18,6 +18,7 @@ class UsageReporterCallTest {
     assertEquals("model must be a non-empty string of at most 256 characters", refused(" ", 10));
     assertEquals("model '(other models)' is reserved for the usage of models beyond a bucket's limit",
         refused(UsageLimits.OTHER_MODELS, 10));
+    assertEquals("model must not hold control characters", refused("claude\u0000", 10));
     assertEquals("input_tokens must be a whole number from 0 to 1000000000", refused("claude-sonnet-4-5", -1));
     assertEquals("input_tokens must be a whole number from 0 to 1000000000",
         refused("claude-sonnet-4-5", UsageLimits.MAX_TOKENS_PER_KIND + 1));

@@ -25,17 +25,41 @@ public final class UsageLimits {
 
   /**
    * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
-   * {@link #MAX_FIELD_LENGTH}, or the reserved model), or null when it can: the doors usage comes in
-   * by refuse what metering-stream would dead-letter, before they answer their caller.
+   * {@link #MAX_FIELD_LENGTH}, holding a control character, or the reserved model), or null when it
+   * can: the doors usage comes in by refuse what metering-stream would dead-letter, before they
+   * answer their caller.
    */
   public static String stringProblem(String field, String value) {
     if (value.isBlank() || value.length() > MAX_FIELD_LENGTH) {
       return field + " must be a non-empty string of at most " + MAX_FIELD_LENGTH + " characters";
     }
+    if (hasControlCharacter(value)) {
+      return controlCharactersProblem(field);
+    }
     if (field.equals("model") && value.equals(OTHER_MODELS)) {
       return OTHER_MODELS_RESERVED;
     }
     return null;
+  }
+
+  /**
+   * Whether {@code value} holds a control character (NUL, a line break, a terminal escape): no
+   * identifier or model name does, and one that did would become a model or key of its own in
+   * every report and travel on into tables, CSV files and logs. A loop, not a stream: metering-stream
+   * checks every string field of every event with it.
+   */
+  public static boolean hasControlCharacter(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Why a string field holding a control character is refused. */
+  public static String controlCharactersProblem(String field) {
+    return field + " must not hold control characters";
   }
 
   /** Why {@code count} cannot be the token count {@code field} of one call, or null when it can. */

@@ -8,6 +8,11 @@ public enum RejectReason {
   MISSING_FIELD,
   /** A string field is longer than {@link dev.metering.schemas.UsageLimits#MAX_FIELD_LENGTH}. */
   FIELD_TOO_LONG,
+  /**
+   * A string field holds a control character (NUL, a line break, a terminal escape): a model or key
+   * of its own in every report otherwise, carried on into tables, CSV files and logs.
+   */
+  CONTROL_CHARACTERS,
   /** A field holds a value reserved by the system (the model name that stands for overflowed models). */
   RESERVED_VALUE,
   /** The record key is not the event's api_key_id, so it sits in the wrong partition for its key's totals. */

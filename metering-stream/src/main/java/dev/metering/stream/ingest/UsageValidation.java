@@ -27,7 +27,7 @@ public final class UsageValidation {
   }
 
   /**
-   * Everything but lateness: required fields, field sizes, key, token counts, future times.
+   * Everything but lateness: required fields, field sizes and characters, key, token counts, future times.
    *
    * @param key the record key
    * @param nowMillis the wall clock
@@ -86,6 +86,9 @@ public final class UsageValidation {
     if (value != null && value.length() > UsageLimits.MAX_FIELD_LENGTH) {
       return reject(RejectReason.FIELD_TOO_LONG, field + " has " + value.length()
           + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
+    }
+    if (value != null && UsageLimits.hasControlCharacter(value)) {
+      return reject(RejectReason.CONTROL_CHARACTERS, UsageLimits.controlCharactersProblem(field) + ": " + quote(value));
     }
     return Optional.empty();
   }

@@ -172,6 +172,26 @@ class IngestTest {
   }
 
   @Test
+  void shouldDeadLetterAControlCharacterInAnyStringFieldInsteadOfCountingItAsAModelOfItsOwn() {
+    // a model "\u0000evil" was counted, fallback-priced, as a model of its own in every report
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "model must not hold control characters: '\\u0000evil'",
+        e -> e.setModel("\u0000evil"));
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "event_id must not hold control characters",
+        e -> e.setEventId("req-1\n"));
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "org_id must not hold control characters",
+        e -> e.setOrgId("org\u001b[2J"));
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "gateway_id must not hold control characters",
+        e -> e.setGatewayId("gw\u007f"));
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "request_id must not hold control characters",
+        e -> e.setRequestId("\u0085req"));
+
+    UsageEvent lettered = event("key-1", "2026-11-20T12:00:00Z", 10);
+    lettered.setModel("claude-sonnet-4-5 \u00e9\u8a9e");
+    fx.send(lettered);
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED), "letters of any script and spaces are no control characters");
+  }
+
+  @Test
   void shouldDeadLetterTheReservedOverflowModelName() {
     assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(UsageLimits.OTHER_MODELS));
   }
