@@ -16,11 +16,13 @@ import java.util.Optional;
  * the tenant's audit log, so an unguarded one probes the operator's network (cloud metadata at
  * 169.254.169.254, admin ports on loopback, private services). Refused: non-https URLs (unless
  * {@code METERING_WEBHOOK_ALLOW_HTTP}), and hosts that resolve to a loopback, private,
- * carrier-grade NAT, link-local, unique-local, multicast or unspecified address, unless the
- * address lies in {@code METERING_WEBHOOK_ALLOWED_NETWORKS} (CIDRs, comma-separated). admin-api
- * checks when a rule is created; alert-service checks again on every attempt, on the addresses
- * the name resolves to then (a name may be rebound after the rule was accepted). The JVM caches
- * a lookup for 30 seconds, so the connection that follows the check uses the address checked.
+ * carrier-grade NAT, link-local, unique-local, multicast or unspecified address, or to an IPv6
+ * address that carries one of these IPv4 ones on to a translator or relay, unless the address lies
+ * in {@code METERING_WEBHOOK_ALLOWED_NETWORKS} (CIDRs, comma-separated). admin-api checks when a
+ * rule is created; alert-service checks again on every attempt, on the addresses the name
+ * resolves to then (a name may be rebound after the rule was accepted). The JVM caches a lookup
+ * for 30 seconds, so the connection that follows the check uses the address checked unless the
+ * cached entry expires in between (see docs/design.md, "Webhook secrets and targets").
  */
 public final class WebhookTargets {
 
@@ -86,12 +88,10 @@ public final class WebhookTargets {
 
   /** The kind of network {@code address} belongs to when webhooks may not reach it, else null. */
   static String restricted(InetAddress address) {
-    if (address instanceof Inet6Address v6 && v6.getAddress()[0] == 0 && isMappedV4(v6.getAddress())) {
-      byte[] b = v6.getAddress();
-      try {
-        return restricted(InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]}));
-      } catch (UnknownHostException impossible) {
-        return "malformed";
+    if (address instanceof Inet6Address v6) {
+      String embedded = restrictedInside(v6.getAddress());
+      if (embedded != null) {
+        return embedded;
       }
     }
     if (address.isAnyLocalAddress()) {
@@ -131,13 +131,57 @@ public final class WebhookTargets {
     return null;
   }
 
-  private static boolean isMappedV4(byte[] b) {
-    for (int i = 0; i < 10; i++) {
+  /**
+   * The kind of a restricted IPv4 address that the IPv6 address {@code b} carries and would reach:
+   * mapped (::ffff:0:0/96) and compatible (::/96) addresses, NAT64 (64:ff9b::/96, translated to the
+   * IPv4 address by the network's NAT64 gateway; its local-use 64:ff9b:1::/48 places the address
+   * where its operator chose, so all of it is refused), 6to4 (2002::/16) and Teredo (2001::/32,
+   * the client's address inverted). Null when it carries none, or a public one.
+   */
+  private static String restrictedInside(byte[] b) {
+    if (zeros(b, 0, 10)) {
+      boolean mapped = (b[10] & b[11] & 0xff) == 0xff;
+      boolean compatible = (b[10] | b[11]) == 0 && !(zeros(b, 12, 15) && (b[15] & 0xfe) == 0); // not :: or ::1
+      return mapped || compatible ? v4Kind(b, 12, false, "") : null;
+    }
+    int word0 = (b[0] & 0xff) << 8 | (b[1] & 0xff);
+    int word1 = (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    int word2 = (b[4] & 0xff) << 8 | (b[5] & 0xff);
+    if (word0 == 0x64 && word1 == 0xff9b && zeros(b, 4, 12)) {
+      return v4Kind(b, 12, false, "NAT64-translated ");
+    }
+    if (word0 == 0x64 && word1 == 0xff9b && word2 == 1) {
+      return "NAT64 local-use";
+    }
+    if (word0 == 0x2002) {
+      return v4Kind(b, 2, false, "6to4-relayed ");
+    }
+    if (word0 == 0x2001 && word1 == 0) {
+      return v4Kind(b, 12, true, "Teredo-relayed ");
+    }
+    return null;
+  }
+
+  private static String v4Kind(byte[] b, int from, boolean inverted, String how) {
+    byte[] v4 = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      v4[i] = (byte) (inverted ? ~b[from + i] : b[from + i]);
+    }
+    try {
+      String kind = restricted(InetAddress.getByAddress(v4));
+      return kind == null ? null : how + kind;
+    } catch (UnknownHostException impossible) {
+      return "malformed";
+    }
+  }
+
+  private static boolean zeros(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
       if (b[i] != 0) {
         return false;
       }
     }
-    return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+    return true;
   }
 
   /** An address range in CIDR notation. */

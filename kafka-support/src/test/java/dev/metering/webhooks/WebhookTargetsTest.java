@@ -27,6 +27,26 @@ class WebhookTargetsTest {
   }
 
   @Test
+  void shouldRefuseAnIpv6AddressThatCarriesARestrictedIpv4One() {
+    // accepted before: each reaches the IPv4 address it carries through a translator or relay
+    Map<String, String> refused = Map.of(
+        "https://[::127.0.0.1]/", "a loopback address",
+        "https://[::10.0.0.1]/", "a private address",
+        "https://[64:ff9b::7f00:1]/", "a NAT64-translated loopback address",
+        "https://[64:ff9b::a9fe:a9fe]/", "a NAT64-translated link-local address",
+        "https://[64:ff9b:1::8.8.8.8]/", "a NAT64 local-use address",
+        "https://[2002:a00:1::]/", "a 6to4-relayed private address",
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "a Teredo-relayed loopback address");
+    refused.forEach((url, kind) ->
+        assertTrue(strict.problem(url, true).orElse("accepted").contains(kind), url + ": " + strict.problem(url, true)));
+
+    for (String url : List.of("https://[64:ff9b::808:808]/", "https://[2002:808:808::1]/", "https://[::8.8.8.8]/",
+        "https://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/")) {
+      assertEquals(Optional.empty(), strict.problem(url, true), url + " carries the public 8.8.8.8");
+    }
+  }
+
+  @Test
   void shouldAcceptPublicHttpsTargetsAndTellWhatIsWrongWithTheRest() {
     assertEquals(Optional.empty(), strict.problem("https://8.8.8.8/hook", true));
     assertEquals(Optional.empty(), strict.problem("https://[2001:4860:4860::8888]/hook", true));
