@@ -25,6 +25,7 @@ import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.api.ErrorResponse;
+import dev.metering.http.JsonBadMessages;
 import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.api.openapi.OpenApi;
@@ -124,6 +125,8 @@ public final class AdminApi implements AutoCloseable {
       cfg.showJavalinBanner = false;
       cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
       cfg.jsonMapper(new JavalinJackson(json, false));
+      JsonBadMessages.install(cfg, json, (status, message) ->
+          ErrorResponse.of(ErrorResponse.typeOf(status), message, null));
       cfg.staticFiles.add(files -> {
         files.hostedPath = CONSOLE;
         files.directory = CONSOLE;

@@ -258,6 +258,19 @@ class AdminApiSecurityIT {
     assertEquals("invalid_request_error", JSON.readTree(refused.body()).at("/error/type").asText());
     assertEquals("the request body is larger than " + AdminApi.MAX_REQUEST_BYTES + " bytes",
         JSON.readTree(refused.body()).at("/error/message").asText());
+
+    // Jetty refused these before Javalin saw them, with an HTML page
+    HttpResponse<String> nul = send("GET", "/v1/organizations/api_keys/key%00x", ALICE_KEY, null);
+    assertEquals(400, nul.statusCode());
+    assertEquals("application/json", nul.headers().firstValue("Content-Type").orElse(""));
+    assertEquals("invalid_request_error", JSON.readTree(nul.body()).at("/error/type").asText(), nul.body());
+    assertTrue(JSON.readTree(nul.body()).at("/error/message").asText().startsWith("the request is malformed"),
+        nul.body());
+    HttpResponse<String> hugeHeader = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/organizations/api_keys"))
+        .header("x-api-key", "k".repeat(100_000)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(431, hugeHeader.statusCode());
+    assertEquals("invalid_request_error", JSON.readTree(hugeHeader.body()).at("/error/type").asText(),
+        hugeHeader.body());
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.metering.gateway.UsageReporter;
 import dev.metering.gateway.UsageReportingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import dev.metering.http.JsonBadMessages;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -37,7 +38,11 @@ public final class DemoGateway implements AutoCloseable {
   private DemoGateway(KeyGuard guard, UsageReporter reporter) {
     this.guard = guard;
     this.reporter = reporter;
-    this.server = Javalin.create(cfg -> cfg.showJavalinBanner = false);
+    this.server = Javalin.create(cfg -> {
+      cfg.showJavalinBanner = false;
+      JsonBadMessages.install(cfg, json, (status, message) -> messagesError(status < 500 ? "invalid_request_error" : "api_error",
+          message));
+    });
     server.post("/v1/messages", this::messages);
     server.get("/health/ready", ctx -> ctx.status(guard.ready() ? 200 : 503).result(guard.ready() ? "ok" : "loading keys"));
     server.get("/health/live", ctx -> ctx.result("ok"));
@@ -130,7 +135,12 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   private static void error(Context ctx, int status, String type, String message) {
-    ctx.status(status).json(Map.of("type", "error", "error", Map.of("type", type, "message", message)));
+    ctx.status(status).json(messagesError(type, message));
+  }
+
+  /** An error in the Messages API's shape. */
+  private static Map<String, Object> messagesError(String type, String message) {
+    return Map.of("type", "error", "error", Map.of("type", type, "message", message));
   }
 
   @Override

@@ -260,6 +260,14 @@ class LocalSystemIT {
         response.headers().map().toString());
     assertTrue(response.body().contains("\"type\":\"not_found_error\"")
         && response.body().contains("no such endpoint: POST /v1/complete"), response.body());
+
+    // refused by Jetty before any handler, answered with an HTML page before
+    HttpResponse<String> nul = HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/mess%00ages"))
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, nul.statusCode());
+    assertEquals("application/json", nul.headers().firstValue("Content-Type").orElse(""));
+    assertTrue(nul.body().contains("\"type\":\"error\""), nul.body());
+    assertTrue(nul.body().contains("\"type\":\"invalid_request_error\""), nul.body());
   }
 
   /** Waits until the key's audit entries are {@code expected}, in any order, and returns them in log order. */

@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import dev.metering.api.ErrorResponse;
+import dev.metering.http.JsonBadMessages;
 import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.json.Json;
@@ -58,6 +59,8 @@ public final class QueryServer implements AutoCloseable {
     Javalin app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.jsonMapper(new JavalinJackson(json, false));
+      JsonBadMessages.install(config, json, (code, message) ->
+          ErrorResponse.of(ErrorResponse.typeOf(code), message, null));
     });
     QueryServer server = new QueryServer(app, json);
     app.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));

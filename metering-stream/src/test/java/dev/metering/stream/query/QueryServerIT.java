@@ -294,6 +294,11 @@ class QueryServerIT {
     assertEquals(404, response.status);
     assertEquals("not_found_error", response.body.at("/error/type").asText());
     assertEquals("no such endpoint: GET /v1/keys/key-1/no_such_report", response.body.at("/error/message").asText());
+
+    // refused by Jetty before any handler, answered with an HTML page before
+    Response nul = get(b, "/v1/keys/key%00x/current_period");
+    assertEquals(400, nul.status);
+    assertEquals("invalid_request_error", nul.body.at("/error/type").asText());
   }
 
   @Test
