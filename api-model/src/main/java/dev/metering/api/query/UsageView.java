@@ -1,11 +1,12 @@
 package dev.metering.api.query;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.metering.api.Saturating;
 import java.math.BigDecimal;
 
 /**
  * Usage as the HTTP APIs show it: tokens by kind, their total, requests, and cost both exact
- * (integer micro-dollars) and as decimal dollars.
+ * (integer micro-dollars) and as decimal dollars. Sums stop at Long.MAX_VALUE ({@link Saturating}).
  */
 public record UsageView(
     long inputTokens,
@@ -23,13 +24,15 @@ public record UsageView(
 
   public static UsageView of(long input, long output, long cacheCreation, long cacheRead, long requests,
       long costMicros, long fallbackPriced) {
-    return new UsageView(input, output, cacheCreation, cacheRead, input + output + cacheCreation + cacheRead,
-        requests, costMicros, BigDecimal.valueOf(costMicros, 6), fallbackPriced);
+    return new UsageView(input, output, cacheCreation, cacheRead,
+        Saturating.add(input, output, cacheCreation, cacheRead), requests, costMicros, BigDecimal.valueOf(costMicros, 6),
+        fallbackPriced);
   }
 
   public UsageView plus(UsageView o) {
-    return of(inputTokens + o.inputTokens, outputTokens + o.outputTokens,
-        cacheCreationInputTokens + o.cacheCreationInputTokens, cacheReadInputTokens + o.cacheReadInputTokens,
-        requests + o.requests, costMicros + o.costMicros, fallbackPricedRequests + o.fallbackPricedRequests);
+    return of(Saturating.add(inputTokens, o.inputTokens), Saturating.add(outputTokens, o.outputTokens),
+        Saturating.add(cacheCreationInputTokens, o.cacheCreationInputTokens),
+        Saturating.add(cacheReadInputTokens, o.cacheReadInputTokens), Saturating.add(requests, o.requests),
+        Saturating.add(costMicros, o.costMicros), Saturating.add(fallbackPricedRequests, o.fallbackPricedRequests));
   }
 }

@@ -1,5 +1,6 @@
 package dev.metering.stream.usage;
 
+import dev.metering.api.Saturating;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
 import dev.metering.records.state.ModelUsage;
@@ -7,7 +8,10 @@ import dev.metering.records.state.UsageTotals;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Arithmetic on {@link UsageTotals}: the one place a priced event is added to a bucket. */
+/**
+ * Arithmetic on {@link UsageTotals}: the one place a priced event is added to a bucket. Every sum
+ * stops at Long.MAX_VALUE rather than wrapping ({@link Saturating}).
+ */
 public final class Totals {
 
   private Totals() {
@@ -23,7 +27,8 @@ public final class Totals {
 
   /** total_tokens = input + output + cache_creation + cache_read. */
   public static long totalTokens(UsageTotals t) {
-    return t.getInputTokens() + t.getOutputTokens() + t.getCacheCreationInputTokens() + t.getCacheReadInputTokens();
+    return Saturating.add(t.getInputTokens(), t.getOutputTokens(), t.getCacheCreationInputTokens(),
+        t.getCacheReadInputTokens());
   }
 
   /**
@@ -33,14 +38,15 @@ public final class Totals {
    */
   public static UsageTotals add(UsageTotals totals, PricedEvent priced) {
     UsageEvent e = priced.event();
-    totals.setInputTokens(totals.getInputTokens() + e.getInputTokens());
-    totals.setOutputTokens(totals.getOutputTokens() + e.getOutputTokens());
-    totals.setCacheCreationInputTokens(totals.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
-    totals.setCacheReadInputTokens(totals.getCacheReadInputTokens() + e.getCacheReadInputTokens());
-    totals.setCostMicros(totals.getCostMicros() + priced.costMicros());
-    totals.setRequests(totals.getRequests() + 1);
+    totals.setInputTokens(Saturating.add(totals.getInputTokens(), e.getInputTokens()));
+    totals.setOutputTokens(Saturating.add(totals.getOutputTokens(), e.getOutputTokens()));
+    totals.setCacheCreationInputTokens(
+        Saturating.add(totals.getCacheCreationInputTokens(), e.getCacheCreationInputTokens()));
+    totals.setCacheReadInputTokens(Saturating.add(totals.getCacheReadInputTokens(), e.getCacheReadInputTokens()));
+    totals.setCostMicros(Saturating.add(totals.getCostMicros(), priced.costMicros()));
+    totals.setRequests(Saturating.add(totals.getRequests(), 1));
     if (priced.fallbackPriced()) {
-      totals.setFallbackPricedRequests(totals.getFallbackPricedRequests() + 1);
+      totals.setFallbackPricedRequests(Saturating.add(totals.getFallbackPricedRequests(), 1));
     }
     totals.setLastEventTime(Math.max(totals.getLastEventTime(), e.getTimestamp()));
     return totals;
@@ -59,14 +65,15 @@ public final class Totals {
     String name = byModel.containsKey(e.getModel()) || named(byModel) < maxModels ? e.getModel()
         : UsageLimits.OTHER_MODELS;
     ModelUsage model = byModel.computeIfAbsent(name, m -> new ModelUsage(0L, 0L, 0L, 0L, 0L, 0L, 0L));
-    model.setInputTokens(model.getInputTokens() + e.getInputTokens());
-    model.setOutputTokens(model.getOutputTokens() + e.getOutputTokens());
-    model.setCacheCreationInputTokens(model.getCacheCreationInputTokens() + e.getCacheCreationInputTokens());
-    model.setCacheReadInputTokens(model.getCacheReadInputTokens() + e.getCacheReadInputTokens());
-    model.setCostMicros(model.getCostMicros() + priced.costMicros());
-    model.setRequests(model.getRequests() + 1);
+    model.setInputTokens(Saturating.add(model.getInputTokens(), e.getInputTokens()));
+    model.setOutputTokens(Saturating.add(model.getOutputTokens(), e.getOutputTokens()));
+    model.setCacheCreationInputTokens(
+        Saturating.add(model.getCacheCreationInputTokens(), e.getCacheCreationInputTokens()));
+    model.setCacheReadInputTokens(Saturating.add(model.getCacheReadInputTokens(), e.getCacheReadInputTokens()));
+    model.setCostMicros(Saturating.add(model.getCostMicros(), priced.costMicros()));
+    model.setRequests(Saturating.add(model.getRequests(), 1));
     if (priced.fallbackPriced()) {
-      model.setFallbackPricedRequests(model.getFallbackPricedRequests() + 1);
+      model.setFallbackPricedRequests(Saturating.add(model.getFallbackPricedRequests(), 1));
     }
     return totals;
   }

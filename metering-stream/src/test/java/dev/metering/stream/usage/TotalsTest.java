@@ -108,6 +108,27 @@ class TotalsTest {
   }
 
   @Test
+  void shouldStopATotalAtTheLargestLongRatherThanWrapIt() {
+    // calls of 10^9 tokens a kind at $1000 per million cost 4 x 10^12 micro-dollars each: a few
+    // million of them wrapped a month's cost to a negative total, which read as far under the limit
+    UsageTotals nearlyFull = Totals.empty("org-1");
+    nearlyFull.setInputTokens(Long.MAX_VALUE - 5);
+    nearlyFull.setCostMicros(Long.MAX_VALUE - 5);
+    nearlyFull.setRequests(3);
+    UsageEvent call = event("key-1", "2026-11-10T10:15:00Z", 1_000_000);
+
+    PricedEvent priced = PricedEvent.price(call, dev.metering.stream.pricing.PriceBook.bundled());
+
+    UsageTotals after = Totals.addWithModel(Totals.add(nearlyFull, priced), priced, 64);
+
+    assertEquals(Long.MAX_VALUE, after.getInputTokens());
+    assertEquals(Long.MAX_VALUE, after.getCostMicros());
+    assertEquals(Long.MAX_VALUE, Totals.totalTokens(after));
+    assertEquals(5, after.getRequests());
+    assertEquals(1_000_000, after.getByModel().get(call.getModel()).getInputTokens(), "the model's share, once");
+  }
+
+  @Test
   void shouldKeepOrgTotalsAcrossKeys() {
     fx.send(event("key-1", "2026-11-10T10:00:00Z", 10));
     fx.send(event("key-2", "2026-11-10T10:30:00Z", 20));
