@@ -266,7 +266,8 @@ class AdminApiSecurityIT {
     assertEquals("invalid_request_error", JSON.readTree(nul.body()).at("/error/type").asText(), nul.body());
     assertTrue(JSON.readTree(nul.body()).at("/error/message").asText().startsWith("the request is malformed"),
         nul.body());
-    HttpResponse<String> hugeHeader = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/organizations/api_keys"))
+    HttpResponse<String> hugeHeader = HTTP.send(
+        HttpRequest.newBuilder(URI.create(baseUrl + "/v1/organizations/api_keys"))
         .header("x-api-key", "k".repeat(100_000)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(431, hugeHeader.statusCode());
     assertEquals("invalid_request_error", JSON.readTree(hugeHeader.body()).at("/error/type").asText(),

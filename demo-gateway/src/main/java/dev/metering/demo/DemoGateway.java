@@ -40,8 +40,8 @@ public final class DemoGateway implements AutoCloseable {
     this.reporter = reporter;
     this.server = Javalin.create(cfg -> {
       cfg.showJavalinBanner = false;
-      JsonBadMessages.install(cfg, json, (status, message) -> messagesError(status < 500 ? "invalid_request_error" : "api_error",
-          message));
+      JsonBadMessages.install(cfg, json, (status, message) ->
+          messagesError(status < 500 ? "invalid_request_error" : "api_error", message));
     });
     server.post("/v1/messages", this::messages);
     server.get("/health/ready", ctx -> ctx.status(guard.ready() ? 200 : 503).result(guard.ready() ? "ok" : "loading keys"));

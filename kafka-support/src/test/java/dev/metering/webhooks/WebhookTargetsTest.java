@@ -38,7 +38,8 @@ class WebhookTargetsTest {
         "https://[2002:a00:1::]/", "a 6to4-relayed private address",
         "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "a Teredo-relayed loopback address");
     refused.forEach((url, kind) ->
-        assertTrue(strict.problem(url, true).orElse("accepted").contains(kind), url + ": " + strict.problem(url, true)));
+        assertTrue(strict.problem(url, true).orElse("accepted").contains(kind),
+            url + ": " + strict.problem(url, true)));
 
     for (String url : List.of("https://[64:ff9b::808:808]/", "https://[2002:808:808::1]/", "https://[::8.8.8.8]/",
         "https://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/")) {

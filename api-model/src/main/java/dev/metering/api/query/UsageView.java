@@ -25,8 +25,8 @@ public record UsageView(
   public static UsageView of(long input, long output, long cacheCreation, long cacheRead, long requests,
       long costMicros, long fallbackPriced) {
     return new UsageView(input, output, cacheCreation, cacheRead,
-        Saturating.add(input, output, cacheCreation, cacheRead), requests, costMicros, BigDecimal.valueOf(costMicros, 6),
-        fallbackPriced);
+        Saturating.add(input, output, cacheCreation, cacheRead), requests, costMicros,
+        BigDecimal.valueOf(costMicros, 6), fallbackPriced);
   }
 
   public UsageView plus(UsageView o) {
