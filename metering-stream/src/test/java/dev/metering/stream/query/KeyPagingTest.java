@@ -104,6 +104,45 @@ class KeyPagingTest {
   }
 
   @Test
+  void aPagesWalkOverManyDaysTakesTheFirstKeysInKeyOrderWhateverTheirCharacters() {
+    // the walk compares seven-character prefixes first: ids alike in them, a NUL where another id
+    // ends, and characters above U+00FF (a surrogate pair among them) must still come in key order
+    String[] alphabet = {"a", "b", "\u0000", "\u00ff", "\u0100", "\uFF21", "\uD83D\uDE00", "key_0000"};
+    java.util.Random random = new java.util.Random(7);
+    for (int round = 0; round < 200; round++) {
+      int limit = 1 + random.nextInt(20);
+      ReportRequest request = request(params("limit", Integer.toString(limit)));
+      java.util.TreeSet<String> all = new java.util.TreeSet<>(ReportAssembly.KEY_ORDER);
+      List<ReportAssembly.DayResults<String>> days = new ArrayList<>();
+      for (int d = 0; d < 1 + random.nextInt(31); d++) {
+        java.util.TreeSet<String> day = new java.util.TreeSet<>(ReportAssembly.KEY_ORDER);
+        for (int k = random.nextInt(30); k > 0; k--) {
+          StringBuilder id = new StringBuilder();
+          for (int c = 1 + random.nextInt(10); c > 0; c--) {
+            id.append(alphabet[random.nextInt(alphabet.length)]);
+          }
+          day.add(id.toString());
+        }
+        all.addAll(day);
+        List<String> keys = List.copyOf(day);
+        days.add(new ReportAssembly.DayResults<>(d, keys, keys, 0));
+      }
+
+      ReportAssembly.KeyPage<String> page = ReportAssembly.keysOfPage(request, days);
+
+      List<String> expected = all.stream().limit(limit).toList();
+      java.util.TreeSet<String> taken = new java.util.TreeSet<>(ReportAssembly.KEY_ORDER);
+      page.byStart().values().forEach(taken::addAll);
+      assertEquals(expected, List.copyOf(taken), "round " + round);
+      for (ReportAssembly.DayResults<String> day : days) {
+        assertEquals(day.keys().stream().filter(k -> expected.contains(k)).toList(), page.byStart().get(day.start()),
+            "round " + round + ": each day's results are its keys on the page");
+      }
+      assertEquals(all.size() > limit, page.next() != null, "round " + round);
+    }
+  }
+
+  @Test
   void theWholeReportOfTheOldWayIsCutToTheSamePages() {
     ReportRequest first = request(params("limit", "1"));
     long day = first.pageStart().toEpochMilli();
