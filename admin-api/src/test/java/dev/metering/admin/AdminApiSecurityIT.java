@@ -21,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,6 +160,7 @@ class AdminApiSecurityIT {
     List<String> hostile = List.of("\"" + "x".repeat(100_000) + "\"", "12", "-1", "0", "true", "[]", "[1,\"a\"]",
         "{}", "{\"a\":{\"b\":[]}}", "99999999999999999999999999", "1e309", "-9223372036854775808", "9223372036854775807",
         "1.5", "\"\"", "\"   \"", "\"\\u0000\"", "\"line\\nbreak\"", "\"\\u001b[31mred\"", "\"ключ 🔑 \\u202e\"", "\"system:alert-service\"",
+        "\"lone \\ud800 surrogate\"", "\"\\ufffd\"",
         "\"" + "é".repeat(300) + "\"");
 
     List<String> wrong = new ArrayList<>();
@@ -332,6 +334,22 @@ class AdminApiSecurityIT {
     JsonNode refusal = JSON.readTree(refused.body()).at("/results/0");
     assertEquals("rejected", refusal.get("status").asText(), refused.body());
     assertEquals("model must not hold control characters", refusal.at("/error/message").asText());
+
+    // ids "x" + a lone surrogate, or + bytes that are not UTF-8, were answered "accepted", then stored as
+    // "x?" or read as "x\uFFFD": one id, so all but the first were dropped as duplicates
+    String lone = "{\"events\":[{\"event_id\":\"lone-\\ud800\",\"api_key_id\":\"" + key.id()
+        + "\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1}]}";
+    byte[] notUtf8 = lone.replace("\\ud800", "#").getBytes(StandardCharsets.UTF_8);
+    notUtf8[new String(notUtf8, StandardCharsets.UTF_8).indexOf('#')] = (byte) 0xFF;
+    for (HttpRequest.BodyPublisher body : List.of(HttpRequest.BodyPublishers.ofString(lone),
+        HttpRequest.BodyPublishers.ofByteArray(notUtf8))) {
+      HttpResponse<String> malformed = sendBody("POST", "/v1/usage/events", GATEWAY_TOKEN, body);
+      JsonNode malformedRefusal = JSON.readTree(malformed.body()).at("/results/0");
+      assertEquals("rejected", malformedRefusal.get("status").asText(), malformed.body());
+      assertEquals("event_id", malformedRefusal.at("/error/field").asText(), malformed.body());
+      assertTrue(malformedRefusal.at("/error/message").asText().startsWith("event_id must be well-formed Unicode text"),
+          malformed.body());
+    }
   }
 
   private static String pad(String prefix) {
@@ -420,6 +438,7 @@ class AdminApiSecurityIT {
   private static boolean mustBeRefused(String value) {
     return value.length() > 2048 || value.startsWith("{") || value.startsWith("[1") || value.equals("1e309")
         || value.contains("\\u0000") || value.contains("\\n") || value.contains("\\u001b")
+        || value.contains("\\ud800") || value.contains("\\ufffd")
         || value.equals("99999999999999999999999999") || value.equals("1.5");
   }
 
@@ -459,10 +478,15 @@ class AdminApiSecurityIT {
   }
 
   private static HttpResponse<String> send(String method, String path, String secret, String body) throws Exception {
+    return sendBody(method, path, secret, body == null || method.equals("GET") || method.equals("DELETE")
+        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  private static HttpResponse<String> sendBody(String method, String path, String secret, HttpRequest.BodyPublisher body)
+      throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
         .header("Content-Type", "application/json")
-        .method(method, body == null || method.equals("GET") || method.equals("DELETE")
-            ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        .method(method, body);
     if (secret != null) {
       request.header("Authorization", "Bearer " + secret);
     }

@@ -19,6 +19,11 @@ class UsageReporterCallTest {
     assertEquals("model '(other models)' is reserved for the usage of models beyond a bucket's limit",
         refused(UsageLimits.OTHER_MODELS, 10));
     assertEquals("model must not hold control characters", refused("claude\u0000", 10));
+    // Avro would write the lone surrogate as '?': "claude?" and "claude" + U+DBFF would be one model
+    assertEquals("model must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)",
+        refused("claude\uD800", 10));
+    assertEquals("model must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)",
+        refused("claude\uDC00-\uD83D", 10));
     assertEquals("input_tokens must be a whole number from 0 to 1000000000", refused("claude-sonnet-4-5", -1));
     assertEquals("input_tokens must be a whole number from 0 to 1000000000",
         refused("claude-sonnet-4-5", UsageLimits.MAX_TOKENS_PER_KIND + 1));
@@ -30,6 +35,8 @@ class UsageReporterCallTest {
         0, 0, 0, null);
 
     assertEquals(256, call.model().length());
+    assertEquals("claude-\uD83D\uDE00", new UsageReporter.Call("org-1", "key-1", "claude-\uD83D\uDE00", 1, 0, 0, 0,
+        null).model(), "a surrogate pair is one character");
   }
 
   private static String refused(String model, long inputTokens) {

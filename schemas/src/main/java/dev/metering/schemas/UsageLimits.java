@@ -25,16 +25,17 @@ public final class UsageLimits {
 
   /**
    * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
-   * {@link #MAX_FIELD_LENGTH}, holding a control character, or the reserved model), or null when it
-   * can: the doors usage comes in by refuse what metering-stream would dead-letter, before they
-   * answer their caller.
+   * {@link #MAX_FIELD_LENGTH}, holding a control character or malformed text, or the reserved
+   * model), or null when it can: the doors usage comes in by refuse what metering-stream would
+   * dead-letter, before they answer their caller.
    */
   public static String stringProblem(String field, String value) {
     if (value.isBlank() || value.length() > MAX_FIELD_LENGTH) {
       return field + " must be a non-empty string of at most " + MAX_FIELD_LENGTH + " characters";
     }
-    if (hasControlCharacter(value)) {
-      return controlCharactersProblem(field);
+    BadCharacters bad = badCharacters(value);
+    if (bad != null) {
+      return bad.problem(field);
     }
     if (field.equals("model") && value.equals(OTHER_MODELS)) {
       return OTHER_MODELS_RESERVED;
@@ -42,24 +43,59 @@ public final class UsageLimits {
     return null;
   }
 
-  /**
-   * Whether {@code value} holds a control character (NUL, a line break, a terminal escape): no
-   * identifier or model name does, and one that did would become a model or key of its own in
-   * every report and travel on into tables, CSV files and logs. A loop, not a stream: metering-stream
-   * checks every string field of every event with it.
-   */
-  public static boolean hasControlCharacter(String value) {
-    for (int i = 0; i < value.length(); i++) {
-      if (Character.isISOControl(value.charAt(i))) {
-        return true;
+  /** What may not be in a caller's text, however short. */
+  public enum BadCharacters {
+    /**
+     * A control character (NUL, a line break, a terminal escape): no identifier or model name holds
+     * one, and one that did would become a model or key of its own in every report and travel on
+     * into tables, CSV files and logs.
+     */
+    CONTROL {
+      @Override
+      public String problem(String field) {
+        return field + " must not hold control characters";
       }
-    }
-    return false;
+    },
+    /**
+     * Text that is not well-formed Unicode: a lone UTF-16 surrogate, which Avro's UTF-8 encoding
+     * writes as '?', or U+FFFD, which stands where bytes that were not UTF-8 were decoded. Either
+     * way different values become one: event ids of a lone U+D800 or U+DBFF followed by "x" and
+     * the id "?x" were one id, and two of three such events were dropped as duplicates.
+     */
+    MALFORMED {
+      @Override
+      public String problem(String field) {
+        return field + " must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)";
+      }
+    };
+
+    /** Why the field {@code field} holding such characters is refused. */
+    public abstract String problem(String field);
   }
 
-  /** Why a string field holding a control character is refused. */
-  public static String controlCharactersProblem(String field) {
-    return field + " must not hold control characters";
+  /**
+   * The first kind of character {@code value} may not hold that it holds, or null when it holds
+   * none. One loop over the characters, not a stream: metering-stream checks every string field of
+   * every event with it.
+   */
+  public static BadCharacters badCharacters(String value) {
+    int length = value.length();
+    for (int i = 0; i < length; i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        return BadCharacters.CONTROL;
+      }
+      if (c == '\uFFFD' || Character.isLowSurrogate(c)) {
+        return BadCharacters.MALFORMED;
+      }
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 == length || !Character.isLowSurrogate(value.charAt(i + 1))) {
+          return BadCharacters.MALFORMED;
+        }
+        i++; // a pair: one code point beyond the BMP
+      }
+    }
+    return null;
   }
 
   /** Why {@code count} cannot be the token count {@code field} of one call, or null when it can. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.json.Json;
+import dev.metering.schemas.UsageLimits;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -69,9 +70,11 @@ public final class Body {
     if (node.asText().length() > maxLength) {
       throw ApiError.invalid(field, field + " must be at most " + maxLength + " characters");
     }
-    if (node.asText().chars().anyMatch(Character::isISOControl)) {
-      // a NUL, line break or terminal escape in a name would travel on into tables, CSV and logs
-      throw ApiError.invalid(field, field + " must not hold control characters");
+    UsageLimits.BadCharacters bad = UsageLimits.badCharacters(node.asText());
+    if (bad != null) {
+      // a NUL, line break or terminal escape in a name would travel on into tables, CSV and logs;
+      // a lone surrogate would be stored as '?'
+      throw ApiError.invalid(field, bad.problem(field));
     }
     return node.asText().strip();
   }

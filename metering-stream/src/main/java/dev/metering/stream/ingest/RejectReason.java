@@ -13,6 +13,11 @@ public enum RejectReason {
    * of its own in every report otherwise, carried on into tables, CSV files and logs.
    */
   CONTROL_CHARACTERS,
+  /**
+   * A string field is not well-formed Unicode: it holds U+FFFD, which the decoder puts where the
+   * record's bytes were not UTF-8 (so different ids would read as one and be dropped as duplicates).
+   */
+  MALFORMED_TEXT,
   /** A field holds a value reserved by the system (the model name that stands for overflowed models). */
   RESERVED_VALUE,
   /** The record key is not the event's api_key_id, so it sits in the wrong partition for its key's totals. */

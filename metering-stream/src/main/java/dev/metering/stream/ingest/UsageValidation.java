@@ -87,8 +87,10 @@ public final class UsageValidation {
       return reject(RejectReason.FIELD_TOO_LONG, field + " has " + value.length()
           + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
     }
-    if (value != null && UsageLimits.hasControlCharacter(value)) {
-      return reject(RejectReason.CONTROL_CHARACTERS, UsageLimits.controlCharactersProblem(field) + ": " + quote(value));
+    UsageLimits.BadCharacters bad = value == null ? null : UsageLimits.badCharacters(value);
+    if (bad != null) {
+      return reject(bad == UsageLimits.BadCharacters.CONTROL ? RejectReason.CONTROL_CHARACTERS : RejectReason.MALFORMED_TEXT,
+          bad.problem(field) + ": " + quote(value));
     }
     return Optional.empty();
   }

@@ -192,6 +192,49 @@ class IngestTest {
   }
 
   @Test
+  void shouldDeadLetterIdsWhoseBytesAreNotUtf8InsteadOfDroppingOneAsTheOthersDuplicate() {
+    // both decode to "req-\uFFFD-1": before, the second was counted a duplicate and its usage lost
+    for (int notUtf8 : new int[] {0xFF, 0xFE}) {
+      UsageEvent event = event("key-1", "2026-11-20T12:00:00Z", 10);
+      event.setEventId("req-#-1");
+      byte[] bytes = Topics.USAGE_EVENTS.encode(event);
+      int at = indexOf(bytes, "req-#-1".getBytes(StandardCharsets.UTF_8)) + 4;
+      bytes[at] = (byte) notUtf8;
+
+      fx.usage.pipeInput("key-1", bytes, Instant.parse("2026-11-20T12:00:00Z"));
+
+      TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
+      assertEquals("MALFORMED_TEXT", header(dead, DeadLetterHeaders.REASON));
+      assertTrue(header(dead, DeadLetterHeaders.MESSAGE).startsWith("event_id must be well-formed Unicode text"),
+          header(dead, DeadLetterHeaders.MESSAGE));
+      assertArrayEquals(bytes, dead.value(), "the original bytes, to mend and replay");
+    }
+    assertEquals(2, fx.counter(IngestCounters.deadLettered(RejectReason.MALFORMED_TEXT)));
+    assertEquals(0, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(0, fx.counter(IngestCounters.ACCEPTED));
+  }
+
+  @Test
+  void shouldDeadLetterTheReplacementCharacterInAnyStringField() {
+    assertRejected(RejectReason.MALFORMED_TEXT, "model must be well-formed Unicode text", e -> e.setModel("claude\uFFFD"));
+    assertRejected(RejectReason.MALFORMED_TEXT, "org_id must be well-formed", e -> e.setOrgId("\uFFFDorg"));
+
+    UsageEvent astral = event("key-1", "2026-11-20T12:00:00Z", 10);
+    astral.setModel("model-\uD83D\uDE00");
+    fx.send(astral);
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED), "a surrogate pair is one well-formed character");
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
   void shouldDeadLetterTheReservedOverflowModelName() {
     assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(UsageLimits.OTHER_MODELS));
   }
