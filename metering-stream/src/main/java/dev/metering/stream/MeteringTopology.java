@@ -23,6 +23,8 @@ import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.rocksdb.CheckpointedWindowStores;
 import dev.metering.stream.spikes.SpikeSettings;
+import dev.metering.stream.usage.AcceptedUsage;
+import dev.metering.stream.usage.KeyByOrg;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.OrgUsageProcessor;
@@ -112,8 +114,9 @@ public final class MeteringTopology {
         .to(Topics.USAGE_EVENTS_DLQ.name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray())
             .withName("usage-events-dlq-sink"));
 
-    KStream<String, IngestOutcome.Accepted> accepted = outcomes.get("ingest-accepted")
-        .mapValues(outcome -> (IngestOutcome.Accepted) outcome, Named.as("accepted"));
+    // priced once, here: the key's totals and its organisation's add the same cost (CostHeader)
+    KStream<String, AcceptedUsage> accepted = outcomes.get("ingest-accepted")
+        .mapValues(outcome -> AcceptedUsage.price((IngestOutcome.Accepted) outcome, prices), Named.as("accepted"));
 
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
     KTable<String, AlertRule> rules = builder.table(Topics.ALERT_RULES.name(),
@@ -138,7 +141,7 @@ public final class MeteringTopology {
         KeyUsageProcessor.HOURLY_STORE, KeyUsageProcessor.DAILY_STORE, KeyUsageProcessor.SPIKES_FIRED_STORE));
     keyStores.addAll(List.of(KeyLimits.storeNames()));
     accepted
-        .process(() -> new KeyUsageProcessor(prices, spikes, config.maxModelsPerBucket()), Named.as("meter-keys"),
+        .process(() -> new KeyUsageProcessor(spikes, config.maxModelsPerBucket()), Named.as("meter-keys"),
             keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
@@ -155,7 +158,7 @@ public final class MeteringTopology {
         .map((key, outcome) -> KeyValue.pair(((IngestOutcome.Watermark) outcome).markerKey(), (UsageEvent) null),
             Named.as("watermark-marker"));
     accepted
-        .map((apiKeyId, outcome) -> KeyValue.pair(outcome.event().getOrgId(), outcome.event()), Named.as("key-by-org"))
+        .process(KeyByOrg::new, Named.as("key-by-org"))
         .merge(watermarks, Named.as("usage-and-watermarks"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))

@@ -1,12 +1,10 @@
 package dev.metering.stream.usage;
 
 import dev.metering.records.LimitEvent;
-import dev.metering.stream.ingest.IngestOutcome;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.MonthLimits;
 import dev.metering.stream.limits.MonthlyLimits;
 import dev.metering.stream.limits.PromptCommit;
-import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.spikes.SpikeSettings;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -14,17 +12,16 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * Meters one accepted event for its API key: prices it, adds it to the key's hour, day and month,
+ * Meters one accepted, priced event for its API key: adds it to the key's hour, day and month,
  * and forwards the limit events and spike it causes (committing at once after a breach, see
  * {@link PromptCommit}).
  */
-public final class KeyUsageProcessor implements Processor<String, IngestOutcome.Accepted, String, SpecificRecord> {
+public final class KeyUsageProcessor implements Processor<String, AcceptedUsage, String, SpecificRecord> {
 
   public static final String HOURLY_STORE = "key-hourly-totals";
   public static final String DAILY_STORE = "key-daily-totals";
   public static final String SPIKES_FIRED_STORE = "key-spikes-fired";
 
-  private final PriceBook prices;
   private final SpikeSettings spikeSettings;
   private final int maxModels;
 
@@ -32,8 +29,7 @@ public final class KeyUsageProcessor implements Processor<String, IngestOutcome.
   private ScopeMeter meter;
   private MonthLimits limits;
 
-  public KeyUsageProcessor(PriceBook prices, SpikeSettings spikeSettings, int maxModels) {
-    this.prices = prices;
+  public KeyUsageProcessor(SpikeSettings spikeSettings, int maxModels) {
     this.spikeSettings = spikeSettings;
     this.maxModels = maxModels;
   }
@@ -46,9 +42,9 @@ public final class KeyUsageProcessor implements Processor<String, IngestOutcome.
   }
 
   @Override
-  public void process(Record<String, IngestOutcome.Accepted> record) {
+  public void process(Record<String, AcceptedUsage> record) {
     String apiKeyId = record.key();
-    PricedEvent priced = PricedEvent.price(record.value().event(), prices);
+    PricedEvent priced = record.value().priced();
     var spike = meter.add(apiKeyId, apiKeyId, priced);
     for (LimitEvent limitEvent : limits.onUsage(apiKeyId, priced, MonthlyLimits.of(apiKeyId, record.value().key()))) {
       context.forward(record.withValue(limitEvent));

@@ -121,7 +121,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
       keyTotalsSinceKnown = true;
     }
     String orgId = record.key();
-    PricedEvent priced = PricedEvent.price(record.value(), prices);
+    PricedEvent priced = CostHeader.read(record.value(), record.headers(), prices);
     // the org's watermark is the event time of the usage it metered (validated at ingest), not the
     // task's stream time, which an org-budgets or rules record with any timestamp would move
     progress.advance(priced.event().getTimestamp());
