@@ -15,6 +15,7 @@ import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,10 @@ import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.internal.DefaultRecord;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -194,6 +199,48 @@ class PoisonPillIT {
     });
     assertEquals(null, orgDays.fetch("org-intruder", day), "the org the event named has no usage");
     assertRunningAndReconciled();
+  }
+
+  @Test
+  void shouldMeterAValidEventWhoseHeadersFillItsRecord() throws Exception {
+    // a gateway's headers went on to the org repartition topic (and to limit and spike events):
+    // with a longer key (the org id) and lz4's frames, a record that fit usage-events' 1 MiB no
+    // longer fit the broker's limit there, and the stream thread failed on it after every restart
+    UsageEvent event = event("key-h", "m", 11);
+    event.setOrgId("o".repeat(256)); // an unregistered key keeps the org its event names
+    byte[] key = "key-h".getBytes(StandardCharsets.UTF_8);
+    byte[] value = encode(event);
+    byte[] padding = new byte[TopicSetup.MAX_USAGE_RECORD_BYTES];
+    random.nextBytes(padding); // incompressible
+    int length = TopicSetup.MAX_USAGE_RECORD_BYTES;
+    for (int i = 0; i < 3; i++) { // the varints of the lengths settle after a step or two
+      length -= batchSize(key, value, Arrays.copyOf(padding, length)) - (TopicSetup.MAX_USAGE_RECORD_BYTES - 8);
+    }
+    byte[] headerValue = Arrays.copyOf(padding, length);
+    assertEquals(TopicSetup.MAX_USAGE_RECORD_BYTES - 8, batchSize(key, value, headerValue), "a record just under the limit");
+    ProducerRecord<byte[], byte[]> full = record("key-h", value);
+    full.headers().add("gateway-trace", headerValue);
+
+    long acceptedBefore = app.localCounters().getOrDefault(IngestCounters.ACCEPTED, 0L);
+    producer.send(full).get(); // usage-events takes it
+    produced++;
+    validProduced++;
+    awaitConsumed();
+
+    assertEquals(acceptedBefore + 1, app.localCounters().get(IngestCounters.ACCEPTED));
+    long day = Periods.dayStart(event.getTimestamp());
+    ReadOnlyWindowStore<String, UsageTotals> orgDays = TestCluster.windowStore(app, OrgUsageProcessor.DAILY_STORE);
+    TestCluster.await("the org counted it", Duration.ofSeconds(30), () -> {
+      UsageTotals orgDay = orgDays.fetch("o".repeat(256), day);
+      return orgDay != null && orgDay.getInputTokens() == 11;
+    });
+    batch(List.of()); // and the canaries around nothing are counted too
+  }
+
+  /** Bytes of a batch of one uncompressed record, as the broker measures it against max.message.bytes. */
+  private static int batchSize(byte[] key, byte[] value, byte[] headerValue) {
+    return DefaultRecordBatch.RECORD_BATCH_OVERHEAD + DefaultRecord.sizeInBytes(0, 0L, ByteBuffer.wrap(key),
+        ByteBuffer.wrap(value), new Header[] {new RecordHeader("gateway-trace", headerValue)});
   }
 
   private static boolean registered(String keyId) {

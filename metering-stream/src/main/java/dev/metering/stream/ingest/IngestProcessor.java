@@ -108,7 +108,11 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     ApiKey key = ValueAndTimestamp.getValueOrNull(apiKeys.get(event.getApiKeyId()));
     attributeToKeysOrg(event, key);
     progress.advance(event.getTimestamp());
-    context.forward(record.withValue(new IngestOutcome.Accepted(event, key)));
+    // without the record's headers: they are the gateway's, not metering's, and went on to the org
+    // repartition topic and into limit and spike events, where a record that filled usage-events
+    // with headers no longer fit (see PoisonPillIT); a dead letter keeps them, for a replay
+    context.forward(new Record<String, IngestOutcome>(record.key(), new IngestOutcome.Accepted(event, key),
+        record.timestamp()));
     lastAcceptedWallClock = context.currentSystemTimeMs();
     long day = Periods.dayStart(progress.time());
     if (day > announcedDay || announcedIdle) {

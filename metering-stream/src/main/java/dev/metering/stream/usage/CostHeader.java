@@ -17,7 +17,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 final class CostHeader {
 
-  /** Header name; a header of this name on a gateway's usage record is replaced, never trusted. */
+  /** Header name; a repartition record carries no other header (ingest passes on none of a gateway's). */
   static final String NAME = "metering.cost";
 
   private static final int LENGTH = Long.BYTES + 1;
@@ -25,13 +25,10 @@ final class CostHeader {
   private CostHeader() {
   }
 
-  /** {@code from} without any header named {@link #NAME}, plus one holding {@code priced}'s cost. */
-  static Headers stamp(Headers from, PricedEvent priced) {
-    Headers headers = new RecordHeaders(from.toArray());
-    headers.remove(NAME);
-    headers.add(NAME, ByteBuffer.allocate(LENGTH)
+  /** Headers holding {@code priced}'s cost and whether it was priced by the fallback. */
+  static Headers of(PricedEvent priced) {
+    return new RecordHeaders().add(NAME, ByteBuffer.allocate(LENGTH)
         .putLong(priced.costMicros()).put((byte) (priced.fallbackPriced() ? 1 : 0)).array());
-    return headers;
   }
 
   /**

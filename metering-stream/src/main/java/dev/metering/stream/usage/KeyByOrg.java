@@ -14,6 +14,6 @@ public final class KeyByOrg extends ContextualProcessor<String, AcceptedUsage, S
   public void process(Record<String, AcceptedUsage> record) {
     PricedEvent priced = record.value().priced();
     context().forward(new Record<>(priced.event().getOrgId(), priced.event(), record.timestamp(),
-        CostHeader.stamp(record.headers(), priced)));
+        CostHeader.of(priced)));
   }
 }

@@ -79,17 +79,25 @@ class CostHeaderTest {
   }
 
   @Test
-  void shouldNotTakeACostAGatewayWroteOnItsUsageRecord() {
+  void shouldPassOnNoneOfAGatewaysHeadersNorTakeACostOneWrote() {
     UsageEvent event = MeteringFixture.event("key-1", "2026-11-20T12:00:00Z", 1_000_000);
-    RecordHeaders forged = new RecordHeaders(List.of(
+    RecordHeaders gateways = new RecordHeaders(List.of(new RecordHeader("trace", new byte[1000]),
         new RecordHeader(CostHeader.NAME, ByteBuffer.allocate(9).putLong(0).put((byte) 0).array())));
+    var repartitioned = fx.driver.createOutputTopic(fx.config.applicationId() + "-usage-by-org-repartition",
+        new StringDeserializer(), Topics.USAGE_EVENTS.valueSerde().deserializer());
+    fx.putKey(MeteringFixture.key("key-1", 1_000L, true), "2026-11-01T00:00:00Z");
 
-    fx.usage.pipeInput(new TestRecord<>(event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event), forged,
+    fx.usage.pipeInput(new TestRecord<>(event.getApiKeyId(), Topics.USAGE_EVENTS.encode(event), gateways,
         Instant.ofEpochMilli(event.getTimestamp())));
 
     long keyCost = fx.month("key-1", MONTH).getTotals().getCostMicros();
     assertNotEquals(0, keyCost);
     assertEquals(keyCost, fx.orgMonth(MeteringFixture.ORG, MONTH).getTotals().getCostMicros());
+    Header[] sent = repartitioned.readRecord().headers().toArray();
+    assertEquals(1, sent.length, "the cost, and nothing of the gateway's");
+    assertEquals(keyCost, costIn(sent[0]));
+    var breach = fx.limitEvents.readRecord();
+    assertEquals(0, breach.headers().toArray().length, "nor on the limit event the usage caused");
   }
 
   private static long costIn(Header header) {
