@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -153,8 +152,9 @@ final class StreamProcess implements AutoCloseable {
           String stat = Files.readString(thread.resolve("stat"));
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
           ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        } catch (NoSuchFileException gone) {
-          // a compiler thread that stopped while the list was read
+        } catch (IOException gone) {
+          // a thread that ended while the list was read: its files are missing, or their read
+          // fails with ESRCH ("No such process", a plain IOException), which stopped a warm run
         }
       }
     } catch (IOException e) {
