@@ -335,6 +335,13 @@ class AdminApiSecurityIT {
     assertEquals("rejected", refusal.get("status").asText(), refused.body());
     assertEquals("model must not hold control characters", refusal.at("/error/message").asText());
 
+    // a model that only looks like one: "m" + a zero-width space was a model of its own, fallback-priced
+    String invisible = JSON.writeValueAsString(object(Map.of("event_id", "invisible-1", "api_key_id", key.id(),
+        "model", "claude-sonnet-4-5\u200B", "input_tokens", 1, "output_tokens", 1)));
+    HttpResponse<String> unseen = send("POST", "/v1/usage/events", GATEWAY_TOKEN, "{\"events\":[" + invisible + "]}");
+    assertEquals("model must not hold invisible format characters (zero-width, bidirectional, byte order mark)",
+        JSON.readTree(unseen.body()).at("/results/0/error/message").asText(), unseen.body());
+
     // ids "x" + a lone surrogate, or + bytes that are not UTF-8, were answered "accepted", then stored as
     // "x?" or read as "x\uFFFD": one id, so all but the first were dropped as duplicates
     String lone = "{\"events\":[{\"event_id\":\"lone-\\ud800\",\"api_key_id\":\"" + key.id()

@@ -19,6 +19,8 @@ class UsageReporterCallTest {
     assertEquals("model '(other models)' is reserved for the usage of models beyond a bucket's limit",
         refused(UsageLimits.OTHER_MODELS, 10));
     assertEquals("model must not hold control characters", refused("claude\u0000", 10));
+    assertEquals("model must not hold invisible format characters (zero-width, bidirectional, byte order mark)",
+        refused("claude-sonnet-4-5\u200B", 10));
     // Avro would write the lone surrogate as '?': "claude?" and "claude" + U+DBFF would be one model
     assertEquals("model must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)",
         refused("claude\uD800", 10));

@@ -25,15 +25,15 @@ public final class UsageLimits {
 
   /**
    * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
-   * {@link #MAX_FIELD_LENGTH}, holding a control character or malformed text, or the reserved
-   * model), or null when it can: the doors usage comes in by refuse what metering-stream would
+   * {@link #MAX_FIELD_LENGTH}, holding a control or invisible character or malformed text, or the
+   * reserved model), or null when it can: the doors usage comes in by refuse what metering-stream would
    * dead-letter, before they answer their caller.
    */
   public static String stringProblem(String field, String value) {
     if (value.isBlank() || value.length() > MAX_FIELD_LENGTH) {
       return field + " must be a non-empty string of at most " + MAX_FIELD_LENGTH + " characters";
     }
-    BadCharacters bad = badCharacters(value);
+    BadCharacters bad = badIdentifierCharacters(value);
     if (bad != null) {
       return bad.problem(field);
     }
@@ -57,6 +57,19 @@ public final class UsageLimits {
       }
     },
     /**
+     * An invisible format character (a zero-width space or joiner, a bidirectional override, a byte
+     * order mark): refused in ids and model names only, where it makes a value that looks like
+     * another and is not ("claude-opus-4-5" and the same with a zero-width space after it were two
+     * models in every report, the second priced by the fallback), or reorders what a table shows.
+     * Names may need some (a joiner inside an emoji).
+     */
+    INVISIBLE {
+      @Override
+      public String problem(String field) {
+        return field + " must not hold invisible format characters (zero-width, bidirectional, byte order mark)";
+      }
+    },
+    /**
      * Text that is not well-formed Unicode: a lone UTF-16 surrogate, which Avro's UTF-8 encoding
      * writes as '?', or U+FFFD, which stands where bytes that were not UTF-8 were decoded. Either
      * way different values become one: event ids of a lone U+D800 or U+DBFF followed by "x" and
@@ -74,14 +87,27 @@ public final class UsageLimits {
   }
 
   /**
-   * The first kind of character {@code value} may not hold that it holds, or null when it holds
-   * none. One loop over the characters, not a stream: metering-stream checks every string field of
-   * every event with it.
+   * The first kind of character a caller's text (a name, a description) may not hold that
+   * {@code value} holds (a control character or malformed text), or null when it holds none.
    */
   public static BadCharacters badCharacters(String value) {
+    return firstBad(value, false);
+  }
+
+  /**
+   * The same for an identifier or model name, which may not hold invisible format characters
+   * either. One loop over the characters, not a stream: metering-stream checks every string field
+   * of every event with it.
+   */
+  public static BadCharacters badIdentifierCharacters(String value) {
+    return firstBad(value, true);
+  }
+
+  private static BadCharacters firstBad(String value, boolean identifier) {
     int length = value.length();
     for (int i = 0; i < length; i++) {
       char c = value.charAt(i);
+      int codePoint = c;
       if (Character.isISOControl(c)) {
         return BadCharacters.CONTROL;
       }
@@ -92,7 +118,10 @@ public final class UsageLimits {
         if (i + 1 == length || !Character.isLowSurrogate(value.charAt(i + 1))) {
           return BadCharacters.MALFORMED;
         }
-        i++; // a pair: one code point beyond the BMP
+        codePoint = Character.toCodePoint(c, value.charAt(++i)); // a pair: one code point beyond the BMP
+      }
+      if (identifier && codePoint > 0x7F && Character.getType(codePoint) == Character.FORMAT) {
+        return BadCharacters.INVISIBLE;
       }
     }
     return null;

@@ -38,6 +38,19 @@ class UsageLimitsTest {
   }
 
   @Test
+  void shouldRefuseInvisibleFormatCharactersInIdentifiersButNotInNames() {
+    for (String invisible : new String[] {"claude-opus-4-5\u200B", "\uFEFFkey-1", "key\u202E1-yek", "org\u2066x",
+        "m\u00ADodel", "tag\uDB40\uDC41"}) {
+      assertEquals(BadCharacters.INVISIBLE, UsageLimits.badIdentifierCharacters(invisible), invisible);
+      assertNull(UsageLimits.badCharacters(invisible), "a name may hold it: " + invisible);
+    }
+    assertEquals("model must not hold invisible format characters (zero-width, bidirectional, byte order mark)",
+        UsageLimits.stringProblem("model", "claude-opus-4-5\u200B"));
+    assertNull(UsageLimits.badIdentifierCharacters("claude-sonnet-4-5 ключ 語 \uD83D\uDE00"));
+    assertNull(UsageLimits.badCharacters("family \uD83D\uDC68\u200D\uD83D\uDC67"), "a joiner inside an emoji, in a name");
+  }
+
+  @Test
   void shouldNameTheFirstKindOfBadCharacterFound() {
     assertEquals(BadCharacters.CONTROL, UsageLimits.badCharacters("a\u0000\uD800"));
     assertEquals(BadCharacters.MALFORMED, UsageLimits.badCharacters("\uD800\u0000"));

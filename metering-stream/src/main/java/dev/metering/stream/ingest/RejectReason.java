@@ -9,8 +9,10 @@ public enum RejectReason {
   /** A string field is longer than {@link dev.metering.schemas.UsageLimits#MAX_FIELD_LENGTH}. */
   FIELD_TOO_LONG,
   /**
-   * A string field holds a control character (NUL, a line break, a terminal escape): a model or key
-   * of its own in every report otherwise, carried on into tables, CSV files and logs.
+   * A string field holds a control character (NUL, a line break, a terminal escape) or an invisible
+   * format character (zero-width, bidirectional, byte order mark): a model or key of its own in
+   * every report otherwise, carried on into tables, CSV files and logs, or one that looks like
+   * another.
    */
   CONTROL_CHARACTERS,
   /**

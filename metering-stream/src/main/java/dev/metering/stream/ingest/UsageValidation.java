@@ -87,9 +87,9 @@ public final class UsageValidation {
       return reject(RejectReason.FIELD_TOO_LONG, field + " has " + value.length()
           + " characters, more than " + UsageLimits.MAX_FIELD_LENGTH + ": " + quote(value));
     }
-    UsageLimits.BadCharacters bad = value == null ? null : UsageLimits.badCharacters(value);
+    UsageLimits.BadCharacters bad = value == null ? null : UsageLimits.badIdentifierCharacters(value);
     if (bad != null) {
-      return reject(bad == UsageLimits.BadCharacters.CONTROL ? RejectReason.CONTROL_CHARACTERS : RejectReason.MALFORMED_TEXT,
+      return reject(bad == UsageLimits.BadCharacters.MALFORMED ? RejectReason.MALFORMED_TEXT : RejectReason.CONTROL_CHARACTERS,
           bad.problem(field) + ": " + quote(value));
     }
     return Optional.empty();

@@ -235,6 +235,14 @@ class IngestTest {
   }
 
   @Test
+  void shouldDeadLetterAModelThatOnlyLooksLikeAnother() {
+    // "claude-sonnet-4-5" + a zero-width space was a model of its own in every report, fallback-priced
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "model must not hold invisible format characters",
+        e -> e.setModel("claude-sonnet-4-5\u200B"));
+    assertRejected(RejectReason.CONTROL_CHARACTERS, "api_key_id must not hold invisible", e -> e.setApiKeyId("key-1\u202E"));
+  }
+
+  @Test
   void shouldDeadLetterTheReservedOverflowModelName() {
     assertRejected(RejectReason.RESERVED_VALUE, "reserved", e -> e.setModel(UsageLimits.OTHER_MODELS));
   }
