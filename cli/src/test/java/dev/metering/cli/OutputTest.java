@@ -48,6 +48,13 @@ class OutputTest {
   }
 
   @Test
+  void shouldShowBidirectionalControlsInATableAsEscapesNotLetThemReorderTheLine() {
+    // a key name whose right-to-left override made the rest of its row read backwards
+    assertEquals("ci \\u202eyek-dorp\\u202c \\u2066x\\u2069 \\u200f \u05e9\u05dc\u05d5\u05dd",
+        Output.cut("ci \u202eyek-dorp\u202c \u2066x\u2069 \u200f \u05e9\u05dc\u05d5\u05dd"));
+  }
+
+  @Test
   void shouldPrintTheHeaderAloneWhenThereIsNothing() {
     StringWriter table = new StringWriter();
     new Output(Output.Format.table, new PrintWriter(table)).many(List.of(), List.of("day", "reason", "count"));
