@@ -26,8 +26,8 @@ public final class UsageLimits {
   /**
    * Why {@code value} cannot be the string field {@code field} of a usage event (blank, longer than
    * {@link #MAX_FIELD_LENGTH}, holding a control or invisible character or malformed text, or the
-   * reserved model), or null when it can: the doors usage comes in by refuse what metering-stream would
-   * dead-letter, before they answer their caller.
+   * reserved model), or null when it can: the doors usage comes in by refuse what metering-stream
+   * would dead-letter, before they answer their caller.
    */
   public static String stringProblem(String field, String value) {
     if (value.isBlank() || value.length() > MAX_FIELD_LENGTH) {
@@ -50,12 +50,7 @@ public final class UsageLimits {
      * one, and one that did would become a model or key of its own in every report and travel on
      * into tables, CSV files and logs.
      */
-    CONTROL {
-      @Override
-      public String problem(String field) {
-        return field + " must not hold control characters";
-      }
-    },
+    CONTROL("must not hold control characters"),
     /**
      * An invisible format character (a zero-width space or joiner, a bidirectional override, a byte
      * order mark): refused in ids and model names only, where it makes a value that looks like
@@ -63,27 +58,25 @@ public final class UsageLimits {
      * models in every report, the second priced by the fallback), or reorders what a table shows.
      * Names may need some (a joiner inside an emoji).
      */
-    INVISIBLE {
-      @Override
-      public String problem(String field) {
-        return field + " must not hold invisible format characters (zero-width, bidirectional, byte order mark)";
-      }
-    },
+    INVISIBLE("must not hold invisible format characters (zero-width, bidirectional, byte order mark)"),
     /**
      * Text that is not well-formed Unicode: a lone UTF-16 surrogate, which Avro's UTF-8 encoding
      * writes as '?', or U+FFFD, which stands where bytes that were not UTF-8 were decoded. Either
      * way different values become one: event ids of a lone U+D800 or U+DBFF followed by "x" and
      * the id "?x" were one id, and two of three such events were dropped as duplicates.
      */
-    MALFORMED {
-      @Override
-      public String problem(String field) {
-        return field + " must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)";
-      }
-    };
+    MALFORMED("must be well-formed Unicode text (no lone surrogate, no U+FFFD for bytes that were not UTF-8)");
+
+    private final String rule;
+
+    BadCharacters(String rule) {
+      this.rule = rule;
+    }
 
     /** Why the field {@code field} holding such characters is refused. */
-    public abstract String problem(String field);
+    public String problem(String field) {
+      return field + " " + rule;
+    }
   }
 
   /**
