@@ -3,6 +3,7 @@ package dev.metering.alerts;
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
 import dev.metering.config.KafkaSettings;
+import dev.metering.schemas.UsageLimits;
 import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
 import java.time.Duration;
@@ -29,6 +30,9 @@ import java.util.Optional;
  * @param maxBackoff {@code ALERT_DELIVERY_MAX_BACKOFF}: the longest wait between attempts
  * @param webhookTimeout {@code ALERT_WEBHOOK_TIMEOUT}: per webhook attempt
  * @param lapseCheckInterval {@code ALERT_LAPSE_CHECK_INTERVAL}: how often month-end reinstatements are looked for
+ * @param closedPeriodNotice {@code ALERT_CLOSED_PERIOD_NOTICE}: how long after its month (a spike: its day) has
+ *     ended an alert is still sent; a later one (a backfill of past months, events read days late) goes to the
+ *     audit log only. Defaults to metering's default lateness grace, the longest a live event can be late.
  */
 public record AlertServiceConfig(
     KafkaSettings kafka,
@@ -44,7 +48,11 @@ public record AlertServiceConfig(
     Duration initialBackoff,
     Duration maxBackoff,
     Duration webhookTimeout,
-    Duration lapseCheckInterval) {
+    Duration lapseCheckInterval,
+    Duration closedPeriodNotice) {
+
+  /** Ten years: alerts of any period a deployment has seen are sent, and the sum with an instant cannot overflow. */
+  public static final Duration MAX_CLOSED_PERIOD_NOTICE = Duration.ofDays(3_650);
 
   /**
    * @param host {@code SMTP_HOST}
@@ -79,6 +87,7 @@ public record AlertServiceConfig(
     Objects.requireNonNull(webhookSigning, "webhookSigning");
     Objects.requireNonNull(webhookTargets, "webhookTargets");
     Objects.requireNonNull(httpBind, "httpBind");
+    Objects.requireNonNull(closedPeriodNotice, "closedPeriodNotice");
   }
 
   public static AlertServiceConfig from(Env env) {
@@ -107,7 +116,9 @@ public record AlertServiceConfig(
         initial,
         env.duration("ALERT_DELIVERY_MAX_BACKOFF", Duration.ofMinutes(5), initial),
         env.duration("ALERT_WEBHOOK_TIMEOUT", Duration.ofSeconds(10), Duration.ofMillis(100)),
-        env.duration("ALERT_LAPSE_CHECK_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(10)));
+        env.duration("ALERT_LAPSE_CHECK_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(10)),
+        env.durationInRange("ALERT_CLOSED_PERIOD_NOTICE", UsageLimits.DEFAULT_LATE_GRACE, Duration.ZERO,
+            MAX_CLOSED_PERIOD_NOTICE));
   }
 
   @Override
@@ -116,6 +127,6 @@ public record AlertServiceConfig(
         + ", smtp=" + smtp + ", webhookSigning=***, httpBind=" + httpBind + ", httpPort=" + httpPort
         + ", maxInFlightPerOrg=" + maxInFlightPerOrg + ", maxAttempts=" + maxAttempts + ", initialBackoff="
         + initialBackoff + ", maxBackoff=" + maxBackoff + ", webhookTimeout=" + webhookTimeout
-        + ", lapseCheckInterval=" + lapseCheckInterval + "]";
+        + ", lapseCheckInterval=" + lapseCheckInterval + ", closedPeriodNotice=" + closedPeriodNotice + "]";
   }
 }

@@ -147,6 +147,8 @@ class AlertServiceIT {
             "http://127.0.0.1:" + blackHole.getLocalPort() + "/dead")));
     produce(Topics.ALERT_RULES.name(), "rule-7", Topics.ALERT_RULES.valueSerde().serializer()
         .serialize("t", rule("rule-7", "key-7", "team7@example.com", null)));
+    produce(Topics.ALERT_RULES.name(), "rule-10", Topics.ALERT_RULES.valueSerde().serializer()
+        .serialize("t", rule("rule-10", "key-10", "team10@example.com", null)));
     service = AlertService.start(config, CLOCK);
   }
 
@@ -235,6 +237,33 @@ class AlertServiceIT {
     AuditRecord gaveUp = failed.stream().filter(a -> a.getEventType().equals("alert_delivery_failed")).findFirst()
         .orElseThrow();
     assertTrue(gaveUp.getDescription().contains("after 4 attempts"), gaveUp.getDescription());
+  }
+
+  @Test
+  void shouldAuditButNotSendAnAlertAboutAMonthThatClosedLongAgo() throws Exception {
+    // a backfill of past months sent every one of their alerts at once (some 2,500 emails in the bench's)
+    CLOCK.set(Instant.parse("2027-01-10T12:00:00Z"));
+    produceLimit(limit(LimitEventKind.THRESHOLD_CROSSED, "key-10", "rule-10", 800)); // November 2026
+    produceLimit(LimitEvent.newBuilder(limit(LimitEventKind.THRESHOLD_CROSSED, "key-10", "rule-10", 800))
+        .setPeriod("2027-01").build());
+
+    KafkaTestSupport.await("January's alert email", Duration.ofSeconds(30),
+        () -> emailsTo("team10@example.com").size() == 1);
+    List<AuditRecord> audit = awaitAudit("key-10", records -> count(records, "threshold_crossed") == 2);
+    AuditRecord november = audit.stream().filter(r -> "2026-11".equals(r.getDetails().get("period"))).findFirst()
+        .orElseThrow();
+    AuditRecord january = audit.stream().filter(r -> "2027-01".equals(r.getDetails().get("period"))).findFirst()
+        .orElseThrow();
+    assertEquals("false", november.getDetails().get("notified"));
+    assertTrue(november.getDescription().contains("Not sent"), november.getDescription());
+    assertEquals(null, january.getDetails().get("notified"));
+    assertTrue(emailsTo("team10@example.com").get(0).getSubject().contains("80%"));
+    List<String> causes = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.NOTIFICATIONS.name(),
+        new StringDeserializer(), Topics.NOTIFICATIONS.valueSerde().deserializer()).stream()
+        .map(r -> r.value().getCause()).filter(cause -> cause.contains("key-10")).toList();
+    assertEquals(List.of("threshold_crossed:key-10:2027-01:rule-10"), causes, "November's was never in the outbox");
+    KafkaTestSupport.await("the withheld email in /metrics", Duration.ofSeconds(30),
+        () -> httpBody(service, "/metrics").contains("alert_notifications_withheld_total{channel=\"email\"} 1.0"));
   }
 
   @Test

@@ -17,7 +17,9 @@ import dev.metering.records.UsageSpike;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Collection;
@@ -34,6 +36,12 @@ import java.util.Set;
  * current status of the event's key (or organisation, for an org budget) and the clock. Ids of
  * notifications and audit records derive from their cause, so processing the same event again
  * yields the same records.
+ *
+ * <p>An alert about a period that ended longer ago than the closed-period notice (a threshold or
+ * breach of a past month, a spike of a past day: a backfill of history, or events read days late)
+ * is recorded in the audit log, saying so, and sent to no one: the month is over, nothing can be
+ * done about it, and a backfill of a quarter would otherwise send thousands of alerts at once.
+ * Reinstatements and suspensions say what holds now and are always sent.
  */
 public final class AlertDecisions {
 
@@ -47,10 +55,12 @@ public final class AlertDecisions {
    * @param current the status of the event's scope: the key's, or for an org budget's event the
    *     organisation's (the key-status record keyed by org_id)
    */
-  public static Outputs onLimitEvent(LimitEvent event, RuleIndex rules, KeyStatus current, long now) {
+  public static Outputs onLimitEvent(LimitEvent event, RuleIndex rules, KeyStatus current, long now,
+      Duration closedPeriodNotice) {
     Outputs out = Outputs.empty();
     Scope scope = Scope.of(event);
     String key = event.getApiKeyId();
+    Late late = Late.of("month " + event.getPeriod(), nextMonthStart(event.getPeriod()), now, closedPeriodNotice);
     switch (event.getKind()) {
       case THRESHOLD_CROSSED -> {
         // a rule fires once for each of the scope's limits: the cost limit's crossing is its own cause
@@ -64,13 +74,14 @@ public final class AlertDecisions {
             : String.format(Locale.ROOT, "%s used %d of its %d monthly tokens (%.1f%%) in %s, "
                 + "crossing the %d%% alert threshold.", scope.name(), event.getUsedTokens(), event.getLimitTokens(),
                 event.getPercent(), event.getPeriod(), event.getThresholdPercent());
-        out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, text, now, limitDetails(event)));
+        out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, late.noted(text), now,
+            late.noted(limitDetails(event))));
         List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
-        notify(out, cause, event.getOrgId(), key, targets(rule), "[metering] " + scope.shortName() + " reached "
+        notify(late.sink(out), cause, event.getOrgId(), key, targets(rule), "[metering] " + scope.shortName() + " reached "
             + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " "
             + scope.limitWord(), text, AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
       }
-      case LIMIT_BREACHED -> onBreach(event, scope, rules, current, now, out);
+      case LIMIT_BREACHED -> onBreach(event, scope, rules, current, now, late, out);
       case LIMIT_CLEARED -> {
         if (suspendedFor(current, event.getPeriod())) {
           String cause = "limit_cleared:" + scope.causeId() + ":" + event.getPeriod() + ":" + event.getDetectedAt();
@@ -136,8 +147,10 @@ public final class AlertDecisions {
     }
   }
 
-  public static Outputs onSpike(UsageSpike spike, RuleIndex rules, long now) {
+  public static Outputs onSpike(UsageSpike spike, RuleIndex rules, long now, Duration closedPeriodNotice) {
     Outputs out = Outputs.empty();
+    long dayEnd = LocalDate.parse(spike.getDay()).plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+    Late late = Late.of("day " + spike.getDay(), dayEnd, now, closedPeriodNotice);
     String key = spike.getApiKeyId();
     String scope = key == null ? "organisation " + spike.getOrgId() : "API key " + key;
     String cause = "usage_spike:" + spike.getOrgId() + ":" + (key == null ? "*" : key) + ":" + spike.getDay();
@@ -149,9 +162,10 @@ public final class AlertDecisions {
     details.put("baseline_day", spike.getBaselineDay());
     details.put("baseline_tokens", Long.toString(spike.getBaselineTokens()));
     details.put("ratio", String.format(Locale.ROOT, "%.3f", spike.getRatio()));
-    out.audits().add(audit(cause, spike.getOrgId(), key, AuditEventType.USAGE_SPIKE, text, now, details));
+    out.audits().add(audit(cause, spike.getOrgId(), key, AuditEventType.USAGE_SPIKE, late.noted(text), now,
+        late.noted(details)));
     List<AlertRule> audience = key == null ? rules.forOrg(spike.getOrgId()) : rules.forKey(key);
-    notify(out, cause, spike.getOrgId(), key, targets(audience), "[metering] usage spike: " + scope + " on "
+    notify(late.sink(out), cause, spike.getOrgId(), key, targets(audience), "[metering] usage spike: " + scope + " on "
         + spike.getDay(), text, AuditEventType.USAGE_SPIKE, details, now);
     return out;
   }
@@ -179,7 +193,7 @@ public final class AlertDecisions {
   }
 
   private static void onBreach(LimitEvent event, Scope scope, RuleIndex rules, KeyStatus current, long now,
-      Outputs out) {
+      Late late, Outputs out) {
     String key = event.getApiKeyId();
     String cause = "limit_breached:" + scope.causeId() + ":" + event.getPeriod() + ":" + event.getDetectedAt();
     long until = nextMonthStart(event.getPeriod());
@@ -191,8 +205,9 @@ public final class AlertDecisions {
                 + Instant.ofEpochMilli(until) + "."
             : "The month has already ended, so nothing is suspended.");
     List<AlertRule> audience = scope.audience(rules, event.getOrgId());
-    out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.LIMIT_BREACHED, text, now, limitDetails(event)));
-    notify(out, cause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
+    out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.LIMIT_BREACHED, late.noted(text), now,
+        late.noted(limitDetails(event))));
+    notify(late.sink(out), cause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
         + " reached its monthly " + (cost(event) ? "cost" : "token") + " " + scope.limitWord(), text,
         AuditEventType.LIMIT_BREACHED, limitDetails(event), now);
     boolean alreadySuspended = suspendedFor(current, event.getPeriod());
@@ -219,7 +234,7 @@ public final class AlertDecisions {
       Map<String, String> details = limitDetails(event);
       details.put("suspended_until", Instant.ofEpochMilli(until).toString());
       out.audits().add(audit(suspendCause, event.getOrgId(), key, scope.suspended(), suspendText, now, details));
-      notify(out, suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
+      notify(out.notifications(), suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
           + " suspended until " + Instant.ofEpochMilli(until), suspendText, scope.suspended(), details, now);
     }
   }
@@ -231,7 +246,7 @@ public final class AlertDecisions {
   private static void notifyReinstated(Outputs out, Scope scope, RuleIndex rules, String orgId, String cause,
       String text, Map<String, String> details, long now) {
     if (scope.org()) {
-      notify(out, cause, orgId, null, targets(scope.audience(rules, orgId)), "[metering] " + scope.shortName()
+      notify(out.notifications(), cause, orgId, null, targets(scope.audience(rules, orgId)), "[metering] " + scope.shortName()
           + " is active again", text, AuditEventType.ORG_REINSTATED, details, now);
     }
   }
@@ -249,6 +264,37 @@ public final class AlertDecisions {
   /** Micro-dollars as dollars, exactly: $12.50, $0.0015. */
   private static String dollars(Long micros) {
     return "$" + Dollars.format(micros == null ? 0 : micros);
+  }
+
+  /**
+   * Whether an alert about a period that ended at {@code end} comes too late to be sent: its
+   * notifications are withheld (counted, never written to the outbox) and its audit record says so.
+   */
+  private record Late(String period, long end, Duration notice, boolean withheld) {
+    static Late of(String period, long end, long now, Duration notice) {
+      return new Late(period, end, notice, now - end >= notice.toMillis());
+    }
+
+    List<Notification> sink(Outputs out) {
+      return withheld ? out.withheld() : out.notifications();
+    }
+
+    String noted(String text) {
+      return withheld ? text + " Not sent: the " + period + " ended at " + Instant.ofEpochMilli(end) + ", more than "
+          + words(notice) + " before this was decided (a backfill, or usage read late); recorded here only." : text;
+    }
+
+    Map<String, String> noted(Map<String, String> details) {
+      if (withheld) {
+        details.put("notified", "false");
+      }
+      return details;
+    }
+
+    private static String words(Duration notice) {
+      long hours = notice.toHours();
+      return notice.equals(Duration.ofHours(hours)) ? hours + (hours == 1 ? " hour" : " hours") : notice.toString();
+    }
   }
 
   /** Whether {@code current} is a suspension for the month {@code period}, not for another month. */
@@ -280,7 +326,7 @@ public final class AlertDecisions {
     return targets;
   }
 
-  private static void notify(Outputs out, String cause, String orgId, String apiKeyId, Set<Target> targets,
+  private static void notify(List<Notification> out, String cause, String orgId, String apiKeyId, Set<Target> targets,
       String subject, String text, AuditEventType type, Map<String, String> details, long now) {
     for (Target target : targets) {
       // a webhook is per rule (each signs with its own secret), an email per address
@@ -288,7 +334,7 @@ public final class AlertDecisions {
           + (target.signingKey() == null ? "" : "|" + target.signingKey()));
       String body = target.channel() == NotificationChannel.EMAIL ? text + "\n\nNotification " + id + "\n"
           : webhookBody(id, type, orgId, apiKeyId, subject, text, details);
-      out.notifications().add(Notification.newBuilder()
+      out.add(Notification.newBuilder()
           .setId(id).setOrgId(orgId).setApiKeyId(apiKeyId).setChannel(target.channel())
           .setTarget(target.address()).setSubject(subject).setBody(body).setCause(cause).setCreatedAt(now)
           .setSigningKey(target.signingKey())

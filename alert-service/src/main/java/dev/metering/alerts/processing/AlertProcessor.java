@@ -89,6 +89,8 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private final Timer enforcementLatency;
   /** The enforcement latencies of the transaction under way, recorded once it commits. */
   private final List<Long> enforced = new ArrayList<>();
+  /** The notifications the transaction under way withholds (alerts about long-closed periods), counted once it commits. */
+  private final List<Notification> withheld = new ArrayList<>();
 
   /**
    * @param revoked whether an API key is revoked, by the latest api-keys record known
@@ -134,8 +136,11 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       while (running) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
         enforced.clear();
+        withheld.clear();
         if (!records.isEmpty() && inTransaction(() -> process(records), offsets(records))) {
           enforced.forEach(millis -> enforcementLatency.record(Math.max(0, millis), TimeUnit.MILLISECONDS));
+          withheld.forEach(notification -> metrics.counter("alert.notifications.withheld", "channel",
+              notification.getChannel().name().toLowerCase(java.util.Locale.ROOT)).increment());
           for (TopicPartition partition : records.partitions()) {
             metrics.counter("alert.events.processed", "topic", partition.topic())
                 .increment(records.records(partition).size());
@@ -178,6 +183,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
         continue;
       }
       send(outputs);
+      withheld.addAll(outputs.withheld());
       outputs.statuses().forEach(s -> pending.put(statusKey(s), s));
       if (record.topic().equals(Topics.LIMIT_EVENTS.name())
           && outputs.statuses().stream().anyMatch(s -> s.getState() == KeyState.SUSPENDED)) {
@@ -192,14 +198,14 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
     if (record.topic().equals(Topics.LIMIT_EVENTS.name())) {
       LimitEvent event = Topics.LIMIT_EVENTS.decode(record.value());
       if (event == null) {
-        return new Outputs(List.of(), List.of(), List.of());
+        return Outputs.empty();
       }
       String scope = event.getScope() == LimitScope.ORG ? event.getOrgId() : event.getApiKeyId();
       KeyStatus current = pending.getOrDefault(scope, statuses.get(scope));
-      return AlertDecisions.onLimitEvent(event, rules, current, now);
+      return AlertDecisions.onLimitEvent(event, rules, current, now, config.closedPeriodNotice());
     }
     UsageSpike spike = Topics.SPIKE_EVENTS.decode(record.value());
-    return spike == null ? new Outputs(List.of(), List.of(), List.of()) : AlertDecisions.onSpike(spike, rules, now);
+    return spike == null ? Outputs.empty() : AlertDecisions.onSpike(spike, rules, now, config.closedPeriodNotice());
   }
 
   private void reinstateLapsed() {

@@ -15,6 +15,7 @@ import dev.metering.records.LimitUnit;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.records.UsageSpike;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,7 @@ class AlertDecisionsTest {
 
   private static final long NOW = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
   private static final long DECEMBER = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();
+  private static final Duration NOTICE = Duration.ofDays(3);
 
   private final RuleIndex rules = RuleIndex.of(List.of(
       rule("rule-80", "key-1", 80, "ops@example.com", "https://hooks.example.com/T000/secret-path"),
@@ -31,7 +33,7 @@ class AlertDecisionsTest {
 
   @Test
   void shouldSuspendAHardLimitedKeyUntilTheEndOfItsMonthAndTellEveryTargetOnce() {
-    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE);
 
     assertEquals(1, out.statuses().size());
     KeyStatus status = out.statuses().get(0);
@@ -47,7 +49,7 @@ class AlertDecisionsTest {
 
   @Test
   void shouldOnlyAlertForASoftLimit() {
-    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, false, null), rules, null, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, false, null), rules, null, NOW, NOTICE);
 
     assertTrue(out.statuses().isEmpty());
     assertEquals(List.of("limit_breached"), out.audits().stream().map(AuditRecord::getEventType).toList());
@@ -56,7 +58,7 @@ class AlertDecisionsTest {
 
   @Test
   void shouldNotSuspendForAMonthThatHasEnded() {
-    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, DECEMBER);
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, DECEMBER, NOTICE);
 
     assertTrue(out.statuses().isEmpty());
     assertTrue(out.audits().get(0).getDescription().contains("already ended"));
@@ -64,17 +66,17 @@ class AlertDecisionsTest {
 
   @Test
   void shouldNotSuspendAKeyTwiceForTheSameMonth() {
-    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE)
         .statuses().get(0);
 
-    Outputs again = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, suspended, NOW);
+    Outputs again = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, suspended, NOW, NOTICE);
 
     assertTrue(again.statuses().isEmpty());
   }
 
   @Test
   void shouldNotifyOnlyTheCrossedRulesTargets() {
-    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80"), rules, null, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80"), rules, null, NOW, NOTICE);
 
     assertEquals(List.of(NotificationChannel.EMAIL, NotificationChannel.WEBHOOK),
         out.notifications().stream().map(Notification::getChannel).toList());
@@ -87,13 +89,13 @@ class AlertDecisionsTest {
   @Test
   void shouldReinstateASuspendedKeyWhoseLimitBecameSoftAndSuspendItWhenItBecomesHardAgain() {
     // issue 13: hard_limit changes on a breached key acted on nothing
-    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE)
         .statuses().get(0);
 
     Outputs softened = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, false, null), rules,
-        suspended, NOW);
+        suspended, NOW, NOTICE);
     Outputs hardened = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules,
-        softened.statuses().get(0), NOW);
+        softened.statuses().get(0), NOW, NOTICE);
 
     assertEquals(KeyState.ACTIVE, softened.statuses().get(0).getState());
     assertEquals(List.of("limit_breached", "key_reinstated"),
@@ -107,23 +109,23 @@ class AlertDecisionsTest {
   @Test
   void shouldNotReinstateASuspensionOfAnotherMonthWhenAnEarlierMonthIsCleared() {
     KeyStatus suspendedForNovember = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null),
-        rules, null, NOW).statuses().get(0);
+        rules, null, NOW, NOTICE).statuses().get(0);
     LimitEvent octoberCleared = LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_CLEARED, true, null))
         .setPeriod("2026-10").build();
 
-    Outputs out = AlertDecisions.onLimitEvent(octoberCleared, rules, suspendedForNovember, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(octoberCleared, rules, suspendedForNovember, NOW, NOTICE);
 
     assertTrue(out.isEmpty(), "October's limit says nothing about November's suspension");
   }
 
   @Test
   void shouldReinstateASuspendedKeyWhenItsLimitIsCleared() {
-    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE)
         .statuses().get(0);
 
-    Outputs cleared = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_CLEARED, true, null), rules, suspended, NOW);
+    Outputs cleared = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_CLEARED, true, null), rules, suspended, NOW, NOTICE);
     Outputs clearedNotSuspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_CLEARED, true, null), rules,
-        null, NOW);
+        null, NOW, NOTICE);
 
     assertEquals(KeyState.ACTIVE, cleared.statuses().get(0).getState());
     assertNull(cleared.statuses().get(0).getSuspendedUntil());
@@ -133,7 +135,7 @@ class AlertDecisionsTest {
 
   @Test
   void shouldReinstateOnlyOnceTheMonthHasEnded() {
-    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE)
         .statuses().get(0);
 
     assertTrue(AlertDecisions.onLapse(suspended, rules, false, DECEMBER - 1).isEmpty());
@@ -146,7 +148,7 @@ class AlertDecisionsTest {
   @Test
   void shouldNeverAnnounceARevokedKeyAsActiveAgain() {
     // issue 13: a key revoked while suspended was reinstated, "active again", at the end of the month
-    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW)
+    KeyStatus suspended = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE)
         .statuses().get(0);
 
     Outputs lapsed = AlertDecisions.onLapse(suspended, rules, true, DECEMBER);
@@ -155,9 +157,56 @@ class AlertDecisionsTest {
   }
 
   @Test
+  void shouldRecordButNotSendAlertsAboutAMonthThatEndedLongerAgoThanTheNotice() {
+    // a backfill of past months sent every threshold and breach of them by email and webhook at once
+    long lastMoment = DECEMBER + NOTICE.toMillis() - 1;
+
+    Outputs inTime = AlertDecisions.onLimitEvent(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80"), rules,
+        null, lastMoment, NOTICE);
+    Outputs threshold = AlertDecisions.onLimitEvent(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80"), rules,
+        null, lastMoment + 1, NOTICE);
+    Outputs breach = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null,
+        lastMoment + 1, NOTICE);
+
+    assertEquals(2, inTime.notifications().size(), "rule-80's email and webhook, within the notice");
+    assertTrue(inTime.withheld().isEmpty());
+    assertEquals(List.of(), threshold.notifications());
+    assertEquals(inTime.notifications().stream().map(Notification::getId).toList(),
+        threshold.withheld().stream().map(Notification::getId).toList(), "the same two, withheld");
+    AuditRecord audit = threshold.audits().get(0);
+    assertEquals(inTime.audits().get(0).getId(), audit.getId());
+    assertEquals("false", audit.getDetails().get("notified"));
+    assertTrue(audit.getDescription().contains("Not sent: the month 2026-11 ended at 2026-12-01T00:00:00Z, more than "
+        + "72 hours before"), audit.getDescription());
+    assertNull(inTime.audits().get(0).getDetails().get("notified"));
+    assertEquals(List.of(), breach.notifications());
+    assertEquals(2, breach.withheld().size(), "the breach's email and webhook; the month is over, so no suspension");
+    assertEquals(List.of("limit_breached"), breach.audits().stream().map(AuditRecord::getEventType).toList());
+    assertTrue(breach.statuses().isEmpty());
+  }
+
+  @Test
+  void shouldRecordButNotSendASpikeOfADayThatEndedLongerAgoThanTheNotice() {
+    UsageSpike spike = UsageSpike.newBuilder().setOrgId("org-1").setApiKeyId("key-9").setDay("2026-11-20")
+        .setTokens(4000).setBaselineDay("2026-11-13").setBaselineTokens(1000).setRatio(4.0).setDetectedAt(NOW).build();
+    long dayEnd = Instant.parse("2026-11-21T00:00:00Z").toEpochMilli();
+
+    Outputs inTime = AlertDecisions.onSpike(spike, rules, dayEnd + NOTICE.toMillis() - 1, NOTICE);
+    Outputs late = AlertDecisions.onSpike(spike, rules, dayEnd + NOTICE.toMillis(), NOTICE);
+    Outputs noNotice = AlertDecisions.onSpike(spike, rules, dayEnd, Duration.ZERO);
+
+    assertEquals(List.of("other@example.com"), inTime.notifications().stream().map(Notification::getTarget).toList());
+    assertEquals(List.of(), late.notifications());
+    assertEquals(List.of("other@example.com"), late.withheld().stream().map(Notification::getTarget).toList());
+    assertTrue(late.audits().get(0).getDescription().contains("the day 2026-11-20 ended"),
+        late.audits().get(0).getDescription());
+    assertEquals(List.of(), noNotice.notifications(), "a notice of zero sends alerts of open periods only");
+  }
+
+  @Test
   void shouldDeriveIdsFromTheCauseSoAReplayWritesTheSameRecords() {
-    Outputs first = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW);
-    Outputs replay = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW + 5000);
+    Outputs first = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW, NOTICE);
+    Outputs replay = AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), rules, null, NOW + 5000, NOTICE);
 
     assertEquals(first.notifications().stream().map(Notification::getId).toList(),
         replay.notifications().stream().map(Notification::getId).toList());
@@ -171,8 +220,8 @@ class AlertDecisionsTest {
         .setTokens(4000).setBaselineDay("2026-11-13").setBaselineTokens(1000).setRatio(4.0).setDetectedAt(NOW).build();
     UsageSpike keySpike = UsageSpike.newBuilder(orgSpike).setApiKeyId("key-9").build();
 
-    Outputs org = AlertDecisions.onSpike(orgSpike, rules, NOW);
-    Outputs key = AlertDecisions.onSpike(keySpike, rules, NOW);
+    Outputs org = AlertDecisions.onSpike(orgSpike, rules, NOW, NOTICE);
+    Outputs key = AlertDecisions.onSpike(keySpike, rules, NOW, NOTICE);
 
     assertEquals(3, org.notifications().size(), "ops@ email, the webhook, other@ email");
     assertEquals(List.of("other@example.com"), key.notifications().stream().map(Notification::getTarget).toList());
@@ -184,7 +233,7 @@ class AlertDecisionsTest {
   void shouldNameTheCostLimitInTheSuspensionAndItsMessages() {
     LimitEvent breach = cost(limit(LimitEventKind.LIMIT_BREACHED, true, null), 12_500_000, 12_600_000);
 
-    Outputs out = AlertDecisions.onLimitEvent(breach, rules, null, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(breach, rules, null, NOW, NOTICE);
 
     assertEquals("monthly cost limit of $12.50 reached in 2026-11", out.statuses().get(0).getReason());
     assertTrue(out.audits().get(0).getDescription().contains("reached its monthly cost limit of $12.50 in 2026-11"
@@ -199,8 +248,8 @@ class AlertDecisionsTest {
     LimitEvent tokens = limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-80");
     LimitEvent dollars = cost(tokens, 1_500, 1_200);
 
-    Outputs byTokens = AlertDecisions.onLimitEvent(tokens, rules, null, NOW);
-    Outputs byCost = AlertDecisions.onLimitEvent(dollars, rules, null, NOW);
+    Outputs byTokens = AlertDecisions.onLimitEvent(tokens, rules, null, NOW, NOTICE);
+    Outputs byCost = AlertDecisions.onLimitEvent(dollars, rules, null, NOW, NOTICE);
 
     assertTrue(byCost.notifications().get(0).getSubject().contains("80% of its monthly cost limit"));
     assertTrue(byCost.audits().get(0).getDescription().contains("used $0.0012 of its $0.0015 monthly cost limit"),
@@ -215,7 +264,7 @@ class AlertDecisionsTest {
         rule("rule-org", null, 90, "finance@example.com", null)));
     LimitEvent breach = org(limit(LimitEventKind.LIMIT_BREACHED, true, null));
 
-    Outputs out = AlertDecisions.onLimitEvent(breach, withOrgRule, null, NOW);
+    Outputs out = AlertDecisions.onLimitEvent(breach, withOrgRule, null, NOW, NOTICE);
 
     KeyStatus status = out.statuses().get(0);
     assertNull(status.getApiKeyId(), "the organisation's own status");
@@ -231,11 +280,11 @@ class AlertDecisionsTest {
         + " 1000 reached in 2026-11; every key of the organisation but its admin keys is refused.",
         out.audits().get(1).getDescription());
     assertTrue(java.util.Collections.disjoint(ids(out),
-        ids(AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), withOrgRule, null, NOW))),
+        ids(AlertDecisions.onLimitEvent(limit(LimitEventKind.LIMIT_BREACHED, true, null), withOrgRule, null, NOW, NOTICE))),
         "an org's breach and a key's breach at the same moment are different causes");
 
     Outputs cleared = AlertDecisions.onLimitEvent(org(limit(LimitEventKind.LIMIT_CLEARED, true, null)), withOrgRule,
-        status, NOW);
+        status, NOW, NOTICE);
     assertEquals(KeyState.ACTIVE, cleared.statuses().get(0).getState());
     assertNull(cleared.statuses().get(0).getApiKeyId());
     assertEquals("org_reinstated", cleared.audits().get(0).getEventType());
@@ -251,7 +300,7 @@ class AlertDecisionsTest {
   void shouldTellAnOrgThresholdCrossingToTheCrossedOrgRule() {
     RuleIndex withOrgRule = RuleIndex.of(List.of(rule("rule-org", null, 80, "finance@example.com", null)));
     Outputs out = AlertDecisions.onLimitEvent(cost(org(limit(LimitEventKind.THRESHOLD_CROSSED, false, "rule-org")),
-        1_500, 1_200), withOrgRule, null, NOW);
+        1_500, 1_200), withOrgRule, null, NOW, NOTICE);
 
     assertEquals("Organisation org-1 used $0.0012 of its $0.0015 monthly cost budget (80.0%) in 2026-11, crossing"
         + " the 80% alert threshold.", out.audits().get(0).getDescription());
