@@ -1,6 +1,7 @@
 package dev.metering.admin;
 
 import dev.metering.admin.http.ApiError;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.kafka.TopicView;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
@@ -21,7 +22,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -206,7 +206,7 @@ public final class ChangeWriter implements AutoCloseable {
         return probe.partitionsFor(t).size();
       }
     });
-    return Utils.toPositive(Utils.murmur2(bytes(key))) % count;
+    return KeyPartitions.of(key, count);
   }
 
   private KafkaProducer<byte[], byte[]> producer(String topic, int partition) {

@@ -1,5 +1,6 @@
 package dev.metering.admin.audit;
 
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AuditRecord;
 import dev.metering.admin.http.OrgShares;
@@ -18,8 +19,6 @@ import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Utils;
 
 /**
  * Reads an organisation's audit records for a time range straight from audit-log: the org's
@@ -177,8 +176,7 @@ public final class AuditLogReader implements AutoCloseable {
   }
 
   private int partitionOf(String orgId) {
-    byte[] key = new StringSerializer().serialize(Topics.AUDIT_LOG.name(), orgId);
-    return Utils.toPositive(Utils.murmur2(key)) % partitions;
+    return KeyPartitions.of(orgId, partitions);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.metering.alerts.processing;
 
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
@@ -15,8 +16,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Utils;
 
 /** Reads the committed latest status of every key in some key-status partitions. */
 final class KeyStatusLoader {
@@ -58,6 +57,6 @@ final class KeyStatusLoader {
 
   /** The partition the default partitioner gives a String key. */
   static int partitionOf(String key, int partitions) {
-    return Utils.toPositive(Utils.murmur2(new StringSerializer().serialize(Topics.KEY_STATUS.name(), key))) % partitions;
+    return KeyPartitions.of(key, partitions);
   }
 }
