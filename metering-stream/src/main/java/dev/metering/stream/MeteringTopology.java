@@ -91,7 +91,7 @@ public final class MeteringTopology {
         Materialized.<String, ApiKey, KeyValueStore<Bytes, byte[]>>as(KeyLimits.API_KEYS_STORE)
             .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
 
-    UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace());
+    UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace(), usagePartitions);
     KStream<String, DecodedUsage> raw = builder.stream(Topics.USAGE_EVENTS.name(),
         Consumed.with(Serdes.String(), DecodedUsageSerde.serde())
             .withTimestampExtractor(new EventTimeExtractor(validation))

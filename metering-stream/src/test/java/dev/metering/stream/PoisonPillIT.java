@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.kafka.TopicSetup;
 import dev.metering.records.ApiKey;
 import dev.metering.records.UsageEvent;
@@ -163,13 +164,17 @@ class PoisonPillIT {
   }
 
   @Test
-  void shouldDeadLetterNullAndMismatchedKeys() throws Exception {
+  void shouldDeadLetterNullAndMismatchedKeysAndKeysInTheWrongPartition() throws Exception {
     byte[] event = encode(event("key-right", "m", 5));
+    int otherPartition = (KeyPartitions.of("key-right", PARTITIONS) + 1) % PARTITIONS;
     List<ProducerRecord<byte[], byte[]>> poison = List.of(
         new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, event),
         record("key-wrong", event),
         record("k".repeat(500_000), event),
-        new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, null));
+        new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, null),
+        // keyed right, in a partition the producer chose itself
+        new ProducerRecord<>(Topics.USAGE_EVENTS.name(), otherPartition, "key-right".getBytes(StandardCharsets.UTF_8),
+            event));
 
     batch(poison);
   }

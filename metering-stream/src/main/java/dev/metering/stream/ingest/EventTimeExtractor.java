@@ -24,7 +24,8 @@ public final class EventTimeExtractor implements TimestampExtractor {
   @Override
   public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
     if (record.value() instanceof DecodedUsage.Decoded decoded
-        && validation.checkContent(record.key(), decoded.event(), System.currentTimeMillis()).isEmpty()) {
+        && validation.checkContent(record.key(), record.partition(), decoded.event(), System.currentTimeMillis())
+            .isEmpty()) {
       return decoded.event().getTimestamp();
     }
     // before the partition's first record there is no stream time: 0 is below every event time

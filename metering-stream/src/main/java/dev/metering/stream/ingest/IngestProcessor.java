@@ -92,7 +92,8 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
       return;
     }
     UsageEvent event = ((DecodedUsage.Decoded) value).event();
-    Optional<Rejection> rejection = validation.checkContent(record.key(), event, context.currentSystemTimeMs())
+    Optional<Rejection> rejection = validation
+        .checkContent(record.key(), context.taskId().partition(), event, context.currentSystemTimeMs())
         .or(() -> validation.checkLate(event, progress.time()));
     if (rejection.isPresent()) {
       reject(record, rejection.get(), null);

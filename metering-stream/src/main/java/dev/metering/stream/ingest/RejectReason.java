@@ -24,6 +24,13 @@ public enum RejectReason {
   RESERVED_VALUE,
   /** The record key is not the event's api_key_id, so it sits in the wrong partition for its key's totals. */
   KEY_MISMATCH,
+  /**
+   * The record is keyed right but sits in another partition than its key's: its producer chose the
+   * partition itself, or hashed keys otherwise than Kafka's Java default partitioner (librdkafka's
+   * default, for one). Counted there, the key's usage would bypass its limits (its api-keys record is
+   * in the key's partition), escape dedup against its other events and be missing from its queries.
+   */
+  WRONG_PARTITION,
   /** A token count is below zero. */
   NEGATIVE_TOKENS,
   /** A token count is implausibly large for one call. */

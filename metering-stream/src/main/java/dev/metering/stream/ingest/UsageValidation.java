@@ -1,6 +1,7 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.api.Text;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
 import java.time.Duration;
@@ -20,19 +21,26 @@ public final class UsageValidation {
 
   private final long futureToleranceMillis;
   private final long lateGraceMillis;
+  private final int partitions;
 
-  public UsageValidation(Duration futureTolerance, Duration lateGrace) {
+  /**
+   * @param partitions partitions of usage-events (and of api-keys, co-partitioned with it)
+   */
+  public UsageValidation(Duration futureTolerance, Duration lateGrace, int partitions) {
     this.futureToleranceMillis = futureTolerance.toMillis();
     this.lateGraceMillis = lateGrace.toMillis();
+    this.partitions = partitions;
   }
 
   /**
-   * Everything but lateness: required fields, field sizes and characters, key, token counts, future times.
+   * Everything but lateness: required fields, field sizes and characters, key and partition, token
+   * counts, future times.
    *
    * @param key the record key
+   * @param partition the partition of usage-events the record was read from
    * @param nowMillis the wall clock
    */
-  public Optional<Rejection> checkContent(Object key, UsageEvent event, long nowMillis) {
+  public Optional<Rejection> checkContent(Object key, int partition, UsageEvent event, long nowMillis) {
     // field by field, without building a list: this runs twice for every record
     Optional<Rejection> strings = checkString("event_id", event.getEventId(), true)
         .or(() -> checkString("org_id", event.getOrgId(), true))
@@ -53,6 +61,13 @@ public final class UsageValidation {
     if (!event.getApiKeyId().equals(key)) {
       return reject(RejectReason.KEY_MISMATCH, "record key " + (key == null ? "null" : quote(key.toString()))
           + " is not the event's api_key_id " + quote(event.getApiKeyId()));
+    }
+    int keysPartition = KeyPartitions.of(event.getApiKeyId(), partitions);
+    if (partition != keysPartition) {
+      // its key's record in api-keys, totals, dedup and queries are all in the key's own partition
+      return reject(RejectReason.WRONG_PARTITION, "the record is in partition " + partition + ", its key "
+          + quote(event.getApiKeyId()) + " in partition " + keysPartition + " of " + partitions
+          + " (the producer must partition by key with Kafka's default partitioner)");
     }
     Optional<Rejection> tokens = checkTokens(event);
     if (tokens.isPresent()) {

@@ -21,6 +21,7 @@ import dev.metering.stream.usage.Totals;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
@@ -97,6 +98,39 @@ class IngestTest {
     TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
     assertEquals("KEY_MISMATCH", header(dead, DeadLetterHeaders.REASON));
     assertArrayEquals(bytes, dead.value());
+  }
+
+  @Test
+  void shouldDeadLetterAnEventInAnotherPartitionThanItsKeys() {
+    // a producer that picks partitions itself, or hashes keys otherwise (librdkafka's default), put a
+    // key's usage where its api-keys record, its other events and its queries are not: counted there,
+    // it escaped the key's hard limit and was missing from every answer about the key
+    try (MeteringFixture fourPartitions = new MeteringFixture(java.util.Map.of(), 4)) {
+      String here = keyInPartition(0, 4);
+      String elsewhere = keyInPartition(3, 4);
+      UsageEvent stray = event(elsewhere, "2026-11-10T12:00:00Z", 10);
+
+      fourPartitions.send(event(here, "2026-11-10T12:00:00Z", 10)); // the driver feeds partition 0
+      fourPartitions.send(stray);
+
+      TestRecord<byte[], byte[]> dead = fourPartitions.deadLetters.readRecord();
+      assertEquals("WRONG_PARTITION", header(dead, DeadLetterHeaders.REASON));
+      assertTrue(header(dead, DeadLetterHeaders.MESSAGE).contains("in partition 0, its key '" + elsewhere
+          + "' in partition 3 of 4"), header(dead, DeadLetterHeaders.MESSAGE));
+      assertArrayEquals(Topics.USAGE_EVENTS.encode(stray), dead.value());
+      assertEquals(1, fourPartitions.counter(IngestCounters.ACCEPTED));
+      assertEquals(1, fourPartitions.counter(IngestCounters.deadLettered(RejectReason.WRONG_PARTITION)));
+    }
+  }
+
+  /** A key Kafka's Java producer puts in {@code partition} of {@code partitions} by default. */
+  private static String keyInPartition(int partition, int partitions) {
+    for (int i = 0; ; i++) {
+      String key = "key-" + i;
+      if (BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions) == partition) {
+        return key;
+      }
+    }
   }
 
   @Test
