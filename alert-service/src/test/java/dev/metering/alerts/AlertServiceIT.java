@@ -21,6 +21,7 @@ import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitEventKind;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
+import dev.metering.records.UsageSpike;
 import dev.metering.schemas.Topics;
 import dev.metering.webhooks.WebhookSigning;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -521,11 +522,18 @@ class AlertServiceIT {
     awaitStatus("key-7", KeyState.ACTIVE);
     KafkaTestSupport.await("key-7's emails", Duration.ofSeconds(30), () -> emailsTo("team7@example.com").size() >= 2);
     produce(Topics.LIMIT_EVENTS.name(), "key-garbage", new byte[] {1, 2, 3});
+    // well-formed Avro whose period is no month: it stopped the processor, again after every restart
+    produceLimit(LimitEvent.newBuilder(limit(LimitEventKind.LIMIT_BREACHED, "key-garbage", null, 1000))
+        .setPeriod("2026-13").build());
+    produce(Topics.SPIKE_EVENTS.name(), "key-garbage", Topics.SPIKE_EVENTS.encode(UsageSpike.newBuilder()
+        .setOrgId("org-1").setApiKeyId("key-garbage").setDay("yesterday").setTokens(4000).setBaselineDay("x")
+        .setBaselineTokens(1000).setRatio(4.0).setDetectedAt(CLOCK.millis()).build()));
 
     String[] scraped = {""};
-    KafkaTestSupport.await("the skipped record in /metrics", Duration.ofSeconds(30), () -> {
+    KafkaTestSupport.await("the skipped records in /metrics", Duration.ofSeconds(30), () -> {
       scraped[0] = httpBody(service, "/metrics");
-      return scraped[0].contains("metering_records_unreadable_total{reader=\"alert-processor\",topic=\"limit-events\"} 1.0")
+      return scraped[0].contains("metering_records_unreadable_total{reader=\"alert-processor\",topic=\"limit-events\"} 2.0")
+          && scraped[0].contains("metering_records_unreadable_total{reader=\"alert-processor\",topic=\"spike-events\"} 1.0")
           && scraped[0].contains("alert_events_processed_total{topic=\"limit-events\"}");
     });
 

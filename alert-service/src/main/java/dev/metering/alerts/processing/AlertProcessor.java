@@ -14,6 +14,7 @@ import dev.metering.records.Notification;
 import dev.metering.records.UsageSpike;
 import dev.metering.schemas.Topics;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -178,7 +179,9 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       Outputs outputs;
       try {
         outputs = decide(record, pending, now);
-      } catch (SerializationException e) {
+      } catch (SerializationException | DateTimeException e) {
+        // bytes that do not decode, or a period or day that is not a date: skipped and counted, as
+        // a record that stopped the processor would stop it again after every restart
         ServiceMetrics.unreadable("alert-processor", record, e);
         continue;
       }
