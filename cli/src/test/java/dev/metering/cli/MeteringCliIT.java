@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.json.Json;
 import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.local.LocalSystem;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
@@ -357,6 +358,38 @@ class MeteringCliIT {
         : replayed.get(1);
     assertEquals("replayed keyed by its api_key_id", sent.get("status").asText());
     KafkaTestSupport.await("the re-keyed event counted", Duration.ofSeconds(60), () -> tokensOf(key) == 330);
+  }
+
+  @Test
+  void shouldReplayARecordAProducerPutInAnotherPartitionIntoItsKeysOwn() throws Exception {
+    String key = ok("keys", "create", "--name", "misplaced", "-o", "json").json().get("id").asText();
+    UsageEvent event = event(key, System.currentTimeMillis(), 200, 20);
+    int partitions;
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      // keyed right, but placed by a producer that chose the partition itself
+      partitions = producer.partitionsFor(Topics.USAGE_EVENTS.name()).size();
+      int elsewhere = (KeyPartitions.of(key, partitions) + 1) % partitions;
+      producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), elsewhere, key, Topics.USAGE_EVENTS.encode(event)));
+    }
+    String[] offset = {null};
+    KafkaTestSupport.await("the record dead-lettered", Duration.ofSeconds(30), () -> {
+      try {
+        for (JsonNode record : ok("dlq", "show", "--reason", "WRONG_PARTITION", "-o", "json").json()) {
+          if (record.path("event").path("event_id").asText().equals(event.getEventId())) {
+            offset[0] = record.get("partition").asInt() + ":" + record.get("offset").asLong();
+          }
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return offset[0] != null;
+    });
+    assertEquals(0, tokensOf(key), "not counted where it was");
+
+    ok("dlq", "replay", "--offsets", offset[0]);
+
+    KafkaTestSupport.await("the replayed event counted in its key's partition", Duration.ofSeconds(60),
+        () -> tokensOf(key) == 220);
   }
 
   private static long tokensOf(String key) {
