@@ -62,11 +62,20 @@ public final class MeteringCli implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
       PrintWriter err = commandLine.getErr();
-      err.println("error: " + e.getMessage());
+      err.println("error: " + message(e, env));
       err.flush();
       return exitCode(e);
     });
     return cli;
+  }
+
+  /** What went wrong, with where to look when Kafka did not answer (its clients' own warnings are off). */
+  static String message(Exception e, Map<String, String> env) {
+    if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+      return e.getMessage() + ": no answer from Kafka at " + bootstrapServers(env)
+          + " (set KAFKA_BOOTSTRAP_SERVERS to a broker of the metering cluster)";
+    }
+    return e.getMessage();
   }
 
   static int exitCode(Exception e) {
@@ -102,6 +111,10 @@ public final class MeteringCli implements Runnable {
   }
 
   String kafkaBootstrapServers() {
+    return bootstrapServers(env);
+  }
+
+  private static String bootstrapServers(Map<String, String> env) {
     return env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
   }
 

@@ -322,6 +322,22 @@ class MeteringCliIT {
   }
 
   @Test
+  void shouldSayWhichKafkaDidNotAnswerInOneLineInsteadOfAWallOfClientWarnings() throws Exception {
+    // thirty WARN lines of Kafka's clients came before "error: Timeout expired while fetching topic metadata"
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+
+    Result result = metering(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:" + closedPort), "dlq", "stats");
+
+    assertEquals(MeteringCli.UNAVAILABLE, result.exit(), result.toString());
+    assertEquals(List.of("error: Timeout expired while fetching topic metadata: no answer from Kafka at localhost:"
+        + closedPort + " (set KAFKA_BOOTSTRAP_SERVERS to a broker of the metering cluster)"),
+        result.err().lines().toList());
+  }
+
+  @Test
   void shouldReplayARecordAGatewayKeyedWronglyUnderItsApiKeyId() throws Exception {
     String key = ok("keys", "create", "--name", "rekeyed", "-o", "json").json().get("id").asText();
     UsageEvent event = event(key, System.currentTimeMillis(), 300, 30);
