@@ -77,8 +77,8 @@ public final class AlertDecisions {
         out.audits().add(audit(cause, event.getOrgId(), key, AuditEventType.THRESHOLD_CROSSED, late.noted(text), now,
             late.noted(limitDetails(event))));
         List<AlertRule> rule = rules.rule(event.getRuleId()).stream().toList();
-        notify(late.sink(out), cause, event.getOrgId(), key, targets(rule), "[metering] " + scope.shortName() + " reached "
-            + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " "
+        notify(late.sink(out), cause, event.getOrgId(), key, targets(rule), "[metering] " + scope.shortName()
+            + " reached " + event.getThresholdPercent() + "% of its monthly " + (cost(event) ? "cost" : "token") + " "
             + scope.limitWord(), text, AuditEventType.THRESHOLD_CROSSED, limitDetails(event), now);
       }
       case LIMIT_BREACHED -> onBreach(event, scope, rules, current, now, late, out);
@@ -234,8 +234,9 @@ public final class AlertDecisions {
       Map<String, String> details = limitDetails(event);
       details.put("suspended_until", Instant.ofEpochMilli(until).toString());
       out.audits().add(audit(suspendCause, event.getOrgId(), key, scope.suspended(), suspendText, now, details));
-      notify(out.notifications(), suspendCause, event.getOrgId(), key, targets(audience), "[metering] " + scope.shortName()
-          + " suspended until " + Instant.ofEpochMilli(until), suspendText, scope.suspended(), details, now);
+      notify(out.notifications(), suspendCause, event.getOrgId(), key, targets(audience),
+          "[metering] " + scope.shortName() + " suspended until " + Instant.ofEpochMilli(until), suspendText,
+          scope.suspended(), details, now);
     }
   }
 
@@ -246,8 +247,8 @@ public final class AlertDecisions {
   private static void notifyReinstated(Outputs out, Scope scope, RuleIndex rules, String orgId, String cause,
       String text, Map<String, String> details, long now) {
     if (scope.org()) {
-      notify(out.notifications(), cause, orgId, null, targets(scope.audience(rules, orgId)), "[metering] " + scope.shortName()
-          + " is active again", text, AuditEventType.ORG_REINSTATED, details, now);
+      notify(out.notifications(), cause, orgId, null, targets(scope.audience(rules, orgId)),
+          "[metering] " + scope.shortName() + " is active again", text, AuditEventType.ORG_REINSTATED, details, now);
     }
   }
 

@@ -90,7 +90,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
   private final Timer enforcementLatency;
   /** The enforcement latencies of the transaction under way, recorded once it commits. */
   private final List<Long> enforced = new ArrayList<>();
-  /** The notifications the transaction under way withholds (alerts about long-closed periods), counted once it commits. */
+  /** What the transaction under way withholds (alerts about long-closed periods), counted once it commits. */
   private final List<Notification> withheld = new ArrayList<>();
 
   /**
