@@ -106,7 +106,7 @@ public final class AuditLogReader implements AutoCloseable {
 
   private Page read(KafkaConsumer<byte[], byte[]> consumer, long deadline, String orgId, long from, long to,
       Set<String> types, int limit, Long before) {
-    TopicPartition partition = new TopicPartition(Topics.AUDIT_LOG.name(), partitionOf(orgId));
+    TopicPartition partition = new TopicPartition(Topics.AUDIT_LOG.name(), KeyPartitions.of(orgId, partitions));
     consumer.assign(List.of(partition));
     long end = readableEnd(consumer, partition);
     if (before != null) {
@@ -173,10 +173,6 @@ public final class AuditLogReader implements AutoCloseable {
       end = consumer.endOffsets(List.of(partition)).get(partition);
     }
     return end;
-  }
-
-  private int partitionOf(String orgId) {
-    return KeyPartitions.of(orgId, partitions);
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.metering.metrics.ServiceMetrics;
 import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.alerts.decisions.AlertDecisions;
 import dev.metering.alerts.decisions.Outputs;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.alerts.decisions.RuleIndex;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
@@ -352,7 +353,7 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
       Set<Integer> numbers = limitPartitions(partitions);
       if (!numbers.isEmpty()) {
         int count = consumer.partitionsFor(Topics.KEY_STATUS.name()).size();
-        statuses.keySet().removeIf(key -> numbers.contains(KeyStatusLoader.partitionOf(key, count)));
+        statuses.keySet().removeIf(key -> numbers.contains(KeyPartitions.of(key, count)));
       }
     }
 

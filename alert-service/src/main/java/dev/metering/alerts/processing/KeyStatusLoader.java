@@ -1,6 +1,5 @@
 package dev.metering.alerts.processing;
 
-import dev.metering.kafka.KeyPartitions;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
@@ -53,10 +52,5 @@ final class KeyStatusLoader {
       }
     }
     return latest;
-  }
-
-  /** The partition the default partitioner gives a String key. */
-  static int partitionOf(String key, int partitions) {
-    return KeyPartitions.of(key, partitions);
   }
 }
