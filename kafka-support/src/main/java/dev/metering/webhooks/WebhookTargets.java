@@ -2,6 +2,7 @@ package dev.metering.webhooks;
 
 import dev.metering.config.Env;
 import dev.metering.config.InvalidConfigException;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -19,19 +20,38 @@ import java.util.Optional;
  * carrier-grade NAT, link-local, unique-local, multicast or unspecified address, or to an IPv6
  * address that carries one of these IPv4 ones on to a translator or relay, unless the address lies
  * in {@code METERING_WEBHOOK_ALLOWED_NETWORKS} (CIDRs, comma-separated). admin-api checks when a
- * rule is created; alert-service checks again on every attempt, on the addresses the name
- * resolves to then (a name may be rebound after the rule was accepted). The JVM caches a lookup
- * for 30 seconds, so the connection that follows the check uses the address checked unless the
- * cached entry expires in between (see docs/design.md, "Webhook secrets and targets").
+ * rule is created; alert-service resolves the name once per connection through
+ * {@link #permittedAddresses} and connects to exactly the addresses it returned, so a name rebound
+ * after the rule was accepted, or between a check and a connect, reaches nothing refused (see
+ * docs/design.md, "Webhook secrets and targets").
  */
 public final class WebhookTargets {
 
   private final boolean allowHttp;
   private final List<Network> allowed;
+  private final Resolver resolver;
+
+  /** Name resolution: the system's, or in tests a fixed table standing in for DNS. */
+  @FunctionalInterface
+  public interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
+  /** A host whose addresses include one webhooks may not reach; the message says which and why. */
+  public static final class Refused extends IOException {
+    Refused(String reason) {
+      super(reason);
+    }
+  }
 
   public WebhookTargets(boolean allowHttp, List<String> allowedNetworks) {
+    this(allowHttp, allowedNetworks, InetAddress::getAllByName);
+  }
+
+  public WebhookTargets(boolean allowHttp, List<String> allowedNetworks, Resolver resolver) {
     this.allowHttp = allowHttp;
     this.allowed = allowedNetworks.stream().map(Network::parse).toList();
+    this.resolver = resolver;
   }
 
   public static WebhookTargets from(Env env) {
@@ -51,10 +71,27 @@ public final class WebhookTargets {
 
   /**
    * Why {@code url} may not be a webhook target, or empty when it may. A host that does not
-   * resolve is refused only when {@code requireResolvable} (at send time); at creation it is
-   * accepted and checked again when used.
+   * resolve is refused only when {@code requireResolvable}; at creation it is accepted and checked
+   * again when used.
    */
   public Optional<String> problem(String url, boolean requireResolvable) {
+    Optional<String> problem = urlProblem(url);
+    if (problem.isPresent()) {
+      return problem;
+    }
+    String host = URI.create(url).getHost();
+    try {
+      permittedAddresses(host);
+    } catch (UnknownHostException e) {
+      return requireResolvable ? Optional.of("its host " + host + " does not resolve") : Optional.empty();
+    } catch (Refused e) {
+      return Optional.of(e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  /** Why {@code url} may not be a webhook target whatever its host resolves to (no lookup), or empty. */
+  public Optional<String> urlProblem(String url) {
     URI uri;
     try {
       uri = URI.create(url);
@@ -70,20 +107,25 @@ public final class WebhookTargets {
     if (uri.getUserInfo() != null) {
       return Optional.of("it must not carry credentials before the host");
     }
-    InetAddress[] addresses;
-    try {
-      addresses = InetAddress.getAllByName(uri.getHost());
-    } catch (UnknownHostException e) {
-      return requireResolvable ? Optional.of("its host " + uri.getHost() + " does not resolve") : Optional.empty();
-    }
+    return Optional.empty();
+  }
+
+  /**
+   * The addresses {@code host} resolves to, looked up once: a connection made to these, and only
+   * these, reaches what was checked, whatever the name resolves to a moment later.
+   *
+   * @throws Refused when any of them is one webhooks may not reach
+   */
+  public List<InetAddress> permittedAddresses(String host) throws UnknownHostException, Refused {
+    InetAddress[] addresses = resolver.resolve(host);
     for (InetAddress address : addresses) {
       String kind = restricted(address);
       if (kind != null && allowed.stream().noneMatch(network -> network.contains(address))) {
-        return Optional.of("its host resolves to a " + kind + " address (" + address.getHostAddress()
+        throw new Refused("its host resolves to a " + kind + " address (" + address.getHostAddress()
             + "), which webhooks may not reach");
       }
     }
-    return Optional.empty();
+    return List.of(addresses);
   }
 
   /** The kind of network {@code address} belongs to when webhooks may not reach it, else null. */

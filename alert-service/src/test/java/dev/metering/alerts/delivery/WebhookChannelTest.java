@@ -5,20 +5,32 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.metering.records.Notification;
 import dev.metering.records.NotificationChannel;
 import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The webhook channel against a real HTTP server on loopback. */
 class WebhookChannelTest {
@@ -96,6 +108,114 @@ class WebhookChannelTest {
     Duration wait = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(5)).before(2, retry.after().orElseThrow());
     assertEquals(Duration.ofMinutes(5), wait, "the server's wait, capped by the backoff's maximum");
     channel.close();
+  }
+
+  @Test
+  void shouldConnectToTheAddressTheCheckResolvedAndNameTheHost() throws Exception {
+    // one lookup serves the check and the connection: "hooks.example.test" exists only in the
+    // table, so a second lookup (the system's) would not find it
+    List<String> hosts = Collections.synchronizedList(new ArrayList<>());
+    server.createContext("/named", exchange -> {
+      hosts.add(exchange.getRequestHeaders().getFirst("Host"));
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    int port = server.getAddress().getPort();
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32"),
+        table(Map.of("hooks.example.test", "127.0.0.1"))), Duration.ofSeconds(2), Clock.systemUTC());
+
+    Attempt attempt = channel.send(notification("http://hooks.example.test:" + port + "/named", "alr_1:3")).get();
+
+    assertInstanceOf(Attempt.Delivered.class, attempt, attempt.toString());
+    assertEquals(List.of("hooks.example.test:" + port), hosts);
+    channel.close();
+  }
+
+  @Test
+  void shouldRefuseANameWhenAnyOfItsAddressesIsInsideTheNetwork() throws Exception {
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32"),
+        table(Map.of("hooks.example.test", "127.0.0.1,127.0.0.2"))), Duration.ofSeconds(2), Clock.systemUTC());
+
+    Attempt attempt = channel.send(notification("http://hooks.example.test:" + server.getAddress().getPort() + "/hook",
+        "alr_1:3")).get();
+
+    Attempt.Failed failed = assertInstanceOf(Attempt.Failed.class, attempt);
+    assertTrue(failed.detail().contains("loopback address (127.0.0.2)"), failed.detail());
+    assertEquals(List.of(), verified, "the server was never called");
+    channel.close();
+  }
+
+  @Test
+  void shouldVerifyTheCertificateAgainstTheHostNameWhileConnectingToTheCheckedAddress(@TempDir Path dir)
+      throws Exception {
+    KeyStore keys = selfSigned(dir, "hooks.example.test");
+    HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    SSLContext serverTls = SSLContext.getInstance("TLS");
+    KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keyManagers.init(keys, PASSWORD);
+    serverTls.init(keyManagers.getKeyManagers(), null, null);
+    https.setHttpsConfigurator(new HttpsConfigurator(serverTls));
+    List<String> reached = Collections.synchronizedList(new ArrayList<>());
+    https.createContext("/", exchange -> {
+      reached.add(exchange.getRequestHeaders().getFirst("Host"));
+      exchange.getRequestBody().readAllBytes();
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    https.start();
+    SSLContext clientTls = SSLContext.getInstance("TLS");
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(keys);
+    clientTls.init(null, trust.getTrustManagers(), null);
+    int port = https.getAddress().getPort();
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(false, List.of("127.0.0.1/32"),
+        table(Map.of("hooks.example.test", "127.0.0.1", "other.example.test", "127.0.0.1"))), Duration.ofSeconds(5),
+        Clock.systemUTC(), clientTls);
+    try {
+      Attempt named = channel.send(notification("https://hooks.example.test:" + port + "/hook", "alr_1:3")).get();
+      Attempt other = channel.send(notification("https://other.example.test:" + port + "/hook", "alr_1:3")).get();
+
+      assertInstanceOf(Attempt.Delivered.class, named, named.toString());
+      assertInstanceOf(Attempt.Retry.class, other, "the certificate is not other.example.test's: " + other);
+      assertEquals(List.of("hooks.example.test:" + port), reached, "only the name on the certificate was reached");
+    } finally {
+      channel.close();
+      https.stop(0);
+    }
+  }
+
+  /** Name resolution from a table, standing in for DNS: each name to its comma-separated addresses. */
+  private static WebhookTargets.Resolver table(Map<String, String> names) {
+    return host -> {
+      String addresses = names.get(host);
+      if (addresses == null) {
+        throw new UnknownHostException(host);
+      }
+      List<InetAddress> resolved = new ArrayList<>();
+      for (String address : addresses.split(",")) {
+        resolved.add(InetAddress.getByName(address));
+      }
+      return resolved.toArray(InetAddress[]::new);
+    };
+  }
+
+  private static final char[] PASSWORD = "webhook-test".toCharArray();
+
+  /** A key pair and a certificate for {@code name} only, made by the JDK's keytool. */
+  private static KeyStore selfSigned(Path dir, String name) throws Exception {
+    Path file = dir.resolve("webhook.p12");
+    Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-alias", "webhook", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
+        "-ext", "SAN=dns:" + name, "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(),
+        "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
+        .redirectErrorStream(true).start();
+    String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, keytool.waitFor(), output);
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(file)) {
+      keys.load(in, PASSWORD);
+    }
+    return keys;
   }
 
   private static Notification notification(String url, String signingKey) {
