@@ -4,8 +4,10 @@ import dev.metering.records.Notification;
 import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -182,6 +184,12 @@ public final class WebhookChannel implements Channel {
       }
       if (cause instanceof TimeoutException) {
         return new Attempt.Retry("timed out: no answer within the delivery timeout", Optional.empty());
+      }
+      if (cause instanceof SocketTimeoutException) {
+        return new Attempt.Retry("timed out: no connection within the delivery timeout", Optional.empty());
+      }
+      if (cause instanceof ConnectException) {
+        return new Attempt.Retry("cannot reach: the connection was refused", Optional.empty());
       }
       if (cause instanceof SSLException) {
         // about the endpoint's own certificate, e.g. "No subject alternative DNS name matching ... found"

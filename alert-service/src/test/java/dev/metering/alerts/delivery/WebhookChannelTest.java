@@ -13,6 +13,7 @@ import dev.metering.webhooks.WebhookSigning;
 import dev.metering.webhooks.WebhookTargets;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,6 +183,22 @@ class WebhookChannelTest {
       channel.close();
       https.stop(0);
     }
+  }
+
+  @Test
+  void shouldSayInWordsWhyAnEndpointCouldNotBeReached() throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = socket.getLocalPort();
+    }
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32")),
+        Duration.ofSeconds(2), Clock.systemUTC());
+
+    Attempt attempt = channel.send(notification("http://127.0.0.1:" + closed + "/hook", "alr_1:3")).get();
+
+    Attempt.Retry retry = assertInstanceOf(Attempt.Retry.class, attempt);
+    assertEquals("cannot reach: the connection was refused", retry.detail(), "not an exception's class name");
+    channel.close();
   }
 
   /** Name resolution from a table, standing in for DNS: each name to its comma-separated addresses. */
