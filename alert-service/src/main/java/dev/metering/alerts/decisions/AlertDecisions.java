@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -292,9 +293,16 @@ public final class AlertDecisions {
       return details;
     }
 
+    /** The notice in its largest whole unit, from hours down to milliseconds: "72 hours", "90 minutes". */
     private static String words(Duration notice) {
-      long hours = notice.toHours();
-      return notice.equals(Duration.ofHours(hours)) ? hours + (hours == 1 ? " hour" : " hours") : notice.toString();
+      for (ChronoUnit unit : List.of(ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS)) {
+        long count = notice.toMillis() / unit.getDuration().toMillis();
+        if (notice.equals(unit.getDuration().multipliedBy(count))) {
+          String name = unit.toString().toLowerCase(Locale.ROOT);
+          return count + " " + (count == 1 ? name.substring(0, name.length() - 1) : name);
+        }
+      }
+      return notice.toMillis() + " ms";
     }
   }
 

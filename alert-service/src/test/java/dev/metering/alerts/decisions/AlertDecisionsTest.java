@@ -18,6 +18,7 @@ import dev.metering.records.UsageSpike;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AlertDecisionsTest {
@@ -201,6 +202,23 @@ class AlertDecisionsTest {
     assertTrue(late.audits().get(0).getDescription().contains("the day 2026-11-20 ended"),
         late.audits().get(0).getDescription());
     assertEquals(List.of(), noNotice.notifications(), "a notice of zero sends alerts of open periods only");
+  }
+
+  @Test
+  void shouldSayTheNoticeInItsLargestWholeUnit() {
+    UsageSpike spike = UsageSpike.newBuilder().setOrgId("org-1").setApiKeyId("key-9").setDay("2026-11-20")
+        .setTokens(4000).setBaselineDay("2026-11-13").setBaselineTokens(1000).setRatio(4.0).setDetectedAt(NOW).build();
+    long dayEnd = Instant.parse("2026-11-21T00:00:00Z").toEpochMilli();
+    Map<Duration, String> said = new java.util.LinkedHashMap<>();
+    for (Duration notice : List.of(Duration.ofHours(1), Duration.ofMinutes(90), Duration.ofSeconds(45),
+        Duration.ofMillis(1500))) {
+      String description = AlertDecisions.onSpike(spike, rules, dayEnd + notice.toMillis(), notice).audits().get(0)
+          .getDescription();
+      said.put(notice, description.replaceAll(".*more than (.*) before this was decided.*", "$1"));
+    }
+
+    assertEquals(Map.of(Duration.ofHours(1), "1 hour", Duration.ofMinutes(90), "90 minutes", Duration.ofSeconds(45),
+        "45 seconds", Duration.ofMillis(1500), "1500 ms"), said, "not PT1H30M");
   }
 
   @Test
