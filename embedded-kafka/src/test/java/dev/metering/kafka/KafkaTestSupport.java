@@ -7,18 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -74,9 +70,8 @@ public final class KafkaTestSupport {
 
   /**
    * Everything written to a topic before this call, as read_committed sees it once each of those
-   * writes' transactions is decided: reads every partition up to its high watermark at the call.
-   * Not the last stable offset at the call: a transaction's commit returns before its markers are
-   * written, so a write that has just returned can still lie past it for a few milliseconds.
+   * writes' transactions is decided: reads every partition up to its {@link HighWatermarks} at the
+   * call, so a write whose commit has just returned is read too.
    */
   public static <K, V> List<ConsumerRecord<K, V>> readAllCommitted(String bootstrap, String topic, Deserializer<K> keys,
       Deserializer<V> values) {
@@ -89,7 +84,7 @@ public final class KafkaTestSupport {
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = highWatermarks(bootstrap, partitions);
+      Map<TopicPartition, Long> end = HighWatermarks.of(bootstrap, partitions);
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         if (System.nanoTime() > deadline) {
@@ -99,22 +94,6 @@ public final class KafkaTestSupport {
       }
     }
     return records;
-  }
-
-  private static Map<TopicPartition, Long> highWatermarks(String bootstrap, List<TopicPartition> partitions) {
-    try (Admin admin = Admin.create(adminConfig(bootstrap))) {
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
-      Map<TopicPartition, Long> ends = new HashMap<>();
-      admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all().get()
-          .forEach((partition, info) -> ends.put(partition, info.offset()));
-      return ends;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot read the high watermarks of " + partitions, e.getCause());
-    }
   }
 
   /** Polls {@code condition} until it holds; fails naming {@code what} when the deadline passes. */

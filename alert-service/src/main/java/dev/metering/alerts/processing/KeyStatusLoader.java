@@ -1,5 +1,6 @@
 package dev.metering.alerts.processing;
 
+import dev.metering.kafka.HighWatermarks;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
@@ -16,7 +17,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** Reads the committed latest status of every key in some key-status partitions. */
+/**
+ * Reads the committed latest status of every key in some key-status partitions, when this
+ * instance comes to own them. Read to their high watermarks, not to the last stable offset: the
+ * previous owner's last transaction, committed just before the rebalance, can still have its
+ * markers unwritten, and a status left out here (a suspension) would be decided on as absent (the
+ * key never reinstated when its month ends). A transaction open at the time is waited for until it
+ * is decided; the partitions' committed offsets, which the same transaction holds, wait for it too.
+ */
 final class KeyStatusLoader {
 
 
@@ -35,7 +43,7 @@ final class KeyStatusLoader {
           .map(p -> new TopicPartition(Topics.KEY_STATUS.name(), p)).toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Map<TopicPartition, Long> end = HighWatermarks.of(bootstrapServers, partitions);
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           try {
