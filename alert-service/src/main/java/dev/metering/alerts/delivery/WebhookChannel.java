@@ -33,6 +33,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.HttpCookieStore;
 import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -88,6 +89,12 @@ public final class WebhookChannel implements Channel {
     http.setFollowRedirects(false);
     http.setConnectTimeout(timeout.toMillis());
     http.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, "metering-alert-service"));
+    // no state from one endpoint's answers travels on: no cookies (a host shared by two tenants'
+    // rules would hand one tenant's to the other), no decoding of bodies that are discarded anyway,
+    // and no per-host bookkeeping kept once a host's connections are idle
+    http.setCookieStore(new HttpCookieStore.Empty());
+    http.getContentDecoderFactories().clear();
+    http.setRemoveIdleDestinations(true);
     try {
       http.start();
     } catch (Exception e) {

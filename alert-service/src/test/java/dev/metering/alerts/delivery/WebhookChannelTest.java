@@ -201,6 +201,27 @@ class WebhookChannelTest {
     channel.close();
   }
 
+  @Test
+  void shouldNotCarryACookieFromOneAnswerToTheNextRequest() throws Exception {
+    // a host shared by two tenants' rules would otherwise hand one tenant's cookie to the other
+    List<String> cookies = Collections.synchronizedList(new ArrayList<>());
+    server.createContext("/cookie", exchange -> {
+      cookies.add(String.valueOf(exchange.getRequestHeaders().getFirst("Cookie")));
+      exchange.getResponseHeaders().add("Set-Cookie", "session=tenant-a; Path=/");
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32")),
+        Duration.ofSeconds(2), Clock.systemUTC());
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/cookie";
+
+    assertInstanceOf(Attempt.Delivered.class, channel.send(notification(url, "alr_1:3")).get());
+    assertInstanceOf(Attempt.Delivered.class, channel.send(notification(url, "alr_2:3")).get());
+
+    assertEquals(List.of("null", "null"), cookies);
+    channel.close();
+  }
+
   /** Name resolution from a table, standing in for DNS: each name to its comma-separated addresses. */
   private static WebhookTargets.Resolver table(Map<String, String> names) {
     return host -> {
