@@ -675,6 +675,8 @@ class AdminApiIT {
         List.of(0, 1, 2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
     assertEquals(List.of("api_key_id", "input_tokens", "event_id", "timestamp", "gateway_id", "input_tokens"),
         List.of(2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/error/field").asText()).toList());
+    assertEquals("timestamp 1000 is more than 72 hours old; usage that late is no longer counted",
+        body.at("/results/5/error/message").asText(), "the grace in words, not PT72H");
     assertEquals(3300, awaitKeyUsage(key.id(), 3300));
     assertTrue(usageEventsOf(key.id()).stream().allMatch(e -> e.getGatewayId().equals("gw-a")),
         "usage is recorded under the authenticated gateway");

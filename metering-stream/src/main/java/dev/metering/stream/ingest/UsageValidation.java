@@ -1,6 +1,7 @@
 package dev.metering.stream.ingest;
 
 import dev.metering.api.Text;
+import dev.metering.config.Durations;
 import dev.metering.kafka.KeyPartitions;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.UsageLimits;
@@ -76,7 +77,7 @@ public final class UsageValidation {
     long time = event.getTimestamp();
     if (time > nowMillis + futureToleranceMillis) {
       return reject(RejectReason.FUTURE_EVENT, "event time " + instant(time) + " is more than "
-          + Duration.ofMillis(futureToleranceMillis) + " ahead of the clock " + instant(nowMillis));
+          + Durations.inWords(Duration.ofMillis(futureToleranceMillis)) + " ahead of the clock " + instant(nowMillis));
     }
     return Optional.empty();
   }
