@@ -11,7 +11,7 @@ public final class Durations {
   private Durations() {
   }
 
-  /** {@code duration} in its largest whole unit from hours down to milliseconds: "72 hours", "90 minutes", "1500 ms". */
+  /** {@code duration} in its largest whole unit, hours down to milliseconds: "72 hours", "90 minutes", "1500 ms". */
   public static String inWords(Duration duration) {
     for (ChronoUnit unit : List.of(ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS)) {
       long count = duration.toMillis() / unit.getDuration().toMillis();

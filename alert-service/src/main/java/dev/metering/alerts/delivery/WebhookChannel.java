@@ -166,7 +166,8 @@ public final class WebhookChannel implements Channel {
             .put(WebhookSigning.SIGNATURE_HEADER, WebhookSigning.signature(secret, notification.getId(), timestamp,
                 notification.getBody())))
         .body(new StringRequestContent("application/json", notification.getBody(), StandardCharsets.UTF_8))
-        .send(result -> attempt.complete(result.isFailed() ? failed(result.getFailure()) : classify(result.getResponse())));
+        .send(result -> attempt.complete(result.isFailed() ? failed(result.getFailure())
+            : classify(result.getResponse())));
     return attempt;
   }
 
