@@ -202,6 +202,18 @@ class WebhookChannelTest {
   }
 
   @Test
+  void shouldRetryANameThatDoesNotResolveYet() throws Exception {
+    WebhookChannel channel = new WebhookChannel(SIGNING, new WebhookTargets(true, List.of("127.0.0.1/32"),
+        table(Map.of())), Duration.ofSeconds(2), Clock.systemUTC());
+
+    Attempt attempt = channel.send(notification("http://hooks.example.test/hook", "alr_1:3")).get();
+
+    Attempt.Retry retry = assertInstanceOf(Attempt.Retry.class, attempt);
+    assertEquals("cannot reach: its host does not resolve", retry.detail());
+    channel.close();
+  }
+
+  @Test
   void shouldNotCarryACookieFromOneAnswerToTheNextRequest() throws Exception {
     // a host shared by two tenants' rules would otherwise hand one tenant's cookie to the other
     List<String> cookies = Collections.synchronizedList(new ArrayList<>());
