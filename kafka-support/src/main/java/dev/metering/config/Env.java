@@ -98,10 +98,10 @@ public final class Env {
       throw new InvalidConfigException(name, raw, "a duration such as 500ms, 30s, 5m, 2h, 3d or PT5M");
     }
     if (value.compareTo(min) < 0) {
-      throw new InvalidConfigException(name, raw, "a duration of at least " + min);
+      throw new InvalidConfigException(name, raw, "a duration of at least " + Durations.inWords(min));
     }
     if (max != null && value.compareTo(max) > 0) {
-      throw new InvalidConfigException(name, raw, "a duration from " + min + " to " + max);
+      throw new InvalidConfigException(name, raw, "a duration from " + Durations.inWords(min) + " to " + Durations.inWords(max));
     }
     return value;
   }

@@ -1,5 +1,6 @@
 package dev.metering.admin.audit;
 
+import dev.metering.config.Durations;
 import dev.metering.kafka.KeyPartitions;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AuditRecord;
@@ -121,7 +122,7 @@ public final class AuditLogReader implements AutoCloseable {
     while (consumer.position(partition) < end) {
       if (System.nanoTime() > deadline) {
         // a page missing records it should hold would be silently wrong: refuse instead
-        throw unavailable("reading the range took longer than " + READ_TIMEOUT);
+        throw unavailable("reading the range took longer than " + Durations.inWords(READ_TIMEOUT));
       }
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
         if (record.offset() >= end || record.timestamp() >= to + CLOCK_SKEW_MILLIS) {

@@ -163,7 +163,8 @@ class IngestTest {
   void shouldDeadLetterAnEventOlderThanTheGracePeriod() {
     fx.send(event("key-1", "2026-11-20T00:00:00Z", 10));
 
-    assertRejected(RejectReason.LATE_EVENT, "behind the newest event time accepted on its partition",
+    assertRejected(RejectReason.LATE_EVENT,
+        "is more than 72 hours behind the newest event time accepted on its partition",
         e -> e.setTimestamp(Instant.parse("2026-11-16T23:59:59Z").toEpochMilli()));
   }
 
