@@ -17,6 +17,7 @@ import dev.metering.stream.ingest.IngestProcessor;
 import dev.metering.stream.ingest.UsageValidation;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.LimitRecheckProcessor;
+import dev.metering.stream.limits.MisplacedRecords;
 import dev.metering.stream.limits.LimitStores;
 import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.limits.RuleSets;
@@ -145,11 +146,18 @@ public final class MeteringTopology {
             keyStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("key-outputs-sink"));
 
-    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", KeyLimits.STORES, config);
-    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", KeyLimits.STORES, config);
-    recheckLimits(budgets.toStream(Named.as("org-budget-changes")), "budget-change", OrgLimits.STORES, config);
+    // the tables others write are checked for records in another partition than their key's; the
+    // rule sets come through this topology's own repartition topics, partitioned by key
+    recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", KeyLimits.STORES, config,
+        new MisplacedRecords(Topics.API_KEYS.name(), usagePartitions,
+            "the key's limit and rules are not applied to its usage, which is metered in its own partition"));
+    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", KeyLimits.STORES, config, null);
+    // the org repartition topic has usage-events' partition count (Kafka Streams' default)
+    recheckLimits(budgets.toStream(Named.as("org-budget-changes")), "budget-change", OrgLimits.STORES, config,
+        new MisplacedRecords(Topics.ORG_BUDGETS.name(), usagePartitions,
+            "the budget is not applied to the organisation's usage, which is metered in its own partition"));
     recheckLimits(rulesByOrg.toStream(Named.as("org-alert-rule-changes")), "org-rule-change", OrgLimits.STORES,
-        config);
+        config, null);
 
     List<String> orgStores = new ArrayList<>(List.of(OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE,
         OrgUsageProcessor.SPIKES_FIRED_STORE, OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE));
@@ -181,9 +189,10 @@ public final class MeteringTopology {
   }
 
   private static <V> void recheckLimits(KStream<String, V> changes, String cause, LimitStores stores,
-      MeteringConfig config) {
+      MeteringConfig config, MisplacedRecords misplaced) {
     changes
-        .process(() -> new LimitRecheckProcessor<V>(stores, config.lateGrace()), Named.as("recheck-on-" + cause),
+        .process(() -> new LimitRecheckProcessor<V>(stores, config.lateGrace(), misplaced),
+            Named.as("recheck-on-" + cause),
             stores.recheckStores())
         .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde())
             .withName(cause + "-limit-events-sink"));

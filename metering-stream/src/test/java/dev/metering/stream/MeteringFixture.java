@@ -16,6 +16,7 @@ import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.MonthLimits;
 import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.pricing.PriceBook;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -112,6 +114,21 @@ public final class MeteringFixture implements AutoCloseable {
         .setTimestamp(time.toEpochMilli())
         .setGatewayId("gw-1")
         .build();
+  }
+
+  /** A key id Kafka's Java producer puts in {@code partition} of {@code partitions} by default. */
+  public static String keyInPartition(int partition, int partitions) {
+    return idInPartition("key-", partition, partitions);
+  }
+
+  /** An id starting with {@code prefix} that Kafka's Java producer puts in {@code partition} by default. */
+  public static String idInPartition(String prefix, int partition, int partitions) {
+    for (int i = 0; ; i++) {
+      String key = prefix + i;
+      if (BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions) == partition) {
+        return key;
+      }
+    }
   }
 
   public static ApiKey key(String id, Long maxTokensPerMonth, boolean hardLimit) {

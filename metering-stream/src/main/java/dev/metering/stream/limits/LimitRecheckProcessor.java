@@ -25,14 +25,20 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
 
   private final LimitStores stores;
   private final long lateGraceMillis;
+  private final MisplacedRecords misplaced;
 
   private ProcessorContext<String, LimitEvent> context;
   private MonthLimits limits;
   private KeyValueStore<String, Long> progress;
 
-  public LimitRecheckProcessor(LimitStores stores, Duration lateGrace) {
+  /**
+   * @param misplaced checks that a change is in its key's partition (changes read from a table
+   *     topic others write), or null (changes this topology partitioned itself)
+   */
+  public LimitRecheckProcessor(LimitStores stores, Duration lateGrace, MisplacedRecords misplaced) {
     this.stores = stores;
     this.lateGraceMillis = lateGrace.toMillis();
+    this.misplaced = misplaced;
   }
 
   @Override
@@ -45,7 +51,13 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
   @Override
   public void process(Record<String, V> record) {
     Long watermark = progress.get(Progress.STREAM_TIME);
-    if (record.key() == null || watermark == null) {
+    if (record.key() == null) {
+      return;
+    }
+    if (misplaced != null && misplaced.check(record.key(), record.value(), context.taskId().partition())) {
+      return; // its key's usage is metered in another task: nothing here to judge
+    }
+    if (watermark == null) {
       return; // nothing metered on this partition yet: no month to evaluate
     }
     Set<String> open = new LinkedHashSet<>();

@@ -21,7 +21,6 @@ import dev.metering.stream.usage.Totals;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
@@ -106,8 +105,8 @@ class IngestTest {
     // key's usage where its api-keys record, its other events and its queries are not: counted there,
     // it escaped the key's hard limit and was missing from every answer about the key
     try (MeteringFixture fourPartitions = new MeteringFixture(java.util.Map.of(), 4)) {
-      String here = keyInPartition(0, 4);
-      String elsewhere = keyInPartition(3, 4);
+      String here = MeteringFixture.keyInPartition(0, 4);
+      String elsewhere = MeteringFixture.keyInPartition(3, 4);
       UsageEvent stray = event(elsewhere, "2026-11-10T12:00:00Z", 10);
 
       fourPartitions.send(event(here, "2026-11-10T12:00:00Z", 10)); // the driver feeds partition 0
@@ -120,16 +119,6 @@ class IngestTest {
       assertArrayEquals(Topics.USAGE_EVENTS.encode(stray), dead.value());
       assertEquals(1, fourPartitions.counter(IngestCounters.ACCEPTED));
       assertEquals(1, fourPartitions.counter(IngestCounters.deadLettered(RejectReason.WRONG_PARTITION)));
-    }
-  }
-
-  /** A key Kafka's Java producer puts in {@code partition} of {@code partitions} by default. */
-  private static String keyInPartition(int partition, int partitions) {
-    for (int i = 0; ; i++) {
-      String key = "key-" + i;
-      if (BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions) == partition) {
-        return key;
-      }
     }
   }
 

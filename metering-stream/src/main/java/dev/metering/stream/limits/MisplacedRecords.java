@@ -1,0 +1,61 @@
+package dev.metering.stream.limits;
+
+import dev.metering.kafka.KeyPartitions;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds a table record in another partition than its key's. api-keys (and org-budgets) are read
+ * beside the usage they limit, in the task of the key's (or org's) partition by Kafka's default
+ * partitioner; a record a tool wrote elsewhere (librdkafka's default partitioner differs) lands in
+ * a task that never meters its key, so its limits would go unapplied without a word. It is logged
+ * and counted in {@code metering_records_misplaced_total{topic}} instead.
+ */
+public final class MisplacedRecords {
+
+  private static final Logger log = LoggerFactory.getLogger(MisplacedRecords.class);
+
+  private final String topic;
+  private final int partitions;
+  private final String consequence;
+  private final Counter misplaced;
+
+  /**
+   * @param topic the table's topic
+   * @param partitions its partition count
+   * @param consequence what a misplaced record fails to do, for the log line
+   */
+  public MisplacedRecords(String topic, int partitions, String consequence) {
+    this.topic = topic;
+    this.partitions = partitions;
+    this.consequence = consequence;
+    // made now, so the series exists at 0 before the first one (an alert on it has a baseline)
+    this.misplaced = Counter.builder("metering.records.misplaced")
+        .description("Table records read in another partition than their key's, whose limits are not applied")
+        .tag("topic", topic)
+        .register(Metrics.globalRegistry);
+  }
+
+  /**
+   * Whether {@code key}'s record, read by the task of {@code partition}, belongs to another
+   * partition; if so it is logged and counted. A tombstone is never misplaced: deleting the record
+   * from the partition it was written to is the remedy.
+   */
+  public boolean check(String key, Object value, int partition) {
+    if (value == null) {
+      return false;
+    }
+    int owner = KeyPartitions.of(key, partitions);
+    if (owner == partition) {
+      return false;
+    }
+    log.error("{} record with key {} is in partition {}, but Kafka's default partitioner puts that key in partition {} of"
+        + " {}: {}. Write it again with a producer that partitions by key (murmur2, the Java client's default), and"
+        + " delete the copy in partition {} with a tombstone written there.", topic, key, partition, owner, partitions,
+        consequence, partition);
+    misplaced.increment();
+    return true;
+  }
+}
