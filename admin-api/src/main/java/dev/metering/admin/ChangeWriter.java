@@ -3,6 +3,7 @@ package dev.metering.admin;
 import dev.metering.admin.http.ApiError;
 import dev.metering.kafka.KeyPartitions;
 import dev.metering.kafka.TopicView;
+import dev.metering.kafka.Transactions;
 import dev.metering.records.AuditRecord;
 import dev.metering.schemas.Topics;
 import java.nio.charset.StandardCharsets;
@@ -210,8 +211,7 @@ public final class ChangeWriter implements AutoCloseable {
   }
 
   private KafkaProducer<byte[], byte[]> producer(String topic, int partition) {
-    Properties props = common();
-    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "metering-admin-" + topic + "-" + partition);
+    Properties props = Transactions.transactional(common(), "metering-admin-" + topic + "-" + partition);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + topic + "-" + partition);
     KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
         new ByteArraySerializer());

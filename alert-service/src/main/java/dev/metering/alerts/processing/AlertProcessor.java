@@ -5,6 +5,7 @@ import dev.metering.alerts.AlertServiceConfig;
 import dev.metering.alerts.decisions.AlertDecisions;
 import dev.metering.alerts.decisions.Outputs;
 import dev.metering.kafka.KeyPartitions;
+import dev.metering.kafka.Transactions;
 import dev.metering.alerts.decisions.RuleIndex;
 import dev.metering.records.AuditRecord;
 import dev.metering.records.KeyState;
@@ -116,13 +117,16 @@ public final class AlertProcessor implements Runnable, AutoCloseable {
     consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
     this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    Properties producerProps = new Properties();
-    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.instanceId());
-    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-    producerProps.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
+    this.producer = new KafkaProducer<>(producerProperties(config), new ByteArraySerializer(),
+        new ByteArraySerializer());
+  }
+
+  /** The transactional producer's settings: the instance's id, so a restarted instance fences its predecessor. */
+  static Properties producerProperties(AlertServiceConfig config) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    return Transactions.transactional(props, config.instanceId());
   }
 
   /** The committed status of a key (or, by org_id, an organisation) of an owned partition, or null. */

@@ -1,12 +1,19 @@
 package dev.metering.alerts.processing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metering.alerts.AlertServiceConfig;
+import dev.metering.config.Env;
 import dev.metering.kafka.KafkaBroker;
+import dev.metering.kafka.Transactions;
 import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -26,8 +33,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Loading the key statuses of partitions this instance comes to own, against a real broker. */
 class KeyStatusLoaderIT {
 
+  // the broker looks for transactions past their timeout every 500 ms instead of every 10 s
   @RegisterExtension
-  static final KafkaBroker kafka = new KafkaBroker(1);
+  static final KafkaBroker kafka = new KafkaBroker(1,
+      Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500"));
 
   @Test
   void shouldWaitForATransactionOpenAtTheLoadAndReadEverythingWrittenBeforeIt() throws Exception {
@@ -53,6 +62,32 @@ class KeyStatusLoaderIT {
       assertEquals(KeyState.SUSPENDED, loaded.get("key-a").getState());
     } finally {
       loader.shutdownNow();
+    }
+  }
+
+  @Test
+  void shouldWaitForAnInstanceThatDiedInsideATransactionOnlyUntilItsShortTimeout() throws Exception {
+    // an instance killed between beginning and committing a transaction leaves it open: the load,
+    // like every read_committed reader of key-status (the gateways' suspensions), waits until the
+    // broker aborts it, which the producer's default timeout put a minute away
+    AlertServiceConfig config = AlertServiceConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "ALERT_SERVICE_INSTANCE_ID", "died-in-a-transaction",
+        "METERING_WEBHOOK_SIGNING_KEY", "0123456789abcdef0123456789abcdef")));
+    try (KafkaProducer<byte[], byte[]> died = new KafkaProducer<>(AlertProcessor.producerProperties(config),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      died.initTransactions();
+      died.beginTransaction();
+      ProducerRecord<String, byte[]> suspension = status("key-c", KeyState.SUSPENDED);
+      died.send(new ProducerRecord<>(suspension.topic(), suspension.key().getBytes(StandardCharsets.UTF_8),
+          suspension.value())).get();
+      long began = System.nanoTime();
+
+      Map<String, KeyStatus> loaded = KeyStatusLoader.load(kafka.bootstrapServers(), Set.of(0));
+
+      Duration waited = Duration.ofNanos(System.nanoTime() - began);
+      assertFalse(loaded.containsKey("key-c"), "the broker aborted the dead instance's transaction");
+      assertTrue(waited.compareTo(Duration.ofSeconds(25)) < 0, "waited " + waited + " for a transaction of "
+          + Transactions.TIMEOUT + "; the producer's default of 60 s would hold it at least a minute");
     }
   }
 
