@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
+import dev.metering.kafka.KeyPartitions;
 import dev.metering.keys.Secrets;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
@@ -13,6 +14,9 @@ import dev.metering.records.KeyState;
 import dev.metering.records.KeyStatus;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,6 +90,54 @@ class GatewayClientIT {
       }
       KafkaTestSupport.await("the revocation to reach the guard", Duration.ofSeconds(30),
           () -> reason(guard.authorize(ok, "messages:write")) == Decision.Reason.REVOKED);
+    }
+  }
+
+  @Test
+  void shouldKeepARevokedKeyRevokedWhateverACopyInAnotherPartitionSays() throws Exception {
+    // a key's records are ordered by offset in its own partition only: an active copy a restore
+    // wrote to another partition, at a higher offset there, won over the key's revocation
+    String secret = Secrets.generate();
+    String strayOnly = Secrets.generate();
+    int own = KeyPartitions.of("k-stray", 2);
+    int other = 1 - own;
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Metrics.addRegistry(registry);
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      for (int i = 0; i < 20; i++) {
+        producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), other, "k-stray",
+            Topics.API_KEYS.encode(key("k-stray", secret, ApiKeyStatus.ACTIVE, "messages:write"))));
+      }
+      producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), own, "k-stray",
+          Topics.API_KEYS.encode(key("k-stray", secret, ApiKeyStatus.REVOKED, "messages:write"))));
+      String strayOnlyId = "k-stray-only";
+      producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), 1 - KeyPartitions.of(strayOnlyId, 2), strayOnlyId,
+          Topics.API_KEYS.encode(key(strayOnlyId, strayOnly, ApiKeyStatus.ACTIVE, "messages:write"))));
+    }
+
+    try {
+      try (KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC())) {
+        guard.awaitReady(Duration.ofSeconds(30));
+
+        assertEquals(Decision.Reason.REVOKED, reason(guard.authorize(secret, "messages:write")));
+        assertEquals(Decision.Reason.UNKNOWN_KEY, reason(guard.authorize(strayOnly, "messages:write")),
+            "a key only in another partition is not where its changes are written");
+      }
+      Counter misplaced = registry.find("metering.records.misplaced").tags("topic", Topics.API_KEYS.name()).counter();
+      assertEquals(21, misplaced.count(), "each stray record counted");
+
+      // the remedy, a tombstone where the stray copies are, used to delete the key's own record too
+      try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+        producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), other, "k-stray", null));
+      }
+      try (KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC())) {
+        guard.awaitReady(Duration.ofSeconds(30)); // caught up with the tombstone
+
+        assertEquals(Decision.Reason.REVOKED, reason(guard.authorize(secret, "messages:write")));
+      }
+      assertEquals(42, misplaced.count(), "the second view counted the same 21, the tombstone not");
+    } finally {
+      Metrics.removeRegistry(registry);
     }
   }
 

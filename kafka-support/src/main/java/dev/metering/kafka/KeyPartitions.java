@@ -15,6 +15,11 @@ public final class KeyPartitions {
 
   /** The default partitioner's partition for {@code key} among {@code partitions}. */
   public static int of(String key, int partitions) {
-    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+    return of(key.getBytes(StandardCharsets.UTF_8), partitions);
+  }
+
+  /** The default partitioner's partition for a key serialised as {@code keyBytes}. */
+  public static int of(byte[] keyBytes, int partitions) {
+    return Utils.toPositive(Utils.murmur2(keyBytes)) % partitions;
   }
 }

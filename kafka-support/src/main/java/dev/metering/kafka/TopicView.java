@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * {@link #sync} waits until it has read everything committed to a partition so far. It is
  * healthy while its reading thread runs: a view that stopped serves a frozen copy, and its users
  * must treat it as not ready. Records that do not deserialize are logged with their coordinates
- * and skipped.
+ * and skipped, and so are records in another partition than their key's: every writer partitions
+ * by key with Kafka's default partitioner, and a key's records are ordered by offset within its
+ * partition only, so a stray copy elsewhere (a restore with another tool) could otherwise win over
+ * newer records of the key (an active copy over its revocation) or be undone by older ones.
  */
 public final class TopicView<K, V> implements AutoCloseable {
 
@@ -45,6 +48,7 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final List<BiConsumer<K, V>> listeners = new ArrayList<>();
   private final Thread thread;
+  private final io.micrometer.core.instrument.Counter misplaced;
   private volatile boolean running = true;
   private volatile Throwable failure;
   /** Waits for a partition's committed end, asked by {@link #sync}; handled by the reading thread. */
@@ -70,6 +74,7 @@ public final class TopicView<K, V> implements AutoCloseable {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "view-" + topic + "-" + UUID.randomUUID());
     this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.misplaced = ServiceMetrics.misplaced("view-" + topic, topic);
     this.thread = new Thread(this::run, "view-" + topic);
     this.thread.setDaemon(true);
   }
@@ -186,11 +191,14 @@ public final class TopicView<K, V> implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
+      int partitionCount = partitions.size();
       List<Sync> waiting = new ArrayList<>();
       while (running) {
         try {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(waiting.isEmpty() ? 200 : 10))) {
-            apply(record);
+            if (inItsKeysPartition(record, partitionCount)) {
+              apply(record);
+            }
           }
           serveSyncs(waiting);
         } catch (WakeupException woken) {
@@ -216,6 +224,28 @@ public final class TopicView<K, V> implements AutoCloseable {
       Throwable cause = failure != null ? failure : new IllegalStateException("view of " + topic + " closed");
       syncs.forEach(sync -> sync.done.completeExceptionally(cause));
     }
+  }
+
+  /**
+   * Whether {@code record} is in the partition of its key; if not it is logged and counted. A
+   * tombstone there deletes a stray copy from the log (the remedy): passed over without a word.
+   */
+  private boolean inItsKeysPartition(ConsumerRecord<byte[], byte[]> record, int partitionCount) {
+    if (record.key() == null) {
+      return true;
+    }
+    int owner = KeyPartitions.of(record.key(), partitionCount);
+    if (owner == record.partition()) {
+      return true;
+    }
+    if (record.value() != null) {
+      log.error("view of {} ignores the record at partition {} offset {}: Kafka's default partitioner, which every"
+          + " writer here uses, puts its key in partition {} of {}. Write it again with a producer that partitions by"
+          + " key (murmur2, the Java client's default), and delete this copy with a tombstone in partition {}.",
+          topic, record.partition(), record.offset(), owner, partitionCount, record.partition());
+      misplaced.increment();
+    }
+    return false;
   }
 
   private void apply(ConsumerRecord<byte[], byte[]> record) {

@@ -58,6 +58,21 @@ public final class ServiceMetrics {
   }
 
   /**
+   * The records {@code reader} found in a partition of {@code topic} other than their key's by
+   * Kafka's default partitioner, which every writer here uses: a copy there cannot be ordered
+   * against the key's own records, nor is it read where the key is. Counted in
+   * {@code metering_records_misplaced_total{topic, reader}}; made before the first one, so the
+   * series starts at 0 and an alert on it has a baseline.
+   */
+  public static Counter misplaced(String reader, String topic) {
+    return Counter.builder("metering.records.misplaced")
+        .description("Keyed records found in another partition than their key's, by topic and reader")
+        .tag("topic", topic)
+        .tag("reader", reader)
+        .register(Metrics.globalRegistry);
+  }
+
+  /**
    * A record {@code reader} skips because it does not decode: logged with its coordinates (never
    * its bytes) and counted in {@code metering_records_unreadable_total{topic, reader}}. Nothing
    * is skipped silently.

@@ -1,8 +1,8 @@
 package dev.metering.stream.limits;
 
 import dev.metering.kafka.KeyPartitions;
+import dev.metering.metrics.ServiceMetrics;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * beside the usage they limit, in the task of the key's (or org's) partition by Kafka's default
  * partitioner; a record a tool wrote elsewhere (librdkafka's default partitioner differs) lands in
  * a task that never meters its key, so its limits would go unapplied without a word. It is logged
- * and counted in {@code metering_records_misplaced_total{topic}} instead.
+ * and counted in {@code metering_records_misplaced_total{topic, reader}} instead.
  */
 public final class MisplacedRecords {
 
@@ -31,11 +31,7 @@ public final class MisplacedRecords {
     this.topic = topic;
     this.partitions = partitions;
     this.consequence = consequence;
-    // made now, so the series exists at 0 before the first one (an alert on it has a baseline)
-    this.misplaced = Counter.builder("metering.records.misplaced")
-        .description("Table records read in another partition than their key's, whose limits are not applied")
-        .tag("topic", topic)
-        .register(Metrics.globalRegistry);
+    this.misplaced = ServiceMetrics.misplaced("metering-stream", topic);
   }
 
   /**
