@@ -101,7 +101,8 @@ public final class Env {
       throw new InvalidConfigException(name, raw, "a duration of at least " + Durations.inWords(min));
     }
     if (max != null && value.compareTo(max) > 0) {
-      throw new InvalidConfigException(name, raw, "a duration from " + Durations.inWords(min) + " to " + Durations.inWords(max));
+      throw new InvalidConfigException(name, raw,
+          "a duration from " + Durations.inWords(min) + " to " + Durations.inWords(max));
     }
     return value;
   }

@@ -89,7 +89,8 @@ public final class UsageValidation {
     long time = event.getTimestamp();
     if (watermarkMillis != Long.MIN_VALUE && time < watermarkMillis - lateGraceMillis) {
       return reject(RejectReason.LATE_EVENT, "event time " + instant(time) + " is more than "
-          + Durations.inWords(Duration.ofMillis(lateGraceMillis)) + " behind the newest event time accepted on its partition "
+          + Durations.inWords(Duration.ofMillis(lateGraceMillis))
+          + " behind the newest event time accepted on its partition "
           + instant(watermarkMillis));
     }
     return Optional.empty();

@@ -47,10 +47,10 @@ public final class MisplacedRecords {
     if (owner == partition) {
       return false;
     }
-    log.error("{} record with key {} is in partition {}, but Kafka's default partitioner puts that key in partition {} of"
-        + " {}: {}. Write it again with a producer that partitions by key (murmur2, the Java client's default), and"
-        + " delete the copy in partition {} with a tombstone written there.", topic, key, partition, owner, partitions,
-        consequence, partition);
+    log.error("{} record with key {} is in partition {}, but Kafka's default partitioner puts that key in"
+        + " partition {} of {}: {}. Write it again with a producer that partitions by key (murmur2, the Java"
+        + " client's default), and delete the copy in partition {} with a tombstone written there.", topic, key,
+        partition, owner, partitions, consequence, partition);
     misplaced.increment();
     return true;
   }
