@@ -107,7 +107,29 @@ public final class WebhookTargets {
     if (uri.getUserInfo() != null) {
       return Optional.of("it must not carry credentials before the host");
     }
+    if (ambiguousNumber(uri.getHost())) {
+      return Optional.of("its host " + uri.getHost() + " is an address written with a leading zero or in hex,"
+          + " which tools read differently (0177.0.0.1 is 127.0.0.1 to curl, 177.0.0.1 to Java); write it in"
+          + " plain decimal");
+    }
     return Optional.empty();
+  }
+
+  /**
+   * Whether {@code host} is an IPv4 address in a spelling other than plain decimal: a number with
+   * a leading zero (octal to C's inet_aton, decimal to Java) or in hex. What such a URL reaches
+   * depends on who reads it, so it says nothing certain about the target to the tenant or to us.
+   */
+  private static boolean ambiguousNumber(String host) {
+    boolean unusual = false;
+    for (String part : host.split("\\.", -1)) {
+      if (part.matches("0[xX][0-9a-fA-F]*") || part.matches("0[0-9]+")) {
+        unusual = true;
+      } else if (!part.matches("[0-9]+")) {
+        return false; // a name (or an IPv6 literal), not a number
+      }
+    }
+    return unusual;
   }
 
   /**

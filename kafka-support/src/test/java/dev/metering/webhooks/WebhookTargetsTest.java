@@ -27,6 +27,20 @@ class WebhookTargetsTest {
   }
 
   @Test
+  void shouldRefuseAnAddressWithALeadingZeroOrInHexWithoutLookingItUp() {
+    // Java reads 0177.0.0.1 as the public 177.0.0.1 and accepted it; curl and C read it as 127.0.0.1
+    for (String url : List.of("https://0177.0.0.1/", "https://0x7f000001/", "https://08.8.8.8/",
+        "https://8.8.8.010/")) {
+      assertTrue(strict.urlProblem(url).orElse("accepted").contains("leading zero or in hex"), url);
+    }
+    assertEquals(Optional.of("it has no host"), strict.urlProblem("https://0x7f.0.0.1/"), "java.net.URI's reading");
+    for (String url : List.of("https://8.8.8.8/", "https://0ad.be/", "https://0.example.com/", "https://[::1]/",
+        "https://10.0.0.1/")) {
+      assertEquals(Optional.empty(), strict.urlProblem(url), url + " is no such spelling");
+    }
+  }
+
+  @Test
   void shouldRefuseAnIpv6AddressThatCarriesARestrictedIpv4One() {
     // accepted before: each reaches the IPv4 address it carries through a translator or relay
     Map<String, String> refused = Map.of(
