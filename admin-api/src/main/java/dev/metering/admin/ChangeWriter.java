@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * transaction; it then reads the partition up to its last stable offset and checks the
  * condition. A write racing another instance's therefore either sees that write or is fenced
  * (and tried again from the new state), so a rotate racing an update can never restore the old
- * secret, nor an update un-revoke a key. A fenced or timed-out producer is replaced, never
+ * secret, nor an update un-revoke a key. A creation under a cap (an organisation's keys, a
+ * key's alert rules) is fenced by its organisation instead ({@link #writeInOrg}), and counts the
+ * rows of every partition once it holds the fence, so instances racing cannot pass the cap
+ * together. A fenced or timed-out producer is replaced, never
  * reused; when no producer can be made the writer reports itself unhealthy and changes answer
  * 503 until one can.
  */
@@ -122,14 +125,65 @@ public final class ChangeWriter implements AutoCloseable {
    */
   public long write(String topic, String key, byte[] value, List<AuditRecord> audits, Target target) {
     int partition = partition(topic, key);
-    Slot slot = slots.computeIfAbsent(topic + "-" + partition, k -> new Slot());
+    return write(topic + "-" + partition, topic, partition, key, value, audits, target);
+  }
+
+  /**
+   * {@link #write}, serialised across instances with every other creation in {@code orgId}'s
+   * organisation rather than with the changes to the row's partition: for a condition over many
+   * rows, such as a cap on how many an organisation may have, which {@link #counted} checks once
+   * this instance holds the organisation's fence (one transactional id per audit-log partition,
+   * where the organisation's audit records go).
+   */
+  public long writeInOrg(String orgId, String topic, String key, byte[] value, List<AuditRecord> audits,
+      Target target) {
+    String fence = "orgs-" + partition(Topics.AUDIT_LOG.name(), orgId);
+    return write(fence, topic, partition(topic, key), key, value, audits, target);
+  }
+
+  /**
+   * A new row {@code id} of a table read through {@code view}, which {@code requireRoom} (run
+   * after every partition of the table has been read to what is committed) may refuse by throwing.
+   */
+  public <V> Target counted(TopicView<String, V> view, String topic, String id, V next, Runnable requireRoom) {
+    Target row = row(view, id, null, next);
+    return new Target() {
+      @Override
+      public void catchUp(int partition, Duration timeout) throws InterruptedException {
+        // the rows counted lie in every partition; the fence is what orders their creations
+        for (int p = 0; p < partitionCount(topic); p++) {
+          view.sync(p, timeout);
+        }
+      }
+
+      @Override
+      public boolean unchanged() {
+        requireRoom.run();
+        return row.unchanged();
+      }
+
+      @Override
+      public boolean applied() {
+        return row.applied();
+      }
+
+      @Override
+      public void written(long offset) {
+        row.written(offset);
+      }
+    };
+  }
+
+  private long write(String fence, String topic, int partition, String key, byte[] value, List<AuditRecord> audits,
+      Target target) {
+    Slot slot = slots.computeIfAbsent(fence, k -> new Slot());
     synchronized (slot) {
       RuntimeException last = null;
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
         boolean fresh = slot.producer == null;
         try {
           if (fresh) {
-            slot.producer = producer(topic, partition);
+            slot.producer = producer(fence);
             target.catchUp(partition, SYNC_TIMEOUT);
             healthy = true;
             if (last != null && target.applied()) {
@@ -144,11 +198,11 @@ public final class ChangeWriter implements AutoCloseable {
           return offset;
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
           // another instance took this partition over: start again from what it wrote
-          log.info("changes to {}-{} moved to another admin-api instance; taking them back", topic, partition);
+          log.info("changes under {} moved to another admin-api instance; taking them back", fence);
           last = e;
           discard(slot);
         } catch (KafkaException | IllegalStateException e) {
-          log.warn("writing a change to {}-{} failed (attempt {} of {}): {}", topic, partition, attempt, ATTEMPTS,
+          log.warn("writing a change under {} failed (attempt {} of {}): {}", fence, attempt, ATTEMPTS,
               e.getMessage());
           last = e;
           discard(slot);
@@ -201,18 +255,22 @@ public final class ChangeWriter implements AutoCloseable {
 
   /** The partition of {@code key} in {@code topic}, as Kafka's default partitioner picks it. */
   public int partition(String topic, String key) {
-    int count = partitionCounts.computeIfAbsent(topic, t -> {
+    return KeyPartitions.of(key, partitionCount(topic));
+  }
+
+  private int partitionCount(String topic) {
+    return partitionCounts.computeIfAbsent(topic, t -> {
       try (KafkaProducer<byte[], byte[]> probe = new KafkaProducer<>(common(), new ByteArraySerializer(),
           new ByteArraySerializer())) {
         return probe.partitionsFor(t).size();
       }
     });
-    return KeyPartitions.of(key, count);
   }
 
-  private KafkaProducer<byte[], byte[]> producer(String topic, int partition) {
-    Properties props = Transactions.transactional(common(), "metering-admin-" + topic + "-" + partition);
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + topic + "-" + partition);
+  /** The producer of {@code fence} ({@code <topic>-<partition>} or {@code orgs-<n>}), shared by every instance. */
+  private KafkaProducer<byte[], byte[]> producer(String fence) {
+    Properties props = Transactions.transactional(common(), "metering-admin-" + fence);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + fence);
     KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
         new ByteArraySerializer());
     try {

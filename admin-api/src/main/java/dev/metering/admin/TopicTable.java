@@ -66,6 +66,16 @@ public class TopicTable<V> implements AutoCloseable {
     writer.write(topic.name(), id, topic.encode(row), audits, ChangeWriter.row(view, id, expected, row));
   }
 
+  /**
+   * Writes a new row of {@code orgId} with its audit records if {@code requireRoom} (which throws
+   * when there is no room for one more) passes against every row written before it by any instance.
+   */
+  public void putNew(String orgId, V row, java.util.List<AuditRecord> audits, Runnable requireRoom) {
+    String id = idOf.apply(row);
+    writer.writeInOrg(orgId, topic.name(), id, topic.encode(row), audits,
+        writer.counted(view, topic.name(), id, row, requireRoom));
+  }
+
   /** Deletes with a tombstone, as a compacted topic's contract says, if the row is still {@code row}. */
   public void delete(V row, java.util.List<AuditRecord> audits) {
     String id = idOf.apply(row);

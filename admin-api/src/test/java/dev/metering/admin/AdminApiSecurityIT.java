@@ -394,6 +394,28 @@ class AdminApiSecurityIT {
   }
 
   @Test
+  void shouldHoldTheKeyCapAgainstCreationsAtTheSameMomentOnTwoInstances() throws Exception {
+    // each instance checked its own creations one at a time: two instances together passed the cap
+    String secret = Secrets.generate();
+    try (AdminApi first = startAlone("org-raced-twice", secret, "ADMIN_MAX_KEYS_PER_ORG", "4");
+        AdminApi second = startAlone("org-raced-twice", secret, "ADMIN_MAX_KEYS_PER_ORG", "4")) {
+      List<AdminClient> admins = List.of(AdminClient.create("http://127.0.0.1:" + first.port(), secret),
+          AdminClient.create("http://127.0.0.1:" + second.port(), secret));
+
+      int created = Races.succeeded(12, i -> admins.get(i % 2).apiKeys().create(CreateApiKey.named("racer " + i)));
+
+      assertEquals(3, created, "room for 3 besides the bootstrap admin key");
+      for (AdminClient admin : admins) {
+        java.util.function.LongSupplier keys = () -> java.util.stream.StreamSupport.stream(
+            admin.apiKeys().list(null).spliterator(), false).count();
+        KafkaTestSupport.await("each instance's view to hold the other's keys",
+            Duration.ofSeconds(30), () -> keys.getAsLong() >= 4);
+        assertEquals(4L, keys.getAsLong());
+      }
+    }
+  }
+
+  @Test
   void shouldAnswer429WithRetryAfterOnceAnOrganisationMadeItsChangesOfTheMinute() throws Exception {
     // every change is an audit record, kept for good: one tenant's loop could grow the log without end
     String secret = Secrets.generate();

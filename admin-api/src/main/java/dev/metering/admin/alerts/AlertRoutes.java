@@ -4,7 +4,6 @@ import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
-import dev.metering.admin.GroupLocks;
 import dev.metering.admin.auth.Principal;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Body;
@@ -41,7 +40,6 @@ public final class AlertRoutes {
   private final Audits audits;
   private final ObjectMapper json;
   private final Clock clock;
-  private final GroupLocks creations = new GroupLocks();
 
   private final WebhookSigning signing;
   private final WebhookTargets targets;
@@ -107,15 +105,15 @@ public final class AlertRoutes {
         + " created alert rule " + name + " at " + threshold + "% of " + watched, Map.of("alert_id", rule.getId(),
             "threshold_percent", Integer.toString(threshold), "email", String.valueOf(email),
             "webhook", webhook == null ? "none" : "set"));
-    // the count is checked after every creation before this one, so concurrent requests cannot pass the cap
-    creations.run(principal.orgId(), () -> {
+    // the count is checked after every creation before this one, on any instance, so concurrent
+    // requests cannot pass the cap
+    rules.putNew(principal.orgId(), rule, List.of(audit), () -> {
       long existing = rules.ofOrg(principal.orgId()).stream().filter(r -> Objects.equals(r.getApiKeyId(), keyId))
           .count();
       if (existing >= UsageLimits.MAX_ALERT_RULES_PER_KEY) {
         throw ApiError.conflict((keyId == null ? "The organisation's budget" : "API key " + keyId) + " already has "
             + existing + " alert rules, the most one key or budget may have; delete one first");
       }
-      rules.put(rule, List.of(audit), null);
     });
     return withSecret(rule);
   }

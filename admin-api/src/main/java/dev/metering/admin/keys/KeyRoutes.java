@@ -4,7 +4,6 @@ import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.admin.Audits;
-import dev.metering.admin.GroupLocks;
 import dev.metering.admin.auth.AdminAuth;
 import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
@@ -51,7 +50,6 @@ public final class KeyRoutes {
   private final Audits audits;
   private final ObjectMapper json;
   private final Clock clock;
-  private final GroupLocks creations = new GroupLocks();
 
   private final int maxKeysPerOrg;
 
@@ -214,10 +212,7 @@ public final class KeyRoutes {
 
   /** Writes a new key if its organisation has room for one more, checked after every creation before it. */
   private void putNew(ApiKey key, AuditRecord audit) {
-    creations.run(key.getOrgId(), () -> {
-      requireRoomForAKey(key.getOrgId());
-      keys.put(key, List.of(audit), null);
-    });
+    keys.putNew(key, List.of(audit), () -> requireRoomForAKey(key.getOrgId()));
   }
 
   /** Keys are never deleted (a revoked key stays, with its audit trail), so an org's count is bounded. */

@@ -98,6 +98,16 @@ public final class KeyStore implements AutoCloseable {
         ChangeWriter.row(view, key.getId(), expected, key));
   }
 
+  /**
+   * Writes a new key with its audit records if {@code requireRoom} (which throws when its
+   * organisation has no room for one more) passes against every key written before it by any
+   * instance.
+   */
+  public void putNew(ApiKey key, List<AuditRecord> audits, Runnable requireRoom) {
+    writer.writeInOrg(key.getOrgId(), Topics.API_KEYS.name(), key.getId(), Topics.API_KEYS.encode(key), audits,
+        writer.counted(view, Topics.API_KEYS.name(), key.getId(), key, requireRoom));
+  }
+
   /** Whether the view is still reading the table (a stopped one would serve a frozen copy). */
   public boolean healthy() {
     return view.healthy() && statuses.healthy();
