@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class TopicView<K, V> implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(TopicView.class);
+  private static final int MISPLACED_LOGGED = 10;
 
   private final String topic;
   private final Deserializer<K> keys;
@@ -49,6 +50,8 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final List<BiConsumer<K, V>> listeners = new ArrayList<>();
   private final Thread thread;
   private final io.micrometer.core.instrument.Counter misplaced;
+  /** Misplaced records logged so far (by the reading thread), up to {@link #MISPLACED_LOGGED}. */
+  private int misplacedLogged;
   private volatile boolean running = true;
   private volatile Throwable failure;
   /** Waits for a partition's committed end, asked by {@link #sync}; handled by the reading thread. */
@@ -239,11 +242,16 @@ public final class TopicView<K, V> implements AutoCloseable {
       return true;
     }
     if (record.value() != null) {
-      log.error("view of {} ignores the record at partition {} offset {}: Kafka's default partitioner, which every"
-          + " writer here uses, puts its key in partition {} of {}. Write it again with a producer that partitions by"
-          + " key (murmur2, the Java client's default), and delete this copy with a tombstone in partition {}.",
-          topic, record.partition(), record.offset(), owner, partitionCount, record.partition());
       misplaced.increment();
+      if (++misplacedLogged <= MISPLACED_LOGGED) {
+        // a restore with the wrong partitioner misplaces most of a topic: a few lines say it, the counter says how much
+        log.error("view of {} ignores the record at partition {} offset {}: Kafka's default partitioner, which every"
+            + " writer here uses, puts its key in partition {} of {}. Write it again with a producer that partitions"
+            + " by key (murmur2, the Java client's default), and delete this copy with a tombstone in partition {}."
+            + "{}", topic, record.partition(), record.offset(), owner, partitionCount, record.partition(),
+            misplacedLogged == MISPLACED_LOGGED ? " Further ones are counted in metering_records_misplaced_total only."
+                : "");
+      }
     }
     return false;
   }
