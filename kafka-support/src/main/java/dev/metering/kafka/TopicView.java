@@ -243,8 +243,9 @@ public final class TopicView<K, V> implements AutoCloseable {
     }
     if (record.value() != null) {
       misplaced.increment();
-      if (++misplacedLogged <= MISPLACED_LOGGED) {
-        // a restore with the wrong partitioner misplaces most of a topic: a few lines say it, the counter says how much
+      if (misplacedLogged < MISPLACED_LOGGED) {
+        misplacedLogged++;
+        // a restore with the wrong partitioner misplaces most of a topic: a few lines say so, the counter how much
         log.error("view of {} ignores the record at partition {} offset {}: Kafka's default partitioner, which every"
             + " writer here uses, puts its key in partition {} of {}. Write it again with a producer that partitions"
             + " by key (murmur2, the Java client's default), and delete this copy with a tombstone in partition {}."

@@ -16,11 +16,14 @@ import org.slf4j.LoggerFactory;
 public final class MisplacedRecords {
 
   private static final Logger log = LoggerFactory.getLogger(MisplacedRecords.class);
+  private static final int LOGGED = 10;
 
   private final String topic;
   private final int partitions;
   private final String consequence;
   private final Counter misplaced;
+  /** Misplaced records logged so far, by every task, up to {@link #LOGGED}. */
+  private final java.util.concurrent.atomic.AtomicInteger logged = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param topic the table's topic
@@ -47,11 +50,14 @@ public final class MisplacedRecords {
     if (owner == partition) {
       return false;
     }
-    log.error("{} record with key {} is in partition {}, but Kafka's default partitioner puts that key in"
-        + " partition {} of {}: {}. Write it again with a producer that partitions by key (murmur2, the Java"
-        + " client's default), and delete the copy in partition {} with a tombstone written there.", topic, key,
-        partition, owner, partitions, consequence, partition);
     misplaced.increment();
+    if (logged.get() < LOGGED && logged.incrementAndGet() <= LOGGED) {
+      // a restore with the wrong partitioner misplaces most of a table: a few lines say it, the counter how much
+      log.error("{} record with key {} is in partition {}, but Kafka's default partitioner puts that key in"
+          + " partition {} of {}: {}. Write it again with a producer that partitions by key (murmur2, the Java"
+          + " client's default), and delete the copy in partition {} with a tombstone written there.", topic, key,
+          partition, owner, partitions, consequence, partition);
+    }
     return true;
   }
 }
