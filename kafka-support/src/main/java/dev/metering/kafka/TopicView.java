@@ -38,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class TopicView<K, V> implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(TopicView.class);
-  private static final int MISPLACED_LOGGED = 10;
 
   private final String topic;
   private final Deserializer<K> keys;
@@ -49,9 +48,7 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final List<BiConsumer<K, V>> listeners = new ArrayList<>();
   private final Thread thread;
-  private final io.micrometer.core.instrument.Counter misplaced;
-  /** Misplaced records logged so far (by the reading thread), up to {@link #MISPLACED_LOGGED}. */
-  private int misplacedLogged;
+  private final MisplacedRecords misplaced;
   private volatile boolean running = true;
   private volatile Throwable failure;
   /** Waits for a partition's committed end, asked by {@link #sync}; handled by the reading thread. */
@@ -77,7 +74,8 @@ public final class TopicView<K, V> implements AutoCloseable {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "view-" + topic + "-" + UUID.randomUUID());
     this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.misplaced = ServiceMetrics.misplaced("view-" + topic, topic);
+    this.misplaced = new MisplacedRecords("view-" + topic, topic,
+        "a copy there could win over the key's newer records (an active copy over its revocation)");
     this.thread = new Thread(this::run, "view-" + topic);
     this.thread.setDaemon(true);
   }
@@ -199,7 +197,7 @@ public final class TopicView<K, V> implements AutoCloseable {
       while (running) {
         try {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(waiting.isEmpty() ? 200 : 10))) {
-            if (inItsKeysPartition(record, partitionCount)) {
+            if (!misplaced.check(record.key(), record.value() == null, record.partition(), partitionCount)) {
               apply(record);
             }
           }
@@ -227,34 +225,6 @@ public final class TopicView<K, V> implements AutoCloseable {
       Throwable cause = failure != null ? failure : new IllegalStateException("view of " + topic + " closed");
       syncs.forEach(sync -> sync.done.completeExceptionally(cause));
     }
-  }
-
-  /**
-   * Whether {@code record} is in the partition of its key; if not it is logged and counted. A
-   * tombstone there deletes a stray copy from the log (the remedy): passed over without a word.
-   */
-  private boolean inItsKeysPartition(ConsumerRecord<byte[], byte[]> record, int partitionCount) {
-    if (record.key() == null) {
-      return true;
-    }
-    int owner = KeyPartitions.of(record.key(), partitionCount);
-    if (owner == record.partition()) {
-      return true;
-    }
-    if (record.value() != null) {
-      misplaced.increment();
-      if (misplacedLogged < MISPLACED_LOGGED) {
-        misplacedLogged++;
-        // a restore with the wrong partitioner misplaces most of a topic: a few lines say so, the counter how much
-        log.error("view of {} ignores the record at partition {} offset {}: Kafka's default partitioner, which every"
-            + " writer here uses, puts its key in partition {} of {}. Write it again with a producer that partitions"
-            + " by key (murmur2, the Java client's default), and delete this copy with a tombstone in partition {}."
-            + "{}", topic, record.partition(), record.offset(), owner, partitionCount, record.partition(),
-            misplacedLogged == MISPLACED_LOGGED ? " Further ones are counted in metering_records_misplaced_total only."
-                : "");
-      }
-    }
-    return false;
   }
 
   private void apply(ConsumerRecord<byte[], byte[]> record) {

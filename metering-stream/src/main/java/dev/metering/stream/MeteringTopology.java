@@ -1,5 +1,6 @@
 package dev.metering.stream;
 
+import dev.metering.kafka.MisplacedRecords;
 import dev.metering.records.AlertRule;
 import dev.metering.records.ApiKey;
 import dev.metering.records.OrgBudget;
@@ -18,7 +19,6 @@ import dev.metering.stream.ingest.UsageValidation;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.limits.LimitRecheckProcessor;
 import dev.metering.stream.limits.LimitStores;
-import dev.metering.stream.limits.MisplacedRecords;
 import dev.metering.stream.limits.OrgLimits;
 import dev.metering.stream.limits.RuleSets;
 import dev.metering.stream.pricing.PriceBook;
@@ -149,15 +149,18 @@ public final class MeteringTopology {
     // the tables others write are checked for records in another partition than their key's; the
     // rule sets come through this topology's own repartition topics, partitioned by key
     recheckLimits(apiKeys.toStream(Named.as("api-key-changes")), "key-change", KeyLimits.STORES, config,
-        new MisplacedRecords(Topics.API_KEYS.name(), usagePartitions,
-            "the key's limit and rules are not applied to its usage, which is metered in its own partition"));
-    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", KeyLimits.STORES, config, null);
+        new MisplacedRecords("metering-stream", Topics.API_KEYS.name(),
+            "the key's limit and rules are not applied to its usage, which is metered in its own partition"),
+        usagePartitions);
+    recheckLimits(rulesByKey.toStream(Named.as("alert-rule-changes")), "rule-change", KeyLimits.STORES, config, null,
+        usagePartitions);
     // the org repartition topic has usage-events' partition count (Kafka Streams' default)
     recheckLimits(budgets.toStream(Named.as("org-budget-changes")), "budget-change", OrgLimits.STORES, config,
-        new MisplacedRecords(Topics.ORG_BUDGETS.name(), usagePartitions,
-            "the budget is not applied to the organisation's usage, which is metered in its own partition"));
+        new MisplacedRecords("metering-stream", Topics.ORG_BUDGETS.name(),
+            "the budget is not applied to the organisation's usage, which is metered in its own partition"),
+        usagePartitions);
     recheckLimits(rulesByOrg.toStream(Named.as("org-alert-rule-changes")), "org-rule-change", OrgLimits.STORES,
-        config, null);
+        config, null, usagePartitions);
 
     List<String> orgStores = new ArrayList<>(List.of(OrgUsageProcessor.HOURLY_STORE, OrgUsageProcessor.DAILY_STORE,
         OrgUsageProcessor.SPIKES_FIRED_STORE, OrgUsageProcessor.PENDING_STORE, OrgKeyTotals.STORE, Progress.ORG_STORE));
@@ -189,9 +192,9 @@ public final class MeteringTopology {
   }
 
   private static <V> void recheckLimits(KStream<String, V> changes, String cause, LimitStores stores,
-      MeteringConfig config, MisplacedRecords misplaced) {
+      MeteringConfig config, MisplacedRecords misplaced, int partitions) {
     changes
-        .process(() -> new LimitRecheckProcessor<V>(stores, config.lateGrace(), misplaced),
+        .process(() -> new LimitRecheckProcessor<V>(stores, config.lateGrace(), misplaced, partitions),
             Named.as("recheck-on-" + cause),
             stores.recheckStores())
         .to(Topics.LIMIT_EVENTS.name(), Produced.with(Topics.LIMIT_EVENTS.keySerde(), Topics.LIMIT_EVENTS.valueSerde())

@@ -1,8 +1,10 @@
 package dev.metering.stream.limits;
 
+import dev.metering.kafka.MisplacedRecords;
 import dev.metering.records.LimitEvent;
 import dev.metering.stream.usage.Periods;
 import dev.metering.stream.usage.Progress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -26,6 +28,7 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
   private final LimitStores stores;
   private final long lateGraceMillis;
   private final MisplacedRecords misplaced;
+  private final int partitions;
 
   private ProcessorContext<String, LimitEvent> context;
   private MonthLimits limits;
@@ -34,11 +37,13 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
   /**
    * @param misplaced checks that a change is in its key's partition (changes read from a table
    *     topic others write), or null (changes this topology partitioned itself)
+   * @param partitions the partition count of the changes' topic
    */
-  public LimitRecheckProcessor(LimitStores stores, Duration lateGrace, MisplacedRecords misplaced) {
+  public LimitRecheckProcessor(LimitStores stores, Duration lateGrace, MisplacedRecords misplaced, int partitions) {
     this.stores = stores;
     this.lateGraceMillis = lateGrace.toMillis();
     this.misplaced = misplaced;
+    this.partitions = partitions;
   }
 
   @Override
@@ -54,7 +59,8 @@ public final class LimitRecheckProcessor<V> implements Processor<String, V, Stri
     if (record.key() == null) {
       return;
     }
-    if (misplaced != null && misplaced.check(record.key(), record.value(), context.taskId().partition())) {
+    if (misplaced != null && misplaced.check(record.key().getBytes(StandardCharsets.UTF_8), record.value() == null,
+        context.taskId().partition(), partitions)) {
       return; // its key's usage is metered in another task: nothing here to judge
     }
     if (watermark == null) {
