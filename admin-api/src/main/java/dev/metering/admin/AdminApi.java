@@ -9,6 +9,7 @@ import dev.metering.admin.alerts.RuleStore;
 import dev.metering.admin.audit.AuditLogReader;
 import dev.metering.admin.audit.AuditRoutes;
 import dev.metering.admin.auth.AdminAuth;
+import dev.metering.admin.auth.Credentials;
 import dev.metering.admin.auth.Principal;
 import dev.metering.keys.Secrets;
 import dev.metering.admin.http.ApiError;
@@ -136,7 +137,8 @@ public final class AdminApi implements AutoCloseable {
     });
     for (Route route : routes) {
       server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
-        Principal principal = auth.authenticate(ctx.header("Authorization"), ctx.header("x-api-key"));
+        Principal principal = auth.authenticate(Credentials.headers(ctx, "Authorization"),
+            Credentials.headers(ctx, "x-api-key"));
         QueryStrings.repeated(ctx.queryParamMap()).ifPresent(e -> {
           throw ApiError.invalid(e.field(), e.message());
         });
@@ -290,7 +292,8 @@ public final class AdminApi implements AutoCloseable {
             + " organisation of the admin key it presents.", "/", "the admin-api serving this document"),
         Map.of(
             "adminKey", Map.of("type", "http", "scheme", "bearer", "description",
-                "an admin key of the organisation (Authorization: Bearer <key>; x-api-key: <key> also works)"),
+                "an admin key of the organisation (Authorization: Bearer <key>; x-api-key: <key> also works; two"
+                    + " different keys in one request are refused)"),
             "gatewayToken", Map.of("type", "http", "scheme", "bearer", "description",
                 "a gateway's token from GATEWAY_TOKENS, bound to its organisations")),
         ErrorResponse.class, operations);

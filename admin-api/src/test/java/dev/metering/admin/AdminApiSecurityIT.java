@@ -118,6 +118,53 @@ class AdminApiSecurityIT {
   }
 
   @Test
+  void shouldRefuseARequestThatPresentsTwoDifferentCredentials() throws Exception {
+    String bob = api.provisionAdminKey("org-b", "bob@b.example");
+    String keys = "/v1/organizations/api_keys";
+    Map<String, List<String[]>> refused = new LinkedHashMap<>();
+    refused.put("Authorization of org-b, x-api-key of org-a", List.of(
+        new String[] {"Authorization", "Bearer " + bob}, new String[] {"x-api-key", ALICE_KEY}));
+    refused.put("Authorization of org-a, x-api-key of org-b", List.of(
+        new String[] {"Authorization", "Bearer " + ALICE_KEY}, new String[] {"x-api-key", bob}));
+    refused.put("x-api-key twice", List.of(new String[] {"x-api-key", ALICE_KEY}, new String[] {"x-api-key", bob}));
+    refused.put("Authorization twice", List.of(
+        new String[] {"Authorization", "Bearer " + ALICE_KEY}, new String[] {"Authorization", "Bearer nope"}));
+    List<String> wrong = new ArrayList<>();
+    refused.forEach((what, headers) -> {
+      HttpResponse<String> response = sendWithHeaders("GET", keys, headers, null);
+      if (response.statusCode() != 401 || !response.body().contains("different credentials")) {
+        wrong.add(what + ": " + response.statusCode() + " " + response.body());
+      }
+    });
+    HttpResponse<String> twoTokens = sendWithHeaders("POST", "/v1/usage/events", List.of(
+        new String[] {"Authorization", "Bearer " + GATEWAY_TOKEN}, new String[] {"Authorization", "Bearer other"}),
+        "{\"events\":[]}");
+    if (twoTokens.statusCode() != 401) {
+      wrong.add("two gateway tokens: " + twoTokens.statusCode() + " " + twoTokens.body());
+    }
+
+    assertEquals(List.of(), wrong);
+    HttpResponse<String> sameInBoth = sendWithHeaders("GET", keys, List.of(
+        new String[] {"Authorization", "Bearer " + ALICE_KEY}, new String[] {"x-api-key", ALICE_KEY}), null);
+    assertEquals(200, sameInBoth.statusCode(), "one key, presented twice: " + sameInBoth.body());
+    assertEquals(200, sendWithHeaders("GET", keys, List.<String[]>of(new String[] {"x-api-key", bob}), null)
+        .statusCode(), "org-b's key on its own");
+  }
+
+  private static HttpResponse<String> sendWithHeaders(String method, String path, List<String[]> headers,
+      String body) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(header -> request.header(header[0], header[1]));
+    try {
+      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError(method + " " + path + " failed", e);
+    }
+  }
+
+  @Test
   void shouldAnswerAnotherOrganisationsIdsAsIfTheyDidNotExist() throws Exception {
     String bobKey = api.provisionAdminKey("org-b", "bob@b.example");
     ApiKeyInfo aliceKey = alice.apiKeys().create(CreateApiKey.named("alice's").maxTokensPerMonth(100L));

@@ -7,6 +7,7 @@ import dev.metering.admin.keys.KeyStore;
 import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import java.time.Clock;
+import java.util.List;
 
 /**
  * Authenticates admin requests: {@code Authorization: Bearer <key>} or {@code x-api-key}. The
@@ -26,16 +27,16 @@ public final class AdminAuth {
     this.clock = clock;
   }
 
-  public Principal authenticate(String authorization, String xApiKey) {
-    String secret = xApiKey;
-    if (authorization != null && !authorization.isBlank()) {
-      if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        throw ApiError.unauthorized("use Authorization: Bearer <admin key> or x-api-key");
-      }
-      secret = authorization.substring(7).strip();
-    }
-    if (secret == null || secret.isBlank()) {
-      throw ApiError.unauthorized("an admin key is required (Authorization: Bearer <admin key> or x-api-key)");
+  private static final String HOW = "Authorization: Bearer <admin key> or x-api-key";
+
+  /**
+   * @param authorization every Authorization header of the request
+   * @param xApiKey every x-api-key header of the request
+   */
+  public Principal authenticate(List<String> authorization, List<String> xApiKey) {
+    String secret = Credentials.single(authorization, xApiKey, HOW);
+    if (secret == null) {
+      throw ApiError.unauthorized("an admin key is required (" + HOW + ")");
     }
     String hash = Secrets.hash(secret);
     ApiKey key = keys.bySecretHash(hash).orElseThrow(() -> ApiError.unauthorized("invalid API key"));

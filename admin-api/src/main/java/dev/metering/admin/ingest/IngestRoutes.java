@@ -2,6 +2,7 @@ package dev.metering.admin.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.admin.auth.Credentials;
 import dev.metering.admin.http.ApiError;
 import dev.metering.admin.http.Body;
 import dev.metering.admin.keys.KeyStore;
@@ -82,7 +83,7 @@ public final class IngestRoutes {
   }
 
   private void ingest(Context ctx) {
-    GatewayToken gateway = authenticate(ctx.header("Authorization"));
+    GatewayToken gateway = authenticate(Credentials.headers(ctx, "Authorization"));
     JsonNode events = Body.readTree(json, ctx.body()).get("events");
     if (events == null || !events.isArray()) {
       throw ApiError.invalid("events", "events must be an array of usage events");
@@ -141,11 +142,13 @@ public final class IngestRoutes {
         "not acknowledged by Kafka in time; retry this event", null));
   }
 
-  private GatewayToken authenticate(String authorization) {
-    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw ApiError.unauthorized("a gateway token is required (Authorization: Bearer <gateway token>)");
+  private GatewayToken authenticate(List<String> authorization) {
+    String how = "Authorization: Bearer <gateway token>";
+    String secret = Credentials.single(authorization, List.of(), how);
+    if (secret == null) {
+      throw ApiError.unauthorized("a gateway token is required (" + how + ")");
     }
-    String hash = Secrets.hash(authorization.substring(7).strip());
+    String hash = Secrets.hash(secret);
     GatewayToken match = null;
     for (GatewayToken token : tokens) {
       if (Secrets.sameHash(token.tokenHash(), hash)) {
