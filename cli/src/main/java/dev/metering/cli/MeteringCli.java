@@ -15,18 +15,19 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./metering}: the admin API and the dead-letter topic from a shell. Keys, alerts, usage
  * and audit go through admin-api with an admin key, under the same authorisation as any client;
- * {@code dlq} reads and writes Kafka directly, for the operators who run the system.
+ * {@code dlq} and {@code instances} talk to Kafka directly, for the operators who run the system.
  */
 @Command(name = "metering", mixinStandardHelpOptions = true, versionProvider = MeteringCli.Version.class,
     description = "Manage API keys, alert rules, usage, the audit log and the dead-letter topic of the token metering"
         + " system.",
     subcommands = {KeysCommand.class, AlertsCommand.class, BudgetCommand.class, UsageCommand.class, AuditCommand.class, DlqCommand.class,
+        InstancesCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  METERING_URL             the admin API (default http://localhost:8080)",
         "  METERING_ADMIN_KEY       an admin key of your organisation",
-        "  KAFKA_BOOTSTRAP_SERVERS  Kafka, for dlq (default localhost:9092)",
+        "  KAFKA_BOOTSTRAP_SERVERS  Kafka, for dlq and instances (default localhost:9092)",
         "",
         "Exit codes:",
         "  0  done",
@@ -82,6 +83,9 @@ public final class MeteringCli implements Runnable {
     if (e instanceof MissingSetting || e instanceof CommandLine.ParameterException) {
       return USAGE;
     }
+    if (e instanceof NotFound) {
+      return NOT_FOUND;
+    }
     if (e instanceof AdminApiException api) {
       int status = api.status();
       if (status == 0 || status >= 500 || status == 429) {
@@ -114,6 +118,12 @@ public final class MeteringCli implements Runnable {
     return bootstrapServers(env);
   }
 
+  /** A setting shared with the services, such as the group ids they run under. */
+  String env(String name, String otherwise) {
+    String value = env.get(name);
+    return value == null || value.isBlank() ? otherwise : value.strip();
+  }
+
   private static String bootstrapServers(Map<String, String> env) {
     return env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
   }
@@ -126,6 +136,13 @@ public final class MeteringCli implements Runnable {
   /** A setting the command needs is missing from the environment. */
   static final class MissingSetting extends RuntimeException {
     MissingSetting(String message) {
+      super(message);
+    }
+  }
+
+  /** What the command was to act on does not exist. */
+  static final class NotFound extends RuntimeException {
+    NotFound(String message) {
       super(message);
     }
   }

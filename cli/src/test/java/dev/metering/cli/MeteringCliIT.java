@@ -9,7 +9,13 @@ import dev.metering.json.Json;
 import dev.metering.kafka.ClearOfUtcMidnight;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.kafka.KeyPartitions;
+import dev.metering.alerts.AlertService;
+import dev.metering.alerts.AlertServiceConfig;
+import dev.metering.config.Env;
 import dev.metering.local.LocalSystem;
+import dev.metering.stream.MeteringApp;
+import dev.metering.stream.MeteringConfig;
+import dev.metering.stream.pricing.PriceBook;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import java.io.IOException;
@@ -26,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -406,6 +413,78 @@ class MeteringCliIT {
 
     KafkaTestSupport.await("the replayed event counted in its key's partition", Duration.ofSeconds(60),
         () -> tokensOf(key) == 220);
+  }
+
+  @Test
+  void shouldRetireAStoppedStaticInstanceSoTheOthersTakeItsPartitionsBeforeTheSessionTimeout() throws Exception {
+    Map<String, String> env = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", system.bootstrapServers(),
+        "METERING_TOPIC_PARTITIONS", "3", "METERING_QUERY_TOKEN", dev.metering.keys.Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", dev.metering.keys.Secrets.generate(), "METERING_HTTP_PORT", "0",
+        "ALERT_HTTP_PORT", "0", "METERING_ROCKSDB_MEMORY_MB", "32"));
+    env.put("METERING_STATE_DIR", Files.createTempDirectory("cli-it-second").toString());
+    env.put("METERING_INSTANCE_ID", "stream-b");
+    env.put("ALERT_SERVICE_INSTANCE_ID", "alerts-b");
+    env.put("SMTP_HOST", "127.0.0.1");
+    env.put("SMTP_PORT", Integer.toString(system.smtp().getSmtp().getPort()));
+    MeteringApp stream = MeteringApp.start(MeteringConfig.from(new Env(env)), PriceBook.bundled());
+    AlertService alerts = AlertService.start(AlertServiceConfig.from(new Env(env)), java.time.Clock.systemUTC());
+    boolean stopped = false;
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", system.bootstrapServers()))) {
+      KafkaTestSupport.await("both second instances to hold partitions", Duration.ofSeconds(90),
+          () -> held(admin, "metering-stream", "stream-b-") > 0 && held(admin, "alert-service", "alerts-b") > 0);
+      JsonNode listed = ok("instances", "list", "-o", "json").json();
+      assertTrue(listed.toString().contains("\"instance_id\":\"alerts-b-dispatcher\""), listed.toString());
+      assertTrue(listed.toString().contains("\"instance_id\":\"stream-b-1\""), listed.toString());
+
+      // stopped for good, as in a scale-down: static members stay in their groups for the 45 s
+      // session timeout in case they come back, holding their partitions
+      alerts.close();
+      stream.close();
+      stopped = true;
+      assertTrue(held(admin, "alert-service", "alerts-b") > 0, "the stopped instance still holds its partitions");
+      long retiredAt = System.nanoTime();
+      JsonNode retired = ok("instances", "retire", "alerts-b", "-o", "json").json();
+      assertEquals(Set.of("alert-service/alerts-b", "alert-service-dispatcher/alerts-b-dispatcher"),
+          members(retired), retired.toString());
+      retired = ok("instances", "retire", "stream-b", "-o", "json").json();
+      assertEquals(Set.of("metering-stream/stream-b-1", "metering-stream/stream-b-2"), members(retired),
+          retired.toString());
+
+      KafkaTestSupport.await("the first instances to hold every partition", Duration.ofSeconds(25),
+          () -> held(admin, "alert-service", "alert-service-0") == 3 && held(admin, "alert-service", "alerts-b") == 0
+              && held(admin, "metering-stream", "stream-b-") == 0 && held(admin, "metering-stream", "") == 3);
+      assertTrue(System.nanoTime() - retiredAt < Duration.ofSeconds(40).toNanos(), "well before the session timeout");
+    } finally {
+      if (!stopped) {
+        alerts.close();
+        stream.close();
+      }
+    }
+    Result again = metering("instances", "retire", "alerts-b");
+    assertEquals(MeteringCli.NOT_FOUND, again.exit(), again.toString());
+    assertTrue(again.err().contains("no member of instance alerts-b"), again.toString());
+  }
+
+  /**
+   * How many partitions of the group's input topic (limit-events for alert-service, usage-events
+   * for metering-stream) its members whose instance id starts with {@code prefix} hold now.
+   */
+  private static int held(Admin admin, String group, String prefix) {
+    String topic = group.equals("alert-service") ? Topics.LIMIT_EVENTS.name() : Topics.USAGE_EVENTS.name();
+    try {
+      return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().stream()
+          .filter(m -> m.groupInstanceId().orElse("").startsWith(prefix))
+          .mapToInt(m -> (int) m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(topic)).count())
+          .sum();
+    } catch (Exception notYet) {
+      return -1;
+    }
+  }
+
+  private static Set<String> members(JsonNode rows) {
+    Set<String> members = new java.util.TreeSet<>();
+    rows.forEach(row -> members.add(row.get("group").asText() + "/" + row.get("instance_id").asText()));
+    return members;
   }
 
   private static long tokensOf(String key) {
