@@ -11,13 +11,18 @@ import dev.metering.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides, locally and in microseconds, whether a secret may make a call: a continuously updated
  * view of api-keys and key-status (compacted topics read from the beginning) and an index from
  * secret hash to key. No network call per request. Ready once both views have caught up with the
- * topics as they were at start, and only while both keep reading: until then, or once one has
- * stopped, every call is denied as {@link Decision.Reason#UNAVAILABLE} (it fails closed).
+ * topics as they were at start, and only while both keep reading and can confirm they hold
+ * everything committed: until then, once one has stopped, or once one has gone
+ * {@link #MAX_UNCONFIRMED} without confirming (Kafka unreachable: a revocation or suspension
+ * written meanwhile would not be seen), every call is denied as {@link Decision.Reason#UNAVAILABLE}
+ * (it fails closed).
  */
 public final class KeyGuard implements AutoCloseable {
 
@@ -27,10 +32,22 @@ public final class KeyGuard implements AutoCloseable {
   private final TopicView<String, ApiKey> keys;
   private final TopicView<String, KeyStatus> statuses;
   private final SecretIndex secrets = new SecretIndex();
-  private final Clock clock;
+  /**
+   * How long a view may go without confirming with Kafka that it holds everything committed before
+   * calls are refused: a few seconds of a broker's leader election pass unnoticed, a gateway cut off
+   * from Kafka stops admitting keys whose revocation or suspension it could be missing.
+   */
+  public static final Duration MAX_UNCONFIRMED = Duration.ofSeconds(15);
 
-  private KeyGuard(String bootstrapServers, Clock clock) {
+  private static final Logger log = LoggerFactory.getLogger(KeyGuard.class);
+
+  private final Clock clock;
+  private final Duration maxUnconfirmed;
+  private volatile boolean unconfirmed;
+
+  private KeyGuard(String bootstrapServers, Clock clock, Duration maxUnconfirmed) {
     this.clock = clock;
+    this.maxUnconfirmed = maxUnconfirmed;
     this.keys = TopicView.start(bootstrapServers, Topics.API_KEYS.name(), Topics.API_KEYS.keySerde().deserializer(),
         Topics.API_KEYS.valueSerde().deserializer(), secrets::update);
     this.statuses = TopicView.start(bootstrapServers, Topics.KEY_STATUS.name(),
@@ -38,11 +55,42 @@ public final class KeyGuard implements AutoCloseable {
   }
 
   public static KeyGuard start(String bootstrapServers, Clock clock) {
-    return new KeyGuard(bootstrapServers, clock);
+    return start(bootstrapServers, clock, MAX_UNCONFIRMED);
+  }
+
+  /** @param maxUnconfirmed how long a view may go without confirming it is current before calls are refused */
+  public static KeyGuard start(String bootstrapServers, Clock clock, Duration maxUnconfirmed) {
+    if (maxUnconfirmed.compareTo(Duration.ofSeconds(2)) < 0) {
+      throw new IllegalArgumentException("maxUnconfirmed must be at least 2 s (the views confirm every second), got "
+          + maxUnconfirmed);
+    }
+    return new KeyGuard(bootstrapServers, clock, maxUnconfirmed);
   }
 
   public boolean ready() {
-    return keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy();
+    return keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy() && current();
+  }
+
+  /**
+   * Whether both views (caught up) confirmed within the bound that they held everything committed;
+   * logged when that changes.
+   */
+  private boolean current() {
+    Duration keysAge = keys.confirmedAge();
+    Duration statusesAge = statuses.confirmedAge();
+    Duration oldest = keysAge.compareTo(statusesAge) >= 0 ? keysAge : statusesAge;
+    boolean current = oldest.compareTo(maxUnconfirmed) <= 0;
+    if (current == unconfirmed) {
+      unconfirmed = !current;
+      if (current) {
+        log.info("the views of api-keys and key-status are confirmed current again: calls are judged again");
+      } else {
+        log.warn("refusing every call: the views of api-keys and key-status were last confirmed current with Kafka"
+            + " {} ms ago (at most {} ms), so a revocation or suspension written since could be missing",
+            oldest.toMillis(), maxUnconfirmed.toMillis());
+      }
+    }
+    return current;
   }
 
   public void awaitReady(Duration timeout) throws InterruptedException {

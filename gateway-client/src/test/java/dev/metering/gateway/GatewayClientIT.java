@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaBroker;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.kafka.KeyPartitions;
@@ -187,6 +188,37 @@ class GatewayClientIT {
     guard.close();
 
     assertEquals(Decision.Reason.UNAVAILABLE, reason(guard.authorize(Secrets.generate(), "messages:write")));
+  }
+
+  @Test
+  void shouldFailClosedOnceItCanNoLongerConfirmItsViewsAreCurrent() throws Exception {
+    // a consumer cut off from its brokers polls nothing and throws nothing: a gateway that lost
+    // Kafka kept judging keys by its last copy for as long as the cut lasted, so a revocation or a
+    // suspension written meanwhile (by an admin-api and alert-service that still reach Kafka) never applied
+    String secret = Secrets.generate();
+    EmbeddedKafka lost = KafkaTestSupport.brokerWithTopics(1, java.util.Map.of());
+    try (KeyGuard guard = KeyGuard.start(lost.bootstrapServers(), Clock.systemUTC(), Duration.ofSeconds(3))) {
+      try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(lost.bootstrapServers())) {
+        put(producer, key("k-cut-off", secret, ApiKeyStatus.ACTIVE, "messages:write"));
+      }
+      guard.awaitReady(Duration.ofSeconds(30));
+      KafkaTestSupport.await("the key to be known", Duration.ofSeconds(10),
+          () -> guard.authorize(secret, "messages:write").allowed());
+      long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (System.nanoTime() < until) {
+        assertTrue(guard.authorize(secret, "messages:write").allowed(),
+            "with Kafka reachable the views keep confirming, longer than the 3 s bound");
+        Thread.sleep(100); // checked ten times a second for 5 s: an invariant over time, not a wait
+      }
+
+      long cut = System.nanoTime();
+      lost.close();
+
+      KafkaTestSupport.await("calls refused once the views could not be confirmed for 3 s", Duration.ofSeconds(20),
+          () -> reason(guard.authorize(secret, "messages:write")) == Decision.Reason.UNAVAILABLE);
+      assertTrue(System.nanoTime() - cut >= Duration.ofSeconds(1).toNanos(),
+          "refused for staleness, not the moment the broker went");
+    }
   }
 
   @Test

@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * by key with Kafka's default partitioner, and a key's records are ordered by offset within its
  * partition only, so a stray copy elsewhere (a restore with another tool) could otherwise win over
  * newer records of the key (an active copy over its revocation) or be undone by older ones.
+ *
+ * <p>A consumer that cannot reach its brokers does not fail: it polls nothing, for ever, and the
+ * view would serve a frozen copy while looking healthy. So once caught up the view asks for the
+ * topic's committed end offsets every second, and {@link #confirmedAge} says how long ago it last
+ * knew it had read everything committed (a revocation or a suspension written since may be
+ * missing from the copy for at most that long).
  */
 public final class TopicView<K, V> implements AutoCloseable {
 
@@ -51,6 +57,10 @@ public final class TopicView<K, V> implements AutoCloseable {
   private final MisplacedRecords misplaced;
   private volatile boolean running = true;
   private volatile Throwable failure;
+  /** System.nanoTime() of the last end-offsets request whose offsets this view has read up to (once caught up). */
+  private volatile long confirmedAt;
+  private static final long CONFIRM_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(2);
   /** Waits for a partition's committed end, asked by {@link #sync}; handled by the reading thread. */
   private final java.util.concurrent.ConcurrentLinkedQueue<Sync> syncs = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -131,6 +141,14 @@ public final class TopicView<K, V> implements AutoCloseable {
     return caughtUp.getCount() == 0;
   }
 
+  /**
+   * How long ago the view last knew it held everything committed to the topic (when it asked for
+   * the end offsets it had then read up to); null until caught up.
+   */
+  public Duration confirmedAge() {
+    return isCaughtUp() ? Duration.ofNanos(System.nanoTime() - confirmedAt) : null;
+  }
+
   /** Whether the view is still reading: false once its thread stopped on an error (or was closed). */
   public boolean healthy() {
     return thread.isAlive() && failure == null;
@@ -191,9 +209,11 @@ public final class TopicView<K, V> implements AutoCloseable {
           .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
+      long targetAt = System.nanoTime();
       Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
       int partitionCount = partitions.size();
       List<Sync> waiting = new ArrayList<>();
+      Confirmation confirming = null;
       while (running) {
         try {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(waiting.isEmpty() ? 200 : 10))) {
@@ -209,10 +229,21 @@ public final class TopicView<K, V> implements AutoCloseable {
           // a sync was asked for: served on the next round
           continue;
         }
-        if (caughtUp.getCount() > 0 && target.entrySet().stream()
-            .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-          log.info("view of {} caught up: {} keys", topic, latest.size());
-          caughtUp.countDown();
+        if (caughtUp.getCount() > 0) {
+          if (readUpTo(target)) {
+            log.info("view of {} caught up: {} keys", topic, latest.size());
+            confirmedAt = targetAt;
+            caughtUp.countDown();
+          }
+        } else {
+          try {
+            confirming = confirm(confirming, partitions);
+          } catch (WakeupException woken) {
+            if (!running) {
+              throw woken;
+            }
+            confirming = null; // a sync was asked for: served on the next round, then asked again
+          }
         }
       }
     } catch (WakeupException closing) {
@@ -225,6 +256,35 @@ public final class TopicView<K, V> implements AutoCloseable {
       Throwable cause = failure != null ? failure : new IllegalStateException("view of " + topic + " closed");
       syncs.forEach(sync -> sync.done.completeExceptionally(cause));
     }
+  }
+
+  /** End offsets asked for at {@code askedAt}; once read up to, the view held everything committed then. */
+  private record Confirmation(long askedAt, Map<TopicPartition, Long> ends) {
+  }
+
+  private boolean readUpTo(Map<TopicPartition, Long> ends) {
+    return ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+  }
+
+  /**
+   * Moves {@link #confirmedAt} on once the view has read up to the end offsets last asked for, and
+   * asks again a second after the last confirmation. An unreachable broker makes the request time
+   * out: the confirmation then grows old, which is what readers of the view look at.
+   */
+  private Confirmation confirm(Confirmation pending, List<TopicPartition> partitions) {
+    if (pending != null && readUpTo(pending.ends())) {
+      confirmedAt = pending.askedAt();
+      pending = null;
+    }
+    if (pending == null && System.nanoTime() - confirmedAt >= CONFIRM_EVERY_NANOS) {
+      long askedAt = System.nanoTime();
+      try {
+        pending = new Confirmation(askedAt, consumer.endOffsets(partitions, CONFIRM_TIMEOUT));
+      } catch (org.apache.kafka.common.errors.TimeoutException unreachable) {
+        return null; // asked again on the next round
+      }
+    }
+    return pending;
   }
 
   private void apply(ConsumerRecord<byte[], byte[]> record) {
