@@ -51,6 +51,14 @@ public final class ChangeWriter implements AutoCloseable {
   private static final int ATTEMPTS = 5;
   private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
 
+  /** A conditional change that found its row changed by another request since it was read: 409. */
+  public static final class Raced extends ApiError {
+    Raced() {
+      super(409, "conflict_error", "it was changed at the same time by another request; read it again and retry",
+          null);
+    }
+  }
+
   /** The row a conditional change is about, as this instance's view of its table holds it. */
   public interface Target {
     /** Reads the table's {@code partition} up to everything committed to it so far. */
@@ -191,7 +199,7 @@ public final class ChangeWriter implements AutoCloseable {
             }
           }
           if (!target.unchanged()) {
-            throw ApiError.conflict("it was changed at the same time by another request; read it again and retry");
+            throw new Raced();
           }
           long offset = commit(slot.producer, topic, partition, key, value, audits);
           target.written(offset);
@@ -201,6 +209,9 @@ public final class ChangeWriter implements AutoCloseable {
           log.info("changes under {} moved to another admin-api instance; taking them back", fence);
           last = e;
           discard(slot);
+          // two instances taking a fence back from each other at the same pace can fence each
+          // other's every attempt: a random pause, longer each time, lets one of them finish
+          pause(attempt);
         } catch (KafkaException | IllegalStateException e) {
           log.warn("writing a change under {} failed (attempt {} of {}): {}", fence, attempt, ATTEMPTS,
               e.getMessage());
@@ -219,6 +230,15 @@ public final class ChangeWriter implements AutoCloseable {
       }
       throw new ApiError(503, "unavailable_error", "the change could not be written to Kafka now ("
           + (last == null ? "unknown" : last.getMessage()) + "); retry", null);
+    }
+  }
+
+  private static void pause(int attempt) {
+    try {
+      Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(10L * attempt + 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError(503, "unavailable_error", "interrupted while writing the change; retry", null);
     }
   }
 

@@ -872,7 +872,15 @@ class AdminApiIT {
       for (Thread thread : threads) {
         thread.join(120_000);
       }
-      Thread revoker = new Thread(() -> viaB.apiKeys().revoke(key.id()));
+      // a revocation racing updates through the other instance is made again on the key as it now
+      // is: it never answers 409 while the key keeps working
+      Thread revoker = new Thread(() -> {
+        try {
+          viaB.apiKeys().revoke(key.id());
+        } catch (Throwable e) {
+          unexpected.add(e);
+        }
+      });
       revoker.start();
       for (int i = 0; i < 5; i++) {
         try {
@@ -883,7 +891,8 @@ class AdminApiIT {
       }
       revoker.join(60_000);
 
-      assertEquals(List.of(), unexpected, "only successes and 409s, never a 500 or 503, on either instance");
+      assertEquals(List.of(), unexpected, "only successes and 409s, never a 500 or 503, on either instance, and the"
+          + " revocation succeeded");
       assertTrue(done.get() > 0);
       List<ApiKey> history = KafkaTestSupport.readAllCommitted(kafka.bootstrapServers(), Topics.API_KEYS.name(),
               new StringDeserializer(), Topics.API_KEYS.valueSerde().deserializer()).stream()

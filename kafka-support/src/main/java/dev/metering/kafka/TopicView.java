@@ -216,7 +216,9 @@ public final class TopicView<K, V> implements AutoCloseable {
       Confirmation confirming = null;
       while (running) {
         try {
-          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(waiting.isEmpty() ? 200 : 10))) {
+          // a sync waiting (or just asked for) is served after a short poll, not after a long one
+          boolean syncing = !waiting.isEmpty() || !syncs.isEmpty();
+          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(syncing ? 5 : 200))) {
             if (!misplaced.check(record.key(), record.value() == null, record.partition(), partitionCount)) {
               apply(record);
             }

@@ -1,7 +1,7 @@
 package dev.metering.admin.http;
 
 /** An error answered as {@code {"error": {"type", "message", "field"}}} with its HTTP status. */
-public final class ApiError extends RuntimeException {
+public class ApiError extends RuntimeException {
 
   private final int status;
   private final String type;

@@ -1,5 +1,6 @@
 package dev.metering.admin.keys;
 
+import dev.metering.admin.ChangeWriter;
 import dev.metering.keys.Ids;
 import dev.metering.schemas.AuditEventType;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -192,12 +193,31 @@ public final class KeyRoutes {
     return view(ctx, change.next(), null);
   }
 
+  /**
+   * Revokes the key. A revocation is not a change computed from what the admin read: one that lost
+   * a race to another change of the key (an update through another instance) is made again on the
+   * key as it now is, so an admin revoking a leaked key is not told to retry while it keeps working.
+   * Unless the request pins the version it read (If-Match), which then answers 409 as any change.
+   */
   private ApiKeyInfo revoke(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);
-    KeyChanges.Change change = KeyChanges.revoke(current, principal, audits, clock.millis());
-    keys.put(change.next(), change.audits(), current);
-    return view(ctx, change.next(), null);
+    boolean pinned = ctx.header("If-Match") != null && !ctx.header("If-Match").strip().equals("*");
+    for (int attempt = 1; ; attempt++) {
+      KeyChanges.Change change = KeyChanges.revoke(current, principal, audits, clock.millis());
+      try {
+        keys.put(change.next(), change.audits(), current);
+        return view(ctx, change.next(), null);
+      } catch (ChangeWriter.Raced raced) {
+        if (pinned || attempt == REVOKE_ATTEMPTS) {
+          throw raced;
+        }
+        current = keys.latest(current.getId()).orElseThrow(() -> raced);
+      }
+    }
   }
+
+  /** Revocations made again after losing a race, at most: a key changed this often is being fought over. */
+  private static final int REVOKE_ATTEMPTS = 5;
 
   private ApiKeyInfo rotate(Context ctx, Principal principal) {
     ApiKey current = ownedForChange(ctx, principal);

@@ -2,6 +2,7 @@ package dev.metering.admin.keys;
 
 import dev.metering.admin.ChangeWriter;
 import dev.metering.kafka.GroupIndex;
+import dev.metering.admin.http.ApiError;
 import dev.metering.kafka.TopicView;
 import dev.metering.keys.SecretIndex;
 import dev.metering.records.ApiKey;
@@ -20,6 +21,8 @@ import java.util.Optional;
  * from secret hash to key id for authentication, and one by organisation for its lists.
  */
 public final class KeyStore implements AutoCloseable {
+
+  private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
 
   private final TopicView<String, ApiKey> view;
   private final TopicView<String, KeyStatus> statuses;
@@ -96,6 +99,23 @@ public final class KeyStore implements AutoCloseable {
     writer.write(Topics.API_KEYS.name(), key.getId(),
         Topics.API_KEYS.encode(key), audits,
         ChangeWriter.row(view, key.getId(), expected, key));
+  }
+
+  /**
+   * The key as every instance has written it so far: its partition read up to what is committed,
+   * for a change that must be made again on the key as it now is.
+   */
+  public Optional<ApiKey> latest(String id) {
+    try {
+      view.sync(writer.partition(Topics.API_KEYS.name(), id), SYNC_TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError(503, "unavailable_error", "interrupted while reading the key; retry", null);
+    } catch (IllegalStateException e) {
+      throw new ApiError(503, "unavailable_error", "the key cannot be read from Kafka now (" + e.getMessage()
+          + "); retry", null);
+    }
+    return get(id);
   }
 
   /**
