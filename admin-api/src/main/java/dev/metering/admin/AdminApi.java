@@ -137,6 +137,10 @@ public final class AdminApi implements AutoCloseable {
     });
     for (Route route : routes) {
       server.addHttpHandler(HandlerType.valueOf(route.method()), route.path(), ctx -> {
+        if (!keys.current()) {
+          throw new ApiError(503, "unavailable_error", "admin-api cannot confirm with Kafka that its copy of the API"
+              + " keys is current, so it cannot tell a revoked admin key from a valid one; retry", null);
+        }
         Principal principal = auth.authenticate(Credentials.headers(ctx, "Authorization"),
             Credentials.headers(ctx, "x-api-key"));
         QueryStrings.repeated(ctx.queryParamMap()).ifPresent(e -> {
@@ -175,7 +179,7 @@ public final class AdminApi implements AutoCloseable {
     server.get("/health/live", ctx -> ctx.json(Health.of(true)));
     server.get("/health/ready", ctx -> {
       boolean ready = keys.loaded() && rules.loaded() && budgets.loaded() && keys.healthy() && rules.healthy()
-          && budgets.healthy() && writer.healthy();
+          && budgets.healthy() && writer.healthy() && keys.current();
       ctx.status(ready ? 200 : 503).json(Health.of(ready));
     });
     server.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));

@@ -44,7 +44,10 @@ public final class DemoGateway implements AutoCloseable {
           messagesError(status < 500 ? "invalid_request_error" : "api_error", message));
     });
     server.post("/v1/messages", this::messages);
-    server.get("/health/ready", ctx -> ctx.status(guard.ready() ? 200 : 503).result(guard.ready() ? "ok" : "loading keys"));
+    server.get("/health/ready", ctx -> {
+      boolean ready = guard.ready();
+      ctx.status(ready ? 200 : 503).result(ready ? "ok" : "API keys not loaded, or not confirmed current with Kafka");
+    });
     server.get("/health/live", ctx -> ctx.result("ok"));
     // Javalin's own refusals (no such endpoint, a body over its limit) in the API's error shape, not plain text
     server.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {

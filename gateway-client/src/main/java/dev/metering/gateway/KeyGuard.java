@@ -32,12 +32,8 @@ public final class KeyGuard implements AutoCloseable {
   private final TopicView<String, ApiKey> keys;
   private final TopicView<String, KeyStatus> statuses;
   private final SecretIndex secrets = new SecretIndex();
-  /**
-   * How long a view may go without confirming with Kafka that it holds everything committed before
-   * calls are refused: a few seconds of a broker's leader election pass unnoticed, a gateway cut off
-   * from Kafka stops admitting keys whose revocation or suspension it could be missing.
-   */
-  public static final Duration MAX_UNCONFIRMED = Duration.ofSeconds(15);
+  /** How long a view may go without confirming with Kafka that it is current before calls are refused. */
+  public static final Duration MAX_UNCONFIRMED = TopicView.MAX_UNCONFIRMED;
 
   private static final Logger log = LoggerFactory.getLogger(KeyGuard.class);
 
@@ -68,29 +64,19 @@ public final class KeyGuard implements AutoCloseable {
   }
 
   public boolean ready() {
-    return keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy() && current();
-  }
-
-  /**
-   * Whether both views (caught up) confirmed within the bound that they held everything committed;
-   * logged when that changes.
-   */
-  private boolean current() {
-    Duration keysAge = keys.confirmedAge();
-    Duration statusesAge = statuses.confirmedAge();
-    Duration oldest = keysAge.compareTo(statusesAge) >= 0 ? keysAge : statusesAge;
-    boolean current = oldest.compareTo(maxUnconfirmed) <= 0;
-    if (current == unconfirmed) {
-      unconfirmed = !current;
-      if (current) {
-        log.info("the views of api-keys and key-status are confirmed current again: calls are judged again");
+    boolean ready = keys.current(maxUnconfirmed) && statuses.current(maxUnconfirmed);
+    // said once per change, and only when both views read on (one that stopped said so itself)
+    if (ready == unconfirmed && keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy()) {
+      unconfirmed = !ready;
+      if (ready) {
+        log.info("the views of api-keys and key-status are current again: calls are judged again");
       } else {
         log.warn("refusing every call: the views of api-keys and key-status were last confirmed current with Kafka"
-            + " {} ms ago (at most {} ms), so a revocation or suspension written since could be missing",
-            oldest.toMillis(), maxUnconfirmed.toMillis());
+            + " {} and {} ms ago (at most {} ms), so a revocation or suspension written since could be missing", keys.confirmedAge().toMillis(),
+            statuses.confirmedAge().toMillis(), maxUnconfirmed.toMillis());
       }
     }
-    return current;
+    return ready;
   }
 
   public void awaitReady(Duration timeout) throws InterruptedException {

@@ -149,6 +149,22 @@ public final class TopicView<K, V> implements AutoCloseable {
     return isCaughtUp() ? Duration.ofNanos(System.nanoTime() - confirmedAt) : null;
   }
 
+  /**
+   * How long a view that decides who may do what (gateways' KeyGuard, admin-api's authentication)
+   * may go without confirming it is current before its user refuses to decide: a few seconds of a
+   * broker's leader election pass unnoticed, a process cut off from Kafka stops judging keys whose
+   * revocation or suspension it could be missing.
+   */
+  public static final Duration MAX_UNCONFIRMED = Duration.ofSeconds(15);
+
+  /**
+   * Whether the view can be decided by: caught up, still reading, and confirmed current within
+   * {@code maxUnconfirmed}.
+   */
+  public boolean current(Duration maxUnconfirmed) {
+    return isCaughtUp() && healthy() && confirmedAge().compareTo(maxUnconfirmed) <= 0;
+  }
+
   /** Whether the view is still reading: false once its thread stopped on an error (or was closed). */
   public boolean healthy() {
     return thread.isAlive() && failure == null;

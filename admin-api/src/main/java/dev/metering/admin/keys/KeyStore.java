@@ -128,6 +128,15 @@ public final class KeyStore implements AutoCloseable {
         writer.counted(view, Topics.API_KEYS.name(), key.getId(), key, requireRoom));
   }
 
+  /**
+   * Whether the keys can be authenticated by: the view of api-keys is caught up, reading, and
+   * confirmed current with Kafka within {@link TopicView#MAX_UNCONFIRMED}. An instance cut off from
+   * Kafka would otherwise still let in an admin key that another instance revoked meanwhile.
+   */
+  public boolean current() {
+    return view.current(TopicView.MAX_UNCONFIRMED);
+  }
+
   /** Whether the view is still reading the table (a stopped one would serve a frozen copy). */
   public boolean healthy() {
     return view.healthy() && statuses.healthy();
