@@ -29,14 +29,14 @@ public final class KeyGuard implements AutoCloseable {
   /** The permission of admin keys (admin-api's), which an organisation's suspension leaves working. */
   static final String ADMIN_PERMISSION = "admin";
 
-  private final TopicView<String, ApiKey> keys;
-  private final TopicView<String, KeyStatus> statuses;
-  private final SecretIndex secrets = new SecretIndex();
   /** How long a view may go without confirming with Kafka that it is current before calls are refused. */
   public static final Duration MAX_UNCONFIRMED = TopicView.MAX_UNCONFIRMED;
 
   private static final Logger log = LoggerFactory.getLogger(KeyGuard.class);
 
+  private final TopicView<String, ApiKey> keys;
+  private final TopicView<String, KeyStatus> statuses;
+  private final SecretIndex secrets = new SecretIndex();
   private final Clock clock;
   private final Duration maxUnconfirmed;
   private volatile boolean unconfirmed;
@@ -65,15 +65,16 @@ public final class KeyGuard implements AutoCloseable {
 
   public boolean ready() {
     boolean ready = keys.current(maxUnconfirmed) && statuses.current(maxUnconfirmed);
-    // said once per change, and only when both views read on (one that stopped said so itself)
-    if (ready == unconfirmed && keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy()) {
+    // said once per change, and only while both views read on (one that stopped said so itself)
+    boolean reading = keys.isCaughtUp() && statuses.isCaughtUp() && keys.healthy() && statuses.healthy();
+    if (ready == unconfirmed && reading) {
       unconfirmed = !ready;
       if (ready) {
         log.info("the views of api-keys and key-status are current again: calls are judged again");
       } else {
         log.warn("refusing every call: the views of api-keys and key-status were last confirmed current with Kafka"
-            + " {} and {} ms ago (at most {} ms), so a revocation or suspension written since could be missing", keys.confirmedAge().toMillis(),
-            statuses.confirmedAge().toMillis(), maxUnconfirmed.toMillis());
+            + " {} and {} ms ago (at most {} ms), so a revocation or suspension written since could be missing",
+            keys.confirmedAge().toMillis(), statuses.confirmedAge().toMillis(), maxUnconfirmed.toMillis());
       }
     }
     return ready;
