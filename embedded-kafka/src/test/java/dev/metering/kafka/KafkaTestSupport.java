@@ -107,6 +107,18 @@ public final class KafkaTestSupport {
     }
   }
 
+  /** Checks {@code condition} every 50 ms for {@code period}; fails naming {@code what} the first time it does not hold. */
+  public static void holdsThroughout(String what, Duration period, BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + period.toNanos();
+    do {
+      if (!condition.getAsBoolean()) {
+        throw new AssertionError("no longer held: " + what);
+      }
+      Thread.sleep(50);
+    } while (System.nanoTime() < end);
+  }
+
   /** How often each item occurs. */
   public static <T> Map<T, Integer> counts(List<T> items) {
     Map<T, Integer> counts = new HashMap<>();
