@@ -189,11 +189,13 @@ public final class ChangeWriter implements AutoCloseable {
       RuntimeException last = null;
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
         boolean fresh = slot.producer == null;
+        boolean obtained = !fresh;
         try {
           if (fresh) {
             slot.producer = producer(fence);
             target.catchUp(partition, SYNC_TIMEOUT);
             healthy = true;
+            obtained = true;
             if (last != null && target.applied()) {
               return -1; // the previous attempt committed after all, and the view has read it
             }
@@ -217,11 +219,15 @@ public final class ChangeWriter implements AutoCloseable {
               e.getMessage());
           last = e;
           discard(slot);
-          if (fresh) {
+          if (!obtained) {
             // not even a new producer can reach the cluster: say so now rather than wait again
             healthy = false;
             break;
           }
+          // a commit the broker failed, such as an EndTxn that met another instance's fencing of
+          // the same id (Kafka 4.3's coordinator answers that one UNKNOWN_SERVER_ERROR): the next
+          // attempt starts from a new producer
+          pause(attempt);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           discard(slot);
