@@ -76,8 +76,8 @@ final class InstancesCommand extends CommandGroup {
 
   @Command(name = "retire", mixinStandardHelpOptions = true,
       description = "Remove a stopped instance's static members from the services' consumer groups, so the other"
-          + " instances take its partitions over now. Run it once the instance has stopped for good: one still"
-          + " running rejoins at once, at the cost of a second rebalance.")
+          + " instances take its partitions over now. Run it only once the instance has stopped for good: a"
+          + " running one loses its partitions in the middle of its work.")
   void retire(@Parameters(paramLabel = "INSTANCE_ID",
       description = "the instance's ALERT_SERVICE_INSTANCE_ID or METERING_INSTANCE_ID") String instanceId,
       @Mixin Output.Options output) throws Exception {
