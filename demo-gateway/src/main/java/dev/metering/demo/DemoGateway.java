@@ -76,6 +76,15 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   private void messages(Context ctx) {
+    // two different keys in one call: which one pays is up to whoever reads the headers (a proxy
+    // in front, the upstream provider), so none does
+    long keys = java.util.Collections.list(ctx.req().getHeaders("x-api-key")).stream().map(String::strip).distinct()
+        .count();
+    if (keys > 1) {
+      refused.incrementAndGet();
+      error(ctx, 401, "authentication_error", "the request presents " + keys + " different API keys; send one");
+      return;
+    }
     Decision decision = guard.authorize(ctx.header("x-api-key"), PERMISSION);
     if (decision instanceof Decision.Denied denied) {
       refused.incrementAndGet();

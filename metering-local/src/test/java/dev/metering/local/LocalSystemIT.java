@@ -236,6 +236,23 @@ class LocalSystemIT {
   }
 
   @Test
+  void shouldRefuseACallThatPresentsTwoDifferentKeys() throws Exception {
+    ApiKeyInfo first = admin.apiKeys().create(CreateApiKey.named("e2e-first"));
+    ApiKeyInfo second = admin.apiKeys().create(CreateApiKey.named("e2e-second"));
+    KafkaTestSupport.await("the gateway to know both keys", Duration.ofSeconds(30),
+        () -> statusOf(first.key()) == 200 && statusOf(second.key()) == 200);
+
+    HttpResponse<String> both = HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/messages"))
+        .header("x-api-key", first.key()).header("x-api-key", second.key()).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(401, both.statusCode(), both.body());
+    assertTrue(both.body().contains("2 different API keys"), both.body());
+  }
+
+  @Test
   void shouldRefuseACallWhoseUsageCouldNotBeCountedInsteadOfServingItUnmetered() throws Exception {
     // the gateway served it and metering dead-lettered its usage: free calls on a hard-limited key
     ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("e2e-long-model").maxTokensPerMonth(1000L)
