@@ -240,28 +240,21 @@ public final class TopicView<K, V> implements AutoCloseable {
             }
           }
           serveSyncs(waiting);
+          if (caughtUp.getCount() > 0) {
+            if (readUpTo(target)) {
+              log.info("view of {} caught up: {} keys", topic, latest.size());
+              confirmedAt = targetAt;
+              caughtUp.countDown();
+            }
+          } else {
+            confirming = confirm(confirming, partitions);
+          }
         } catch (WakeupException woken) {
           if (!running) {
             throw woken;
           }
-          // a sync was asked for: served on the next round
-          continue;
-        }
-        if (caughtUp.getCount() > 0) {
-          if (readUpTo(target)) {
-            log.info("view of {} caught up: {} keys", topic, latest.size());
-            confirmedAt = targetAt;
-            caughtUp.countDown();
-          }
-        } else {
-          try {
-            confirming = confirm(confirming, partitions);
-          } catch (WakeupException woken) {
-            if (!running) {
-              throw woken;
-            }
-            confirming = null; // a sync was asked for: served on the next round, then asked again
-          }
+          // a sync was asked for: served on the next round (and the end offsets asked for again)
+          confirming = null;
         }
       }
     } catch (WakeupException closing) {
