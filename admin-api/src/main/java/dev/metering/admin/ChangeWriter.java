@@ -14,7 +14,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -43,13 +48,17 @@ import org.slf4j.LoggerFactory;
  * rows of every partition once it holds the fence, so instances racing cannot pass the cap
  * together. A fenced or timed-out producer is replaced, never
  * reused; when no producer can be made the writer reports itself unhealthy and changes answer
- * 503 until one can.
+ * 503 until one can. While unhealthy it tries, every {@link #PROBE_EVERY}, to initialise a
+ * transactional id of its own: an instance taken out of rotation by its readiness receives no
+ * change that could show it healthy again, so it finds out for itself once Kafka is back.
  */
 public final class ChangeWriter implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ChangeWriter.class);
   private static final int ATTEMPTS = 5;
   private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
+  /** How often an unhealthy writer tries whether Kafka takes transactions again. */
+  static final Duration PROBE_EVERY = Duration.ofSeconds(2);
 
   /** A conditional change that found its row changed by another request since it was read: 409. */
   public static final class Raced extends ApiError {
@@ -113,6 +122,13 @@ public final class ChangeWriter implements AutoCloseable {
   private final Map<Integer, Long> auditWritten = new ConcurrentHashMap<>();
   private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
   private volatile boolean healthy = true;
+  private final ScheduledExecutorService prober =
+      Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "change-writer-probe");
+        thread.setDaemon(true);
+        return thread;
+      });
+  private final AtomicBoolean probing = new AtomicBoolean();
 
   private static final class Slot {
     KafkaProducer<byte[], byte[]> producer;
@@ -221,7 +237,7 @@ public final class ChangeWriter implements AutoCloseable {
           discard(slot);
           if (!obtained) {
             // not even a new producer can reach the cluster: say so now rather than wait again
-            healthy = false;
+            unreachable();
             break;
           }
           // a commit the broker failed, such as an EndTxn that met another instance's fencing of
@@ -269,7 +285,42 @@ public final class ChangeWriter implements AutoCloseable {
     }
   }
 
-  /** Whether the last attempt to obtain a producer succeeded: what /health/ready reports. */
+  private void unreachable() {
+    healthy = false;
+    if (probing.compareAndSet(false, true)) {
+      scheduleProbe();
+    }
+  }
+
+  private void scheduleProbe() {
+    try {
+      prober.schedule(this::probe, PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      probing.set(false);
+    }
+  }
+
+  /** Initialises this instance's own transactional id (fencing nobody else's) and closes it. */
+  private void probe() {
+    if (healthy) {
+      probing.set(false); // a change got through meanwhile
+      return;
+    }
+    try {
+      producer("probe-" + clientId).close(Duration.ZERO);
+      healthy = true;
+      probing.set(false);
+      log.info("Kafka takes transactions again: changes are accepted");
+    } catch (KafkaException | IllegalStateException e) {
+      log.debug("Kafka does not take transactions yet: {}", e.getMessage());
+      scheduleProbe();
+    }
+  }
+
+  /**
+   * Whether the last attempt to obtain a producer succeeded (a change's, or the probe's once
+   * none could): what /health/ready reports.
+   */
   public boolean healthy() {
     return healthy;
   }
@@ -336,6 +387,7 @@ public final class ChangeWriter implements AutoCloseable {
 
   @Override
   public void close() {
+    prober.shutdownNow();
     slots.values().forEach(slot -> {
       synchronized (slot) {
         if (slot.producer != null) {

@@ -21,16 +21,18 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** admin-api when its Kafka cluster goes away: it says so, it does not answer 500 while claiming to be ready. */
+/**
+ * admin-api when its Kafka cluster goes away: it says so, it does not answer 500 while claiming to
+ * be ready; and once the cluster is back it serves again without a restart.
+ */
 class AdminApiOutageIT {
 
   @Test
-  void shouldAnswer503AndReportUnreadyWhenKafkaCannotTakeChanges() throws Exception {
+  void shouldAnswer503WhileKafkaCannotTakeChangesAndServeAgainOnceItReturns() throws Exception {
     // issue 14: a broken change writer answered 500 to every change, revocations included, while /health/ready said 200
     String adminKey = Secrets.generate();
     EmbeddedKafka kafka = KafkaTestSupport.brokerWithTopics(1);
     AdminApi api = null;
-    boolean brokerStopped = false;
     try {
       api = AdminApi.start(AdminConfig.from(new Env(Map.of(
           "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
@@ -42,9 +44,9 @@ class AdminApiOutageIT {
       AdminClient client = AdminClient.create("http://127.0.0.1:" + api.port(), adminKey);
       ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("before the outage"));
       assertEquals(200, ready(api));
+      long keysBefore = keyCount(client);
 
-      kafka.close();
-      brokerStopped = true;
+      kafka.stopBroker();
 
       assertThrows(AdminApiException.Unavailable.class,
           () -> client.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(10L)));
@@ -62,18 +64,36 @@ class AdminApiOutageIT {
               return refused.getMessage().contains("cannot confirm with Kafka");
             }
           });
+
+      kafka.startBroker();
+
+      AdminApi serving = api;
+      KafkaTestSupport.await("ready again once the broker is back", Duration.ofSeconds(60), () -> ready(serving) == 200);
+      client.apiKeys().update(key.id(), UpdateApiKey.changes().maxTokensPerMonth(10L));
+      assertEquals(10L, client.apiKeys().get(key.id()).maxTokensPerMonth(), "the change refused during the outage, made after it");
+      ApiKeyInfo after = client.apiKeys().create(CreateApiKey.named("after the outage"));
+      assertEquals(keysBefore + 1, keyCount(client), "the key made after the outage, once: " + after.id());
     } finally {
-      if (!brokerStopped) {
-        kafka.close();
-      }
+      kafka.close();
       if (api != null) {
         api.close();
       }
     }
   }
 
-  private static int ready(AdminApi api) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
-        + "/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  private static long keyCount(AdminClient client) {
+    return java.util.stream.StreamSupport.stream(client.apiKeys().list(null).spliterator(), false).count();
+  }
+
+  private static int ready(AdminApi api) {
+    try {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+          + "/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -86,6 +86,34 @@ public final class EmbeddedKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /**
+   * Stops the broker but keeps its controller and its logs, as an operator's broker restart or a
+   * network cut does: clients lose every connection and cannot reconnect until {@link #startBroker()}.
+   */
+  public void stopBroker() {
+    broker().shutdown();
+    broker().awaitShutdown();
+    log.info("in-JVM Kafka broker at {} stopped; its logs are kept", bootstrapServers);
+  }
+
+  /** Starts the broker stopped by {@link #stopBroker()} again, on the same address, with the same logs. */
+  public void startBroker() {
+    broker().startup();
+    try {
+      cluster.waitForReadyBrokers();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while restarting the in-JVM Kafka broker", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot restart the in-JVM Kafka broker: " + e.getMessage(), e);
+    }
+    log.info("in-JVM Kafka broker at {} started again", bootstrapServers);
+  }
+
+  private kafka.server.BrokerServer broker() {
+    return cluster.brokers().values().iterator().next();
+  }
+
   /** Stops the broker and deletes its log directories. */
   @Override
   public void close() {
