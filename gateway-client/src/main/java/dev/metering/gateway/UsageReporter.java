@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
  * Reports one LLM call at a time as a UsageEvent, asynchronously, through an idempotent producer
  * (acks=all, lz4, batching) with a bounded buffer. When the brokers cannot be reached or the
  * buffer is full, {@link #record} fails within the configured time with a
- * {@link UsageReportingException} instead of blocking the gateway; sends that fail later are
- * counted and logged, never dropped silently. {@link #close()} flushes what is buffered.
+ * {@link UsageReportingException} instead of blocking the gateway. An event queued is kept and
+ * retried through an outage of the brokers for {@link #KEEP_UNDELIVERED} (KeyGuard stops admitting
+ * calls soon after an outage begins, so what waits is bounded by those seconds of calls); sends
+ * that fail even so are counted and logged, never dropped silently. {@link #close()} flushes what
+ * is buffered.
  */
 public final class UsageReporter implements AutoCloseable {
 
@@ -68,6 +71,13 @@ public final class UsageReporter implements AutoCloseable {
   /** How long {@link #record} may wait for metadata or buffer space, unless told otherwise. */
   public static final Duration FAIL_FAST_AFTER = Duration.ofSeconds(2);
 
+  /**
+   * How long an event is retried before it is given up (counted in {@link #failed()} and logged):
+   * as long as metering-stream's default late grace would still count it. A broker restart or a
+   * cut of minutes used to lose the usage of the calls admitted just before it (2 minutes).
+   */
+  public static final Duration KEEP_UNDELIVERED = UsageLimits.DEFAULT_LATE_GRACE;
+
   /** The memory for events not yet sent, unless told otherwise. */
   public static final long BUFFER_BYTES = 32L * 1024 * 1024;
 
@@ -105,7 +115,7 @@ public final class UsageReporter implements AutoCloseable {
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, bufferBytes);
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, failFastAfter.toMillis());
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, KEEP_UNDELIVERED.toMillis()));
     return props;
   }
 

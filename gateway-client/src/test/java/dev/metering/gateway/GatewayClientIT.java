@@ -218,6 +218,54 @@ class GatewayClientIT {
   }
 
   @Test
+  void shouldAdmitAgainAndDeliverWhatItQueuedOnceTheBrokerReturnsAfterMinutes() throws Exception {
+    // a broker restart or a cut of over 2 minutes lost the usage of calls admitted just before it:
+    // the reporter gave an event up after 2 minutes, and nothing served by the gateway counted
+    String secret = Secrets.generate();
+    EmbeddedKafka restarted = KafkaTestSupport.brokerWithTopics(1, java.util.Map.of());
+    try (KeyGuard guard = KeyGuard.start(restarted.bootstrapServers(), Clock.systemUTC(), Duration.ofSeconds(3));
+        UsageReporter reporter = UsageReporter.create(restarted.bootstrapServers(), "gw-restart")) {
+      try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(restarted.bootstrapServers())) {
+        put(producer, key("k-restart", secret, ApiKeyStatus.ACTIVE, "messages:write"));
+      }
+      guard.awaitReady(Duration.ofSeconds(30));
+      KafkaTestSupport.await("the key to be known", Duration.ofSeconds(10),
+          () -> guard.authorize(secret, "messages:write").allowed());
+      UsageReporter.Call call = new UsageReporter.Call("org-1", "k-restart", "m", 1, 1, 0, 0, null);
+      KafkaTestSupport.await("the reporter to know usage-events' partitions", Duration.ofSeconds(30), () -> {
+        try {
+          reporter.record(call);
+          return true;
+        } catch (UsageReportingException notYet) {
+          return false;
+        }
+      });
+      reporter.flush();
+      long failedBefore = reporter.failed();
+
+      restarted.stopBroker();
+      String during = reporter.record(call);
+      KafkaTestSupport.await("calls refused while the broker is down", Duration.ofSeconds(20),
+          () -> reason(guard.authorize(secret, "messages:write")) == Decision.Reason.UNAVAILABLE);
+      KafkaTestSupport.holdsThroughout("calls refused for as long as the broker is down", Duration.ofSeconds(125),
+          () -> reason(guard.authorize(secret, "messages:write")) == Decision.Reason.UNAVAILABLE);
+      restarted.startBroker();
+
+      KafkaTestSupport.await("calls allowed again once the broker is back", Duration.ofSeconds(30),
+          () -> guard.authorize(secret, "messages:write").allowed());
+      reporter.flush();
+      List<String> ids = KafkaTestSupport.readAllCommitted(restarted.bootstrapServers(), Topics.USAGE_EVENTS.name(),
+          new StringDeserializer(), Topics.USAGE_EVENTS.valueSerde().deserializer())
+          .stream().map(r -> r.value().getEventId()).toList();
+      assertEquals(2, ids.size(), "the call before the outage and the one during it, once each: " + ids);
+      assertEquals(during, ids.get(1));
+      assertEquals(failedBefore, reporter.failed(), "nothing given up");
+    } finally {
+      restarted.close();
+    }
+  }
+
+  @Test
   void shouldReportCallsAsUsageEventsWithTimeOrderedIds() {
     List<String> ids;
     try (UsageReporter reporter = UsageReporter.create(kafka.bootstrapServers(), "gw-test")) {
