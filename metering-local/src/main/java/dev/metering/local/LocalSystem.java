@@ -191,6 +191,11 @@ public final class LocalSystem implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /** The in-JVM broker, or null when KAFKA_BOOTSTRAP_SERVERS named a cluster. */
+  public EmbeddedKafka broker() {
+    return kafka;
+  }
+
   /** The SMTP sink, or null when SMTP_HOST named a real server. */
   public GreenMail smtp() {
     return smtp;

@@ -21,7 +21,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,12 +81,7 @@ public final class MeteringApp implements AutoCloseable {
         app.stopped.countDown();
       }
     });
-    // A failure that survives Kafka Streams' own retries is a bug or a broken cluster: stop this
-    // instance loudly so its supervisor restarts it and someone looks, rather than loop on it.
-    streams.setUncaughtExceptionHandler(e -> {
-      log.error("metering-stream stopping after an unrecoverable error", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
+    streams.setUncaughtExceptionHandler(new ThreadFailures(metrics));
     status.set(health);
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
