@@ -43,6 +43,7 @@ class BrokerRestartIT {
       AdminClient admin = system.adminClient();
       ApiKeyInfo key = admin.apiKeys().create(CreateApiKey.named("restart-capped").maxTokensPerMonth(30_000L)
           .hardLimit(true));
+      admin.alerts().create("restart-capped at 90%", key.id(), 90, "owner@example.com", null);
       Gateway gateway = new Gateway(system.gatewayUrl(), key.key());
       KafkaTestSupport.await("the gateway to know the key", Duration.ofSeconds(30), () -> gateway.call() == 200);
       for (int i = 0; i < 10; i++) {
@@ -93,6 +94,8 @@ class BrokerRestartIT {
             return story.stream().filter("key_suspended"::equals).count() == 1
                 && story.stream().filter("limit_breached"::equals).count() == 1;
           });
+      KafkaTestSupport.await("the threshold email, sent after the restart", Duration.ofSeconds(30),
+          () -> subjects(system).contains("[metering] " + key.id() + " reached 90% of its monthly token limit"));
       assertEquals(200, status(system.adminUrl() + "/health/ready"));
     }
   }
@@ -104,6 +107,18 @@ class BrokerRestartIT {
     } catch (AdminApiException.Unavailable notYet) {
       return -1;
     }
+  }
+
+  private static List<String> subjects(LocalSystem system) {
+    List<String> subjects = new ArrayList<>();
+    for (jakarta.mail.internet.MimeMessage message : system.smtp().getReceivedMessages()) {
+      try {
+        subjects.add(message.getSubject());
+      } catch (jakarta.mail.MessagingException e) {
+        subjects.add("unreadable: " + e.getMessage());
+      }
+    }
+    return subjects;
   }
 
   private static boolean pause(long millis) {
