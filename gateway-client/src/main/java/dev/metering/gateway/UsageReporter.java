@@ -158,6 +158,7 @@ public final class UsageReporter implements AutoCloseable {
     byte[] value = Topics.USAGE_EVENTS.encode(event);
     CompletableFuture<String> acknowledged = new CompletableFuture<>();
     Future<RecordMetadata> queued;
+    Thread caller = Thread.currentThread();
     try {
       queued = producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), event.getApiKeyId(), value), (metadata, error) -> {
         if (error == null) {
@@ -165,8 +166,14 @@ public final class UsageReporter implements AutoCloseable {
           acknowledged.complete(event.getEventId());
         } else {
           long failures = failed.incrementAndGet();
-          log.error("usage event {} of key {} was not delivered ({} failed so far): {}", event.getEventId(),
-              event.getApiKeyId(), failures, error.getMessage());
+          if (Thread.currentThread() == caller) {
+            // never queued (no metadata in time): the caller is told below, and refuses the call
+            log.warn("usage of key {} cannot be queued for Kafka now ({} failed so far): {}", event.getApiKeyId(),
+                failures, error.getMessage());
+          } else {
+            log.error("usage event {} of key {} was not delivered ({} failed so far): {}", event.getEventId(),
+                event.getApiKeyId(), failures, error.getMessage());
+          }
           acknowledged.completeExceptionally(new UsageReportingException("usage event " + event.getEventId()
               + " was not delivered: " + error.getMessage(), error));
         }
