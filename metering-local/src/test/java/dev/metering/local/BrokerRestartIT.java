@@ -95,7 +95,7 @@ class BrokerRestartIT {
                 && story.stream().filter("limit_breached"::equals).count() == 1;
           });
       KafkaTestSupport.await("the threshold email, sent after the restart", Duration.ofSeconds(30),
-          () -> subjects(system).contains("[metering] " + key.id() + " reached 90% of its monthly token limit"));
+          () -> LocalSystemIT.subjects(system).contains("[metering] " + key.id() + " reached 90% of its monthly token limit"));
       assertEquals(200, status(system.adminUrl() + "/health/ready"));
     }
   }
@@ -107,18 +107,6 @@ class BrokerRestartIT {
     } catch (AdminApiException.Unavailable notYet) {
       return -1;
     }
-  }
-
-  private static List<String> subjects(LocalSystem system) {
-    List<String> subjects = new ArrayList<>();
-    for (jakarta.mail.internet.MimeMessage message : system.smtp().getReceivedMessages()) {
-      try {
-        subjects.add(message.getSubject());
-      } catch (jakarta.mail.MessagingException e) {
-        subjects.add("unreadable: " + e.getMessage());
-      }
-    }
-    return subjects;
   }
 
   private static boolean pause(long millis) {

@@ -93,8 +93,8 @@ class LocalSystemIT {
 
     // the threshold and the suspension emails come from different transactions: either may arrive first
     KafkaTestSupport.await("the threshold and suspension emails", Duration.ofSeconds(30),
-        () -> subjects().stream().anyMatch(s -> s.startsWith("[metering] " + key.id() + " suspended until"))
-            && subjects().contains("[metering] " + key.id() + " reached 50% of its monthly token limit"));
+        () -> subjects(system).stream().anyMatch(s -> s.startsWith("[metering] " + key.id() + " suspended until"))
+            && subjects(system).contains("[metering] " + key.id() + " reached 50% of its monthly token limit"));
     List<String> story = awaitStory(key.id(), List.of("key_created", "alert_created", "threshold_crossed", "limit_breached",
         "key_suspended"));
     assertEquals(List.of("key_created", "alert_created"), story.subList(0, 2), story.toString());
@@ -187,8 +187,8 @@ class LocalSystemIT {
         team.budget().get().suspendedUntil());
     assertTrue(team.usage().currentPeriod().suspended());
     KafkaTestSupport.await("the budget's threshold and suspension emails", Duration.ofSeconds(30),
-        () -> subjects().contains("[metering] organisation " + org + " reached 50% of its monthly token budget")
-            && subjects().stream().anyMatch(s -> s.startsWith("[metering] organisation " + org + " suspended until")));
+        () -> subjects(system).contains("[metering] organisation " + org + " reached 50% of its monthly token budget")
+            && subjects(system).stream().anyMatch(s -> s.startsWith("[metering] organisation " + org + " suspended until")));
 
     team.budget().update(AdminClient.UpdateOrgBudget.changes().maxTokensPerMonth(10_000_000L));
 
@@ -197,7 +197,7 @@ class LocalSystemIT {
           () -> statusOf(secret) == 200);
     }
     KafkaTestSupport.await("the budget's rule to hear of the reinstatement", Duration.ofSeconds(30),
-        () -> subjects().contains("[metering] organisation " + org + " is active again"));
+        () -> subjects(system).contains("[metering] organisation " + org + " is active again"));
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     List<String> story = new ArrayList<>();
     team.auditLogs().list(today, today).forEach(e -> {
@@ -307,9 +307,10 @@ class LocalSystemIT {
     return new ArrayList<>(story);
   }
 
-  private static List<String> subjects() {
+  /** The subjects of the emails {@code of}'s SMTP sink received. */
+  static List<String> subjects(LocalSystem of) {
     List<String> subjects = new ArrayList<>();
-    for (MimeMessage message : system.smtp().getReceivedMessages()) {
+    for (MimeMessage message : of.smtp().getReceivedMessages()) {
       try {
         subjects.add(message.getSubject());
       } catch (jakarta.mail.MessagingException e) {
