@@ -204,6 +204,7 @@ public final class ChangeWriter implements AutoCloseable {
     synchronized (slot) {
       RuntimeException last = null;
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        long began = System.nanoTime();
         boolean fresh = slot.producer == null;
         boolean obtained = !fresh;
         try {
@@ -228,8 +229,10 @@ public final class ChangeWriter implements AutoCloseable {
           last = e;
           discard(slot);
           // two instances taking a fence back from each other at the same pace can fence each
-          // other's every attempt: a random pause, longer each time, lets one of them finish
-          pause(attempt);
+          // other's every attempt (an attempt that starts from a new producer takes up to a
+          // second when the fence is contended): a random pause as long as the attempt that was
+          // lost, times the attempts made, lets the other one finish
+          pause(attempt, System.nanoTime() - began);
         } catch (KafkaException | IllegalStateException e) {
           log.warn("writing a change under {} failed (attempt {} of {}): {}", fence, attempt, ATTEMPTS,
               e.getMessage());
@@ -243,7 +246,7 @@ public final class ChangeWriter implements AutoCloseable {
           // a commit the broker failed, such as an EndTxn that met another instance's fencing of
           // the same id (Kafka 4.3's coordinator answers that one UNKNOWN_SERVER_ERROR): the next
           // attempt starts from a new producer
-          pause(attempt);
+          pause(attempt, 0);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           discard(slot);
@@ -255,9 +258,11 @@ public final class ChangeWriter implements AutoCloseable {
     }
   }
 
-  private static void pause(int attempt) {
+  /** A random pause of up to {@code attempt} times the longer of 10 ms and {@code lostNanos}. */
+  private static void pause(int attempt, long lostNanos) {
     try {
-      Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(10L * attempt + 1));
+      long bound = attempt * Math.max(10, TimeUnit.NANOSECONDS.toMillis(lostNanos));
+      Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiError(503, "unavailable_error", "interrupted while writing the change; retry", null);
@@ -367,6 +372,9 @@ public final class ChangeWriter implements AutoCloseable {
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    // initialising a contended fence is answered CONCURRENT_TRANSACTIONS until the other holder's
+    // transaction is aborted, a few milliseconds; the default backoff grows to a second per retry
+    props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 100);
     return props;
   }
 
