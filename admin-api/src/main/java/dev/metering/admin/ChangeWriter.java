@@ -316,7 +316,8 @@ public final class ChangeWriter implements AutoCloseable {
       healthy = true;
       probing.set(false);
       log.info("Kafka takes transactions again: changes are accepted");
-    } catch (KafkaException | IllegalStateException e) {
+    } catch (RuntimeException e) {
+      // whatever it was, the next probe tries again: an escaped exception would end the probing for good
       log.debug("Kafka does not take transactions yet: {}", e.getMessage());
       scheduleProbe();
     }
