@@ -128,15 +128,10 @@ class BrokerRestartIT {
 
     int call() {
       try {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/v1/messages"))
-            .header("x-api-key", secret).header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":200,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}"))
-            .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = LocalSystemIT.call(url, secret, "claude-haiku-4-5");
         if (response.statusCode() == 200) {
-          var usage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).get("usage");
           served.incrementAndGet();
-          tokens.addAndGet(usage.get("input_tokens").asLong() + usage.get("output_tokens").asLong());
+          tokens.addAndGet(LocalSystemIT.tokens(response.body()));
         }
         return response.statusCode();
       } catch (java.io.IOException e) {

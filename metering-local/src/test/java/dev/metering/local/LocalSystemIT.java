@@ -332,7 +332,8 @@ class LocalSystemIT {
     }
   }
 
-  private static long tokens(String body) throws Exception {
+  /** The input and output tokens of a call the gateway served. */
+  static long tokens(String body) throws java.io.IOException {
     var usage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).get("usage");
     return usage.get("input_tokens").asLong() + usage.get("output_tokens").asLong();
   }
@@ -342,7 +343,13 @@ class LocalSystemIT {
   }
 
   private static HttpResponse<String> call(String secret, String model) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/messages"))
+    return call(system.gatewayUrl(), secret, model);
+  }
+
+  /** A call of {@code model} with {@code secret} through the reference gateway at {@code gatewayUrl}. */
+  static HttpResponse<String> call(String gatewayUrl, String secret, String model)
+      throws java.io.IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(gatewayUrl + "/v1/messages"))
         .header("x-api-key", secret).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"max_tokens\":200,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello there, how are you today?\"}]}"))
