@@ -1,7 +1,6 @@
 package dev.metering.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metering.api.admin.ApiKeyInfo;
 import dev.metering.api.admin.CreateApiKey;
