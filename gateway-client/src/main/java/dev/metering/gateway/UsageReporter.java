@@ -92,10 +92,14 @@ public final class UsageReporter implements AutoCloseable {
    * @param bufferBytes the memory for events not yet sent
    */
   public UsageReporter(String bootstrapServers, String gatewayId, Duration failFastAfter, long bufferBytes, Clock clock) {
+    this(producerSettings(bootstrapServers, failFastAfter, bufferBytes), gatewayId, clock);
+  }
+
+  /** A reporter whose producer has these settings (tests change one of {@link #producerSettings}). */
+  UsageReporter(Properties settings, String gatewayId, Clock clock) {
     this.gatewayId = Objects.requireNonNull(gatewayId, "gatewayId");
     this.clock = clock;
-    this.producer = new KafkaProducer<>(producerSettings(bootstrapServers, failFastAfter, bufferBytes),
-        new StringSerializer(), new ByteArraySerializer());
+    this.producer = new KafkaProducer<>(settings, new StringSerializer(), new ByteArraySerializer());
   }
 
   /**

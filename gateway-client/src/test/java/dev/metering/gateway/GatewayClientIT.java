@@ -22,6 +22,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -222,12 +224,18 @@ class GatewayClientIT {
     // a broker restart or a cut of over 2 minutes lost the usage of calls admitted just before it:
     // the reporter gave an event up after 2 minutes, and nothing served by the gateway counted
     String secret = Secrets.generate();
-    // stopped without a controlled shutdown, as a crash or a cut looks to clients: they keep the
-    // metadata they had (a controlled shutdown tells them first that the partitions have no leader,
-    // and a call made then is refused, which loses nothing)
+    // stopped without a controlled shutdown, as a crash or a cut looks to clients. The reporter keeps
+    // the metadata it had, so the call made during the outage is queued: by default a producer that
+    // can reach none of its brokers goes back to its bootstrap servers ("rebootstrap") and forgets
+    // every topic, after which a call is refused (which loses nothing), and whether it has done so
+    // when the call is made is a race the test lost on a CI machine. With more than one broker, a
+    // reporter keeps its metadata while one is down, as here.
     EmbeddedKafka restarted = KafkaTestSupport.brokerWithTopics(1, java.util.Map.of("controlled.shutdown.enable", "false"));
+    Properties keepsMetadata = UsageReporter.producerSettings(restarted.bootstrapServers(),
+        UsageReporter.FAIL_FAST_AFTER, UsageReporter.BUFFER_BYTES);
+    keepsMetadata.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
     try (KeyGuard guard = KeyGuard.start(restarted.bootstrapServers(), Clock.systemUTC(), Duration.ofSeconds(3));
-        UsageReporter reporter = UsageReporter.create(restarted.bootstrapServers(), "gw-restart")) {
+        UsageReporter reporter = new UsageReporter(keepsMetadata, "gw-restart", Clock.systemUTC())) {
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(restarted.bootstrapServers())) {
         put(producer, key("k-restart", secret, ApiKeyStatus.ACTIVE, "messages:write"));
       }
