@@ -440,9 +440,20 @@ class AlertServiceIT {
 
         assertEquals(sent.offset(), committed(admin, group, partition), "not past the unaudited delivery");
         assertTrue(auditedDeliveries("ntf_audited", accepted).isEmpty());
+        // the outage lasts 10 minutes of the service's clock; two more failures, so the attempt that will
+        // succeed is one made after the clock moved
+        Instant writtenAt = CLOCK.instant().plus(Duration.ofMinutes(10));
+        CLOCK.set(writtenAt);
+        double failedBefore = metrics.counter("alert.audit.write.failures").count();
+        KafkaTestSupport.await("two more failed writes", Duration.ofSeconds(30),
+            () -> metrics.counter("alert.audit.write.failures").count() >= failedBefore + 2);
         setMaxMessageBytes(admin, auditLog, null);
         KafkaTestSupport.await("the audit record written", Duration.ofSeconds(30),
             () -> auditedDeliveries("ntf_audited", accepted).size() == 1);
+        // admin-api reads an audit range by the records' places in audit-log, up to 5 minutes past its end: a
+        // record stamped with its first attempt's time, written 10 minutes later, was missing from its range
+        assertEquals(writtenAt.toEpochMilli(), auditedDeliveries("ntf_audited", accepted).get(0).getTimestamp(),
+            "stamped when written, not when the first attempt failed");
         KafkaTestSupport.await("then the delivery committed", Duration.ofSeconds(30),
             () -> committed(admin, group, partition) == sent.offset() + 1);
         assertEquals(1, delivered.stream().filter("ntf_audited"::equals).count(), "sent once, not again meanwhile");

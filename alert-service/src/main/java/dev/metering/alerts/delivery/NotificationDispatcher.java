@@ -319,26 +319,30 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
         .setDetails(Map.of("notification_id", notification.getId(), "channel", notification.getChannel().name(),
             "target", redact(notification), "attempts", Integer.toString(attempts), "cause", notification.getCause()))
         .build();
-    return audited(notification.getId(),
-        new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(), Topics.AUDIT_LOG.encode(record)), 1);
+    return audited(notification.getId(), record, 1);
   }
 
   /**
    * Writes an audit record, trying again with backoff for as long as the dispatcher runs: the
    * delivery's offset is committed only after it, so an outcome is never left unaudited, and the
    * notification is not sent again meanwhile (the producer has already retried what it could).
+   * Each attempt stamps the record with the time it is sent, so its timestamp stays within the
+   * producer's delivery timeout of its place in audit-log, on which admin-api's reads of a time
+   * range rely (they stop 5 minutes past its end): the time of a first attempt, kept through an
+   * outage of minutes, left the record out of the reads of the range it claims to be in.
    */
-  private CompletableFuture<Boolean> audited(String notificationId, ProducerRecord<String, byte[]> record,
-      int attempt) {
+  private CompletableFuture<Boolean> audited(String notificationId, AuditRecord outcome, int attempt) {
     CompletableFuture<Boolean> written = new CompletableFuture<>();
+    AuditRecord record = AuditRecord.newBuilder(outcome).setTimestamp(clock.millis()).build();
     try {
-      audit.send(record, (metadata, error) -> {
-        if (error == null) {
-          written.complete(true);
-        } else {
-          written.completeExceptionally(error);
-        }
-      });
+      audit.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), record.getOrgId(), Topics.AUDIT_LOG.encode(record)),
+          (metadata, error) -> {
+            if (error == null) {
+              written.complete(true);
+            } else {
+              written.completeExceptionally(error);
+            }
+          });
     } catch (RuntimeException e) {
       written.completeExceptionally(e);
     }
@@ -350,7 +354,7 @@ public final class NotificationDispatcher implements Runnable, AutoCloseable {
       Duration wait = backoff.before(attempt + 1, null);
       log.error("cannot write the audit record of notification {} ({}); trying again in {} ms, its offset stays"
           + " uncommitted meanwhile", notificationId, error.getMessage(), wait.toMillis());
-      return after(wait).thenCompose(ignored -> audited(notificationId, record, attempt + 1));
+      return after(wait).thenCompose(ignored -> audited(notificationId, outcome, attempt + 1));
     });
   }
 
