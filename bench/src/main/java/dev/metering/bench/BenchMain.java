@@ -60,7 +60,8 @@ public final class BenchMain {
   private final boolean quick;
   /**
    * For profiling: only the preload and "minimal" (baseline (b)), "pipeline", "latency" (pipeline,
-   * then latencies) or "warm" (one JIT-warm run of each); or "scale", the scale curve alone.
+   * then latencies) or "warm" (one JIT-warm run of each); or "scale", the scale curve alone; or
+   * "micro", the JMH micro-benchmarks alone.
    */
   private final String only;
   private final int events;
@@ -130,20 +131,21 @@ public final class BenchMain {
   private void run() throws Exception {
     boolean all = only == null;
     boolean scaleOnly = "scale".equals(only);
+    boolean microOnly = "micro".equals(only);
     String machine = Runtime.getRuntime().availableProcessors() + " cores, "
         + Math.round(totalMemoryGiB()) + " GiB, Java " + System.getProperty("java.version");
     String header = "bench " + (quick ? "--quick " : "") + "on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine
-        + "): " + (scaleOnly ? "the scale curve" : events + " events, " + keys + " keys") + ", "
-        + partitions + " partitions";
+        + "): " + (microOnly ? "the micro-benchmarks" : (scaleOnly ? "the scale curve" : events + " events, " + keys
+        + " keys") + ", " + partitions + " partitions");
     System.out.println(header);
     long wall = System.nanoTime();
-    if (!scaleOnly) {
+    if (!scaleOnly && !microOnly) {
       onOneBroker(all);
     }
     if (all || scaleOnly) {
       scaleCurve();
     }
-    if (all) {
+    if (all || microOnly) {
       micro();
     }
     results.add("run", "wall time", (System.nanoTime() - wall) / 1e9, "s", "");
@@ -943,7 +945,8 @@ public final class BenchMain {
   }
 
   private void micro() throws Exception {
-    var options = new OptionsBuilder().include(MicroBenchmarks.class.getName()).forks(1)
+    var options = new OptionsBuilder().include(MicroBenchmarks.class.getName())
+        .include(dev.metering.gateway.SpoolBenchmarks.class.getName()).forks(1)
         .warmupIterations(quick ? 1 : 2).warmupTime(TimeValue.seconds(1))
         .measurementIterations(quick ? 2 : 3).measurementTime(TimeValue.seconds(1))
         .shouldDoGC(true).build();

@@ -1,5 +1,6 @@
 package dev.metering.demo;
 
+import dev.metering.config.Env;
 import dev.metering.keys.Ids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,7 @@ import io.javalin.http.Context;
 import dev.metering.http.JsonBadMessages;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +57,18 @@ public final class DemoGateway implements AutoCloseable {
       case 413 -> "request_too_large";
       default -> e.getStatus() < 500 ? "invalid_request_error" : "api_error";
     }, e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage()));
+  }
+
+  /**
+   * The reporter a gateway configured by {@code env} uses: {@code GATEWAY_ID} (else
+   * {@code defaultId}), and with {@code GATEWAY_USAGE_SPOOL_DIR} set, a spool there, so the usage
+   * of calls served before a crash is sent by the next start.
+   */
+  public static UsageReporter reporter(Env env, String bootstrapServers, String defaultId) {
+    String gatewayId = env.string("GATEWAY_ID", defaultId);
+    String spool = env.string("GATEWAY_USAGE_SPOOL_DIR", null);
+    return spool == null ? UsageReporter.create(bootstrapServers, gatewayId)
+        : UsageReporter.create(bootstrapServers, gatewayId, Path.of(spool));
   }
 
   public static DemoGateway start(KeyGuard guard, UsageReporter reporter, String bind, int port) {

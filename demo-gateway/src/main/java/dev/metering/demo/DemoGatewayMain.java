@@ -18,9 +18,8 @@ public final class DemoGatewayMain {
     Env env = Env.system();
     KafkaSettings kafka = KafkaSettings.from(env);
     int port = env.intInRange("GATEWAY_HTTP_PORT", 8090, 0, 65_535);
-    String gatewayId = env.string("GATEWAY_ID", "demo-gateway");
     KeyGuard guard = KeyGuard.start(kafka.bootstrapServers(), Clock.systemUTC());
-    UsageReporter reporter = UsageReporter.create(kafka.bootstrapServers(), gatewayId);
+    UsageReporter reporter = DemoGateway.reporter(env, kafka.bootstrapServers(), "demo-gateway");
     DemoGateway gateway = DemoGateway.start(guard, reporter, env.string("GATEWAY_HTTP_BIND", "0.0.0.0"), port);
     guard.awaitReady(Duration.ofSeconds(60));
     System.out.println("demo gateway on port " + gateway.port());

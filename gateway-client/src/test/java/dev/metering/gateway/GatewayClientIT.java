@@ -235,7 +235,7 @@ class GatewayClientIT {
         UsageReporter.FAIL_FAST_AFTER, UsageReporter.BUFFER_BYTES);
     keepsMetadata.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
     try (KeyGuard guard = KeyGuard.start(restarted.bootstrapServers(), Clock.systemUTC(), Duration.ofSeconds(3));
-        UsageReporter reporter = new UsageReporter(keepsMetadata, "gw-restart", Clock.systemUTC())) {
+        UsageReporter reporter = new UsageReporter(keepsMetadata, "gw-restart", Clock.systemUTC(), null)) {
       try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(restarted.bootstrapServers())) {
         put(producer, key("k-restart", secret, ApiKeyStatus.ACTIVE, "messages:write"));
       }

@@ -114,7 +114,7 @@ public final class LocalSystem implements AutoCloseable {
     Env gatewayEnv = new Env(env);
     guard = KeyGuard.start(bootstrapServers, Clock.systemUTC());
     parts.add(guard);
-    UsageReporter reporter = UsageReporter.create(bootstrapServers, gatewayEnv.string("GATEWAY_ID", "local-gateway"));
+    UsageReporter reporter = DemoGateway.reporter(gatewayEnv, bootstrapServers, "local-gateway");
     parts.add(reporter);
     gateway = DemoGateway.start(guard, reporter, gatewayEnv.string("GATEWAY_HTTP_BIND", "0.0.0.0"),
         gatewayEnv.intInRange("GATEWAY_HTTP_PORT", 8090, 0, 65_535));
