@@ -254,8 +254,15 @@ final class UsageSpool implements AutoCloseable {
     }
     ByteBuffer record = ByteBuffer.allocate(HEADER_BYTES + payload.length);
     record.putInt(payload.length).putInt(checksum(kind, payload)).put(kind).put(payload).flip();
-    while (record.hasRemaining()) {
-      segment.channel.write(record);
+    try {
+      while (record.hasRemaining()) {
+        segment.channel.write(record);
+      }
+    } catch (IOException e) {
+      // a full disk can leave part of the record written: whatever follows goes to a new segment, since
+      // reading a segment stops at a broken record and would miss the records after it
+      segment.bytes = Long.MAX_VALUE;
+      throw e;
     }
     segment.bytes += HEADER_BYTES + payload.length;
     return segment;
@@ -281,8 +288,9 @@ final class UsageSpool implements AutoCloseable {
   }
 
   /**
-   * Releases the directory. If everything written was settled and the leftovers were sent, no
-   * segment is left behind; otherwise they stay, for the next reporter to send.
+   * Releases the directory. The segments this spool wrote are deleted if everything in them was
+   * settled, and kept whole otherwise, for the next reporter to send; so are the leftovers until
+   * {@link #leftoversSettled}.
    */
   @Override
   public synchronized void close() throws IOException {
@@ -292,14 +300,16 @@ final class UsageSpool implements AutoCloseable {
       segment.closed = true;
       unsettled += segment.written.get() - segment.settled.get();
     }
-    if (unsettled == 0 && leftoversDeleted) {
+    if (unsettled == 0) {
       for (Segment segment : segments) {
         Files.deleteIfExists(segment.path);
       }
       segments.clear();
     } else {
-      log.warn("{} usage events not acknowledged{} stay in {} for the next reporter there to send", unsettled,
-          leftoversDeleted ? "" : " (and those a previous reporter left)", dir);
+      log.warn("{} usage events not acknowledged stay in {} for the next reporter there to send", unsettled, dir);
+    }
+    if (!leftoversDeleted) {
+      log.warn("the usage events an earlier reporter left in {} were not all settled; they stay for the next", dir);
     }
     lock.release();
     lockFile.close();

@@ -40,6 +40,22 @@ class UsageSpoolTest {
   }
 
   @Test
+  void shouldDeleteWhatItSettledItselfWhileLeftoversStillWait() throws IOException {
+    try (UsageSpool spool = UsageSpool.open(dir)) {
+      spool.append("left", "key-a", bytes("1"));
+    }
+    List<Path> left = segments();
+    try (UsageSpool next = UsageSpool.open(dir)) {
+      // stopped before the leftovers were sent; its own call was acknowledged
+      next.settle(next.append("own", "key-a", bytes("2")));
+    }
+    assertEquals(left, segments(), "the leftovers wait; its own settled segment is gone");
+    try (UsageSpool third = UsageSpool.open(dir)) {
+      assertEquals(List.of("left"), ids(third.leftovers()));
+    }
+  }
+
+  @Test
   void shouldNeverGiveBackAnEventTakenBackBecauseItsCallWasRefused() throws IOException {
     try (UsageSpool spool = UsageSpool.open(dir)) {
       spool.append("served", "key-a", bytes("1"));
