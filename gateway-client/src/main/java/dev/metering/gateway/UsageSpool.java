@@ -1,7 +1,6 @@
 package dev.metering.gateway;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -275,7 +274,8 @@ final class UsageSpool implements AutoCloseable {
       try {
         Files.deleteIfExists(path);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot delete the settled usage spool segment " + path, e);
+        // runs in the producer's callbacks, which must go on: the segment is sent again at the next start
+        log.error("cannot delete the settled usage spool segment {}: {}", path, e.getMessage());
       }
     }
   }
