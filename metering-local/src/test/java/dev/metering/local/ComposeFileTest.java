@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,6 +59,23 @@ class ComposeFileTest {
     assertEquals(Set.of("metering-stream", "alert-service", "admin-api", "demo-gateway"), built);
     assertEquals("http://metering-stream:8081", services.at("/admin-api/environment/METERING_QUERY_URL").asText());
     assertEquals("mailpit", services.at("/alert-service/environment/SMTP_HOST").asText());
+  }
+
+  @Test
+  void shouldKeepEveryDirectoryAServiceMustNotLoseOnANamedVolume() throws IOException {
+    JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("docker-compose.yml").toFile());
+    // metering-stream's state, and the usage a gateway served and Kafka has not acknowledged yet
+    Map<String, String> kept = Map.of("metering-stream", "METERING_STATE_DIR", "demo-gateway", "GATEWAY_USAGE_SPOOL_DIR");
+    kept.forEach((service, variable) -> {
+      String directory = compose.at("/services/" + service + "/environment/" + variable).asText();
+      assertTrue(directory.startsWith("/"), service + " sets " + variable);
+      boolean onVolume = false;
+      for (JsonNode volume : compose.at("/services/" + service + "/volumes")) {
+        String[] parts = volume.asText().split(":");
+        onVolume |= compose.at("/volumes").has(parts[0]) && (directory + "/").startsWith(parts[1] + "/");
+      }
+      assertTrue(onVolume, service + "'s " + variable + " (" + directory + ") is on a named volume");
+    });
   }
 
   @Test
