@@ -27,6 +27,7 @@ import dev.metering.records.ApiKey;
 import dev.metering.records.ApiKeyStatus;
 import dev.metering.api.ErrorResponse;
 import dev.metering.http.JsonBadMessages;
+import dev.metering.http.Refusals;
 import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.api.openapi.OpenApi;
@@ -128,6 +129,7 @@ public final class AdminApi implements AutoCloseable {
       cfg.jsonMapper(new JavalinJackson(json, false));
       JsonBadMessages.install(cfg, json, (status, message) ->
           ErrorResponse.of(ErrorResponse.typeOf(status), message, null));
+      Refusals.install(cfg);
       cfg.staticFiles.add(files -> {
         files.hostedPath = CONSOLE;
         files.directory = CONSOLE;
@@ -201,7 +203,8 @@ public final class AdminApi implements AutoCloseable {
       log.error("{} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
       ctx.status(500).json(ErrorResponse.of("api_error", "internal error; see the admin-api log", null));
     });
-    // Javalin's own refusals (no such endpoint, a body over its size limit) in the same shape as ours
+    // Javalin's own refusals (no such endpoint, a method the path does not take, a body over its size limit)
+    // in the same shape as ours
     server.exception(HttpResponseException.class, (e, ctx) -> ctx.status(e.getStatus())
         .json(ErrorResponse.of(ErrorResponse.typeOf(e.getStatus()), describe(e, ctx), null)));
   }
@@ -220,11 +223,8 @@ public final class AdminApi implements AutoCloseable {
   }
 
   private static String describe(HttpResponseException e, Context ctx) {
-    return switch (e.getStatus()) {
-      case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
-      case 413 -> "the request body is larger than " + MAX_REQUEST_BYTES + " bytes";
-      default -> e.getMessage();
-    };
+    return e.getStatus() == 413 ? "the request body is larger than " + MAX_REQUEST_BYTES + " bytes"
+        : Refusals.describe(e, ctx);
   }
 
   /** The routes served, as listed in /openapi.json. */

@@ -293,8 +293,14 @@ class AdminApiSecurityIT {
     assertEquals("no such endpoint: GET /v1/organizations/no_such_thing",
         JSON.readTree(unknown.body()).at("/error/message").asText());
     HttpResponse<String> wrongMethod = send("DELETE", "/v1/organizations/audit_logs", ALICE_KEY, null);
-    assertEquals(404, wrongMethod.statusCode(), "the audit log cannot be deleted, and says so in JSON");
-    assertEquals("not_found_error", JSON.readTree(wrongMethod.body()).at("/error/type").asText());
+    assertEquals(405, wrongMethod.statusCode(), "the audit log cannot be deleted, and says so in JSON");
+    assertEquals("invalid_request_error", JSON.readTree(wrongMethod.body()).at("/error/type").asText());
+    assertEquals("DELETE is not allowed on /v1/organizations/audit_logs; it takes GET",
+        JSON.readTree(wrongMethod.body()).at("/error/message").asText());
+    assertEquals("GET", wrongMethod.headers().firstValue("Allow").orElse(null));
+    HttpResponse<String> keys = send("PUT", "/v1/organizations/api_keys", ALICE_KEY, "{}");
+    assertEquals(405, keys.statusCode());
+    assertEquals("GET, POST", keys.headers().firstValue("Allow").orElse(null));
 
     HttpResponse<String> twice = send("GET", "/v1/organizations/audit_logs?start_date=2026-11-01&end_date=2026-11-02"
         + "&start_date=2026-01-01", ALICE_KEY, null);

@@ -11,6 +11,7 @@ import dev.metering.gateway.UsageReportingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import dev.metering.http.JsonBadMessages;
+import dev.metering.http.Refusals;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -44,6 +45,7 @@ public final class DemoGateway implements AutoCloseable {
       cfg.showJavalinBanner = false;
       JsonBadMessages.install(cfg, json, (status, message) ->
           messagesError(status < 500 ? "invalid_request_error" : "api_error", message));
+      Refusals.install(cfg);
     });
     server.post("/v1/messages", this::messages);
     server.get("/health/ready", ctx -> {
@@ -51,12 +53,13 @@ public final class DemoGateway implements AutoCloseable {
       ctx.status(ready ? 200 : 503).result(ready ? "ok" : "API keys not loaded, or not confirmed current with Kafka");
     });
     server.get("/health/live", ctx -> ctx.result("ok"));
-    // Javalin's own refusals (no such endpoint, a body over its limit) in the API's error shape, not plain text
+    // Javalin's own refusals (no such endpoint, a method the path does not take, a body over its limit) in the
+    // API's error shape, not plain text
     server.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
       case 404 -> "not_found_error";
       case 413 -> "request_too_large";
       default -> e.getStatus() < 500 ? "invalid_request_error" : "api_error";
-    }, e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage()));
+    }, Refusals.describe(e, ctx)));
   }
 
   /**

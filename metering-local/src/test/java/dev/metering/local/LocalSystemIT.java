@@ -277,6 +277,10 @@ class LocalSystemIT {
         response.headers().map().toString());
     assertTrue(response.body().contains("\"type\":\"not_found_error\"")
         && response.body().contains("no such endpoint: POST /v1/complete"), response.body());
+    HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/messages"))
+        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(405, wrongMethod.statusCode(), wrongMethod.body());
+    assertEquals("POST", wrongMethod.headers().firstValue("Allow").orElse(null));
 
     // refused by Jetty before any handler, answered with an HTML page before
     HttpResponse<String> nul = HTTP.send(HttpRequest.newBuilder(URI.create(system.gatewayUrl() + "/v1/mess%00ages"))

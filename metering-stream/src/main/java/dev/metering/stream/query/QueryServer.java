@@ -2,6 +2,7 @@ package dev.metering.stream.query;
 
 import dev.metering.api.ErrorResponse;
 import dev.metering.http.JsonBadMessages;
+import dev.metering.http.Refusals;
 import dev.metering.api.QueryStrings;
 import dev.metering.api.Health;
 import dev.metering.json.Json;
@@ -61,6 +62,7 @@ public final class QueryServer implements AutoCloseable {
       config.jsonMapper(new JavalinJackson(json, false));
       JsonBadMessages.install(config, json, (code, message) ->
           ErrorResponse.of(ErrorResponse.typeOf(code), message, null));
+      Refusals.install(config);
     });
     QueryServer server = new QueryServer(app, json);
     app.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
@@ -100,10 +102,9 @@ public final class QueryServer implements AutoCloseable {
       log.error("query {} failed", ctx.path(), e);
       error(ctx, 500, "api_error", "internal error; see the metering-stream log", null);
     });
-    // Javalin's own refusals (no such endpoint) in the same shape as ours
+    // Javalin's own refusals (no such endpoint, a method the path does not take) in the same shape as ours
     app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
-        ErrorResponse.typeOf(e.getStatus()),
-        e.getStatus() == 404 ? "no such endpoint: " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
+        ErrorResponse.typeOf(e.getStatus()), Refusals.describe(e, ctx), null));
     app.start(bind, port);
     log.info("query server listening on {}:{}", bind, app.port());
     return server;

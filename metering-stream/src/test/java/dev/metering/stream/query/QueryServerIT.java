@@ -295,6 +295,15 @@ class QueryServerIT {
     assertEquals("not_found_error", response.body.at("/error/type").asText());
     assertEquals("no such endpoint: GET /v1/keys/key-1/no_such_report", response.body.at("/error/message").asText());
 
+    // a path that exists, asked with a method it does not take, is 405 naming the methods it takes
+    HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + b.httpPort() + "/v1/keys/key-1/current_period"))
+        .header("Authorization", b.queryToken().authorization()).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(405, wrongMethod.statusCode());
+    assertEquals("GET", wrongMethod.headers().firstValue("Allow").orElse(null));
+    assertTrue(wrongMethod.body().contains("DELETE is not allowed on /v1/keys/key-1/current_period; it takes GET"),
+        wrongMethod.body());
+
     // refused by Jetty before any handler, answered with an HTML page before
     Response nul = get(b, "/v1/keys/key%00x/current_period");
     assertEquals(400, nul.status);
