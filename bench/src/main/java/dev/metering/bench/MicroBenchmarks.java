@@ -20,15 +20,20 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class MicroBenchmarks {
 
-  private final UsageEvent event = UsageEvent.newBuilder()
-      .setEventId(UUID.randomUUID().toString()).setOrgId("org-bench").setApiKeyId("bk-42")
-      .setModel("claude-sonnet-4-5-20250929").setInputTokens(1234).setOutputTokens(321)
-      .setCacheCreationInputTokens(0).setCacheReadInputTokens(800).setTimestamp(1_764_000_000_000L)
-      .setGatewayId("bench").build();
+  private final UsageEvent event = sampleEvent();
   private final AvroSerde<UsageEvent> serde = RecordSerdes.usageEvent();
   private final byte[] bytes = serde.serialize("usage-events", event);
   private final PriceBook prices = PriceBook.bundled();
   private final String secret = Secrets.generate();
+
+  /** A usage event of the usual size, for the benchmarks of the per-event work. */
+  public static UsageEvent sampleEvent() {
+    return UsageEvent.newBuilder()
+        .setEventId(UUID.randomUUID().toString()).setOrgId("org-bench").setApiKeyId("bk-42")
+        .setModel("claude-sonnet-4-5-20250929").setInputTokens(1234).setOutputTokens(321)
+        .setCacheCreationInputTokens(0).setCacheReadInputTokens(800).setTimestamp(1_764_000_000_000L)
+        .setGatewayId("bench").build();
+  }
 
   @Benchmark
   public byte[] serializeUsageEvent() {

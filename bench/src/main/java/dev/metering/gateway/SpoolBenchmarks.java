@@ -1,12 +1,12 @@
 package dev.metering.gateway;
 
+import dev.metering.bench.MicroBenchmarks;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,11 +29,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class SpoolBenchmarks {
 
-  private final UsageEvent event = UsageEvent.newBuilder()
-      .setEventId(UUID.randomUUID().toString()).setOrgId("org-bench").setApiKeyId("bk-42")
-      .setModel("claude-sonnet-4-5-20250929").setInputTokens(1234).setOutputTokens(321)
-      .setCacheCreationInputTokens(0).setCacheReadInputTokens(800).setTimestamp(1_764_000_000_000L)
-      .setGatewayId("bench").build();
+  private final UsageEvent event = MicroBenchmarks.sampleEvent();
   private final byte[] value = Topics.USAGE_EVENTS.encode(event);
   private Path dir;
   private UsageSpool spool;

@@ -69,11 +69,7 @@ class UsageSpoolTest {
 
   @Test
   void shouldReadUpToARecordTheCrashCutShortAndKeepGoingAfterIt() throws IOException {
-    try (UsageSpool spool = UsageSpool.open(dir)) {
-      spool.append("e1", "key-a", bytes("one"));
-      spool.append("e2", "key-a", bytes("two"));
-    }
-    Path segment = segments().get(0);
+    Path segment = segmentOfTwoEvents();
     byte[] whole = Files.readAllBytes(segment);
     // the second record's last bytes never reached the file
     Files.write(segment, java.util.Arrays.copyOf(whole, whole.length - 2));
@@ -88,11 +84,7 @@ class UsageSpoolTest {
 
   @Test
   void shouldStopAtARecordWhoseBytesChanged() throws IOException {
-    try (UsageSpool spool = UsageSpool.open(dir)) {
-      spool.append("e1", "key-a", bytes("one"));
-      spool.append("e2", "key-a", bytes("two"));
-    }
-    Path segment = segments().get(0);
+    Path segment = segmentOfTwoEvents();
     byte[] bytes = Files.readAllBytes(segment);
     bytes[bytes.length - 1] ^= 0x01;
     Files.write(segment, bytes);
@@ -155,6 +147,15 @@ class UsageSpoolTest {
       assertEquals(List.of(), spool.leftovers());
     }
     assertTrue(Files.exists(dir.resolve("notes.txt")));
+  }
+
+  /** A segment left with events e1 and e2, unsettled. */
+  private Path segmentOfTwoEvents() throws IOException {
+    try (UsageSpool spool = UsageSpool.open(dir)) {
+      spool.append("e1", "key-a", bytes("one"));
+      spool.append("e2", "key-a", bytes("two"));
+    }
+    return segments().get(0);
   }
 
   private List<Path> segments() throws IOException {
