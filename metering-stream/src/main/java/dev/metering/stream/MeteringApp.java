@@ -39,6 +39,8 @@ public final class MeteringApp implements AutoCloseable {
   private final ServiceToken queryToken;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private CrashMarker crashMarker;
+  /** With a stable instance id: hands over the group members of threads that will not come back. */
+  private StaticMembers staticMembers;
   /**
    * What a clean stop does to the group: an instance with a stable id (static membership) stays
    * in it, to take its partitions back when it restarts within the session timeout; any other
@@ -81,7 +83,14 @@ public final class MeteringApp implements AutoCloseable {
         app.stopped.countDown();
       }
     });
-    streams.setUncaughtExceptionHandler(new ThreadFailures(metrics));
+    app.staticMembers = config.instanceId()
+        .map(id -> new StaticMembers(config.kafka().bootstrapServers(), config.applicationId(), id)).orElse(null);
+    if (app.staticMembers != null) {
+      app.staticMembers.removeBeyond(config.streamThreads());
+      streams.setUncaughtExceptionHandler(new ThreadFailures(metrics, app.staticMembers::replaced));
+    } else {
+      streams.setUncaughtExceptionHandler(new ThreadFailures(metrics));
+    }
     status.set(health);
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
@@ -162,6 +171,9 @@ public final class MeteringApp implements AutoCloseable {
     }
     server.close();
     health.close();
+    if (staticMembers != null) {
+      staticMembers.close();
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.metering.stream;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.Consumer;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -23,17 +24,26 @@ final class ThreadFailures implements StreamsUncaughtExceptionHandler {
   private static final Logger log = LoggerFactory.getLogger(ThreadFailures.class);
 
   private final Counter replaced;
+  private final Consumer<String> onReplace;
 
   ThreadFailures(MeterRegistry metrics) {
+    this(metrics, threadName -> { });
+  }
+
+  /** @param onReplace told the name of each stream thread about to be replaced */
+  ThreadFailures(MeterRegistry metrics, Consumer<String> onReplace) {
     this.replaced = Counter.builder("metering.stream.threads.replaced")
         .description("stream threads replaced after the cluster was out of reach for longer than their retries")
         .register(metrics);
+    this.onReplace = onReplace;
   }
 
   @Override
   public StreamThreadExceptionResponse handle(Throwable failure) {
     if (clusterOutOfReach(failure)) {
       replaced.increment();
+      // Kafka Streams calls this on the failing thread
+      onReplace.accept(Thread.currentThread().getName());
       log.error("a stream thread lost the cluster for longer than its retries; replacing it: its tasks resume"
           + " from what they committed once the brokers answer again", failure);
       return StreamThreadExceptionResponse.REPLACE_THREAD;

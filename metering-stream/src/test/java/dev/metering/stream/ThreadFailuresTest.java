@@ -3,6 +3,8 @@ package dev.metering.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -29,6 +31,18 @@ class ThreadFailuresTest {
     assertEquals(StreamThreadExceptionResponse.REPLACE_THREAD,
         failures.handle(new StreamsException(new TimeoutException("metadata"))));
     assertEquals(2.0, metrics.get("metering.stream.threads.replaced").counter().count());
+  }
+
+  @Test
+  void shouldNameTheThreadItReplacesAndNoneItStops() {
+    List<String> replacedThreads = new ArrayList<>();
+    ThreadFailures told = new ThreadFailures(metrics, replacedThreads::add);
+
+    told.handle(new StreamsException(new TimeoutException("metadata")));
+    told.handle(new StreamsException("a bug", new IllegalStateException("unexpected state")));
+
+    // Kafka Streams calls the handler on the failing stream thread
+    assertEquals(List.of(Thread.currentThread().getName()), replacedThreads);
   }
 
   @Test
