@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files are segments, written one after another; a segment is deleted once every event in it
  * is settled (acknowledged, or given up and counted as failed) and every older segment is gone,
- * so a cancel record never outlives nothing it cancels out of order. Sending again is
+ * so a cancel record is never deleted before the event it takes back. Sending again is
  * at-least-once: the settled events of a segment a crash left are sent too, and metering-stream
  * drops them by their event ids (its dedup window, 7 days, is longer than the late grace, after
  * which they would only be dead-lettered as late). One reporter at a time owns a directory.
