@@ -200,9 +200,11 @@ final class UsageSpool implements AutoCloseable {
     if (length < 0 || length > MAX_PAYLOAD_BYTES || length > buffer.remaining() || (kind != EVENT && kind != CANCEL)) {
       return null;
     }
+    // the checksum covers the kind and the payload, which follow each other
+    boolean intact = crc == checksum(buffer.array(), buffer.arrayOffset() + buffer.position() - 1, length + 1);
     byte[] payload = new byte[length];
     buffer.get(payload);
-    return crc == checksum(kind, payload) ? new Record(kind, payload) : null;
+    return intact ? new Record(kind, payload) : null;
   }
 
   /** Deletes the segments found at {@link #open}, once what {@link #leftovers} gave is settled. */
@@ -217,16 +219,17 @@ final class UsageSpool implements AutoCloseable {
   synchronized Entry append(String eventId, String key, byte[] value) throws IOException {
     byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer payload = ByteBuffer.allocate(2 + id.length + 2 + keyBytes.length + value.length);
-    payload.putShort((short) id.length).put(id).putShort((short) keyBytes.length).put(keyBytes).put(value);
-    Segment segment = write(EVENT, payload.array());
+    ByteBuffer record = record(2 + id.length + 2 + keyBytes.length + value.length);
+    record.putShort((short) id.length).put(id).putShort((short) keyBytes.length).put(keyBytes).put(value);
+    Segment segment = write(EVENT, record);
     segment.written.incrementAndGet();
     return new Entry(segment);
   }
 
   /** Takes back an event the producer refused at once: it is settled, and never sent again. */
   synchronized void cancel(Entry entry, String eventId) throws IOException {
-    write(CANCEL, eventId.getBytes(StandardCharsets.UTF_8));
+    byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
+    write(CANCEL, record(id.length).put(id));
     settle(entry);
   }
 
@@ -242,7 +245,13 @@ final class UsageSpool implements AutoCloseable {
     }
   }
 
-  private Segment write(byte kind, byte[] payload) throws IOException {
+  /** A record's buffer, positioned for its payload after the header {@link #write} fills in. */
+  private static ByteBuffer record(int payloadLength) {
+    return ByteBuffer.allocate(HEADER_BYTES + payloadLength).position(HEADER_BYTES);
+  }
+
+  /** Writes a record whose payload fills {@code record} past its header, in one buffer, copied once. */
+  private Segment write(byte kind, ByteBuffer record) throws IOException {
     Segment segment = segments.getLast();
     if (segment.bytes >= segmentBytes) {
       segment.channel.close();
@@ -251,8 +260,9 @@ final class UsageSpool implements AutoCloseable {
       segments.add(segment);
       deleteSettled();
     }
-    ByteBuffer record = ByteBuffer.allocate(HEADER_BYTES + payload.length);
-    record.putInt(payload.length).putInt(checksum(kind, payload)).put(kind).put(payload).flip();
+    int length = record.capacity() - HEADER_BYTES;
+    record.put(HEADER_BYTES - 1, kind).putInt(0, length)
+        .putInt(4, checksum(record.array(), HEADER_BYTES - 1, length + 1)).position(0);
     try {
       while (record.hasRemaining()) {
         segment.channel.write(record);
@@ -263,7 +273,7 @@ final class UsageSpool implements AutoCloseable {
       segment.bytes = Long.MAX_VALUE;
       throw e;
     }
-    segment.bytes += HEADER_BYTES + payload.length;
+    segment.bytes += record.capacity();
     return segment;
   }
 
@@ -321,10 +331,9 @@ final class UsageSpool implements AutoCloseable {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  private static int checksum(byte kind, byte[] payload) {
+  private static int checksum(byte[] bytes, int offset, int length) {
     CRC32 crc = new CRC32();
-    crc.update(kind);
-    crc.update(payload);
+    crc.update(bytes, offset, length);
     return (int) crc.getValue();
   }
 }
