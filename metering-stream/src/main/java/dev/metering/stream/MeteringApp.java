@@ -85,12 +85,15 @@ public final class MeteringApp implements AutoCloseable {
     });
     app.staticMembers = config.instanceId()
         .map(id -> new StaticMembers(config.kafka().bootstrapServers(), config.applicationId(), id)).orElse(null);
-    if (app.staticMembers != null) {
-      app.staticMembers.removeBeyond(config.streamThreads());
-      streams.setUncaughtExceptionHandler(new ThreadFailures(metrics, app.staticMembers::replaced));
-    } else {
-      streams.setUncaughtExceptionHandler(new ThreadFailures(metrics));
+    StaticMembers members = app.staticMembers;
+    if (members != null) {
+      members.removeBeyond(config.streamThreads());
     }
+    streams.setUncaughtExceptionHandler(new ThreadFailures(metrics, thread -> {
+      if (members != null) {
+        members.replaced(thread);
+      }
+    }));
     status.set(health);
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
