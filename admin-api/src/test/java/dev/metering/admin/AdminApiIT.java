@@ -52,6 +52,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
+import dev.metering.records.AuditRecord;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -647,6 +648,40 @@ class AdminApiIT {
       assertFalse(text.contains(key.key()) || text.contains(rotated.key()) || text.contains(ALICE_KEY),
           "no secret in the audit log");
     }
+  }
+
+  @Test
+  void shouldShowAnAuditRecordWrittenTwiceOnceAsFirstWrittenOnEveryPage() throws Exception {
+    // alert-service writes a delivery's outcome again after a write that timed out yet happened,
+    // or after a restart between writing it and committing the delivery: same id, later time
+    String dee = api.provisionAdminKey("org-d", "dee@d.example");
+    long now = System.currentTimeMillis();
+    List<String> written = List.of("aud_it_twice", "aud_it_between", "aud_it_twice", "aud_it_last");
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(kafka.bootstrapServers())) {
+      for (int i = 0; i < written.size(); i++) {
+        AuditRecord record = AuditRecord.newBuilder().setId(written.get(i)).setOrgId("org-d")
+            .setTimestamp(now - Duration.ofMinutes(10 - i).toMillis()).setEventType("alert_delivered")
+            .setActor("system:alert-service").setDescription("copy written at offset " + i).build();
+        producer.send(new ProducerRecord<>(Topics.AUDIT_LOG.name(), "org-d", Topics.AUDIT_LOG.encode(record))).get();
+      }
+    }
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    List<JsonNode> shown = new ArrayList<>();
+    String page = "";
+    do {
+      JsonNode body = Json.mapper().readTree(rawGet("/v1/organizations/audit_logs?start_date=" + today.minusDays(1)
+          + "&end_date=" + today + "&event_types=alert_delivered&limit=1&page=" + page, "Bearer " + dee).body());
+      body.get("data").forEach(shown::add);
+      page = body.get("has_more").asBoolean() ? body.get("next_page").asText() : null;
+    } while (page != null);
+
+    assertEquals(List.of("aud_it_last", "aud_it_between", "aud_it_twice"),
+        shown.stream().map(e -> e.get("id").asText()).toList(), "each id once, newest first, one page each");
+    assertEquals("copy written at offset 0", shown.get(2).get("description").asText(), "the first written copy");
+    List<String> all = new ArrayList<>();
+    AdminClient.create(baseUrl, dee).auditLogs().list(today.minusDays(1), today, "alert_delivered")
+        .forEach(e -> all.add(e.id()));
+    assertEquals(List.of("aud_it_last", "aud_it_between", "aud_it_twice"), all);
   }
 
   @Test

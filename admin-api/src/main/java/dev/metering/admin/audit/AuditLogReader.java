@@ -8,6 +8,7 @@ import dev.metering.admin.http.OrgShares;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -26,6 +27,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * records all sit in the partition of its id, {@code offsetsForTimes} finds where the range
  * starts, and reading stops where it ends, so a query costs what its range holds, not the whole
  * log. Newest first, paged by offset.
+ *
+ * <p>A record can be written twice with the same id: alert-service writes a delivery's outcome
+ * again when a write that timed out had in fact succeeded, or when it restarts after writing it and
+ * before committing the delivery. A read shows each id once, as first written (its lowest offset
+ * among the records read), so pages, whichever page the copies would fall on, never repeat one.
  */
 public final class AuditLogReader implements AutoCloseable {
 
@@ -131,13 +137,24 @@ public final class AuditLogReader implements AutoCloseable {
         inRange.add(record);
       }
     }
+    // decoded oldest first; of records repeating an id, only the first written is shown
+    List<AuditRecord> decoded = new ArrayList<>(inRange.size());
+    Map<String, Long> firstWritten = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : inRange) {
+      AuditRecord audit = decode(record);
+      boolean ours = audit != null && audit.getOrgId().equals(orgId);
+      decoded.add(ours ? audit : null);
+      if (ours) {
+        firstWritten.putIfAbsent(audit.getId(), record.offset());
+      }
+    }
     List<AuditRecord> page = new ArrayList<>();
     long lastOffset = -1;
     boolean more = false;
     for (int i = inRange.size() - 1; i >= 0 && !more; i--) {
-      ConsumerRecord<byte[], byte[]> record = inRange.get(i);
-      AuditRecord audit = decode(record);
-      boolean matches = audit != null && audit.getOrgId().equals(orgId) && audit.getTimestamp() >= from
+      AuditRecord audit = decoded.get(i);
+      long offset = inRange.get(i).offset();
+      boolean matches = audit != null && firstWritten.get(audit.getId()) == offset && audit.getTimestamp() >= from
           && audit.getTimestamp() < to && (types.isEmpty() || types.contains(audit.getEventType()));
       if (!matches) {
         continue;
@@ -146,7 +163,7 @@ public final class AuditLogReader implements AutoCloseable {
         more = true;
       } else {
         page.add(audit);
-        lastOffset = record.offset();
+        lastOffset = offset;
       }
     }
     return new Page(page, more ? lastOffset : null);
