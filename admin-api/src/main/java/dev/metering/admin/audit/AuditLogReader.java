@@ -5,10 +5,12 @@ import dev.metering.kafka.KeyPartitions;
 import dev.metering.metrics.ServiceMetrics;
 import dev.metering.records.AuditRecord;
 import dev.metering.admin.http.OrgShares;
+import dev.metering.schemas.AuditEventType;
 import dev.metering.schemas.Topics;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -28,10 +30,16 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * starts, and reading stops where it ends, so a query costs what its range holds, not the whole
  * log. Newest first, paged by offset.
  *
- * <p>A record can be written twice with the same id: alert-service writes a delivery's outcome
- * again when a write that timed out had in fact succeeded, or when it restarts after writing it and
- * before committing the delivery. A read shows each id once, as first written (its lowest offset
- * among the records read), so pages, whichever page the copies would fall on, never repeat one.
+ * <p>A read holds the page it is making and nothing of the records it passes: a range of millions
+ * of records takes time to read (at most {@link #READ_TIMEOUT}, then a 503), never the memory they
+ * would take.
+ *
+ * <p>alert-service writes a delivery's outcome (alert_delivered, alert_delivery_failed) at least
+ * once: again, under the same id, when a write that timed out had in fact succeeded, or when it
+ * restarts after writing it and before committing the delivery. A read shows each such id once,
+ * as first written (its lowest offset among the records read), so pages never repeat one, whichever
+ * page the copies would fall on; it keeps only those records' ids. Every other record is written in
+ * a transaction, exactly once.
  */
 public final class AuditLogReader implements AutoCloseable {
 
@@ -46,6 +54,8 @@ public final class AuditLogReader implements AutoCloseable {
   private static final Duration OWN_WRITES_WAIT = Duration.ofSeconds(2);
 
   private static final int READERS = 4;
+  private static final Set<String> WRITTEN_AT_LEAST_ONCE = Set.of(AuditEventType.ALERT_DELIVERED.wireName(),
+      AuditEventType.ALERT_DELIVERY_FAILED.wireName());
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(20);
 
   private final java.util.concurrent.BlockingQueue<KafkaConsumer<byte[], byte[]>> consumers =
@@ -122,7 +132,11 @@ public final class AuditLogReader implements AutoCloseable {
     Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(
         Map.of(partition, Math.max(0, from - CLOCK_SKEW_MILLIS)));
     long startOffset = start.get(partition) == null ? end : start.get(partition).offset();
-    List<ConsumerRecord<byte[], byte[]>> inRange = new ArrayList<>();
+    // oldest first: the newest limit + 1 matching records below the end are the page and whether
+    // more follow; of an id written again, only its first copy is shown
+    ArrayDeque<AuditRecord> newest = new ArrayDeque<>(limit + 1);
+    ArrayDeque<Long> newestOffsets = new ArrayDeque<>(limit + 1);
+    Set<String> outcomes = new HashSet<>();
     consumer.seek(partition, startOffset);
     reading:
     while (consumer.position(partition) < end) {
@@ -134,39 +148,30 @@ public final class AuditLogReader implements AutoCloseable {
         if (record.offset() >= end || record.timestamp() >= to + CLOCK_SKEW_MILLIS) {
           break reading;
         }
-        inRange.add(record);
+        AuditRecord audit = decode(record);
+        if (audit == null || !audit.getOrgId().equals(orgId)
+            || (WRITTEN_AT_LEAST_ONCE.contains(audit.getEventType()) && !outcomes.add(audit.getId()))) {
+          continue;
+        }
+        if (audit.getTimestamp() >= from && audit.getTimestamp() < to
+            && (types.isEmpty() || types.contains(audit.getEventType()))) {
+          newest.addLast(audit);
+          newestOffsets.addLast(record.offset());
+          if (newest.size() > limit + 1) {
+            newest.removeFirst();
+            newestOffsets.removeFirst();
+          }
+        }
       }
     }
-    // decoded oldest first; of records repeating an id, only the first written is shown
-    List<AuditRecord> decoded = new ArrayList<>(inRange.size());
-    Map<String, Long> firstWritten = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> record : inRange) {
-      AuditRecord audit = decode(record);
-      boolean ours = audit != null && audit.getOrgId().equals(orgId);
-      decoded.add(ours ? audit : null);
-      if (ours) {
-        firstWritten.putIfAbsent(audit.getId(), record.offset());
-      }
+    boolean more = newest.size() > limit;
+    if (more) {
+      newest.removeFirst();
+      newestOffsets.removeFirst();
     }
-    List<AuditRecord> page = new ArrayList<>();
-    long lastOffset = -1;
-    boolean more = false;
-    for (int i = inRange.size() - 1; i >= 0 && !more; i--) {
-      AuditRecord audit = decoded.get(i);
-      long offset = inRange.get(i).offset();
-      boolean matches = audit != null && firstWritten.get(audit.getId()) == offset && audit.getTimestamp() >= from
-          && audit.getTimestamp() < to && (types.isEmpty() || types.contains(audit.getEventType()));
-      if (!matches) {
-        continue;
-      }
-      if (page.size() == limit) {
-        more = true;
-      } else {
-        page.add(audit);
-        lastOffset = offset;
-      }
-    }
-    return new Page(page, more ? lastOffset : null);
+    List<AuditRecord> page = new ArrayList<>(newest);
+    java.util.Collections.reverse(page);
+    return new Page(page, more ? newestOffsets.peekFirst() : null);
   }
 
   private static AuditRecord decode(ConsumerRecord<byte[], byte[]> record) {
