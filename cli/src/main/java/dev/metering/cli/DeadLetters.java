@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -130,69 +131,92 @@ final class DeadLetters implements AutoCloseable {
       Integer partition, Long offset) {
 
     /** The row of {@code record}: {@code sentTo} is where it went on usage-events, null when it was not sent. */
-    static Replayed of(ConsumerRecord<byte[], byte[]> record, String status, RecordMetadata sentTo) {
-      DeadLetter view = view(record);
-      return new Replayed(record.partition(), record.offset(),
-          view.event() == null ? null : (String) view.event().get("event_id"), view.reason(), status,
-          sentTo == null ? null : sentTo.partition(), sentTo == null ? null : sentTo.offset());
+    static Replayed of(ConsumerRecord<byte[], byte[]> record, Map<String, Object> event, String status,
+        RecordMetadata sentTo) {
+      return new Replayed(record.partition(), record.offset(), event == null ? null : (String) event.get("event_id"),
+          header(record, DeadLetterHeaders.REASON), status, sentTo == null ? null : sentTo.partition(),
+          sentTo == null ? null : sentTo.offset());
     }
   }
 
   /**
-   * Sends each record's original key (or, with {@code rekey}, its event's api_key_id) and bytes to
-   * usage-events again, without the dlq headers and with {@link #REPLAYED_FROM}; the event id is
-   * unchanged, so metering counts an event replayed twice (or one that was counted meanwhile)
-   * once. With {@code dryRun} nothing is sent and each row says what would be.
+   * Starts re-sending chosen records to usage-events, each with its original key (or, with
+   * {@code rekey}, its event's api_key_id) and bytes, without the dlq headers and with
+   * {@link #REPLAYED_FROM}; the event id is unchanged, so metering counts an event replayed twice
+   * (or one that was counted meanwhile) once. With {@code dryRun} nothing is sent and each row says
+   * what would be.
    */
-  List<Replayed> replay(List<ConsumerRecord<byte[], byte[]>> records, boolean rekey, boolean dryRun)
-      throws Exception {
-    List<byte[]> keys = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      Map<String, Object> event = rekey ? decode(record.value()) : null;
-      keys.add(!rekey ? record.key()
-          : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8));
-    }
-    if (dryRun) {
-      List<Replayed> results = new ArrayList<>();
-      for (int i = 0; i < records.size(); i++) {
-        results.add(Replayed.of(records.get(i), rekey && keys.get(i) == null ? NOT_REKEYED : "would replay"
-            + (rekey ? " keyed by its api_key_id" : ""), null));
+  Replay replay(boolean rekey, boolean dryRun) {
+    return new Replay(rekey, dryRun);
+  }
+
+  /**
+   * One replay: each record is sent as it is handed over, and only its row is kept (the producer's
+   * buffer bounds the bytes under way), so a dead-letter topic of any size replays in bounded memory.
+   */
+  final class Replay implements AutoCloseable {
+    private final boolean rekey;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final List<Replayed> rows = new ArrayList<>();
+    private final List<Future<RecordMetadata>> sent = new ArrayList<>();
+
+    private Replay(boolean rekey, boolean dryRun) {
+      this.rekey = rekey;
+      if (dryRun) {
+        this.producer = null;
+        return;
       }
-      return results;
+      Properties props = new Properties();
+      props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      props.put(ProducerConfig.ACKS_CONFIG, "all");
+      props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+      props.put(ProducerConfig.CLIENT_ID_CONFIG, "metering-cli-dlq-replay");
+      this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, "metering-cli-dlq-replay");
-    List<Replayed> results = new ArrayList<>();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-        new ByteArraySerializer())) {
-      List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
-      for (int i = 0; i < records.size(); i++) {
-        ConsumerRecord<byte[], byte[]> record = records.get(i);
-        if (rekey && keys.get(i) == null) {
-          sent.add(null);
-          continue;
+
+    void add(ConsumerRecord<byte[], byte[]> record) {
+      Map<String, Object> event = decode(record.value());
+      byte[] key = !rekey ? record.key()
+          : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8);
+      String status = rekey && key == null ? NOT_REKEYED
+          : (producer == null ? "would replay" : "replayed") + (rekey ? " keyed by its api_key_id" : "");
+      rows.add(Replayed.of(record, event, status, null));
+      if (producer == null || key == null && rekey) {
+        sent.add(null);
+        return;
+      }
+      RecordHeaders headers = new RecordHeaders();
+      for (Header header : record.headers()) {
+        if (!header.key().startsWith("dlq.")) {
+          headers.add(header);
         }
-        RecordHeaders headers = new RecordHeaders();
-        for (Header header : record.headers()) {
-          if (!header.key().startsWith("dlq.")) {
-            headers.add(header);
-          }
-        }
-        headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
-            .getBytes(StandardCharsets.UTF_8));
-        sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, keys.get(i), record.value(),
-            headers)));
       }
-      producer.flush();
-      for (int i = 0; i < records.size(); i++) {
-        results.add(sent.get(i) == null ? Replayed.of(records.get(i), NOT_REKEYED, null)
-            : Replayed.of(records.get(i), rekey ? "replayed keyed by its api_key_id" : "replayed", sent.get(i).get()));
+      headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
+          .getBytes(StandardCharsets.UTF_8));
+      sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, record.value(), headers)));
+    }
+
+    /** Waits until every record sent is acknowledged; each row then says where it went. */
+    List<Replayed> finish() throws Exception {
+      if (producer != null) {
+        producer.flush();
+      }
+      List<Replayed> done = new ArrayList<>(rows.size());
+      for (int i = 0; i < rows.size(); i++) {
+        Replayed row = rows.get(i);
+        RecordMetadata to = sent.get(i) == null ? null : sent.get(i).get();
+        done.add(to == null ? row : new Replayed(row.dlqPartition(), row.dlqOffset(), row.eventId(), row.reason(),
+            row.status(), to.partition(), to.offset()));
+      }
+      return done;
+    }
+
+    @Override
+    public void close() {
+      if (producer != null) {
+        producer.close();
       }
     }
-    return results;
   }
 
   @Override

@@ -117,14 +117,14 @@ final class DlqCommand extends CommandGroup {
           "choose what to replay: --reason, --offsets, or --all for every record");
     }
     Predicate<ConsumerRecord<byte[], byte[]>> chosen = selection.predicate();
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers())) {
+    try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers());
+        DeadLetters.Replay replay = dlq.replay(rekey, dryRun)) {
       dlq.forEach(record -> {
         if (chosen.test(record)) {
-          records.add(record);
+          replay.add(record);
         }
       });
-      List<DeadLetters.Replayed> results = dlq.replay(records, rekey, dryRun);
+      List<DeadLetters.Replayed> results = replay.finish();
       out(output).many(results, REPLAY_COLUMNS);
     }
   }
