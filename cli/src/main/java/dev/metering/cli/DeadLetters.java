@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -41,7 +43,9 @@ final class DeadLetters implements AutoCloseable {
   /** Marks a record re-sent from the dead-letter topic: {@code usage-events-dlq/<partition>/<offset>}. */
   static final String REPLAYED_FROM = "dlq.replayed.from";
   private static final String DLQ = Topics.USAGE_EVENTS_DLQ.name();
-  private static final String NOT_REKEYED = "not replayed: not a usage event, so no api_key_id to key it by";
+  /** How a row begins whose record Kafka refused. */
+  static final String NOT_SENT = "not replayed: ";
+  private static final String NOT_REKEYED = NOT_SENT + "not a usage event, so no api_key_id to key it by";
 
   private final String bootstrapServers;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -159,6 +163,7 @@ final class DeadLetters implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final List<Replayed> rows = new ArrayList<>();
     private final List<Future<RecordMetadata>> sent = new ArrayList<>();
+    private int refused;
 
     private Replay(boolean rekey, boolean dryRun) {
       this.rekey = rekey;
@@ -196,7 +201,10 @@ final class DeadLetters implements AutoCloseable {
       sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, record.value(), headers)));
     }
 
-    /** Waits until every record sent is acknowledged; each row then says where it went. */
+    /**
+     * Waits until every record sent is answered; each row then says where it went, or why it was
+     * not replayed (a record larger than usage-events takes). Kafka not answering at all is thrown.
+     */
     List<Replayed> finish() throws Exception {
       if (producer != null) {
         producer.flush();
@@ -204,11 +212,29 @@ final class DeadLetters implements AutoCloseable {
       List<Replayed> done = new ArrayList<>(rows.size());
       for (int i = 0; i < rows.size(); i++) {
         Replayed row = rows.get(i);
-        RecordMetadata to = sent.get(i) == null ? null : sent.get(i).get();
-        done.add(to == null ? row : new Replayed(row.dlqPartition(), row.dlqOffset(), row.eventId(), row.reason(),
-            row.status(), to.partition(), to.offset()));
+        if (sent.get(i) == null) {
+          done.add(row);
+          continue;
+        }
+        try {
+          RecordMetadata to = sent.get(i).get();
+          done.add(new Replayed(row.dlqPartition(), row.dlqOffset(), row.eventId(), row.reason(), row.status(),
+              to.partition(), to.offset()));
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RetriableException unavailable) {
+            throw unavailable;
+          }
+          refused++;
+          done.add(new Replayed(row.dlqPartition(), row.dlqOffset(), row.eventId(), row.reason(),
+              NOT_SENT + e.getCause().getMessage(), null, null));
+        }
       }
       return done;
+    }
+
+    /** How many records Kafka refused, once {@link #finish()} has returned. */
+    int refused() {
+      return refused;
     }
 
     @Override

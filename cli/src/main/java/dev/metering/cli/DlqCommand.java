@@ -126,6 +126,10 @@ final class DlqCommand extends CommandGroup {
       });
       List<DeadLetters.Replayed> results = replay.finish();
       out(output).many(results, REPLAY_COLUMNS);
+      if (replay.refused() > 0) {
+        throw new IllegalStateException(replay.refused() + " of " + results.size()
+            + " records were not replayed: Kafka refused them (their rows say why); the others were");
+      }
     }
   }
 }
