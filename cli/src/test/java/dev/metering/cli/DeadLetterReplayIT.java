@@ -52,11 +52,11 @@ class DeadLetterReplayIT {
       producer.send(tooLarge);
       producer.flush();
     }
-    // 135 MB of dead letters, 96 MiB of heap: holding the chosen records at once cannot fit
+    // 135 MB of dead letters, 128 MiB of heap: holding the chosen records at once cannot fit
     String classpath = "target/classes:" + Files.readString(Path.of("target/classpath.txt")).trim();
     Path out = Files.createTempFile("dlq-replay", ".csv");
     Path err = Files.createTempFile("dlq-replay", ".err");
-    ProcessBuilder command = new ProcessBuilder(List.of("java", "-Xmx96m", "-XX:+UseSerialGC",
+    ProcessBuilder command = new ProcessBuilder(List.of("java", "-Xmx128m", "-XX:+UseSerialGC",
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classpath, MeteringCli.class.getName(),
         "dlq", "replay", "--all", "-o", "csv")).redirectError(err.toFile()).redirectOutput(out.toFile());
     command.environment().put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
