@@ -20,6 +20,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
@@ -73,7 +74,9 @@ public final class MeteringApp implements AutoCloseable {
     HostInfo self = new HostInfo(config.advertisedHost(), server.port());
     Properties props = StreamsSettings.of(config);
     props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-    KafkaStreams streams = new KafkaStreams(MeteringTopology.build(config, prices, usagePartitions), props);
+    RunningTasks running = new RunningTasks();
+    Topology topology = MeteringTopology.build(config, prices, usagePartitions, running);
+    KafkaStreams streams = new KafkaStreams(topology, props);
     StreamHealth health = new StreamHealth(streams, metrics);
     MeteringApp app = new MeteringApp(streams, server, health, config.queryToken(), config.instanceId().isPresent());
     streams.setGlobalStateRestoreListener(health.restoreTracker());
@@ -97,8 +100,8 @@ public final class MeteringApp implements AutoCloseable {
     status.set(health);
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
-    QueryService queries = new QueryService(streams, self, usagePartitions, Json.mapper(), Clock.systemUTC(),
-        config.queryToken(), config.dailyRetention(), config.queryCacheBytes());
+    QueryService queries = new QueryService(streams, running.readable(topology.describe()), self, usagePartitions,
+        Json.mapper(), Clock.systemUTC(), config.queryToken(), config.dailyRetention(), config.queryCacheBytes());
     health.sealedDays(queries);
     server.serve(queries);
     return app;

@@ -83,6 +83,14 @@ public final class MeteringTopology {
    * @param usagePartitions partitions of usage-events: how many watermarks each org task waits for
    */
   public static Topology build(MeteringConfig config, PriceBook prices, int usagePartitions) {
+    return build(config, prices, usagePartitions, new RunningTasks());
+  }
+
+  /**
+   * @param running told which key and org tasks are running, so queries read no store still being
+   *     restored
+   */
+  public static Topology build(MeteringConfig config, PriceBook prices, int usagePartitions, RunningTasks running) {
     StreamsBuilder builder = new StreamsBuilder();
     addStores(builder, config);
 
@@ -99,7 +107,8 @@ public final class MeteringTopology {
             .withName("usage-events-source"));
 
     Map<String, KStream<String, IngestOutcome>> outcomes = raw
-        .process(() -> new IngestProcessor(validation, config.dedupWindow(), config.partitionIdleAfter()),
+        .process(running.reporting(
+                () -> new IngestProcessor(validation, config.dedupWindow(), config.partitionIdleAfter())),
             Named.as("ingest"),
             IngestProcessor.DEDUP_STORE, IngestProcessor.COUNTERS_STORE, Progress.INGEST_STORE,
             KeyLimits.API_KEYS_STORE)
@@ -173,8 +182,9 @@ public final class MeteringTopology {
         .merge(watermarks, Named.as("usage-and-watermarks"))
         .repartition(Repartitioned.with(Serdes.String(), Topics.USAGE_EVENTS.valueSerde()).withName("usage-by-org")
             .withStreamPartitioner(new OrgPartitioner()))
-        .process(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(), usagePartitions,
-                config.lateGrace(), config.dailyRetention()), Named.as("meter-orgs"), orgStores.toArray(String[]::new))
+        .process(running.reporting(() -> new OrgUsageProcessor(prices, spikes, config.maxModelsPerBucket(),
+                usagePartitions, config.lateGrace(), config.dailyRetention())), Named.as("meter-orgs"),
+            orgStores.toArray(String[]::new))
         .to(new OutputTopics(), Produced.with(Serdes.String(), OutputTopics.valueSerde()).withName("org-outputs-sink"));
 
     return builder.build();

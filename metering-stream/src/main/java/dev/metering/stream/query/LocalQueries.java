@@ -11,6 +11,7 @@ import dev.metering.api.query.UsageView;
 import dev.metering.records.ApiKey;
 import dev.metering.records.state.MonthState;
 import dev.metering.records.state.UsageTotals;
+import dev.metering.stream.RunningTasks;
 import dev.metering.stream.limits.KeyLimits;
 import dev.metering.stream.usage.OrgKeyTotals;
 import dev.metering.stream.usage.Periods;
@@ -45,9 +46,12 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 final class LocalQueries {
 
   private final KafkaStreams streams;
+  private final RunningTasks.Readable readable;
 
-  LocalQueries(KafkaStreams streams) {
+  /** @param readable which store partitions are whole here: Kafka Streams also serves an active task's being restored */
+  LocalQueries(KafkaStreams streams, RunningTasks.Readable readable) {
     this.streams = streams;
+    this.readable = readable;
   }
 
   /** The key's calendar month (UTC) holding {@code now}, with its limit state. */
@@ -163,8 +167,19 @@ final class LocalQueries {
   record Coverage(Set<Integer> partitions) {
   }
 
+  /** The usage-events partitions active here; 503 while one of them is being restored. */
   Coverage coverage() {
-    return new Coverage(activeUsagePartitions());
+    Set<Integer> active = activeUsagePartitions();
+    Set<Integer> restoring = new java.util.TreeSet<>();
+    for (int partition : active) {
+      if (!readable.test(Progress.INGEST_STORE, partition)) {
+        restoring.add(partition);
+      }
+    }
+    if (!restoring.isEmpty()) {
+      throw new UnavailableException("usage partitions " + restoring + " are being restored here");
+    }
+    return new Coverage(active);
   }
 
   /** Sum of the daily buckets of one scope from one partition, both days included. */
@@ -254,6 +269,10 @@ final class LocalQueries {
   }
 
   private <T> T store(String name, QueryableStoreType<T> type, int partition, boolean stale) {
+    if (!stale && !readable.test(name, partition)) {
+      throw new UnavailableException("partition " + partition + " of " + name + " is not whole here: its task is"
+          + " being restored, or moved");
+    }
     StoreQueryParameters<T> params = StoreQueryParameters.fromNameAndType(name, type).withPartition(partition);
     return guarded(() -> streams.store(stale ? params.enableStaleStores() : params));
   }

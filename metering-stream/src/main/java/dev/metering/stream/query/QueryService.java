@@ -10,6 +10,7 @@ import dev.metering.api.query.TotalsByKey;
 import dev.metering.api.query.UsageReport;
 import dev.metering.api.query.UsageView;
 import dev.metering.keys.ServiceToken;
+import dev.metering.stream.RunningTasks;
 import dev.metering.stream.usage.KeyUsageProcessor;
 import dev.metering.stream.usage.OrgUsageProcessor;
 import dev.metering.stream.usage.Periods;
@@ -63,13 +64,14 @@ public final class QueryService {
   private final long dailyRetentionMillis;
 
   /**
+   * @param readable which store partitions are whole here: an active task being restored is not
    * @param token presented to the other instances when forwarding
    * @param dailyRetention how long the org task keeps each key's days (days within it are never expired)
    * @param sealedDayBytes memory for org days kept rendered once they are sealed; 0 renders every day every time
    */
-  public QueryService(KafkaStreams streams, HostInfo self, int usagePartitions, ObjectMapper json, Clock clock,
-      ServiceToken token, Duration dailyRetention, long sealedDayBytes) {
-    this.local = new LocalQueries(streams);
+  public QueryService(KafkaStreams streams, RunningTasks.Readable readable, HostInfo self, int usagePartitions,
+      ObjectMapper json, Clock clock, ServiceToken token, Duration dailyRetention, long sealedDayBytes) {
+    this.local = new LocalQueries(streams, readable);
     this.clock = clock;
     this.json = json;
     this.sealedDays = new SealedDays(sealedDayBytes);
