@@ -50,6 +50,10 @@ public final class AuditLogReader implements AutoCloseable {
   public record Page(List<AuditRecord> records, Long nextBefore) {
   }
 
+  /** A record a read keeps for its page, with its place in audit-log. */
+  private record Kept(AuditRecord audit, long offset) {
+  }
+
   /** How long a read waits for this instance's own committed audit records to become readable. */
   private static final Duration OWN_WRITES_WAIT = Duration.ofSeconds(2);
 
@@ -134,8 +138,7 @@ public final class AuditLogReader implements AutoCloseable {
     long startOffset = start.get(partition) == null ? end : start.get(partition).offset();
     // oldest first: the newest limit + 1 matching records below the end are the page and whether
     // more follow; of an id written again, only its first copy is shown
-    ArrayDeque<AuditRecord> newest = new ArrayDeque<>(limit + 1);
-    ArrayDeque<Long> newestOffsets = new ArrayDeque<>(limit + 1);
+    ArrayDeque<Kept> newest = new ArrayDeque<>(limit + 1);
     Set<String> outcomes = new HashSet<>();
     consumer.seek(partition, startOffset);
     reading:
@@ -155,11 +158,9 @@ public final class AuditLogReader implements AutoCloseable {
         }
         if (audit.getTimestamp() >= from && audit.getTimestamp() < to
             && (types.isEmpty() || types.contains(audit.getEventType()))) {
-          newest.addLast(audit);
-          newestOffsets.addLast(record.offset());
+          newest.addLast(new Kept(audit, record.offset()));
           if (newest.size() > limit + 1) {
             newest.removeFirst();
-            newestOffsets.removeFirst();
           }
         }
       }
@@ -167,11 +168,10 @@ public final class AuditLogReader implements AutoCloseable {
     boolean more = newest.size() > limit;
     if (more) {
       newest.removeFirst();
-      newestOffsets.removeFirst();
     }
-    List<AuditRecord> page = new ArrayList<>(newest);
-    java.util.Collections.reverse(page);
-    return new Page(page, more ? newestOffsets.peekFirst() : null);
+    List<AuditRecord> page = new ArrayList<>(newest.size());
+    newest.descendingIterator().forEachRemaining(kept -> page.add(kept.audit()));
+    return new Page(page, more ? newest.peekFirst().offset() : null);
   }
 
   private static AuditRecord decode(ConsumerRecord<byte[], byte[]> record) {
