@@ -130,6 +130,9 @@ final class DeadLetters implements AutoCloseable {
     }
   }
 
+  private record Pending(Replayed row, Future<RecordMetadata> sent) {
+  }
+
   /** Where a replayed record went. */
   record Replayed(int dlqPartition, long dlqOffset, String eventId, String reason, String status,
       Integer partition, Long offset) {
@@ -161,8 +164,8 @@ final class DeadLetters implements AutoCloseable {
   final class Replay implements AutoCloseable {
     private final boolean rekey;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final List<Replayed> rows = new ArrayList<>();
-    private final List<Future<RecordMetadata>> sent = new ArrayList<>();
+    /** Each record's row, and where it is being sent (null when it is not). */
+    private final List<Pending> pending = new ArrayList<>();
     private int refused;
 
     private Replay(boolean rekey, boolean dryRun) {
@@ -185,9 +188,9 @@ final class DeadLetters implements AutoCloseable {
           : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8);
       String status = rekey && key == null ? NOT_REKEYED
           : (producer == null ? "would replay" : "replayed") + (rekey ? " keyed by its api_key_id" : "");
-      rows.add(Replayed.of(record, event, status, null));
+      Replayed row = Replayed.of(record, event, status, null);
       if (producer == null || key == null && rekey) {
-        sent.add(null);
+        pending.add(new Pending(row, null));
         return;
       }
       RecordHeaders headers = new RecordHeaders();
@@ -198,7 +201,8 @@ final class DeadLetters implements AutoCloseable {
       }
       headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
           .getBytes(StandardCharsets.UTF_8));
-      sent.add(producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, record.value(), headers)));
+      pending.add(new Pending(row,
+          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, record.value(), headers))));
     }
 
     /**
@@ -209,15 +213,15 @@ final class DeadLetters implements AutoCloseable {
       if (producer != null) {
         producer.flush();
       }
-      List<Replayed> done = new ArrayList<>(rows.size());
-      for (int i = 0; i < rows.size(); i++) {
-        Replayed row = rows.get(i);
-        if (sent.get(i) == null) {
+      List<Replayed> done = new ArrayList<>(pending.size());
+      for (Pending each : pending) {
+        Replayed row = each.row();
+        if (each.sent() == null) {
           done.add(row);
           continue;
         }
         try {
-          RecordMetadata to = sent.get(i).get();
+          RecordMetadata to = each.sent().get();
           done.add(new Replayed(row.dlqPartition(), row.dlqOffset(), row.eventId(), row.reason(), row.status(),
               to.partition(), to.offset()));
         } catch (ExecutionException e) {
