@@ -1,6 +1,8 @@
 package dev.metering.stream;
 
+import dev.metering.kafka.HangingTransactions;
 import dev.metering.kafka.TopicSetup;
+import dev.metering.schemas.Topic;
 import dev.metering.schemas.Topics;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.json.Json;
@@ -13,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,6 +37,11 @@ import org.slf4j.LoggerFactory;
 public final class MeteringApp implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(MeteringApp.class);
+  /**
+   * How often hanging transactions are looked for, and how long one must stay hanging before it
+   * is aborted: a metering partition stops until then.
+   */
+  private static final Duration HANGING_CHECK_EVERY = Duration.ofSeconds(5);
 
   private final KafkaStreams streams;
   private final QueryServer server;
@@ -42,6 +51,8 @@ public final class MeteringApp implements AutoCloseable {
   private CrashMarker crashMarker;
   /** With a stable instance id: hands over the group members of threads that will not come back. */
   private StaticMembers staticMembers;
+  private Admin hangingTransactionsAdmin;
+  private HangingTransactions hangingTransactions;
   /**
    * What a clean stop does to the group: an instance with a stable id (static membership) stays
    * in it, to take its partitions back when it restarts within the session timeout; any other
@@ -98,6 +109,7 @@ public final class MeteringApp implements AutoCloseable {
       }
     }));
     status.set(health);
+    app.watchForHangingTransactions(config, metrics);
     app.crashMarker = CrashMarker.open(config, streams);
     streams.start();
     QueryService queries = new QueryService(streams, running.readable(topology.describe()), self, usagePartitions,
@@ -105,6 +117,22 @@ public final class MeteringApp implements AutoCloseable {
     health.sealedDays(queries);
     server.serve(queries);
     return app;
+  }
+
+  /**
+   * Aborts transactions left open on the system's topics and this application's internal topics
+   * with no coordinator to end them (see {@link HangingTransactions}): one stops every
+   * read_committed reader of its partition for good, this instance's restorations and tasks
+   * included. Every instance checks; an abort that another already made fails harmlessly.
+   */
+  private void watchForHangingTransactions(MeteringConfig config, PrometheusMeterRegistry metrics) {
+    Set<String> shared = Topics.ALL.stream().map(Topic::name).collect(Collectors.toSet());
+    String internal = config.applicationId() + "-";
+    hangingTransactionsAdmin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.kafka().bootstrapServers()));
+    hangingTransactions = new HangingTransactions(hangingTransactionsAdmin,
+        topic -> shared.contains(topic) || topic.startsWith(internal), HANGING_CHECK_EVERY, metrics)
+        .start(HANGING_CHECK_EVERY);
   }
 
   public KafkaStreams streams() {
@@ -179,6 +207,10 @@ public final class MeteringApp implements AutoCloseable {
     health.close();
     if (staticMembers != null) {
       staticMembers.close();
+    }
+    if (hangingTransactions != null) {
+      hangingTransactions.close();
+      hangingTransactionsAdmin.close(Duration.ofSeconds(5));
     }
   }
 

@@ -1,0 +1,130 @@
+package dev.metering.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Hanging transactions against a real broker, made as {@link HangingTransaction} says. */
+class HangingTransactionsIT {
+
+  private static EmbeddedKafka kafka;
+  private static Admin admin;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.start(HangingTransaction.BROKER_CONFIG);
+    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldAbortATransactionNoCoordinatorTracksSoReadCommittedReadersGoOn() throws Exception {
+    // Given: an open transaction no coordinator knows, and a record written after it
+    String topic = topic();
+    TopicPartition partition = new TopicPartition(topic, 0);
+    long ghost = 1_000_000L + System.nanoTime() % 1_000_000L;
+    HangingTransaction.write(kafka.bootstrapServers(), partition, ghost);
+    try (KafkaProducer<String, String> producer = producer(Map.of())) {
+      producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get();
+    }
+    assertEquals(List.of(), readCommitted(partition, Duration.ofSeconds(2)), "held back behind the open transaction");
+    HangingTransactions hanging = new HangingTransactions(admin, topic::equals, Duration.ZERO, new SimpleMeterRegistry());
+
+    // When: it is found hanging twice
+    List<HangingTransactions.Open> first = hanging.check();
+    List<HangingTransactions.Open> second = hanging.check();
+
+    // Then: aborted at the second check, and readers go on past it
+    assertEquals(List.of(), first, "the first sighting only notes it");
+    assertEquals(List.of(new HangingTransactions.Open(partition, ghost, 0, 0)), second);
+    assertEquals(List.of("after"), readCommitted(partition, Duration.ofSeconds(30)));
+  }
+
+  @Test
+  void shouldLeaveATransactionItsCoordinatorTracksAlone() throws Exception {
+    // Given: a producer's transaction, open with a record written
+    String topic = topic();
+    TopicPartition partition = new TopicPartition(topic, 0);
+    try (KafkaProducer<String, String> producer = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+        "tx-" + UUID.randomUUID()))) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(topic, 0, "k", "in a transaction")).get();
+      HangingTransactions hanging = new HangingTransactions(admin, topic::equals, Duration.ZERO,
+          new SimpleMeterRegistry());
+
+      // When: checks run while it is open
+      List<HangingTransactions.Open> aborted = new ArrayList<>(hanging.check());
+      aborted.addAll(hanging.check());
+      aborted.addAll(hanging.check());
+
+      // Then: nothing aborted, and its commit is read
+      assertEquals(List.of(), aborted);
+      producer.commitTransaction();
+    }
+    assertEquals(List.of("in a transaction"), readCommitted(partition, Duration.ofSeconds(30)));
+  }
+
+  private static String topic() throws Exception {
+    String topic = "hanging-" + UUID.randomUUID();
+    admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    return topic;
+  }
+
+  private static KafkaProducer<String, String> producer(Map<String, Object> extra) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.putAll(extra);
+    return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+  }
+
+  /** What a read_committed consumer reads from the partition within {@code within} (all it can, if it is held back). */
+  private static List<String> readCommitted(TopicPartition partition, Duration within) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+        new StringDeserializer())) {
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long deadline = System.nanoTime() + within.toNanos();
+      while (values.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(100))) {
+          values.add(record.value());
+        }
+      }
+    }
+    return values;
+  }
+}
