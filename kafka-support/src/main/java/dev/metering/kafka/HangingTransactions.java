@@ -24,6 +24,7 @@ import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.slf4j.Logger;
@@ -41,10 +42,11 @@ import org.slf4j.LoggerFactory;
  * KIP-664): hanging is an open transaction whose producer id maps to no transactional id, or whose
  * transactional id's coordinator does not list the partition among those of its ongoing or
  * completing transaction (a coordinator adds a partition before any record of it is written, and
- * lists it until its marker is). One such transaction is aborted only once two checks at least
- * {@code confirmAfter} apart found the same one (partition, producer, epoch, first offset), so a
- * transaction that completed between reading the partition and reading its coordinator is never
- * taken for one. Aborting is the only resolution the Admin API has, and the one Kafka's tool
+ * lists it until its marker is), and no completing transaction (which may already carry its
+ * producer's next id) awaits a marker on the partition. One such transaction is aborted only once
+ * two checks at least {@code confirmAfter} apart found the same one (partition, producer, epoch,
+ * first offset), so a transaction that completed between reading the partition and reading its
+ * coordinator is never taken for one. Aborting is the only resolution the Admin API has, and the one Kafka's tool
  * applies: nothing a coordinator does not track can still be committed.
  */
 public final class HangingTransactions implements AutoCloseable {
@@ -161,12 +163,29 @@ public final class HangingTransactions implements AutoCloseable {
         .filterProducerIds(producerIds)).all().get()) {
       transactionalIds.put(listing.producerId(), listing.transactionalId());
     }
-    Map<String, TransactionDescription> coordinators = describe(new HashSet<>(transactionalIds.values()));
+    // A completing transaction may already carry its producer's next id (transactions v2 moves to
+    // a new one when the epoch runs out, about every 32,000 transactions), so the partitions still
+    // awaiting markers from any completing transaction count as tracked too.
+    Set<String> completing = new HashSet<>();
+    for (TransactionListing listing : admin.listTransactions(new ListTransactionsOptions()
+        .filterStates(List.of(TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT))).all().get()) {
+      completing.add(listing.transactionalId());
+    }
+    Set<String> described = new HashSet<>(transactionalIds.values());
+    described.addAll(completing);
+    Map<String, TransactionDescription> coordinators = describe(described);
+    Set<TopicPartition> awaitingMarkers = new HashSet<>();
+    completing.forEach(id -> {
+      if (coordinators.containsKey(id)) {
+        awaitingMarkers.addAll(coordinators.get(id).topicPartitions());
+      }
+    });
     Set<Open> hanging = new HashSet<>();
     for (Open transaction : open.keySet()) {
       String transactionalId = transactionalIds.get(transaction.producerId());
       TransactionDescription coordinator = transactionalId == null ? null : coordinators.get(transactionalId);
-      if (coordinator == null || !coordinator.topicPartitions().contains(transaction.partition())) {
+      boolean tracked = coordinator != null && coordinator.topicPartitions().contains(transaction.partition());
+      if (!tracked && !awaitingMarkers.contains(transaction.partition())) {
         hanging.add(transaction);
       }
     }

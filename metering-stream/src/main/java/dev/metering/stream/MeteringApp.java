@@ -37,11 +37,13 @@ import org.slf4j.LoggerFactory;
 public final class MeteringApp implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(MeteringApp.class);
-  /**
-   * How often hanging transactions are looked for, and how long one must stay hanging before it
-   * is aborted: a metering partition stops until then.
-   */
+  /** How often hanging transactions are looked for. */
   private static final Duration HANGING_CHECK_EVERY = Duration.ofSeconds(5);
+  /**
+   * How long a transaction must be seen hanging before it is aborted: a metering partition stops
+   * until then, and a completing transaction's markers are written within milliseconds.
+   */
+  private static final Duration HANGING_CONFIRM_AFTER = Duration.ofSeconds(10);
 
   private final KafkaStreams streams;
   private final QueryServer server;
@@ -131,7 +133,7 @@ public final class MeteringApp implements AutoCloseable {
     hangingTransactionsAdmin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
         config.kafka().bootstrapServers()));
     hangingTransactions = new HangingTransactions(hangingTransactionsAdmin,
-        topic -> shared.contains(topic) || topic.startsWith(internal), HANGING_CHECK_EVERY, metrics)
+        topic -> shared.contains(topic) || topic.startsWith(internal), HANGING_CONFIRM_AFTER, metrics)
         .start(HANGING_CHECK_EVERY);
   }
 
