@@ -21,30 +21,27 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Hanging transactions against a real broker, made as {@link HangingTransaction} says. */
 class HangingTransactionsIT {
 
-  private static EmbeddedKafka kafka;
-  private static Admin admin;
+  @RegisterExtension
+  static final KafkaBroker kafka = new KafkaBroker(1, HangingTransaction.BROKER_CONFIG);
 
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(HangingTransaction.BROKER_CONFIG);
+  private Admin admin;
+
+  @BeforeEach
+  void connect() {
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
   }
 
-  @AfterAll
-  static void stopBroker() {
-    if (admin != null) {
-      admin.close();
-    }
-    if (kafka != null) {
-      kafka.close();
-    }
+  @AfterEach
+  void disconnect() {
+    admin.close();
   }
 
   @Test
@@ -95,7 +92,7 @@ class HangingTransactionsIT {
     assertEquals(List.of("in a transaction"), readCommitted(partition, Duration.ofSeconds(30)));
   }
 
-  private static String topic() throws Exception {
+  private String topic() throws Exception {
     String topic = "hanging-" + UUID.randomUUID();
     admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
     return topic;
