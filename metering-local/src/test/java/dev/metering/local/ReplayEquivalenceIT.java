@@ -113,6 +113,8 @@ class ReplayEquivalenceIT {
       assertTrue(live.spikes().keySet().stream().anyMatch(k -> k.startsWith("org-0 null ")), "an org spike: " + live.spikes());
       assertTrue(live.spikes().keySet().stream().anyMatch(k -> k.startsWith("org-0 key-0 ")), "a key spike: " + live.spikes());
     }
+    assertEquals((long) ((usage.events.size() + 249) / 500), live.counters().get("dead_lettered.CONFLICTING_DUPLICATE"),
+        "every repeat with other usage dead-lettered: " + live.counters());
     assertEquals(live.counters(), backfill.counters(), "accepted, duplicates and dead letters by reason");
     assertEquals(live.keyDays(), backfill.keyDays(), "daily totals per key");
     assertEquals(live.orgDays(), backfill.orgDays(), "daily totals per org");
@@ -354,7 +356,7 @@ class ReplayEquivalenceIT {
           .setTimestamp(time).setGatewayId("gw").build();
     }
 
-    /** The usage records in time order, every 25th sent twice, and the bad ones among them. */
+    /** The usage records in time order, every 25th sent twice, every 500th again with other usage, and the bad ones among them. */
     List<ProducerRecord<String, byte[]>> records() {
       List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
       int nextPoison = 0;
@@ -362,6 +364,11 @@ class ReplayEquivalenceIT {
         records.add(usageRecord(events.get(i)));
         if (i % 25 == 0) {
           records.add(usageRecord(events.get(i)));
+        }
+        if (i % 500 == 250) {
+          // another call under the same id: dead-lettered, whichever way the usage arrives
+          records.add(usageRecord(UsageEvent.newBuilder(events.get(i)).setOutputTokens(events.get(i).getOutputTokens() + 1)
+              .build()));
         }
         if (i % 300 == 150 && nextPoison < poison.size()) {
           records.add(poison.get(nextPoison++));

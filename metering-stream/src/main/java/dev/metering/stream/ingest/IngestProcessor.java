@@ -9,10 +9,12 @@ import dev.metering.stream.usage.Progress;
 import dev.metering.stream.usage.SourceWatermarks;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -29,8 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * First step for every usage-events record: rejects what cannot be counted (with its reason in
  * headers, for the dead-letter topic), drops an API key's repeated event ids within the dedup
- * window, and counts each outcome exactly once in a state store. Lateness is judged against the
- * partition's watermark, the highest event time accepted on it: rejected records never move it.
+ * window (a repeat with other usage than its original is dead-lettered instead), and counts each
+ * outcome exactly once in a state store. Lateness is judged against the partition's watermark,
+ * the highest event time accepted on it: rejected records never move it.
  * An event is counted under the organisation its key is registered to in the api-keys table,
  * which is in the same task.
  */
@@ -100,11 +103,17 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
       return;
     }
     String dedupKey = dedupKey(event.getApiKeyId(), event.getEventId());
-    if (seenBefore(dedupKey, event)) {
+    long fingerprint = usageFingerprint(event);
+    Earlier earlier = earlier(dedupKey, event, fingerprint);
+    if (earlier != null && earlier.sameUsage()) {
       increment(IngestCounters.DUPLICATE);
       return;
     }
-    seen.put(dedupKey, event.getTimestamp(), event.getTimestamp());
+    if (earlier != null) {
+      reject(record, conflict(event, earlier.time()), null);
+      return;
+    }
+    seen.put(dedupKey, fingerprint, event.getTimestamp());
     increment(IngestCounters.ACCEPTED);
     ApiKey key = ValueAndTimestamp.getValueOrNull(apiKeys.get(event.getApiKeyId()));
     attributeToKeysOrg(event, key);
@@ -166,23 +175,81 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     return apiKeyId.length() + ":" + apiKeyId + ":" + eventId;
   }
 
-  private boolean seenBefore(String dedupKey, UsageEvent event) {
+  /**
+   * A copy of the event's (api_key_id, event_id) counted within the dedup window: with the same
+   * usage (a retry, a replay) or not. Null when there is none.
+   *
+   * @param time the earlier copy's event time
+   */
+  private record Earlier(boolean sameUsage, long time) {
+  }
+
+  private Earlier earlier(String dedupKey, UsageEvent event, long fingerprint) {
     long time = event.getTimestamp();
-    if (seenWithin(dedupKey, time)) {
-      return true;
+    Earlier earlier = null;
+    try (WindowStoreIterator<Long> copies = seen.fetch(dedupKey, time - dedupWindowMillis, time + dedupWindowMillis)) {
+      while (copies.hasNext()) {
+        KeyValue<Long, Long> copy = copies.next();
+        // remembered before usage was fingerprinted, the value is the event time (positive): a plain duplicate
+        boolean same = copy.value >= 0 || copy.value == fingerprint;
+        if (same || earlier == null) {
+          earlier = new Earlier(same, copy.key);
+        }
+        if (same) {
+          return earlier;
+        }
+      }
+    }
+    if (earlier != null) {
+      return earlier;
     }
     // Stores written before ids were remembered per key hold bare event ids; their entries are
     // no newer than the watermark at the upgrade, so only events near or before it look there.
     if (legacyDedupUntil == null) {
       legacyDedupUntil = legacyDedupUntil();
     }
-    return time <= legacyDedupUntil && seenWithin(event.getEventId(), time);
+    if (time <= legacyDedupUntil) {
+      try (WindowStoreIterator<Long> bare = seen.fetch(event.getEventId(), time - dedupWindowMillis,
+          time + dedupWindowMillis)) {
+        return bare.hasNext() ? new Earlier(true, bare.next().key) : null;
+      }
+    }
+    return null;
   }
 
-  private boolean seenWithin(String storeKey, long time) {
-    try (WindowStoreIterator<Long> earlier = seen.fetch(storeKey, time - dedupWindowMillis, time + dedupWindowMillis)) {
-      return earlier.hasNext();
+  /**
+   * What the dedup store keeps of an accepted event: a 63-bit FNV-1a hash of the usage it counted
+   * (model and token counts; not its time, which an HTTP batch without timestamps stamps anew on
+   * each retry, nor its gateway, request or org), with the sign bit set, so it is never taken for
+   * an event time, which is what the store held before. Stored in changelogs: the function must
+   * never change.
+   */
+  static long usageFingerprint(UsageEvent event) {
+    long hash = 0xcbf29ce484222325L;
+    String model = event.getModel();
+    for (int i = 0; i < model.length(); i++) {
+      hash = fnv(hash, model.charAt(i));
     }
+    for (long count : new long[] {event.getInputTokens(), event.getOutputTokens(), event.getCacheCreationInputTokens(),
+        event.getCacheReadInputTokens()}) {
+      for (int shift = 0; shift < 64; shift += 16) {
+        hash = fnv(hash, (int) (count >>> shift) & 0xffff);
+      }
+    }
+    return hash | Long.MIN_VALUE;
+  }
+
+  /** FNV-1a over a 16-bit unit, low byte first. */
+  private static long fnv(long hash, int unit) {
+    long low = (hash ^ (unit & 0xff)) * 0x100000001b3L;
+    return (low ^ ((unit >>> 8) & 0xff)) * 0x100000001b3L;
+  }
+
+  private static Rejection conflict(UsageEvent event, long earlierTime) {
+    return new Rejection(RejectReason.CONFLICTING_DUPLICATE, "api key " + UsageValidation.quote(event.getApiKeyId())
+        + " already counted event_id " + UsageValidation.quote(event.getEventId()) + " (event time "
+        + Instant.ofEpochMilli(earlierTime) + ") with another model or other token counts: not counted; give this"
+        + " call its own event_id (metering dlq replay --own-event-id)");
   }
 
   /**

@@ -38,5 +38,11 @@ public enum RejectReason {
   /** The event time is further ahead of the wall clock than the tolerance. */
   FUTURE_EVENT,
   /** The event time is older than the partition's event-time watermark minus the grace period. */
-  LATE_EVENT
+  LATE_EVENT,
+  /**
+   * The key's event_id was counted before, within the dedup window, with another model or other
+   * token counts: not a retry of that call but another call under the same id. The first copy
+   * counts; dropping this one as a duplicate lost its usage without a trace.
+   */
+  CONFLICTING_DUPLICATE
 }

@@ -20,6 +20,7 @@ import dev.metering.stream.usage.Progress;
 import dev.metering.stream.usage.Totals;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Consumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -48,6 +49,91 @@ class IngestTest {
     assertEquals(100, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getInputTokens());
     assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
     assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+  }
+
+  @Test
+  void shouldCountARetryStampedAtAnotherTimeAsADuplicate() {
+    // an HTTP batch without timestamps is stamped anew on each retry
+    UsageEvent first = event("key-1", "2026-11-10T12:00:00Z", 100);
+    UsageEvent retry = UsageEvent.newBuilder(first).setTimestamp(first.getTimestamp() + 60_000).setRequestId("r-2")
+        .setGatewayId("gw-other").build();
+
+    fx.send(first);
+    fx.send(retry);
+
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(0, fx.counter(IngestCounters.DEAD_LETTERED));
+    assertEquals(100, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getInputTokens());
+  }
+
+  @Test
+  void shouldDeadLetterARepeatedEventIdWithOtherUsageInsteadOfDroppingItsUsage() {
+    UsageEvent first = event("key-1", "2026-11-10T12:00:00Z", 100);
+    fx.send(first);
+    List<Consumer<UsageEvent.Builder>> changes = List.of(
+        e -> e.setModel("claude-haiku-4-5"),
+        e -> e.setInputTokens(101),
+        e -> e.setOutputTokens(e.getOutputTokens() + 1),
+        e -> e.setCacheCreationInputTokens(e.getCacheCreationInputTokens() + 1),
+        e -> e.setCacheReadInputTokens(e.getCacheReadInputTokens() + (1L << 20)));
+
+    for (Consumer<UsageEvent.Builder> change : changes) {
+      UsageEvent.Builder other = UsageEvent.newBuilder(first).setTimestamp(first.getTimestamp() + 1_000);
+      change.accept(other);
+      byte[] bytes = Topics.USAGE_EVENTS.encode(other.build());
+      fx.usage.pipeInput("key-1", bytes, Instant.ofEpochMilli(other.getTimestamp()));
+
+      TestRecord<byte[], byte[]> dead = fx.deadLetters.readRecord();
+      assertEquals(RejectReason.CONFLICTING_DUPLICATE.name(), header(dead, DeadLetterHeaders.REASON));
+      assertEquals("api key 'key-1' already counted event_id '" + first.getEventId() + "' (event time"
+          + " 2026-11-10T12:00:00Z) with another model or other token counts: not counted; give this call its own"
+          + " event_id (metering dlq replay --own-event-id)", header(dead, DeadLetterHeaders.MESSAGE));
+      assertArrayEquals(bytes, dead.value(), "kept to be sent again under its own id");
+    }
+    fx.send(first);
+
+    assertEquals(1, fx.counter(IngestCounters.ACCEPTED));
+    assertEquals(changes.size(), fx.counter(IngestCounters.deadLettered(RejectReason.CONFLICTING_DUPLICATE)));
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE), "the first copy still matches itself");
+    assertEquals(100, fx.bucket(KeyUsageProcessor.DAILY_STORE, "key-1", "2026-11-10T00:00:00Z").getInputTokens(),
+        "the first copy counts");
+  }
+
+  @Test
+  void shouldQuoteLongIdsOfAConflictingCopy() {
+    String id = "e".repeat(UsageLimits.MAX_FIELD_LENGTH);
+    String key = "k".repeat(UsageLimits.MAX_FIELD_LENGTH);
+    UsageEvent first = UsageEvent.newBuilder(event(key, "2026-11-10T12:00:00Z", 100)).setEventId(id).build();
+    fx.send(first);
+
+    fx.send(UsageEvent.newBuilder(first).setInputTokens(1).build());
+
+    String message = header(fx.deadLetters.readRecord(), DeadLetterHeaders.MESSAGE);
+    assertTrue(message.length() < 400, message);
+  }
+
+  @Test
+  void shouldTakeACopyOfAnEventIdRememberedWithoutItsUsageForADuplicate() {
+    // entries written before fingerprints hold the event time: what they counted is unknown
+    UsageEvent first = event("key-1", "2026-11-10T12:00:00Z", 100);
+    WindowStore<String, Long> dedup = fx.driver.getWindowStore(IngestProcessor.DEDUP_STORE);
+    dedup.put(IngestProcessor.dedupKey("key-1", first.getEventId()), first.getTimestamp(), first.getTimestamp());
+
+    fx.send(UsageEvent.newBuilder(first).setInputTokens(7).build());
+
+    assertEquals(1, fx.counter(IngestCounters.DUPLICATE));
+    assertEquals(0, fx.counter(IngestCounters.DEAD_LETTERED));
+  }
+
+  @Test
+  void shouldFingerprintUsageTheSameWayForGood() {
+    // kept in changelogs: a changed function would call every retry after an upgrade a conflict
+    UsageEvent event = UsageEvent.newBuilder(event("key-1", "2026-11-10T12:00:00Z", 100)).setModel("claude-sonnet-4-5")
+        .setOutputTokens(20).setCacheCreationInputTokens(3).setCacheReadInputTokens(1_000_000_000L).build();
+
+    // FNV-1a 64 of the model's UTF-16LE bytes and the four counts' little-endian bytes, sign bit set
+    // (worked out apart from this code)
+    assertEquals(0xea0532e191085dc4L, IngestProcessor.usageFingerprint(event));
   }
 
   @Test
