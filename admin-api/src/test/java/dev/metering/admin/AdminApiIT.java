@@ -696,7 +696,8 @@ class AdminApiIT {
           {"api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1},
           {"event_id": "e6-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1, "timestamp": 1000},
           {"event_id": "e7-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 1, "output_tokens": 1, "gateway_id": "gw-b"},
-          {"event_id": "e8-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 99999999999999999999999, "output_tokens": 1}
+          {"event_id": "e8-%1$s", "api_key_id": "%1$s", "model": "m", "input_tokens": 99999999999999999999999, "output_tokens": 1},
+          {"event_id": "e1-%1$s", "api_key_id": "%1$s", "model": "claude-haiku-4-5", "input_tokens": 5, "output_tokens": 1}
         ]}""".formatted(key.id());
 
     HttpResponse<String> wrongToken = ingest("nope", batch);
@@ -706,12 +707,14 @@ class AdminApiIT {
     assertEquals(207, response.statusCode(), response.body());
     JsonNode body = Json.mapper().readTree(response.body());
     assertEquals(2, body.get("accepted").asInt());
-    assertEquals(List.of("accepted", "accepted", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected"),
-        List.of(0, 1, 2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
-    assertEquals(List.of("api_key_id", "input_tokens", "event_id", "timestamp", "gateway_id", "input_tokens"),
-        List.of(2, 3, 4, 5, 6, 7).stream().map(i -> body.at("/results/" + i + "/error/field").asText()).toList());
+    assertEquals(List.of("accepted", "accepted", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected",
+        "rejected"), List.of(0, 1, 2, 3, 4, 5, 6, 7, 8).stream().map(i -> body.at("/results/" + i + "/status").asText()).toList());
+    assertEquals(List.of("api_key_id", "input_tokens", "event_id", "timestamp", "gateway_id", "input_tokens", "event_id"),
+        List.of(2, 3, 4, 5, 6, 7, 8).stream().map(i -> body.at("/results/" + i + "/error/field").asText()).toList());
     assertEquals("timestamp 1000 is more than 72 hours old; usage that late is no longer counted",
         body.at("/results/5/error/message").asText(), "the grace in words, not PT72H");
+    assertEquals("event_id e1-" + key.id() + " of api key " + key.id() + " repeats events[0] of this batch; each call"
+        + " needs its own event_id", body.at("/results/8/error/message").asText(), "its usage would not be counted");
     assertEquals(3300, awaitKeyUsage(key.id(), 3300));
     assertTrue(usageEventsOf(key.id()).stream().allMatch(e -> e.getGatewayId().equals("gw-a")),
         "usage is recorded under the authenticated gateway");

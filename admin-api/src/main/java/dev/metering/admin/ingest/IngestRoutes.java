@@ -23,6 +23,7 @@ import io.javalin.http.Context;
 import dev.metering.admin.AdminConfig;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,7 @@ public final class IngestRoutes {
     }
     EventResult[] results = new EventResult[events.size()];
     Map<Integer, CompletableFuture<String>> pending = new LinkedHashMap<>();
+    Map<List<String>, Integer> firstOfId = new HashMap<>();
     for (int i = 0; i < events.size(); i++) {
       JsonNode givenId = events.get(i).get("event_id");
       // echoed so a caller can match a refusal to its event
@@ -100,6 +102,12 @@ public final class IngestRoutes {
           ? givenId.asText() : null;
       try {
         UsageEvent event = toEvent(events.get(i), gateway);
+        Integer first = firstOfId.putIfAbsent(List.of(event.getApiKeyId(), event.getEventId()), i);
+        if (first != null) {
+          // metering-stream counts a key's event_id once: a second call under it would be lost
+          throw ApiError.invalid("event_id", "event_id " + event.getEventId() + " of api key " + event.getApiKeyId()
+              + " repeats events[" + first + "] of this batch; each call needs its own event_id");
+        }
         pending.put(i, reporter.deliver(event));
         results[i] = new EventResult(i, eventId, null, null);
       } catch (ApiError e) {
