@@ -3,6 +3,7 @@ package dev.metering.cli;
 import dev.metering.records.UsageEvent;
 import dev.metering.schemas.DeadLetterHeaders;
 import dev.metering.schemas.Topics;
+import dev.metering.schemas.UsageLimits;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +47,7 @@ final class DeadLetters implements AutoCloseable {
   /** How a row begins whose record Kafka refused. */
   static final String NOT_SENT = "not replayed: ";
   private static final String NOT_REKEYED = NOT_SENT + "not a usage event, so no api_key_id to key it by";
+  private static final String NOT_RENAMED = NOT_SENT + "not a usage event, so no event_id to give it";
 
   private final String bootstrapServers;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -150,11 +152,24 @@ final class DeadLetters implements AutoCloseable {
    * Starts re-sending chosen records to usage-events, each with its original key (or, with
    * {@code rekey}, its event's api_key_id) and bytes, without the dlq headers and with
    * {@link #REPLAYED_FROM}; the event id is unchanged, so metering counts an event replayed twice
-   * (or one that was counted meanwhile) once. With {@code dryRun} nothing is sent and each row says
-   * what would be.
+   * (or one that was counted meanwhile) once. With {@code ownEventId} each event is sent under
+   * {@link #ownEventId} instead, still the same on every replay of the record. With {@code dryRun}
+   * nothing is sent and each row says what would be.
    */
-  Replay replay(boolean rekey, boolean dryRun) {
-    return new Replay(rekey, dryRun);
+  Replay replay(boolean rekey, boolean ownEventId, boolean dryRun) {
+    return new Replay(rekey, ownEventId, dryRun);
+  }
+
+  /**
+   * An event_id of the dead letter's own, {@code dlq-<partition>-<offset>-<its event_id>}, cut to
+   * the longest id usage-events takes: unique among dead letters, and the same each time the
+   * record is replayed, so replaying it twice still counts it once.
+   */
+  static String ownEventId(int partition, long offset, String eventId) {
+    String id = "dlq-" + partition + "-" + offset + "-" + eventId;
+    int end = Math.min(id.length(), UsageLimits.MAX_FIELD_LENGTH);
+    // never cut between the two halves of a character outside the BMP
+    return id.substring(0, Character.isHighSurrogate(id.charAt(end - 1)) ? end - 1 : end);
   }
 
   /**
@@ -163,13 +178,15 @@ final class DeadLetters implements AutoCloseable {
    */
   final class Replay implements AutoCloseable {
     private final boolean rekey;
+    private final boolean ownEventId;
     private final KafkaProducer<byte[], byte[]> producer;
     /** Each record's row, and where it is being sent (null when it is not). */
     private final List<Pending> pending = new ArrayList<>();
     private int refused;
 
-    private Replay(boolean rekey, boolean dryRun) {
+    private Replay(boolean rekey, boolean ownEventId, boolean dryRun) {
       this.rekey = rekey;
+      this.ownEventId = ownEventId;
       if (dryRun) {
         this.producer = null;
         return;
@@ -186,13 +203,20 @@ final class DeadLetters implements AutoCloseable {
       Map<String, Object> event = decode(record.value());
       byte[] key = !rekey ? record.key()
           : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8);
-      String status = rekey && key == null ? NOT_REKEYED
-          : (producer == null ? "would replay" : "replayed") + (rekey ? " keyed by its api_key_id" : "");
+      String newId = ownEventId && event != null
+          ? ownEventId(record.partition(), record.offset(), event.get("event_id").toString()) : null;
+      boolean refusedHere = event == null && (rekey || ownEventId);
+      String status = refusedHere ? (rekey ? NOT_REKEYED : NOT_RENAMED)
+          : (producer == null ? "would replay" : "replayed") + (rekey ? " keyed by its api_key_id" : "")
+              + (newId != null ? " as event_id " + newId : "");
       Replayed row = Replayed.of(record, event, status, null);
-      if (producer == null || key == null && rekey) {
+      if (producer == null || refusedHere) {
         pending.add(new Pending(row, null));
         return;
       }
+      byte[] value = newId == null ? record.value()
+          : Topics.USAGE_EVENTS.encode(UsageEvent.newBuilder(Topics.USAGE_EVENTS.decode(record.value())).setEventId(newId)
+              .build());
       RecordHeaders headers = new RecordHeaders();
       for (Header header : record.headers()) {
         if (!header.key().startsWith("dlq.")) {
@@ -202,7 +226,7 @@ final class DeadLetters implements AutoCloseable {
       headers.add(REPLAYED_FROM, (DLQ + "/" + record.partition() + "/" + record.offset())
           .getBytes(StandardCharsets.UTF_8));
       pending.add(new Pending(row,
-          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, record.value(), headers))));
+          producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), null, key, value, headers))));
     }
 
     /**

@@ -110,6 +110,10 @@ final class DlqCommand extends CommandGroup {
       @Option(names = "--rekey", description = "send each record keyed by its event's api_key_id, the key usage is"
           + " partitioned by (KEY_MISMATCH: a gateway that keyed its records wrongly); a record that is not a usage"
           + " event is then not sent") boolean rekey,
+      @Option(names = "--own-event-id", description = "send each usage event under an event_id of its own,"
+          + " dlq-<partition>-<offset>-<its event_id> (cut to 256 characters), the same on every replay of the record"
+          + " (CONFLICTING_DUPLICATE: another call a gateway sent under an id already counted, which a plain replay"
+          + " would only dead-letter again); a record that is not a usage event is then not sent") boolean ownEventId,
       @Option(names = "--dry-run", description = "list what would be re-sent, send nothing") boolean dryRun,
       @Mixin Output.Options output) throws Exception {
     if (!all && !selection.any()) {
@@ -118,7 +122,7 @@ final class DlqCommand extends CommandGroup {
     }
     Predicate<ConsumerRecord<byte[], byte[]>> chosen = selection.predicate();
     try (DeadLetters dlq = new DeadLetters(root.kafkaBootstrapServers());
-        DeadLetters.Replay replay = dlq.replay(rekey, dryRun)) {
+        DeadLetters.Replay replay = dlq.replay(rekey, ownEventId, dryRun)) {
       dlq.forEach(record -> {
         if (chosen.test(record)) {
           replay.add(record);

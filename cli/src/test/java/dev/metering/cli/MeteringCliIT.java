@@ -384,6 +384,44 @@ class MeteringCliIT {
   }
 
   @Test
+  void shouldCountAnotherCallSentUnderACountedIdOnceReplayedUnderAnIdOfItsOwn() throws Exception {
+    String key = ok("keys", "create", "--name", "reused-ids", "-o", "json").json().get("id").asText();
+    UsageEvent first = event(key, System.currentTimeMillis(), 300, 30);
+    UsageEvent second = UsageEvent.newBuilder(event(key, first.getTimestamp() + 1, 500, 50))
+        .setEventId(first.getEventId()).build();
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      // a gateway's bug: two calls under one event_id
+      producer.send(record(first));
+      producer.send(record(second));
+    }
+    String[] offset = {null};
+    KafkaTestSupport.await("the second call dead-lettered", Duration.ofSeconds(30), () -> {
+      try {
+        for (JsonNode record : ok("dlq", "show", "--reason", "CONFLICTING_DUPLICATE", "-o", "json").json()) {
+          if (record.path("event").path("event_id").asText().equals(first.getEventId())) {
+            offset[0] = record.get("partition").asInt() + ":" + record.get("offset").asLong();
+          }
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return offset[0] != null;
+    });
+    assertEquals(330, tokensOf(key), "the first call counted, the second not");
+
+    JsonNode replayed = ok("dlq", "replay", "--offsets", offset[0], "--own-event-id", "-o", "json").json();
+    ok("dlq", "replay", "--offsets", offset[0], "--own-event-id");
+    try (KafkaProducer<String, byte[]> producer = KafkaTestSupport.producer(system.bootstrapServers())) {
+      producer.send(record(event(key, System.currentTimeMillis(), 1, 0))); // after both replays, in their partition
+    }
+
+    String ownId = "dlq-" + offset[0].replace(':', '-') + "-" + first.getEventId();
+    assertEquals("replayed as event_id " + ownId, replayed.get(0).get("status").asText());
+    KafkaTestSupport.await("the second call counted once, however often replayed", Duration.ofSeconds(60),
+        () -> tokensOf(key) == 881);
+  }
+
+  @Test
   void shouldReplayARecordAProducerPutInAnotherPartitionIntoItsKeysOwn() throws Exception {
     String key = ok("keys", "create", "--name", "misplaced", "-o", "json").json().get("id").asText();
     UsageEvent event = event(key, System.currentTimeMillis(), 200, 20);
