@@ -44,10 +44,13 @@ final class DeadLetters implements AutoCloseable {
   /** Marks a record re-sent from the dead-letter topic: {@code usage-events-dlq/<partition>/<offset>}. */
   static final String REPLAYED_FROM = "dlq.replayed.from";
   private static final String DLQ = Topics.USAGE_EVENTS_DLQ.name();
+  /** The reason of a dead letter whose event_id was counted before with other usage (metering-stream's RejectReason). */
+  static final String CONFLICTING = "CONFLICTING_DUPLICATE";
   /** How a row begins whose record Kafka refused. */
   static final String NOT_SENT = "not replayed: ";
   private static final String NOT_REKEYED = NOT_SENT + "not a usage event, so no api_key_id to key it by";
-  private static final String NOT_RENAMED = NOT_SENT + "not a usage event, so no event_id to give it";
+  private static final String NOT_RENAMED = NOT_SENT + "only a " + CONFLICTING + " gets an event_id of its own:"
+      + " another record's event may be counted under its own id already, and would be counted twice";
 
   private final String bootstrapServers;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -203,10 +206,10 @@ final class DeadLetters implements AutoCloseable {
       Map<String, Object> event = decode(record.value());
       byte[] key = !rekey ? record.key()
           : event == null ? null : event.get("api_key_id").toString().getBytes(StandardCharsets.UTF_8);
-      String newId = ownEventId && event != null
-          ? ownEventId(record.partition(), record.offset(), event.get("event_id").toString()) : null;
-      boolean refusedHere = event == null && (rekey || ownEventId);
-      String status = refusedHere ? (rekey ? NOT_REKEYED : NOT_RENAMED)
+      boolean renamed = ownEventId && event != null && CONFLICTING.equals(header(record, DeadLetterHeaders.REASON));
+      String newId = renamed ? ownEventId(record.partition(), record.offset(), event.get("event_id").toString()) : null;
+      boolean refusedHere = rekey && key == null || ownEventId && !renamed;
+      String status = refusedHere ? (rekey && key == null ? NOT_REKEYED : NOT_RENAMED)
           : (producer == null ? "would replay" : "replayed") + (rekey ? " keyed by its api_key_id" : "")
               + (newId != null ? " as event_id " + newId : "");
       Replayed row = Replayed.of(record, event, status, null);

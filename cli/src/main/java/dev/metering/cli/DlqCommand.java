@@ -113,7 +113,8 @@ final class DlqCommand extends CommandGroup {
       @Option(names = "--own-event-id", description = "send each usage event under an event_id of its own,"
           + " dlq-<partition>-<offset>-<its event_id> (cut to 256 characters), the same on every replay of the record"
           + " (CONFLICTING_DUPLICATE: another call a gateway sent under an id already counted, which a plain replay"
-          + " would only dead-letter again); a record that is not a usage event is then not sent") boolean ownEventId,
+          + " would only dead-letter again); a record of another reason is then not sent, since its event may be"
+          + " counted under its own id already") boolean ownEventId,
       @Option(names = "--dry-run", description = "list what would be re-sent, send nothing") boolean dryRun,
       @Mixin Output.Options output) throws Exception {
     if (!all && !selection.any()) {

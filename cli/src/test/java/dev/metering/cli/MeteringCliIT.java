@@ -393,21 +393,28 @@ class MeteringCliIT {
       // a gateway's bug: two calls under one event_id
       producer.send(record(first));
       producer.send(record(second));
+      producer.send(new ProducerRecord<>(Topics.USAGE_EVENTS.name(), key, "not avro".getBytes(StandardCharsets.UTF_8)));
     }
-    String[] offset = {null};
-    KafkaTestSupport.await("the second call dead-lettered", Duration.ofSeconds(30), () -> {
+    String[] offset = {null, null};
+    KafkaTestSupport.await("the second call and the bytes dead-lettered", Duration.ofSeconds(30), () -> {
       try {
-        for (JsonNode record : ok("dlq", "show", "--reason", "CONFLICTING_DUPLICATE", "-o", "json").json()) {
+        for (JsonNode record : ok("dlq", "show", "--limit", "1000", "-o", "json").json()) {
+          String at = record.get("partition").asInt() + ":" + record.get("offset").asLong();
           if (record.path("event").path("event_id").asText().equals(first.getEventId())) {
-            offset[0] = record.get("partition").asInt() + ":" + record.get("offset").asLong();
+            offset[0] = at;
+          } else if (record.get("reason").asText().equals("UNDECODABLE") && record.get("key").asText().equals(key)) {
+            offset[1] = at;
           }
         }
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-      return offset[0] != null;
+      return offset[0] != null && offset[1] != null;
     });
     assertEquals(330, tokensOf(key), "the first call counted, the second not");
+    JsonNode planned = ok("dlq", "replay", "--offsets", offset[1], "--own-event-id", "--dry-run", "-o", "json").json();
+    assertEquals("not replayed: only a CONFLICTING_DUPLICATE gets an event_id of its own: another record's event may"
+        + " be counted under its own id already, and would be counted twice", planned.get(0).get("status").asText());
 
     JsonNode replayed = ok("dlq", "replay", "--offsets", offset[0], "--own-event-id", "-o", "json").json();
     ok("dlq", "replay", "--offsets", offset[0], "--own-event-id");
