@@ -61,12 +61,15 @@ public final class BenchMain {
   /**
    * For profiling: only the preload and "minimal" (baseline (b)), "pipeline", "latency" (pipeline,
    * then latencies) or "warm" (one JIT-warm run of each); or "scale", the scale curve alone; or
-   * "micro", the JMH micro-benchmarks alone.
+   * "micro", the JMH micro-benchmarks alone; or "sweeper", what the hanging-transaction checks cost
+   * over {@code --topics} topics of 48 partitions (default 36), apart from the rest.
    */
   private final String only;
   private final int events;
   private final int keys;
   private final int partitions;
+  /** Topics of 48 partitions for {@code --only=sweeper}. */
+  private final int sweeperTopics;
   /** Background load during the latency runs, as a share of the measured pipeline throughput. */
   private final double loadShare;
   /** Background load during the latency runs in events a second, if given instead of a share. */
@@ -93,6 +96,7 @@ public final class BenchMain {
     only = options.get("only");
     keys = Integer.parseInt(options.getOrDefault("keys", "10000"));
     partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
+    sweeperTopics = Integer.parseInt(options.getOrDefault("topics", "36"));
     loadShare = Double.parseDouble(options.getOrDefault("load", "0.5"));
     loadRate = Double.parseDouble(options.getOrDefault("rate", "NaN"));
     streamThreads = Integer.parseInt(options.getOrDefault("threads",
@@ -134,6 +138,11 @@ public final class BenchMain {
     boolean microOnly = "micro".equals(only);
     String machine = Runtime.getRuntime().availableProcessors() + " cores, "
         + Math.round(totalMemoryGiB()) + " GiB, Java " + System.getProperty("java.version");
+    if ("sweeper".equals(only)) {
+      SweeperCost.measure(results, sweeperTopics, 48);
+      results.print("bench --only=sweeper on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine + ")");
+      return;
+    }
     String header = "bench " + (quick ? "--quick " : "") + "on " + LocalDate.now(ZoneOffset.UTC) + " (" + machine
         + "): " + (microOnly ? "the micro-benchmarks" : (scaleOnly ? "the scale curve" : events + " events, " + keys
         + " keys") + ", " + partitions + " partitions");
