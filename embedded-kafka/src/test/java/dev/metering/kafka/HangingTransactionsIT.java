@@ -9,8 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.AbortTransactionOptions;
+import org.apache.kafka.clients.admin.AbortTransactionResult;
+import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ForwardingAdmin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -65,6 +70,49 @@ class HangingTransactionsIT {
     assertEquals(List.of(), first, "the first sighting only notes it");
     assertEquals(List.of(new HangingTransactions.Open(partition, ghost, 0, 0)), second);
     assertEquals(List.of("after"), readCommitted(partition, Duration.ofSeconds(30)));
+  }
+
+  @Test
+  void shouldKeepTryingAndShowingATransactionTheClusterRefusesToAbort() throws Exception {
+    // Given: a hanging transaction, and a cluster that refuses this client's aborts for now (writing
+    // the marker takes ALTER on the cluster, which an application's principal often lacks)
+    String topic = topic();
+    TopicPartition partition = new TopicPartition(topic, 0);
+    long ghost = 2_000_000L + System.nanoTime() % 1_000_000L;
+    HangingTransaction.write(kafka.bootstrapServers(), partition, ghost);
+    try (KafkaProducer<String, String> producer = producer(Map.of())) {
+      producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get();
+    }
+    AtomicBoolean refused = new AtomicBoolean(true);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    try (Admin refusing = new ForwardingAdmin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers())) {
+      @Override
+      public AbortTransactionResult abortTransaction(AbortTransactionSpec spec, AbortTransactionOptions options) {
+        // while refused, the marker goes to a partition the broker does not have, and fails there
+        return refused.get() ? super.abortTransaction(new AbortTransactionSpec(new TopicPartition("no-such-topic", 0),
+            spec.producerId(), spec.producerEpoch(), spec.coordinatorEpoch()), options.timeoutMs(1_000))
+            : super.abortTransaction(spec, options);
+      }
+    }) {
+      HangingTransactions hanging = new HangingTransactions(refusing, topic::equals, Duration.ZERO, metrics);
+
+      // When: it is found hanging while its aborts are refused, then once they are not
+      List<HangingTransactions.Open> whileRefused = new ArrayList<>(hanging.check());
+      whileRefused.addAll(hanging.check());
+      whileRefused.addAll(hanging.check());
+      double foundWhileRefused = metrics.get("kafka.hanging.transactions.found").gauge().value();
+      refused.set(false);
+      List<HangingTransactions.Open> once = hanging.check();
+
+      // Then: each refusal counted and the transaction kept in view, without failing the check; then aborted
+      assertEquals(List.of(), whileRefused);
+      assertEquals(1.0, foundWhileRefused, "shown for an operator while it stays");
+      assertEquals(2.0, metrics.get("kafka.hanging.transactions.abort.failures").counter().count());
+      assertEquals(List.of(new HangingTransactions.Open(partition, ghost, 0, 0)), once);
+      assertEquals(0.0, metrics.get("kafka.hanging.transactions.found").gauge().value());
+      assertEquals(List.of("after"), readCommitted(partition, Duration.ofSeconds(30)));
+    }
   }
 
   @Test

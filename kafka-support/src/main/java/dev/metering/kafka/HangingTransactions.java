@@ -1,6 +1,7 @@
 package dev.metering.kafka;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
@@ -63,8 +65,13 @@ public final class HangingTransactions implements AutoCloseable {
   private final Predicate<String> topics;
   private final Duration confirmAfter;
   private final Counter aborted;
+  private final Counter abortFailures;
   /** Hanging transactions seen and not yet aborted, with when they were first seen (nanoTime). */
   private final Map<Open, Long> suspected = new HashMap<>();
+  /** How many of them there are, for the gauge: one that stays needs an operator. */
+  private final AtomicInteger found = new AtomicInteger();
+  /** Those whose abort failed and was logged: logged once each, counted every time. */
+  private final Set<Open> unabortable = new HashSet<>();
   private ScheduledExecutorService schedule;
   private boolean failing;
 
@@ -78,6 +85,14 @@ public final class HangingTransactions implements AutoCloseable {
     this.confirmAfter = Objects.requireNonNull(confirmAfter, "confirmAfter");
     this.aborted = Counter.builder("kafka.hanging.transactions.aborted")
         .description("transactions left open on a partition that their coordinator no longer tracked, aborted")
+        .register(metrics);
+    this.abortFailures = Counter.builder("kafka.hanging.transactions.abort.failures")
+        .description("aborts of a hanging transaction the cluster refused (without ALTER on the cluster, say); tried"
+            + " again at each check")
+        .register(metrics);
+    Gauge.builder("kafka.hanging.transactions.found", found, AtomicInteger::get)
+        .description("transactions found hanging and not aborted yet: above 0 for longer than a minute, an operator"
+            + " must abort them (see the log)")
         .register(metrics);
   }
 
@@ -124,12 +139,13 @@ public final class HangingTransactions implements AutoCloseable {
     List<Open> abortedNow = new ArrayList<>();
     for (Open transaction : hanging) {
       Long since = suspected.putIfAbsent(transaction, now);
-      if (since != null && now - since >= confirmAfter.toNanos()) {
-        abort(transaction, open.get(transaction));
+      if (since != null && now - since >= confirmAfter.toNanos() && abort(transaction, open.get(transaction))) {
         suspected.remove(transaction);
         abortedNow.add(transaction);
       }
     }
+    unabortable.retainAll(suspected.keySet());
+    found.set(suspected.size());
     return abortedNow;
   }
 
@@ -212,14 +228,35 @@ public final class HangingTransactions implements AutoCloseable {
     return descriptions;
   }
 
-  private void abort(Open transaction, ProducerState producer) throws ExecutionException, InterruptedException {
-    admin.abortTransaction(new AbortTransactionSpec(transaction.partition(), transaction.producerId(),
-        (short) transaction.producerEpoch(), producer.coordinatorEpoch().orElse(0))).all().get();
+  /**
+   * Aborts a hanging transaction; one the cluster refuses to abort is logged (once) with the
+   * command an operator can run instead, and left for the next check. Whether it was aborted.
+   */
+  private boolean abort(Open transaction, ProducerState producer) throws InterruptedException {
+    try {
+      admin.abortTransaction(new AbortTransactionSpec(transaction.partition(), transaction.producerId(),
+          (short) transaction.producerEpoch(), producer.coordinatorEpoch().orElse(0))).all().get();
+    } catch (ExecutionException e) {
+      abortFailures.increment();
+      if (unabortable.add(transaction)) {
+        // writing the abort marker takes ALTER (or CLUSTER_ACTION) on the cluster, which an
+        // application's principal often lacks: then only an operator can end it
+        log.error("found a hanging transaction on topic {} partition {} (producer {} epoch {}, open from offset {}),"
+            + " but cannot abort it ({}): read_committed readers of the partition stay stopped there. Tried again at"
+            + " each check; an operator can end it with: kafka-transactions.sh --bootstrap-server <brokers> abort"
+            + " --topic {} --partition {} --start-offset {}", transaction.partition().topic(),
+            transaction.partition().partition(), transaction.producerId(), transaction.producerEpoch(),
+            transaction.firstOffset(), message(e), transaction.partition().topic(), transaction.partition().partition(),
+            transaction.firstOffset());
+      }
+      return false;
+    }
     aborted.increment();
     log.error("aborted a hanging transaction on topic {} partition {}: producer {} epoch {}, open from offset {}"
         + " with no coordinator to end it, so read_committed readers of the partition were stopped there",
         transaction.partition().topic(), transaction.partition().partition(), transaction.producerId(),
         transaction.producerEpoch(), transaction.firstOffset());
+    return true;
   }
 
   private static String message(Throwable e) {
