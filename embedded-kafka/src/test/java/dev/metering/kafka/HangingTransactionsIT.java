@@ -52,15 +52,11 @@ class HangingTransactionsIT {
   @Test
   void shouldAbortATransactionNoCoordinatorTracksSoReadCommittedReadersGoOn() throws Exception {
     // Given: an open transaction no coordinator knows, and a record written after it
-    String topic = topic();
-    TopicPartition partition = new TopicPartition(topic, 0);
-    long ghost = 1_000_000L + System.nanoTime() % 1_000_000L;
-    HangingTransaction.write(kafka.bootstrapServers(), partition, ghost);
-    try (KafkaProducer<String, String> producer = producer(Map.of())) {
-      producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get();
-    }
+    Ghost ghost = hangingBeforeARecord();
+    TopicPartition partition = ghost.partition();
     assertEquals(List.of(), readCommitted(partition, Duration.ofSeconds(2)), "held back behind the open transaction");
-    HangingTransactions hanging = new HangingTransactions(admin, topic::equals, Duration.ZERO, new SimpleMeterRegistry());
+    HangingTransactions hanging = new HangingTransactions(admin, partition.topic()::equals, Duration.ZERO,
+        new SimpleMeterRegistry());
 
     // When: it is found hanging twice
     List<HangingTransactions.Open> first = hanging.check();
@@ -68,7 +64,7 @@ class HangingTransactionsIT {
 
     // Then: aborted at the second check, and readers go on past it
     assertEquals(List.of(), first, "the first sighting only notes it");
-    assertEquals(List.of(new HangingTransactions.Open(partition, ghost, 0, 0)), second);
+    assertEquals(List.of(new HangingTransactions.Open(partition, ghost.producerId(), 0, 0)), second);
     assertEquals(List.of("after"), readCommitted(partition, Duration.ofSeconds(30)));
   }
 
@@ -76,13 +72,8 @@ class HangingTransactionsIT {
   void shouldKeepTryingAndShowingATransactionTheClusterRefusesToAbort() throws Exception {
     // Given: a hanging transaction, and a cluster that refuses this client's aborts for now (writing
     // the marker takes ALTER on the cluster, which an application's principal often lacks)
-    String topic = topic();
-    TopicPartition partition = new TopicPartition(topic, 0);
-    long ghost = 2_000_000L + System.nanoTime() % 1_000_000L;
-    HangingTransaction.write(kafka.bootstrapServers(), partition, ghost);
-    try (KafkaProducer<String, String> producer = producer(Map.of())) {
-      producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get();
-    }
+    Ghost ghost = hangingBeforeARecord();
+    TopicPartition partition = ghost.partition();
     AtomicBoolean refused = new AtomicBoolean(true);
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     try (Admin refusing = new ForwardingAdmin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -95,7 +86,7 @@ class HangingTransactionsIT {
             : super.abortTransaction(spec, options);
       }
     }) {
-      HangingTransactions hanging = new HangingTransactions(refusing, topic::equals, Duration.ZERO, metrics);
+      HangingTransactions hanging = new HangingTransactions(refusing, partition.topic()::equals, Duration.ZERO, metrics);
 
       // When: it is found hanging while its aborts are refused, then once they are not
       List<HangingTransactions.Open> whileRefused = new ArrayList<>(hanging.check());
@@ -109,7 +100,7 @@ class HangingTransactionsIT {
       assertEquals(List.of(), whileRefused);
       assertEquals(1.0, foundWhileRefused, "shown for an operator while it stays");
       assertEquals(2.0, metrics.get("kafka.hanging.transactions.abort.failures").counter().count());
-      assertEquals(List.of(new HangingTransactions.Open(partition, ghost, 0, 0)), once);
+      assertEquals(List.of(new HangingTransactions.Open(partition, ghost.producerId(), 0, 0)), once);
       assertEquals(0.0, metrics.get("kafka.hanging.transactions.found").gauge().value());
       assertEquals(List.of("after"), readCommitted(partition, Duration.ofSeconds(30)));
     }
@@ -138,6 +129,21 @@ class HangingTransactionsIT {
       producer.commitTransaction();
     }
     assertEquals(List.of("in a transaction"), readCommitted(partition, Duration.ofSeconds(30)));
+  }
+
+  /** A producer id no coordinator knows, with a transaction open on partition 0 of a topic of its own. */
+  private record Ghost(TopicPartition partition, long producerId) {
+  }
+
+  /** A ghost's transaction, and the record "after" written behind it. */
+  private Ghost hangingBeforeARecord() throws Exception {
+    TopicPartition partition = new TopicPartition(topic(), 0);
+    long producerId = 1_000_000L + System.nanoTime() % 1_000_000L;
+    HangingTransaction.write(kafka.bootstrapServers(), partition, producerId);
+    try (KafkaProducer<String, String> producer = producer(Map.of())) {
+      producer.send(new ProducerRecord<>(partition.topic(), 0, "k", "after")).get();
+    }
+    return new Ghost(partition, producerId);
   }
 
   private String topic() throws Exception {
