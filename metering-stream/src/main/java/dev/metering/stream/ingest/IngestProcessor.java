@@ -230,13 +230,19 @@ public final class IngestProcessor implements Processor<String, DecodedUsage, St
     for (int i = 0; i < model.length(); i++) {
       hash = fnv(hash, model.charAt(i));
     }
-    for (long count : new long[] {event.getInputTokens(), event.getOutputTokens(), event.getCacheCreationInputTokens(),
-        event.getCacheReadInputTokens()}) {
-      for (int shift = 0; shift < 64; shift += 16) {
-        hash = fnv(hash, (int) (count >>> shift) & 0xffff);
-      }
-    }
+    hash = fnvLong(hash, event.getInputTokens());
+    hash = fnvLong(hash, event.getOutputTokens());
+    hash = fnvLong(hash, event.getCacheCreationInputTokens());
+    hash = fnvLong(hash, event.getCacheReadInputTokens());
     return hash | Long.MIN_VALUE;
+  }
+
+  /** FNV-1a over a long's four 16-bit units, low first. */
+  private static long fnvLong(long hash, long count) {
+    for (int shift = 0; shift < 64; shift += 16) {
+      hash = fnv(hash, (int) (count >>> shift) & 0xffff);
+    }
+    return hash;
   }
 
   /** FNV-1a over a 16-bit unit, low byte first. */
