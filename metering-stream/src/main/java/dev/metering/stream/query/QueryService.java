@@ -20,7 +20,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -132,9 +131,9 @@ public final class QueryService {
 
   /**
    * A page of an org's report by key from its org task's {@link OrgKeyTotals}: sealed days (see
-   * {@link SealedDays}) as kept rendered, read and rendered whole the first time; the other days
-   * read a page's worth of keys each time. The freshness is read before the days, so as_of never
-   * claims more than was read.
+   * {@link SealedDays}) as kept rendered, read and rendered whole the first time, with their keys
+   * merged into one list for the page's walk; the other days read a page's worth of keys each
+   * time. The freshness is read before the days, so as_of never claims more than was read.
    */
   private RenderedReport orgKeyPage(String orgId, int partition, ReportRequest request, boolean stale) {
     Freshness freshness = local.freshness(Progress.ORG_STORE, partition, stale);
@@ -143,7 +142,9 @@ public final class QueryService {
     long streamTime = local.orgProgress(partition, Progress.STREAM_TIME, stale);
     // days from here on are within the retention of the org task's stream time: never expired yet
     long retained = streamTime == Long.MIN_VALUE ? Long.MAX_VALUE : streamTime - dailyRetentionMillis;
-    List<ReportAssembly.DayResults<Object>> days = new ArrayList<>();
+    String after = request.afterKey();
+    TreeMap<Long, SealedDays.Day> sealed = new TreeMap<>();
+    List<ReportAssembly.DayResults<ReportResult>> readNow = new ArrayList<>();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli();
         start += Periods.DAY_MILLIS) {
       if (start + Periods.DAY_MILLIS <= sealedThrough && start >= retained) {
@@ -152,27 +153,20 @@ public final class QueryService {
           day = renderDay(orgId, partition, start);
           sealedDays.put(orgId, start, day);
         }
-        int from = request.afterKey() == null ? 0 : firstAfter(day.keys(), request.afterKey());
-        days.add(new ReportAssembly.DayResults<>(start, day.keys(), day.results(), from));
+        sealed.put(start, day);
       } else {
         List<String> keys = new ArrayList<>();
-        List<Object> results = new ArrayList<>();
-        local.orgDay(orgId, partition, start, request.afterKey(), request.limit() + 1, stale, (key, usage) -> {
+        List<ReportResult> results = new ArrayList<>();
+        local.orgDay(orgId, partition, start, after, request.limit() + 1, stale, (key, usage) -> {
           keys.add(key);
           results.add(new ReportResult(key, null, usage));
         });
-        days.add(new ReportAssembly.DayResults<>(start, keys, results, 0));
+        readNow.add(new ReportAssembly.DayResults<>(start, keys, results, 0));
       }
     }
-    ReportAssembly.KeyPage<Object> page = ReportAssembly.keysOfPage(request, days);
-    return new RenderedReport(ReportAssembly.buckets(request, page.byStart(), RenderedReport.Bucket::new),
-        page.next() != null, page.next(), freshness.asOf(), freshness.stale());
-  }
-
-  /** The index of the first of {@code keys} (in key order) after {@code afterKey}. */
-  private static int firstAfter(List<String> keys, String afterKey) {
-    int found = Collections.binarySearch(keys, afterKey, ReportAssembly.KEY_ORDER);
-    return found >= 0 ? found + 1 : -found - 1;
+    List<String> sealedKeys = sealed.isEmpty() ? List.of() : sealedDays.keys(orgId, sealed.firstKey(), sealed.lastKey(),
+        () -> ReportAssembly.union(sealed.values().stream().map(SealedDays.Day::keys).toList()));
+    return ReportAssembly.orgPage(request, sealed, sealedKeys, readNow, freshness);
   }
 
   private SealedDays.Day renderDay(String orgId, int partition, long dayStart) {

@@ -7,21 +7,31 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * JSON already rendered to UTF-8, written as it is where a value goes (wrap it in Jackson's
- * {@code RawValue}): lets a cached bucket be copied into a response without being parsed or
- * turned into characters. Only the unquoted forms make sense for a JSON value.
+ * A JSON array whose elements are already rendered to UTF-8: bytes {@code from} to {@code to} of a
+ * larger piece of JSON (elements separated by commas) between brackets, written as they are where a
+ * value goes (wrap it in Jackson's {@code RawValue}). Lets a cached day's results be copied into a
+ * response without being parsed or turned into characters. Only the unquoted forms make sense for a
+ * JSON value.
  */
 final class RawJson implements SerializableString {
 
   private final byte[] utf8;
+  private final int from;
+  private final int to;
 
-  RawJson(byte[] utf8) {
+  RawJson(byte[] utf8, int from, int to) {
     this.utf8 = utf8;
+    this.from = from;
+    this.to = to;
+  }
+
+  private int length() {
+    return to - from + 2;
   }
 
   @Override
   public String getValue() {
-    return new String(utf8, StandardCharsets.UTF_8);
+    return new String(asUnquotedUTF8(), StandardCharsets.UTF_8);
   }
 
   @Override
@@ -31,16 +41,20 @@ final class RawJson implements SerializableString {
 
   @Override
   public byte[] asUnquotedUTF8() {
-    return utf8;
+    byte[] array = new byte[length()];
+    appendUnquotedUTF8(array, 0);
+    return array;
   }
 
   @Override
   public int appendUnquotedUTF8(byte[] buffer, int offset) {
-    if (utf8.length > buffer.length - offset) {
+    if (length() > buffer.length - offset) {
       return -1;
     }
-    System.arraycopy(utf8, 0, buffer, offset, utf8.length);
-    return utf8.length;
+    buffer[offset] = '[';
+    System.arraycopy(utf8, from, buffer, offset + 1, to - from);
+    buffer[offset + length() - 1] = ']';
+    return length();
   }
 
   @Override
@@ -55,17 +69,19 @@ final class RawJson implements SerializableString {
 
   @Override
   public int writeUnquotedUTF8(OutputStream out) throws IOException {
-    out.write(utf8);
-    return utf8.length;
+    out.write('[');
+    out.write(utf8, from, to - from);
+    out.write(']');
+    return length();
   }
 
   @Override
   public int putUnquotedUTF8(ByteBuffer buffer) {
-    if (utf8.length > buffer.remaining()) {
+    if (length() > buffer.remaining()) {
       return -1;
     }
-    buffer.put(utf8);
-    return utf8.length;
+    buffer.put((byte) '[').put(utf8, from, to - from).put((byte) ']');
+    return length();
   }
 
   @Override
@@ -96,6 +112,11 @@ final class RawJson implements SerializableString {
   @Override
   public int putQuotedUTF8(ByteBuffer buffer) {
     throw quoted();
+  }
+
+  @Override
+  public String toString() {
+    return getValue();
   }
 
   private static UnsupportedOperationException quoted() {

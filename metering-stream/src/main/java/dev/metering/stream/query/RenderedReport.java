@@ -5,13 +5,13 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A {@link UsageReport} whose results may be already rendered: each is a
- * {@link dev.metering.api.query.ReportResult} or a Jackson {@code RawValue} of one's JSON. It
- * serialises to the same JSON as the report it stands for, component for component.
+ * A {@link UsageReport} whose buckets' results may be already rendered: each bucket's are a list of
+ * {@link dev.metering.api.query.ReportResult}s or a Jackson {@code RawValue} of such a list's JSON.
+ * It serialises to the same JSON as the report it stands for, component for component.
  */
 record RenderedReport(List<Bucket> data, boolean hasMore, String nextPage, Instant asOf, boolean stale) {
 
   /** A {@link dev.metering.api.query.ReportBucket} with such results. */
-  record Bucket(Instant startingAt, Instant endingAt, List<Object> results) {
+  record Bucket(Instant startingAt, Instant endingAt, Object results) {
   }
 }

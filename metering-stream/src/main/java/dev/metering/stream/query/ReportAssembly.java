@@ -7,6 +7,7 @@ import dev.metering.api.query.UsageReport;
 import dev.metering.api.query.UsageView;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -68,25 +69,96 @@ final class ReportAssembly {
   }
 
   /**
-   * The page's keys are the first {@code limit} of all days' keys after the cursor together, taken
-   * in key order by walking every day's sorted keys at once; each day needs to offer only its first
-   * {@code limit + 1} for that (and to tell whether more follow). A day's results on the page are
-   * then the ones the walk passed.
+   * The page's keys are the first {@code limit} of all days' keys after the cursor together (see
+   * {@link #pageEnd}); a day's results on the page are those of its keys up to the page's last.
    */
   static <R> KeyPage<R> keysOfPage(ReportRequest request, List<DayResults<R>> days) {
-    int[] next = new int[days.size()];
-    long[] heads = new long[days.size()]; // each day's next key's orderPrefix
+    List<List<String>> keys = new ArrayList<>(days.size());
+    int[] from = new int[days.size()];
+    for (int d = 0; d < from.length; d++) {
+      keys.add(days.get(d).keys());
+      from[d] = days.get(d).from();
+    }
+    PageEnd end = pageEnd(request.limit(), keys, from);
+    Map<Long, List<R>> byStart = new HashMap<>();
+    for (DayResults<R> day : days) {
+      byStart.put(day.start(), day.results().subList(day.from(), end.of(day.keys(), day.from())));
+    }
+    return new KeyPage<>(byStart, end.next(request));
+  }
+
+  /**
+   * A page of an org's report by key from its days kept rendered ({@code sealed}, whose keys
+   * together are {@code sealedKeys}: a page walks them as one list, not day by day) and the days
+   * read now ({@code readNow}: each a page's worth of keys after the cursor). Sealed days have the
+   * cursor applied here, by index.
+   */
+  static RenderedReport orgPage(ReportRequest request, Map<Long, SealedDays.Day> sealed, List<String> sealedKeys,
+      List<DayResults<ReportResult>> readNow, Freshness freshness) {
+    String after = request.afterKey();
+    List<List<String>> lists = new ArrayList<>();
+    List<Integer> from = new ArrayList<>();
+    lists.add(sealedKeys);
+    from.add(after == null ? 0 : firstAfter(sealedKeys, after));
+    for (DayResults<ReportResult> day : readNow) {
+      lists.add(day.keys());
+      from.add(day.from());
+    }
+    PageEnd end = pageEnd(request.limit(), lists, from.stream().mapToInt(Integer::intValue).toArray());
+    Map<Long, Object> byStart = new HashMap<>();
+    sealed.forEach((start, day) -> {
+      int first = after == null ? 0 : firstAfter(day.keys(), after);
+      byStart.put(start, day.results(first, end.of(day.keys(), first)));
+    });
+    for (DayResults<ReportResult> day : readNow) {
+      byStart.put(day.start(), day.results().subList(day.from(), end.of(day.keys(), day.from())));
+    }
+    String next = end.next(request);
+    return new RenderedReport(buckets(request, byStart, List.of(), RenderedReport.Bucket::new), next != null, next,
+        freshness.asOf(), freshness.stale());
+  }
+
+  /**
+   * Where a page of keys ends: its last key (null: the page has none) and whether keys follow it.
+   */
+  record PageEnd(String last, boolean more) {
+
+    /** How many of {@code keys} (in key order) are before the page's end: the index after its last key among them. */
+    int of(List<String> keys, int from) {
+      return last == null ? from : Math.max(from, firstAfter(keys, last));
+    }
+
+    /** The cursor of the page after this one; null if this is the last. */
+    String next(ReportRequest request) {
+      return request.nextPage(last, more);
+    }
+  }
+
+  /** The index of the first of {@code keys} (in {@link #KEY_ORDER}) after {@code key}. */
+  static int firstAfter(List<String> keys, String key) {
+    int found = Collections.binarySearch(keys, key, KEY_ORDER);
+    return found >= 0 ? found + 1 : -found - 1;
+  }
+
+  /**
+   * The end of a page of the first {@code limit} keys of all {@code lists} together, each list in
+   * key order and taken from its index in {@code from}, found by walking every list at once; each
+   * list needs to offer only its first {@code limit + 1} keys from there for that (and to tell
+   * whether more follow). The walk costs a comparison per list per key taken, so callers merge
+   * what they can beforehand (the sealed days of a page into one list of their keys).
+   */
+  static PageEnd pageEnd(int limit, List<List<String>> lists, int[] from) {
+    int[] next = from.clone();
+    long[] heads = new long[lists.size()]; // each list's next key's orderPrefix
     for (int d = 0; d < next.length; d++) {
-      next[d] = days.get(d).from();
-      heads[d] = head(days.get(d).keys(), next[d]);
+      heads[d] = head(lists.get(d), next[d]);
     }
     String last = null;
-    boolean more = false;
     for (int taken = 0; ; taken++) {
       String smallest = null;
       long smallestHead = 0;
       for (int d = 0; d < next.length; d++) {
-        List<String> keys = days.get(d).keys();
+        List<String> keys = lists.get(d);
         if (next[d] < keys.size()) {
           String key = keys.get(next[d]);
           if (smallest == null || compare(key, heads[d], smallest, smallestHead) < 0) {
@@ -95,25 +167,32 @@ final class ReportAssembly {
           }
         }
       }
-      if (smallest == null || taken == request.limit()) {
-        more = smallest != null;
-        break;
+      if (smallest == null || taken == limit) {
+        return new PageEnd(last, smallest != null);
       }
       last = smallest;
       for (int d = 0; d < next.length; d++) {
-        List<String> keys = days.get(d).keys();
+        List<String> keys = lists.get(d);
         if (next[d] < keys.size() && heads[d] == smallestHead && keys.get(next[d]).equals(smallest)) {
           next[d]++;
           heads[d] = head(keys, next[d]);
         }
       }
     }
-    Map<Long, List<R>> byStart = new HashMap<>();
-    for (int d = 0; d < next.length; d++) {
-      DayResults<R> day = days.get(d);
-      byStart.put(day.start(), day.results().subList(day.from(), next[d]));
+  }
+
+  /** Every key of {@code lists} (each in key order) once, in key order. */
+  static List<String> union(List<List<String>> lists) {
+    List<String> all = new ArrayList<>();
+    lists.forEach(all::addAll);
+    all.sort(KEY_ORDER);
+    List<String> distinct = new ArrayList<>(all.size());
+    for (String key : all) {
+      if (distinct.isEmpty() || !distinct.get(distinct.size() - 1).equals(key)) {
+        distinct.add(key);
+      }
     }
-    return new KeyPage<>(byStart, request.nextPage(last, more));
+    return List.copyOf(distinct);
   }
 
   private static long head(List<String> keys, int index) {
@@ -190,7 +269,7 @@ final class ReportAssembly {
 
   private static List<ReportBucket> buckets(ReportRequest request, Map<Long, List<ReportResult>> byStart,
       boolean sorted) {
-    return buckets(request, byStart, (start, end, results) -> {
+    return buckets(request, byStart, List.of(), (start, end, results) -> {
       List<ReportResult> copy = new ArrayList<>(results);
       if (sorted) {
         copy.sort(BY_GROUP);
@@ -201,17 +280,17 @@ final class ReportAssembly {
 
   /** A bucket of the page from its bounds and results. */
   @FunctionalInterface
-  interface BucketOf<R, B> {
-    B bucket(Instant start, Instant end, List<R> results);
+  interface BucketOf<T, B> {
+    B bucket(Instant start, Instant end, T results);
   }
 
-  /** Every bucket of the page, empty ones too, in time order. */
-  static <R, B> List<B> buckets(ReportRequest request, Map<Long, List<R>> byStart, BucketOf<R, B> bucketOf) {
+  /** Every bucket of the page, empty ones too (with {@code none} for results), in time order. */
+  static <T, B> List<B> buckets(ReportRequest request, Map<Long, T> byStart, T none, BucketOf<T, B> bucketOf) {
     List<B> data = new ArrayList<>();
     long width = request.width().millis();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli(); start += width) {
       data.add(bucketOf.bucket(Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + width),
-          byStart.getOrDefault(start, List.of())));
+          byStart.getOrDefault(start, none)));
     }
     return data;
   }

@@ -139,6 +139,12 @@ class KeyPagingTest {
             "round " + round + ": each day's results are its keys on the page");
       }
       assertEquals(all.size() > limit, page.next() != null, "round " + round);
+      // the days' keys merged into one list first, as a page does with its sealed days: the same end
+      List<String> merged = ReportAssembly.union(days.stream().map(ReportAssembly.DayResults::keys).toList());
+      assertEquals(List.copyOf(all), merged, "round " + round + ": every key once, in key order");
+      ReportAssembly.PageEnd end = ReportAssembly.pageEnd(limit, List.of(merged), new int[] {0});
+      assertEquals(expected.isEmpty() ? null : expected.get(expected.size() - 1), end.last(), "round " + round);
+      assertEquals(all.size() > limit, end.more(), "round " + round);
     }
   }
 
@@ -190,13 +196,14 @@ class KeyPagingTest {
       }
       ReportRequest page = request(pageParams);
       SortedMap<String, Map<Long, UsageView>> candidates = new TreeMap<>(ReportAssembly.KEY_ORDER);
-      List<ReportAssembly.DayResults<Object>> days = new ArrayList<>();
+      Map<Long, SealedDays.Day> sealed = new TreeMap<>();
+      List<ReportAssembly.DayResults<ReportResult>> readNow = new ArrayList<>();
       for (var day : usage.entrySet()) {
         List<String> keys = new ArrayList<>(day.getValue().keySet());
         boolean kept = (day.getKey() - day0) / 86_400_000L % 2 == 0;
         List<byte[]> rendered = new ArrayList<>();
         List<String> afterCursor = new ArrayList<>();
-        List<Object> readNow = new ArrayList<>();
+        List<ReportResult> read = new ArrayList<>();
         day.getValue().forEach((key, view) -> {
           try {
             rendered.add(json.writeValueAsBytes(new ReportResult(key, null, view)));
@@ -205,25 +212,21 @@ class KeyPagingTest {
           }
           if (page.afterKey() == null || ReportAssembly.KEY_ORDER.compare(key, page.afterKey()) > 0) {
             candidates.computeIfAbsent(key, k -> new TreeMap<>()).put(day.getKey(), view);
-            if (readNow.size() <= page.limit()) {
+            if (read.size() <= page.limit()) {
               afterCursor.add(key);
-              readNow.add(new ReportResult(key, null, view));
+              read.add(new ReportResult(key, null, view));
             }
           }
         });
         if (kept) {
-          SealedDays.Day whole = SealedDays.Day.of(keys, rendered);
-          int from = page.afterKey() == null ? 0 : keys.size() - (int) keys.stream()
-              .filter(key -> ReportAssembly.KEY_ORDER.compare(key, page.afterKey()) > 0).count();
-          days.add(new ReportAssembly.DayResults<>(day.getKey(), whole.keys(), whole.results(), from));
+          sealed.put(day.getKey(), SealedDays.Day.of(keys, rendered));
         } else {
-          days.add(new ReportAssembly.DayResults<>(day.getKey(), afterCursor, readNow, 0));
+          readNow.add(new ReportAssembly.DayResults<>(day.getKey(), afterCursor, read, 0));
         }
       }
       UsageReport plain = ReportAssembly.keyPage(page, candidates, FRESH);
-      ReportAssembly.KeyPage<Object> mixed = ReportAssembly.keysOfPage(page, days);
-      RenderedReport rendered = new RenderedReport(ReportAssembly.buckets(page, mixed.byStart(),
-          RenderedReport.Bucket::new), mixed.next() != null, mixed.next(), FRESH.asOf(), FRESH.stale());
+      List<String> sealedKeys = ReportAssembly.union(sealed.values().stream().map(SealedDays.Day::keys).toList());
+      RenderedReport rendered = ReportAssembly.orgPage(page, sealed, sealedKeys, readNow, FRESH);
       assertEquals(json.writeValueAsString(plain), json.writeValueAsString(rendered), "page " + (pages + 1));
       assertEquals(plain, json.readValue(json.writeValueAsBytes(rendered), UsageReport.class));
       cursor = plain.nextPage();
