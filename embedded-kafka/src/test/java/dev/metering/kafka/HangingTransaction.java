@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -40,8 +43,26 @@ public final class HangingTransaction {
   private HangingTransaction() {
   }
 
-  /** Appends one record of an open transaction of {@code producerId} (epoch 0) to {@code partition}. */
-  public static void write(String bootstrap, TopicPartition partition, long producerId) throws IOException {
+  /**
+   * Appends one record of an open transaction of {@code producerId} (epoch 0) to {@code partition},
+   * trying again while the broker answers with a retriable error: a topic just created may not be
+   * on the broker yet (UNKNOWN_TOPIC_OR_PARTITION), which is what a producer would retry too.
+   */
+  public static void write(String bootstrap, TopicPartition partition, long producerId)
+      throws IOException, InterruptedException {
+    Errors[] answer = new Errors[1];
+    KafkaTestSupport.await("an answer to the batch other than a retriable error", Duration.ofSeconds(30), () -> {
+      try {
+        answer[0] = append(bootstrap, partition, producerId);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return !(answer[0].exception() instanceof RetriableException);
+    });
+    assertEquals(Errors.NONE, answer[0], "the broker took the batch");
+  }
+
+  private static Errors append(String bootstrap, TopicPartition partition, long producerId) throws IOException {
     MemoryRecords records = MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, (short) 0, 0,
         new SimpleRecord(System.currentTimeMillis(), "hanging".getBytes(StandardCharsets.UTF_8),
             "hanging".getBytes(StandardCharsets.UTF_8)));
@@ -64,9 +85,8 @@ public final class HangingTransaction {
       in.readFully(response);
       ByteBuffer buffer = ByteBuffer.wrap(response);
       ResponseHeader.parse(buffer, ApiKeys.PRODUCE.responseHeaderVersion(PRODUCE_VERSION));
-      ProduceResponse.parse(new ByteBufferAccessor(buffer), PRODUCE_VERSION).data().responses().forEach(topic ->
-          topic.partitionResponses().forEach(answer ->
-              assertEquals(Errors.NONE, Errors.forCode(answer.errorCode()), "the broker took the batch")));
+      return Errors.forCode(ProduceResponse.parse(new ByteBufferAccessor(buffer), PRODUCE_VERSION).data().responses()
+          .iterator().next().partitionResponses().get(0).errorCode());
     }
   }
 }
