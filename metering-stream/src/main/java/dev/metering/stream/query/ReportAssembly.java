@@ -73,18 +73,8 @@ final class ReportAssembly {
    * {@link #pageEnd}); a day's results on the page are those of its keys up to the page's last.
    */
   static <R> KeyPage<R> keysOfPage(ReportRequest request, List<DayResults<R>> days) {
-    List<List<String>> keys = new ArrayList<>(days.size());
-    int[] from = new int[days.size()];
-    for (int d = 0; d < from.length; d++) {
-      keys.add(days.get(d).keys());
-      from[d] = days.get(d).from();
-    }
-    PageEnd end = pageEnd(request.limit(), keys, from);
-    Map<Long, List<R>> byStart = new HashMap<>();
-    for (DayResults<R> day : days) {
-      byStart.put(day.start(), day.results().subList(day.from(), end.of(day.keys(), day.from())));
-    }
-    return new KeyPage<>(byStart, end.next(request));
+    PageEnd end = pageEnd(request.limit(), days, List.of(), 0);
+    return new KeyPage<>(onPage(days, end), end.next(request));
   }
 
   /**
@@ -96,26 +86,37 @@ final class ReportAssembly {
   static RenderedReport orgPage(ReportRequest request, Map<Long, SealedDays.Day> sealed, List<String> sealedKeys,
       List<DayResults<ReportResult>> readNow, Freshness freshness) {
     String after = request.afterKey();
-    List<List<String>> lists = new ArrayList<>();
-    List<Integer> from = new ArrayList<>();
-    lists.add(sealedKeys);
-    from.add(after == null ? 0 : firstAfter(sealedKeys, after));
-    for (DayResults<ReportResult> day : readNow) {
-      lists.add(day.keys());
-      from.add(day.from());
-    }
-    PageEnd end = pageEnd(request.limit(), lists, from.stream().mapToInt(Integer::intValue).toArray());
-    Map<Long, Object> byStart = new HashMap<>();
+    PageEnd end = pageEnd(request.limit(), readNow, sealedKeys, after == null ? 0 : firstAfter(sealedKeys, after));
+    Map<Long, Object> byStart = new HashMap<>(onPage(readNow, end));
     sealed.forEach((start, day) -> {
       int first = after == null ? 0 : firstAfter(day.keys(), after);
       byStart.put(start, day.results(first, end.of(day.keys(), first)));
     });
-    for (DayResults<ReportResult> day : readNow) {
-      byStart.put(day.start(), day.results().subList(day.from(), end.of(day.keys(), day.from())));
-    }
     String next = end.next(request);
     return new RenderedReport(buckets(request, byStart, List.of(), RenderedReport.Bucket::new), next != null, next,
         freshness.asOf(), freshness.stale());
+  }
+
+  /** The end of a page over {@code days} and, walked with them, {@code more} keys from index {@code moreFrom}. */
+  private static <R> PageEnd pageEnd(int limit, List<DayResults<R>> days, List<String> more, int moreFrom) {
+    List<List<String>> lists = new ArrayList<>(days.size() + 1);
+    int[] from = new int[days.size() + 1];
+    lists.add(more);
+    from[0] = moreFrom;
+    for (int d = 0; d < days.size(); d++) {
+      lists.add(days.get(d).keys());
+      from[d + 1] = days.get(d).from();
+    }
+    return pageEnd(limit, lists, from);
+  }
+
+  /** Each day's results on a page ending at {@code end}, by the day's start. */
+  private static <R> Map<Long, List<R>> onPage(List<DayResults<R>> days, PageEnd end) {
+    Map<Long, List<R>> byStart = new HashMap<>();
+    for (DayResults<R> day : days) {
+      byStart.put(day.start(), day.results().subList(day.from(), end.of(day.keys(), day.from())));
+    }
+    return byStart;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.metering.stream.query;
 
 import com.fasterxml.jackson.databind.util.RawValue;
+import java.io.ByteArrayOutputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,7 @@ final class SealedDays {
 
     /** A day of {@code keys} and their results as JSON (UTF-8). */
     static Day of(List<String> keys, List<byte[]> results) {
-      java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream json = new ByteArrayOutputStream();
       int[] ends = new int[results.size()];
       long bytes = 64;
       for (int i = 0; i < results.size(); i++) {
