@@ -592,6 +592,13 @@ class AdminApiIT {
     assertEquals(parsed.getPaths().keySet(), resolved.getPaths().keySet());
     ApiKeyInfo key = alice.apiKeys().create(CreateApiKey.named("documented").maxTokensPerMonth(1000L));
     alice.alerts().create("documented rule", key.id(), 80, "ops@a.example", null);
+    KafkaTestSupport.await("metering-stream to have read the new key (503 until then)", Duration.ofSeconds(30), () -> {
+      try {
+        return alice.apiKeys().currentPeriod(key.id()) != null;
+      } catch (AdminApiException.Unavailable notYet) {
+        return false;
+      }
+    });
     String today = LocalDate.now(ZoneOffset.UTC).toString();
     Map<String, String> answers = new LinkedHashMap<>();
     answers.put("/v1/organizations/api_keys", "/v1/organizations/api_keys?limit=2");

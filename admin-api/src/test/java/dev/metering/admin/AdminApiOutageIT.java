@@ -2,6 +2,9 @@ package dev.metering.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
 
 import dev.metering.client.AdminApiException;
 import dev.metering.client.AdminClient;
@@ -12,10 +15,13 @@ import dev.metering.config.Env;
 import dev.metering.kafka.EmbeddedKafka;
 import dev.metering.kafka.KafkaTestSupport;
 import dev.metering.keys.Secrets;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -23,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * admin-api when its Kafka cluster goes away: it says so, it does not answer 500 while claiming to
- * be ready; and once the cluster is back it serves again without a restart.
+ * be ready; and once the cluster is back it serves again without a restart. And when metering-stream
+ * has not caught up with a key: it says so too, rather than that the key does not exist.
  */
 class AdminApiOutageIT {
 
@@ -78,6 +85,56 @@ class AdminApiOutageIT {
       if (api != null) {
         api.close();
       }
+    }
+  }
+
+  @Test
+  void shouldAnswer503ForItsOwnKeyWhileTheUsageServiceHasNotReadIt() throws Exception {
+    // metering-stream answers 404 for a key it has read neither the record nor any usage of: just
+    // made, or after a restart before it caught up (seen in BrokerRestartIT); that is no reason to
+    // tell the key's owner that the key does not exist. A loopback server answers as it does then.
+    HttpServer usage = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    usage.createContext("/v1/keys/", exchange -> {
+      String id = exchange.getRequestURI().getPath().split("/")[3];
+      byte[] body = ("{\"error\":{\"type\":\"not_found_error\",\"message\":\"no api key or usage is known for"
+          + " api_key_id " + id + "\"}}").getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(404, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    usage.start();
+    String adminKey = Secrets.generate();
+    EmbeddedKafka kafka = KafkaTestSupport.brokerWithTopics(1);
+    AdminApi api = null;
+    try {
+      api = AdminApi.start(AdminConfig.from(new Env(Map.of(
+          "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+          "ADMIN_HTTP_PORT", "0",
+          "ADMIN_HTTP_BIND", "127.0.0.1",
+          "METERING_QUERY_URL", "http://127.0.0.1:" + usage.getAddress().getPort(),
+          "METERING_QUERY_TOKEN", Secrets.generate(),
+          "METERING_WEBHOOK_SIGNING_KEY", "outage-it-webhook-signing-key-0123456789",
+          "METERING_BOOTSTRAP_ADMIN_KEY", adminKey))), Clock.systemUTC());
+      AdminClient client = AdminClient.create("http://127.0.0.1:" + api.port(), adminKey);
+      ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("not read yet"));
+
+      HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+              "http://127.0.0.1:" + api.port() + "/v1/organizations/api_keys/" + key.id() + "/current_period"))
+          .header("Authorization", "Bearer " + adminKey).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, answer.statusCode(), answer.body());
+      assertEquals("1", answer.headers().firstValue("Retry-After").orElse(null));
+      AdminApiException.Unavailable notYet = assertThrows(AdminApiException.Unavailable.class,
+          () -> client.apiKeys().currentPeriod(key.id()));
+      assertTrue(notYet.getMessage().contains("has not read API key " + key.id() + " yet"), notYet.getMessage());
+      // a key that is not the caller's is still answered as not found, without asking the usage service
+      assertThrows(AdminApiException.NotFound.class, () -> client.apiKeys().currentPeriod("key_not_made"));
+    } finally {
+      kafka.close();
+      if (api != null) {
+        api.close();
+      }
+      usage.stop(0);
     }
   }
 

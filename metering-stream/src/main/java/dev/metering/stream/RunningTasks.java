@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.processor.TaskId;
@@ -24,6 +25,8 @@ import org.apache.kafka.streams.processor.api.Record;
 public final class RunningTasks {
 
   private final Set<TaskId> running = ConcurrentHashMap.newKeySet();
+  /** Closes of running tasks so far: counted as each stops being readable, before its stores can be wiped. */
+  private final AtomicLong closes = new AtomicLong();
 
   /** {@code processors}, each reporting its task here as running from its initialisation to its close. */
   public <KIn, VIn, KOut, VOut> ProcessorSupplier<KIn, VIn, KOut, VOut> reporting(
@@ -59,6 +62,16 @@ public final class RunningTasks {
       Integer subtopology = subtopologyOf.get(store);
       return subtopology != null && running.contains(new TaskId(subtopology, partition));
     }
+
+    /**
+     * How many times a running task here has closed. A store found readable stays whole while this
+     * is unchanged: a task corrupted while its thread runs is closed (and counted) before its stores
+     * are wiped and restored, which can happen between a query's check and its read; a read is
+     * whole if the count is the same after it as before its checks.
+     */
+    public long closes() {
+      return closes.get();
+    }
   }
 
   private final class Reporting<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn, KOut, VOut> {
@@ -85,6 +98,7 @@ public final class RunningTasks {
     public void close() {
       if (task != null) {
         running.remove(task);
+        closes.incrementAndGet();
       }
       processor.close();
     }

@@ -90,11 +90,13 @@ class RunningTasksIT {
       }
       KafkaTestSupport.await("the ten calls counted and readable", Duration.ofSeconds(60),
           () -> readable.test(STORE, 0) && Long.valueOf(10).equals(store(first).get("key-a")));
+      long closesWhileRunning = readable.closes();
       // leaving the group, so the next instance need not wait for this one's session to time out
       first.close(CloseOptions.timeout(Duration.ofSeconds(30))
           .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+      assertFalse(readable.test(STORE, 0), "not readable once closed");
+      assertTrue(readable.closes() > closesWhileRunning, "the close counted, so a read it overlapped is refused");
     }
-    assertFalse(readable.test(STORE, 0), "not readable once closed");
 
     // an instance without the local state: it restores the store from its changelog, held here
     CountDownLatch restoring = new CountDownLatch(1);

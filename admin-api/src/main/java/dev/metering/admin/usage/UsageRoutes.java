@@ -116,8 +116,20 @@ public final class UsageRoutes {
   }
 
   private CurrentPeriod currentPeriod(Context ctx, Principal principal) {
-    return metering.get(principal.orgId(), ownedKeyPath(ctx, principal) + "/current_period", Map.of(),
-        CurrentPeriod.class);
+    String path = ownedKeyPath(ctx, principal);
+    try {
+      return metering.get(principal.orgId(), path + "/current_period", Map.of(), CurrentPeriod.class);
+    } catch (ApiError unknown) {
+      if (unknown.status() != 404) {
+        throw unknown;
+      }
+      // the key is the caller's (ownedKeyPath): metering-stream has not read it yet, having neither its
+      // record nor any usage of it (the key was just made, or metering-stream is catching up after a
+      // restart); "no such key" would be false, and a month of zero may be too
+      throw new ApiError(503, "unavailable_error", "the usage service has not read API key "
+          + ctx.pathParam("api_key_id") + " yet (it was just created, or the service is catching up); retry shortly",
+          null);
+    }
   }
 
   /** metering-stream's path of the key the request names, if it is one of the caller's organisation. */

@@ -54,6 +54,11 @@ final class LocalQueries {
     this.readable = readable;
   }
 
+  /** How many times a running task here has closed (see {@link RunningTasks.Readable#closes}). */
+  long tasksClosed() {
+    return readable.closes();
+  }
+
   /** The key's calendar month (UTC) holding {@code now}, with its limit state. */
   CurrentPeriod currentPeriod(String apiKeyId, int partition, boolean stale, Instant now) {
     String period = Periods.month(now.toEpochMilli());

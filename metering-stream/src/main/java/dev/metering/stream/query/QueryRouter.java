@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -26,17 +27,38 @@ final class QueryRouter {
   private final int usagePartitions;
   private final InstanceClient instances;
   private final Supplier<LocalQueries.Coverage> localCoverage;
+  private final LongSupplier tasksClosed;
 
   /**
    * @param localCoverage what this instance's local part reads (its active partitions)
+   * @param tasksClosed how many times a running task here has closed ({@code RunningTasks.Readable#closes})
    */
   QueryRouter(Cluster cluster, HostInfo self, int usagePartitions, InstanceClient instances,
-      Supplier<LocalQueries.Coverage> localCoverage) {
+      Supplier<LocalQueries.Coverage> localCoverage, LongSupplier tasksClosed) {
     this.cluster = cluster;
     this.self = self;
     this.usagePartitions = usagePartitions;
     this.instances = instances;
     this.localCoverage = localCoverage;
+    this.tasksClosed = tasksClosed;
+  }
+
+  /** A mark to check a local read against with {@link #requireNoCloseSince}. */
+  long closesMark() {
+    return tasksClosed.getAsLong();
+  }
+
+  /**
+   * 503 unless no task here has closed since {@code mark}. A task found corrupted while its thread
+   * runs on is closed, then its stores are wiped and restored under the same name, which can all
+   * happen between a query's check that the task is running and its read: that read may have seen
+   * an empty or half-restored store.
+   */
+  void requireNoCloseSince(long mark, String what) {
+    if (tasksClosed.getAsLong() != mark) {
+      throw new UnavailableException("a task here closed while " + what + " was read; its stores may have been"
+          + " wiped meanwhile");
+    }
   }
 
   int usagePartitions() {
@@ -151,6 +173,7 @@ final class QueryRouter {
 
   /** Reads the local part, with what it covered: measured before and after, and unknown if that changed meanwhile. */
   private <T> Part<T> readLocalPart(Supplier<T> part) {
+    long mark = closesMark();
     LocalQueries.Coverage before = localCoverage.get();
     T body;
     try {
@@ -159,15 +182,22 @@ final class QueryRouter {
       throw new UnavailableException("state moved while it was read: " + e.getMessage(), e);
     }
     LocalQueries.Coverage after = localCoverage.get();
+    requireNoCloseSince(mark, "this instance's part");
     return new Part<>(body, before.equals(after) ? before : null);
   }
 
-  private static Object read(PartitionQuery query, int partition, boolean stale) {
+  private Object read(PartitionQuery query, int partition, boolean stale) {
+    long mark = closesMark();
+    Object answer;
     try {
-      return query.read(partition, stale);
+      answer = query.read(partition, stale);
     } catch (InvalidStateStoreException e) {
       throw new UnavailableException("partition " + partition + " is not queryable here right now: " + e.getMessage(), e);
     }
+    if (!stale) {
+      requireNoCloseSince(mark, "partition " + partition);
+    }
+    return answer;
   }
 
   private void requireStarted() {

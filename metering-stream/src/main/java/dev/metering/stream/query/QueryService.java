@@ -76,7 +76,7 @@ public final class QueryService {
     this.sealedDays = new SealedDays(sealedDayBytes);
     this.dailyRetentionMillis = dailyRetention.toMillis();
     this.router = new QueryRouter(Cluster.of(streams), self, usagePartitions, new HttpInstanceClient(json, token),
-        local::coverage);
+        local::coverage, local::tasksClosed);
   }
 
   public Answer currentPeriod(String apiKeyId, Call call) {
@@ -136,6 +136,7 @@ public final class QueryService {
    * time. The freshness is read before the days, so as_of never claims more than was read.
    */
   private RenderedReport orgKeyPage(String orgId, int partition, ReportRequest request, boolean stale) {
+    long mark = router.closesMark();
     Freshness freshness = local.freshness(Progress.ORG_STORE, partition, stale);
     boolean keep = !stale && sealedDays.enabled();
     long sealedThrough = keep ? local.orgProgress(partition, SourceWatermarks.SEALED_THROUGH, false) : Long.MIN_VALUE;
@@ -151,6 +152,8 @@ public final class QueryService {
         SealedDays.Day day = sealedDays.get(orgId, start);
         if (day == null) {
           day = renderDay(orgId, partition, start);
+          // kept until evicted: never a day read from a store wiped meanwhile
+          router.requireNoCloseSince(mark, "an org day");
           sealedDays.put(orgId, start, day);
         }
         sealed.put(start, day);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -28,7 +29,9 @@ class QueryRouterTest {
   private final GivenCluster cluster = new GivenCluster();
   private final RecordingInstances instances = new RecordingInstances();
   private LocalQueries.Coverage localCoverage = new LocalQueries.Coverage(Set.of(0, 1));
-  private final QueryRouter router = new QueryRouter(cluster, SELF, 4, instances, () -> localCoverage);
+  private final AtomicLong tasksClosed = new AtomicLong();
+  private final QueryRouter router = new QueryRouter(cluster, SELF, 4, instances, () -> localCoverage,
+      tasksClosed::get);
 
   private static QueryService.Call call(boolean forwarded) {
     return new QueryService.Call("/v1/keys/k1/usage?start_date=2026-11-01", name -> null, forwarded, false);
@@ -44,6 +47,32 @@ class QueryRouterTest {
     Object body = body(router.route(STORE, "k1", false, call(false), (partition, stale) -> partition + "/" + stale));
     assertEquals("3/false", body);
     assertTrue(instances.asked.isEmpty());
+  }
+
+  @Test
+  void aReadOverlappingATaskCloseHereIs503UnlessStaleIsAllowed() {
+    // a task found corrupted under a running thread closes, then its stores are wiped and restored:
+    // a read that checked the task running before the close may have read them in between
+    cluster.owners.put("k1", new Cluster.Owner(3, SELF, Set.of()));
+    QueryRouter.PartitionQuery overlapping = (partition, stale) -> {
+      tasksClosed.incrementAndGet();
+      return stale ? "stale copy" : "maybe wiped";
+    };
+    UnavailableException refused = assertThrows(UnavailableException.class,
+        () -> router.route(STORE, "k1", false, call(false), overlapping));
+    assertTrue(refused.getMessage().contains("a task here closed while partition 3 was read"), refused.getMessage());
+    assertEquals("stale copy", body(router.route(STORE, "k1", true, call(false), overlapping)));
+    assertEquals("whole", body(router.route(STORE, "k1", false, call(false), (partition, stale) -> "whole")));
+  }
+
+  @Test
+  void anInstancesPartOverlappingATaskCloseHereIs503() {
+    QueryService.Call local = new QueryService.Call("/v1/orgs/o/usage/by_key", name -> null, false, true);
+    assertThrows(UnavailableException.class, () -> router.fanOut(local, String.class, () -> {
+      tasksClosed.incrementAndGet();
+      return "maybe wiped";
+    }, parts -> "merged"));
+    assertEquals("whole", body(router.fanOut(local, String.class, () -> "whole", parts -> "merged")));
   }
 
   @Test
