@@ -112,12 +112,13 @@ final class LocalQueries {
 
   /**
    * One org's day from its org task's {@link OrgKeyTotals}: the first {@code max} keys after
-   * {@code afterKey} (null: from the first) with their usage, in key order.
+   * {@code afterKey} (null: from the first) and up to {@code upTo} (included; null: no bound) with
+   * their usage, in key order.
    */
-  void orgDay(String orgId, int partition, long dayStart, String afterKey, int max, boolean stale,
+  void orgDay(String orgId, int partition, long dayStart, String afterKey, String upTo, int max, boolean stale,
       BiConsumer<String, UsageView> each) {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
-    orgBucket(store, OrgKeyTotals.prefix(dayStart, orgId), afterKey, max,
+    orgBucket(store, OrgKeyTotals.prefix(dayStart, orgId), afterKey, upTo, max,
         (key, totals) -> each.accept(key, UsageViews.of(totals)));
   }
 
@@ -132,18 +133,22 @@ final class LocalQueries {
     ReadOnlyKeyValueStore<String, UsageTotals> store = kv(OrgKeyTotals.STORE, partition, stale, UsageTotals.class);
     Map<String, UsageView> byKey = new TreeMap<>();
     for (long day = fromDay; day <= toDay; day += Periods.DAY_MILLIS) {
-      orgBucket(store, OrgKeyTotals.prefix(day, orgId), null, Integer.MAX_VALUE,
+      orgBucket(store, OrgKeyTotals.prefix(day, orgId), null, null, Integer.MAX_VALUE,
           (key, totals) -> byKey.merge(key, UsageViews.of(totals), UsageView::plus));
     }
     return byKey;
   }
 
-  /** The first {@code max} keys of one org's bucket after {@code afterKey} (null: from the first), in key order. */
+  /**
+   * The first {@code max} keys of one org's bucket after {@code afterKey} (null: from the first) and
+   * up to {@code upTo} (included; null: to the bucket's end), in key order.
+   */
   private static void orgBucket(ReadOnlyKeyValueStore<String, UsageTotals> store, String prefix, String afterKey,
-      int max, BiConsumer<String, UsageTotals> each) {
+      String upTo, int max, BiConsumer<String, UsageTotals> each) {
     // the smallest id after afterKey is afterKey followed by the lowest character
     try (KeyValueIterator<String, UsageTotals> keys = store.range(
-        afterKey == null ? prefix : prefix + afterKey + '\u0000', OrgKeyTotals.rangeEnd(prefix))) {
+        afterKey == null ? prefix : prefix + afterKey + '\u0000',
+        upTo == null ? OrgKeyTotals.rangeEnd(prefix) : prefix + upTo)) {
       for (int read = 0; read < max && keys.hasNext(); read++) {
         KeyValue<String, UsageTotals> entry = keys.next();
         if (!entry.key.startsWith(prefix)) {

@@ -145,7 +145,7 @@ public final class QueryService {
     long retained = streamTime == Long.MIN_VALUE ? Long.MAX_VALUE : streamTime - dailyRetentionMillis;
     String after = request.afterKey();
     TreeMap<Long, SealedDays.Day> sealed = new TreeMap<>();
-    List<ReportAssembly.DayResults<ReportResult>> readNow = new ArrayList<>();
+    List<Long> open = new ArrayList<>();
     for (long start = request.pageStart().toEpochMilli(); start < request.pageEnd().toEpochMilli();
         start += Periods.DAY_MILLIS) {
       if (start + Periods.DAY_MILLIS <= sealedThrough && start >= retained) {
@@ -158,24 +158,30 @@ public final class QueryService {
         }
         sealed.put(start, day);
       } else {
-        List<String> keys = new ArrayList<>();
-        List<ReportResult> results = new ArrayList<>();
-        local.orgDay(orgId, partition, start, after, request.limit() + 1, stale, (key, usage) -> {
-          keys.add(key);
-          results.add(new ReportResult(key, null, usage));
-        });
-        readNow.add(new ReportAssembly.DayResults<>(start, keys, results, 0));
+        open.add(start);
       }
     }
     List<String> sealedKeys = sealed.isEmpty() ? List.of() : sealedDays.keys(orgId, sealed.firstKey(), sealed.lastKey(),
         () -> ReportAssembly.union(sealed.values().stream().map(SealedDays.Day::keys).toList()));
+    // an open day need not offer keys the sealed days alone put past the page
+    String upTo = ReportAssembly.openDaysBound(sealedKeys, after, request.limit());
+    List<ReportAssembly.DayResults<ReportResult>> readNow = new ArrayList<>(open.size());
+    for (long start : open) {
+      List<String> keys = new ArrayList<>();
+      List<ReportResult> results = new ArrayList<>();
+      local.orgDay(orgId, partition, start, after, upTo, request.limit() + 1, stale, (key, usage) -> {
+        keys.add(key);
+        results.add(new ReportResult(key, null, usage));
+      });
+      readNow.add(new ReportAssembly.DayResults<>(start, keys, results, 0));
+    }
     return ReportAssembly.orgPage(request, sealed, sealedKeys, readNow, freshness);
   }
 
   private SealedDays.Day renderDay(String orgId, int partition, long dayStart) {
     List<String> keys = new ArrayList<>();
     List<byte[]> results = new ArrayList<>();
-    local.orgDay(orgId, partition, dayStart, null, Integer.MAX_VALUE, false, (key, usage) -> {
+    local.orgDay(orgId, partition, dayStart, null, null, Integer.MAX_VALUE, false, (key, usage) -> {
       keys.add(key);
       try {
         results.add(json.writeValueAsBytes(new ReportResult(key, null, usage)));

@@ -135,6 +135,17 @@ final class ReportAssembly {
     }
   }
 
+  /**
+   * The last key a day read now must offer for a page after {@code after} (null: the first page)
+   * beside sealed days with {@code sealedKeys}: their {@code limit}-th key after it, if they have a
+   * key after that one too. The page ends there or before whatever the other days hold, and the
+   * sealed days alone tell that more follow; null (no bound) when they have fewer keys.
+   */
+  static String openDaysBound(List<String> sealedKeys, String after, int limit) {
+    long last = (after == null ? 0 : firstAfter(sealedKeys, after)) + (long) limit - 1;
+    return last + 1 < sealedKeys.size() ? sealedKeys.get((int) last) : null;
+  }
+
   /** The index of the first of {@code keys} (in {@link #KEY_ORDER}) after {@code key}. */
   static int firstAfter(List<String> keys, String key) {
     int found = Collections.binarySearch(keys, key, KEY_ORDER);

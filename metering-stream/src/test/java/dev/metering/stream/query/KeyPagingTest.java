@@ -166,16 +166,13 @@ class KeyPagingTest {
 
   /**
    * Days kept rendered (SealedDays) are whole days of raw JSON with the cursor applied by index;
-   * the other days are a page's worth of results read after the cursor. Every page of a cursor
-   * walk over a mix of both must be the same JSON as the plain report of the same usage.
+   * the other days are a page's worth of results read after the cursor, none past the bound the
+   * sealed days set. Every page of a cursor walk over a mix of both must be the same JSON as the
+   * plain report of the same usage.
    */
   @Test
   void pagesMixingDaysKeptRenderedWithDaysReadNowAreTheSameJsonAsThePlainReport() throws Exception {
-    ObjectMapper json = Json.mapper();
-    Map<String, String> params = params("starting_at", "2026-11-01T00:00:00Z", "ending_at", "2026-11-05T00:00:00Z",
-        "limit", "3");
-    ReportRequest request = request(params);
-    long day0 = request.pageStart().toEpochMilli();
+    long day0 = request(params()).pageStart().toEpochMilli();
     // day d holds the keys whose number is not a multiple of d + 2, so every day has its own gaps
     Map<Long, SortedMap<String, UsageView>> usage = new TreeMap<>();
     for (int d = 0; d < 4; d++) {
@@ -187,6 +184,45 @@ class KeyPagingTest {
       }
       usage.put(day0 + d * 86_400_000L, keys);
     }
+    int[] boundCut = {0};
+    assertEquals(4, walkMixedPages(usage, Set.of(day0, day0 + 2 * 86_400_000L), 3, boundCut), "10 keys, 3 a page");
+    assertTrue(boundCut[0] > 0, "some keys of days read now were left out by the sealed days' bound");
+  }
+
+  @Test
+  void daysReadNowAreBoundOnlyWhereTheSealedDaysAloneTellThatMoreFollow() throws Exception {
+    long day0 = request(params()).pageStart().toEpochMilli();
+    long day1 = day0 + 86_400_000L;
+    // the sealed day has exactly a page of keys: a day read now bound at its last would hide "d"
+    int[] boundCut = {0};
+    assertEquals(2, walkMixedPages(Map.of(day0, days("a", "b", "c"), day1, days("a", "d")), Set.of(day0), 3,
+        boundCut));
+    assertEquals(0, boundCut[0]);
+    // one key more, and the sealed day alone tells that a page follows: "d" need not be read
+    assertEquals(2, walkMixedPages(Map.of(day0, days("a", "b", "c", "e"), day1, days("a", "d")), Set.of(day0), 3,
+        boundCut));
+    assertEquals(1, boundCut[0]);
+  }
+
+  private static SortedMap<String, UsageView> days(String... keys) {
+    SortedMap<String, UsageView> day = new TreeMap<>(ReportAssembly.KEY_ORDER);
+    for (String key : keys) {
+      day.put(key, usage(key.charAt(0)));
+    }
+    return day;
+  }
+
+  /**
+   * Walks the cursor over {@code usage} (days by start, each its keys' usage), the days in
+   * {@code kept} kept rendered and the others read now as QueryService reads them, asserting each
+   * page the same as the plain report's; counts in {@code boundCut} the keys of days read now left
+   * out by the sealed days' bound, and returns the number of pages.
+   */
+  private static int walkMixedPages(Map<Long, SortedMap<String, UsageView>> usage, Set<Long> kept, int limit,
+      int[] boundCut) throws Exception {
+    ObjectMapper json = Json.mapper();
+    Map<String, String> params = params("starting_at", "2026-11-01T00:00:00Z", "ending_at", "2026-11-05T00:00:00Z",
+        "limit", Integer.toString(limit));
     int pages = 0;
     String cursor = null;
     do {
@@ -197,42 +233,48 @@ class KeyPagingTest {
       ReportRequest page = request(pageParams);
       SortedMap<String, Map<Long, UsageView>> candidates = new TreeMap<>(ReportAssembly.KEY_ORDER);
       Map<Long, SealedDays.Day> sealed = new TreeMap<>();
+      for (var day : new TreeMap<>(usage).entrySet()) {
+        if (kept.contains(day.getKey())) {
+          List<byte[]> rendered = new ArrayList<>();
+          for (var entry : day.getValue().entrySet()) {
+            rendered.add(json.writeValueAsBytes(new ReportResult(entry.getKey(), null, entry.getValue())));
+          }
+          sealed.put(day.getKey(), SealedDays.Day.of(new ArrayList<>(day.getValue().keySet()), rendered));
+        }
+      }
+      List<String> sealedKeys = ReportAssembly.union(sealed.values().stream().map(SealedDays.Day::keys).toList());
+      // days read now offer at most limit + 1 keys after the cursor, and none past the bound
+      String upTo = ReportAssembly.openDaysBound(sealedKeys, page.afterKey(), page.limit());
       List<ReportAssembly.DayResults<ReportResult>> readNow = new ArrayList<>();
-      for (var day : usage.entrySet()) {
-        List<String> keys = new ArrayList<>(day.getValue().keySet());
-        boolean kept = (day.getKey() - day0) / 86_400_000L % 2 == 0;
-        List<byte[]> rendered = new ArrayList<>();
+      for (var day : new TreeMap<>(usage).entrySet()) {
         List<String> afterCursor = new ArrayList<>();
         List<ReportResult> read = new ArrayList<>();
+        boolean open = !kept.contains(day.getKey());
         day.getValue().forEach((key, view) -> {
-          try {
-            rendered.add(json.writeValueAsBytes(new ReportResult(key, null, view)));
-          } catch (Exception e) {
-            throw new AssertionError(e);
-          }
           if (page.afterKey() == null || ReportAssembly.KEY_ORDER.compare(key, page.afterKey()) > 0) {
             candidates.computeIfAbsent(key, k -> new TreeMap<>()).put(day.getKey(), view);
-            if (read.size() <= page.limit()) {
-              afterCursor.add(key);
-              read.add(new ReportResult(key, null, view));
+            if (open && read.size() <= page.limit()) {
+              if (upTo == null || ReportAssembly.KEY_ORDER.compare(key, upTo) <= 0) {
+                afterCursor.add(key);
+                read.add(new ReportResult(key, null, view));
+              } else {
+                boundCut[0]++;
+              }
             }
           }
         });
-        if (kept) {
-          sealed.put(day.getKey(), SealedDays.Day.of(keys, rendered));
-        } else {
+        if (open) {
           readNow.add(new ReportAssembly.DayResults<>(day.getKey(), afterCursor, read, 0));
         }
       }
       UsageReport plain = ReportAssembly.keyPage(page, candidates, FRESH);
-      List<String> sealedKeys = ReportAssembly.union(sealed.values().stream().map(SealedDays.Day::keys).toList());
       RenderedReport rendered = ReportAssembly.orgPage(page, sealed, sealedKeys, readNow, FRESH);
       assertEquals(json.writeValueAsString(plain), json.writeValueAsString(rendered), "page " + (pages + 1));
       assertEquals(plain, json.readValue(json.writeValueAsBytes(rendered), UsageReport.class));
       cursor = plain.nextPage();
       pages++;
     } while (cursor != null);
-    assertEquals(4, pages, "10 keys, 3 a page");
+    return pages;
   }
 
   @Test
