@@ -41,13 +41,7 @@ class AdminApiOutageIT {
     EmbeddedKafka kafka = KafkaTestSupport.brokerWithTopics(1);
     AdminApi api = null;
     try {
-      api = AdminApi.start(AdminConfig.from(new Env(Map.of(
-          "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-          "ADMIN_HTTP_PORT", "0",
-          "ADMIN_HTTP_BIND", "127.0.0.1",
-          "METERING_QUERY_TOKEN", Secrets.generate(),
-          "METERING_WEBHOOK_SIGNING_KEY", "outage-it-webhook-signing-key-0123456789",
-          "METERING_BOOTSTRAP_ADMIN_KEY", adminKey))), Clock.systemUTC());
+      api = start(kafka, adminKey, "http://localhost:8081");
       AdminClient client = AdminClient.create("http://127.0.0.1:" + api.port(), adminKey);
       ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("before the outage"));
       assertEquals(200, ready(api));
@@ -108,14 +102,7 @@ class AdminApiOutageIT {
     EmbeddedKafka kafka = KafkaTestSupport.brokerWithTopics(1);
     AdminApi api = null;
     try {
-      api = AdminApi.start(AdminConfig.from(new Env(Map.of(
-          "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-          "ADMIN_HTTP_PORT", "0",
-          "ADMIN_HTTP_BIND", "127.0.0.1",
-          "METERING_QUERY_URL", "http://127.0.0.1:" + usage.getAddress().getPort(),
-          "METERING_QUERY_TOKEN", Secrets.generate(),
-          "METERING_WEBHOOK_SIGNING_KEY", "outage-it-webhook-signing-key-0123456789",
-          "METERING_BOOTSTRAP_ADMIN_KEY", adminKey))), Clock.systemUTC());
+      api = start(kafka, adminKey, "http://127.0.0.1:" + usage.getAddress().getPort());
       AdminClient client = AdminClient.create("http://127.0.0.1:" + api.port(), adminKey);
       ApiKeyInfo key = client.apiKeys().create(CreateApiKey.named("not read yet"));
 
@@ -136,6 +123,19 @@ class AdminApiOutageIT {
       }
       usage.stop(0);
     }
+  }
+
+  /** admin-api on loopback over {@code kafka}, bootstrapped with {@code adminKey}, asking metering-stream at {@code meteringUrl}. */
+  private static AdminApi start(EmbeddedKafka kafka, String adminKey, String meteringUrl)
+      throws InterruptedException {
+    return AdminApi.start(AdminConfig.from(new Env(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+        "ADMIN_HTTP_PORT", "0",
+        "ADMIN_HTTP_BIND", "127.0.0.1",
+        "METERING_QUERY_URL", meteringUrl,
+        "METERING_QUERY_TOKEN", Secrets.generate(),
+        "METERING_WEBHOOK_SIGNING_KEY", "outage-it-webhook-signing-key-0123456789",
+        "METERING_BOOTSTRAP_ADMIN_KEY", adminKey))), Clock.systemUTC());
   }
 
   private static long keyCount(AdminClient client) {
