@@ -195,16 +195,16 @@ class KeyPagingTest {
     long day1 = day0 + 86_400_000L;
     // the sealed day has exactly a page of keys: a day read now bound at its last would hide "d"
     int[] boundCut = {0};
-    assertEquals(2, walkMixedPages(Map.of(day0, days("a", "b", "c"), day1, days("a", "d")), Set.of(day0), 3,
+    assertEquals(2, walkMixedPages(Map.of(day0, day("a", "b", "c"), day1, day("a", "d")), Set.of(day0), 3,
         boundCut));
     assertEquals(0, boundCut[0]);
     // one key more, and the sealed day alone tells that a page follows: "d" need not be read
-    assertEquals(2, walkMixedPages(Map.of(day0, days("a", "b", "c", "e"), day1, days("a", "d")), Set.of(day0), 3,
+    assertEquals(2, walkMixedPages(Map.of(day0, day("a", "b", "c", "e"), day1, day("a", "d")), Set.of(day0), 3,
         boundCut));
     assertEquals(1, boundCut[0]);
   }
 
-  private static SortedMap<String, UsageView> days(String... keys) {
+  private static SortedMap<String, UsageView> day(String... keys) {
     SortedMap<String, UsageView> day = new TreeMap<>(ReportAssembly.KEY_ORDER);
     for (String key : keys) {
       day.put(key, usage(key.charAt(0)));
