@@ -771,10 +771,6 @@ public final class BenchMain {
     return stats.getCount() == 0 ? Double.NaN : stats.getMax();
   }
 
-  /**
-   * The cumulative counts of metering-stream's request histogram for one route's 200s, by bucket
-   * upper bound in seconds, from one scrape of its /metrics.
-   */
   /** A measurement that may throw. */
   @FunctionalInterface
   private interface Timing {
@@ -794,6 +790,10 @@ public final class BenchMain {
             + " work and writing its answer, the rest is the round trip", histogramQuantile(before, after, 0.50) * 1000));
   }
 
+  /**
+   * The cumulative counts of metering-stream's request histogram for one route's 200s, by bucket
+   * upper bound in seconds, from one scrape of its /metrics.
+   */
   private static Map<Double, Double> routeHistogram(HttpClient http, int httpPort, String route) throws Exception {
     String metrics = http.send(query(URI.create("http://127.0.0.1:" + httpPort + "/metrics")),
         HttpResponse.BodyHandlers.ofString()).body();
