@@ -95,12 +95,13 @@ public record MeteringConfig(
 
   /**
    * Kafka Streams' record caches, in MiB for all stream threads together: Kafka Streams' own 10 by
-   * default. The cached stores (the org totals, the api-keys, rules and budgets tables) keep an entry
-   * per key read or written, more than 10 MiB holds at 10,000 keys, so the cache is full and evicts
-   * on every write, writing out a store's pending entries long before the commit. 128 MiB made the
-   * benchmark's pipeline a fifth faster (141 against 167 us per event) but an organisation's budget
-   * crossing 2 - 3 times slower at the same load (p50 419 - 513 against 160 - 250 ms) for a reason not
-   * yet found, so it is an option for backfills, not the default (docs/benchmarks.md, "Record cache size").
+   * default. Only stores that coalesce writes are cached (the org totals and months, the ingest
+   * counters and progress; the configuration tables are not: {@code MeteringTopology}). When the
+   * configuration tables were cached too, the cache was always full at 10,000 keys and 128 MiB made
+   * the benchmark's pipeline a fifth faster (141 against 167 us per event) but an organisation's
+   * budget crossing 2 - 3 times slower at the same load (p50 419 - 513 against 160 - 250 ms) for a
+   * reason not found, so a larger cache is an option for backfills, not the default
+   * (docs/benchmarks.md, "Record cache size").
    */
   public static final int DEFAULT_STORE_CACHE_MB = 10;
 

@@ -97,8 +97,7 @@ public final class MeteringTopology {
     // defined before ingest, which counts each event under its key's registered org
     KTable<String, ApiKey> apiKeys = builder.table(Topics.API_KEYS.name(),
         Consumed.with(Topics.API_KEYS.keySerde(), Topics.API_KEYS.valueSerde()).withName("api-keys-source"),
-        Materialized.<String, ApiKey, KeyValueStore<Bytes, byte[]>>as(KeyLimits.API_KEYS_STORE)
-            .withKeySerde(Serdes.String()).withValueSerde(Topics.API_KEYS.valueSerde()));
+        configStore(KeyLimits.API_KEYS_STORE, Topics.API_KEYS.valueSerde()));
 
     UsageValidation validation = new UsageValidation(config.futureTolerance(), config.lateGrace(), usagePartitions);
     KStream<String, DecodedUsage> raw = builder.stream(Topics.USAGE_EVENTS.name(),
@@ -131,8 +130,7 @@ public final class MeteringTopology {
     Serde<AlertRule> ruleSerde = Topics.ALERT_RULES.valueSerde();
     KTable<String, AlertRule> rules = builder.table(Topics.ALERT_RULES.name(),
         Consumed.with(Topics.ALERT_RULES.keySerde(), ruleSerde).withName("alert-rules-source"),
-        Materialized.<String, AlertRule, KeyValueStore<Bytes, byte[]>>as(RULES_BY_ID_STORE)
-            .withKeySerde(Serdes.String()).withValueSerde(ruleSerde));
+        configStore(RULES_BY_ID_STORE, ruleSerde));
     RuleSets ruleSets = new RuleSets(config.maxRulesPerKey());
     // a rule names a key, or no key for the organisation's budget: each kind is grouped by its scope
     KTable<String, AlertRuleSet> rulesByKey = rulesOf(
@@ -143,8 +141,7 @@ public final class MeteringTopology {
         AlertRule::getOrgId, "alert-rules-by-org", OrgLimits.RULES_BY_ORG_STORE, ruleSets);
     KTable<String, OrgBudget> budgets = builder.table(Topics.ORG_BUDGETS.name(),
         Consumed.with(Topics.ORG_BUDGETS.keySerde(), Topics.ORG_BUDGETS.valueSerde()).withName("org-budgets-source"),
-        Materialized.<String, OrgBudget, KeyValueStore<Bytes, byte[]>>as(OrgLimits.BUDGETS_STORE)
-            .withKeySerde(Serdes.String()).withValueSerde(Topics.ORG_BUDGETS.valueSerde()));
+        configStore(OrgLimits.BUDGETS_STORE, Topics.ORG_BUDGETS.valueSerde()));
 
     SpikeSettings spikes = new SpikeSettings(config.spikeFactor(), config.spikeMinBaselineTokens());
     List<String> keyStores = new ArrayList<>(List.of(
@@ -197,8 +194,22 @@ public final class MeteringTopology {
     return rules
         .groupBy((ruleId, rule) -> KeyValue.pair(scope.apply(rule), rule), Grouped.with(name, Serdes.String(), ruleSerde))
         .aggregate(RuleSets::empty, ruleSets::add, ruleSets::remove, Named.as(name + "-aggregate"),
-            Materialized.<String, AlertRuleSet, KeyValueStore<Bytes, byte[]>>as(store)
-                .withKeySerde(Serdes.String()).withValueSerde(RecordSerdes.forType(AlertRuleSet.class)));
+            configStore(store, RecordSerdes.forType(AlertRuleSet.class)));
+  }
+
+  /**
+   * The store of a configuration table (api-keys, alert rules, budgets), without a record cache.
+   * These tables are read for every event and written only when configuration changes, so a cache
+   * coalesces nothing for them; cached, their entries (one for every key, rule set and budget read)
+   * filled the stream threads' shared cache beside the org stores, which do coalesce many events per
+   * commit. A full cache evicts from the store being written, and evicting a pending entry writes out
+   * all of that store's pending entries: 6% of the stream threads' time in a profile. Uncached, the
+   * pipeline spent about a seventh less CPU per event (docs/benchmarks.md, "Record caches for the
+   * org stores only"). A change now goes on to the rechecks as it comes, not at the next commit.
+   */
+  private static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> configStore(String name, Serde<V> values) {
+    return Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name)
+        .withKeySerde(Serdes.String()).withValueSerde(values).withCachingDisabled();
   }
 
   private static <V> void recheckLimits(KStream<String, V> changes, String cause, LimitStores stores,
