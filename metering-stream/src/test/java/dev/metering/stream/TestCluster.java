@@ -23,9 +23,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -51,14 +59,65 @@ public final class TestCluster {
     }
   }
 
-  /** Produces the workload's keys, alert rules and org budgets: what its limit events are judged by. */
+  /**
+   * Produces the workload's keys, alert rules and org budgets, what its limit events are judged by,
+   * dated at their creation before the workload's first event ({@link Workload#created}).
+   */
   public static void produceLimits(KafkaProducer<String, byte[]> producer, Workload workload) {
-    workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), key.getId(),
-        Topics.API_KEYS.encode(key))));
-    workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), rule.getId(),
-        Topics.ALERT_RULES.encode(rule))));
-    workload.budgets.forEach(budget -> producer.send(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), budget.getOrgId(),
-        Topics.ORG_BUDGETS.encode(budget))));
+    long created = workload.created;
+    workload.keys.forEach(key -> producer.send(new ProducerRecord<>(Topics.API_KEYS.name(), null, created,
+        key.getId(), Topics.API_KEYS.encode(key))));
+    workload.rules.forEach(rule -> producer.send(new ProducerRecord<>(Topics.ALERT_RULES.name(), null, created,
+        rule.getId(), Topics.ALERT_RULES.encode(rule))));
+    workload.budgets.forEach(budget -> producer.send(new ProducerRecord<>(Topics.ORG_BUDGETS.name(), null, created,
+        budget.getOrgId(), Topics.ORG_BUDGETS.encode(budget))));
+  }
+
+  /**
+   * Waits until {@code applicationId} has committed every record of the workload's keys, rules and
+   * budgets, and every record its rules' repartition topics hold: the limits are in its stores.
+   */
+  public static void awaitLimitsRead(String bootstrap, String applicationId, Workload workload)
+      throws InterruptedException {
+    long keyRules = workload.rules.stream().filter(rule -> rule.getApiKeyId() != null).count();
+    long orgRules = workload.rules.size() - keyRules;
+    await("metering-stream to read the workload's keys, rules and budgets", Duration.ofSeconds(90), () ->
+        KafkaTestSupport.committed(bootstrap, applicationId, Topics.API_KEYS.name()) >= workload.keys.size()
+            && KafkaTestSupport.committed(bootstrap, applicationId, Topics.ALERT_RULES.name()) >= workload.rules.size()
+            && KafkaTestSupport.committed(bootstrap, applicationId, Topics.ORG_BUDGETS.name()) >= workload.budgets.size()
+            && readToEnd(bootstrap, applicationId, applicationId + "-alert-rules-by-key-repartition", keyRules)
+            && readToEnd(bootstrap, applicationId, applicationId + "-alert-rules-by-org-repartition", orgRules));
+  }
+
+  /**
+   * Whether the group has committed {@code topic}, which Kafka Streams writes in transactions, up to
+   * its last committed record, and it holds at least {@code records}.
+   */
+  private static boolean readToEnd(String bootstrap, String groupId, String topic, long records) {
+    try (Admin admin = Admin.create(adminConfig(bootstrap))) {
+      Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
+          .partitionsToOffsetAndMetadata().get();
+      Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+      admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+          .forEach(p -> partitions.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(partitions,
+          new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
+      long end = 0;
+      for (Map.Entry<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> partition : ends.entrySet()) {
+        long last = partition.getValue().offset();
+        OffsetAndMetadata offset = committed.get(partition.getKey());
+        // Kafka Streams commits the offset after its last record, before the marker that commits
+        // the transaction which wrote it (the partition's last offset)
+        if (last > 0 && (offset == null || offset.offset() < last - 1)) {
+          return false;
+        }
+        end += last;
+      }
+      // a transaction's marker takes an offset too: at least one offset per record
+      return end >= records;
+    } catch (ExecutionException | InterruptedException e) {
+      return false; // the topic is not created yet
+    }
   }
 
   /** Records the app has consumed so far by its exact counters, or -1 while its stores are unavailable. */

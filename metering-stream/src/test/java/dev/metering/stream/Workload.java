@@ -10,6 +10,7 @@ import dev.metering.records.UsageEvent;
 import dev.metering.records.state.UsageTotals;
 import dev.metering.stream.pricing.PriceBook;
 import dev.metering.stream.usage.Periods;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -58,6 +59,13 @@ public final class Workload {
   /** org-0 has a hard token budget, org-1 a soft cost budget, each reached in the workload's busiest month. */
   public final List<OrgBudget> budgets = new ArrayList<>();
   public final List<UsageEvent> events = new ArrayList<>();
+  /**
+   * When the keys, rules and budgets were created: a day before the first event. Their records
+   * carry it, as a backfill's should (docs/design.md, "Backfilling history"), so a task takes them
+   * before the usage they limit whenever both are buffered; dated now, they came after every event
+   * of the history, and a rule read after its month had closed never fired for it.
+   */
+  public final long created;
   private final PriceBook prices = PriceBook.bundled();
 
   /**
@@ -65,6 +73,7 @@ public final class Workload {
    * @param eventCount distinct events, dated between {@code from} and {@code to} (epoch millis)
    */
   public Workload(long seed, int keyCount, int eventCount, long from, long to) {
+    this.created = from - Duration.ofDays(1).toMillis();
     Random random = new Random(seed);
     for (int k = 0; k < keyCount; k++) {
       String id = "key-" + k;
