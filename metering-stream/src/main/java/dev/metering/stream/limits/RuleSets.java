@@ -3,6 +3,7 @@ package dev.metering.stream.limits;
 import dev.metering.records.AlertRule;
 import dev.metering.records.state.AlertRuleSet;
 import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +12,10 @@ import org.slf4j.LoggerFactory;
  * it is stored, logged to a changelog and read on every usage event of the key. admin-api refuses
  * rules beyond its per-key limit; a rule that reaches alert-rules anyway (another writer, a limit
  * lowered later) is ignored here with a warning rather than grow the value without bound.
+ *
+ * <p>{@link #add} and {@link #remove} return a new set and never change the one they are given:
+ * Kafka Streams hands the aggregator the stored set, and forwards it as the old value where a
+ * downstream asks for old values; a set changed in place would be forwarded as its own old value.
  */
 public final class RuleSets {
 
@@ -53,13 +58,18 @@ public final class RuleSets {
           rule.getId(), apiKeyId, MAX_SET_BYTES);
       return set;
     }
-    set.getRules().put(rule.getId(), rule);
-    return set;
+    Map<String, AlertRule> rules = new HashMap<>(set.getRules());
+    rules.put(rule.getId(), rule);
+    return new AlertRuleSet(rules);
   }
 
   public AlertRuleSet remove(String apiKeyId, AlertRule rule, AlertRuleSet set) {
-    set.getRules().remove(rule.getId());
-    return set;
+    if (!set.getRules().containsKey(rule.getId())) {
+      return set;
+    }
+    Map<String, AlertRule> rules = new HashMap<>(set.getRules());
+    rules.remove(rule.getId());
+    return new AlertRuleSet(rules);
   }
 
   /** An upper bound of the rule's encoded size: every character as 3 bytes of UTF-8, plus the numbers. */
