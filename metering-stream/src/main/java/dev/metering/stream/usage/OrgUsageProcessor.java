@@ -42,8 +42,12 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
   /** Org days whose spike check waits for a final baseline, keyed by day start (zero-padded) and org_id. */
   public static final String PENDING_STORE = "org-spike-checks-pending";
 
-  /** Org buckets kept decoded: an org's current hour and day and the day a week before, for many orgs. */
-  static final int DECODED_BUCKETS = 3 * 1024;
+  /**
+   * The weight of org buckets kept decoded per task (see {@link UsageBuckets}): 32,768, about
+   * 6 MiB of heap, e.g. the current hour and day and the day a week before of 500 orgs using 20 models.
+   */
+  static final int DECODED_WEIGHT = 32 * 1024;
+
   private static final long WEEK_MILLIS = 7 * Periods.DAY_MILLIS;
   private static final String ZEROS = "0".repeat(19);
 
@@ -83,7 +87,7 @@ public final class OrgUsageProcessor implements Processor<String, UsageEvent, St
     this.context = context;
     this.limits = OrgLimits.open(context);
     this.meter = ScopeMeter.open(context, HOURLY_STORE, DAILY_STORE, SPIKES_FIRED_STORE, spikeSettings,
-        DECODED_BUCKETS, maxModels);
+        DECODED_WEIGHT, maxModels);
     this.progressStore = context.getStateStore(Progress.ORG_STORE);
     this.progress = new Progress(progressStore);
     this.sources = new SourceWatermarks(progressStore, sourcePartitions, lateGrace.toMillis());

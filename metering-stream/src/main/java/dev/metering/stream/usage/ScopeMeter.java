@@ -18,11 +18,11 @@ final class ScopeMeter {
     this.spikes = spikes;
   }
 
-  /** Opens the scope's three stores in a processor's context, keeping {@code decodedBuckets} buckets decoded (see {@link UsageBuckets}). */
+  /** Opens the scope's three stores in a processor's context, keeping buckets of {@code decodedWeight} decoded (see {@link UsageBuckets}). */
   static ScopeMeter open(ProcessingContext context, String hourlyStore, String dailyStore, String spikesFiredStore,
-      SpikeSettings settings, int decodedBuckets, int maxModels) {
+      SpikeSettings settings, int decodedWeight, int maxModels) {
     UsageBuckets buckets = new UsageBuckets(context.getStateStore(hourlyStore), context.getStateStore(dailyStore),
-        decodedBuckets, maxModels);
+        decodedWeight, maxModels);
     return new ScopeMeter(buckets, new SpikeDetector(buckets, context.getStateStore(spikesFiredStore), settings));
   }
 
