@@ -85,7 +85,8 @@ public final class UsageBuckets {
   }
 
   private UsageTotals read(Bucket bucket) {
-    Copy copy = decoded.get(bucket);
+    // key tasks keep no copies: no lookup on their per-event path
+    Copy copy = maxWeight == 0 ? null : decoded.get(bucket);
     if (copy != null) {
       return copy.totals();
     }
